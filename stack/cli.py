@@ -1,0 +1,119 @@
+"""The `flexorch` command line: user errors print as-is with exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from stack import __version__
+from stack.config import StackConfig
+from stack.errors import FlexorchError
+from stack.loading import LoadedStack, load_stack_file, stack_file
+
+
+def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument(
+        "--stack", metavar="NAME", help="read Pulumi.NAME.yaml from the project root"
+    )
+    group.add_argument("--config", metavar="FILE", type=Path, help="read this stack settings file")
+
+
+def load(args: argparse.Namespace) -> LoadedStack:
+    """The validated stack named by --stack or --config."""
+    path: Path = args.config if args.config is not None else stack_file(args.stack)
+    return load_stack_file(path)
+
+
+def summary(stack: LoadedStack) -> str:
+    """One screen saying what the stack will manage."""
+    c: StackConfig = stack.config
+    h, wf, chat = c.handler, c.workflow, c.chat_service
+    none = "none (Flex leaves the channel to the handler)"
+    rows = [
+        ("handler", f"{h.method} {h.url}"),
+        ("  SMS webhook", h.effective_sms_url),
+        ("  chat webhooks", h.effective_chat_url),
+        ("workspace", f"{c.workspace.describe()} (adopted, never deleted)"),
+        ("workflow", f'"{wf.friendly_name}" (owned)'),
+        ("  routes", f"task.{wf.target_attribute} == worker.contact_uri"),
+        ("  queue", f"{wf.queue.describe()}, reservation timeout {wf.reservation_timeout} s"),
+        ("  fallback", wf.fallback_queue.describe() if wf.fallback_queue else "none"),
+    ]
+    for channel in c.task_channels:
+        extra = f", also channelType {channel.channel_type!r}" if channel.channel_type else ""
+        rows.append(
+            (
+                "task channel",
+                f"{channel.unique_name} (Flex UI: {channel.effective_flex_name!r}{extra})",
+            )
+        )
+    if not c.task_channels:
+        rows.append(("task channels", "none"))
+    events = ", ".join(chat.webhook_filters)
+    rows += [
+        ("chat service", f"{chat.sid} (adopted, webhooks restored on destroy)"),
+        ("  webhook events", f"{events}; retries {chat.retry_count}"),
+        ("numbers", ", ".join(c.numbers) if c.numbers else "none"),
+        (
+            "flex flows",
+            "fail: an enabled Flex Flow on a managed number stops preview and up"
+            if c.flex_flows == "fail"
+            else "disable: conflicting Flex Flows are disabled, re-enabled on destroy",
+        ),
+        ("auto-accept", f"tasks whose attribute {c.auto_accept.attribute!r} is true"),
+    ]
+    for event in ("accepted", "wrapup", "completed"):
+        chosen = getattr(c.orchestration, event)
+        rows.append((f"on {event}", ", ".join(chosen) if chosen else none))
+    width = max(len(k) for k, _ in rows)
+    lines = [f"Stack {stack.name} ({stack.source}) is valid. flexorch will manage:"]
+    lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    return "\n".join(lines)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Offline: validate the stack config and summarise it."""
+    print(summary(load(args)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="flexorch",
+        description="Twilio Flex custom messaging orchestration as code.",
+    )
+    parser.add_argument("--version", action="version", version=f"flexorch {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    validate = commands.add_parser(
+        "validate", help="check a stack config offline and summarise what it manages"
+    )
+    _add_stack_arguments(validate)
+    validate.set_defaults(run=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except FlexorchError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`flexorch validate ... | head`): not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,544 @@
+"""The stack configuration: one validated, frozen model of the `flexorch:` namespace.
+
+`validate`, `render`, `doctor` and the Pulumi program all go through `parse_config`, so a
+config that passes here is the config every part of flexorch sees. Problems are reported all
+at once, each as `flexorch:<key path>: <what is wrong>; <how to fix it>`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from stack.errors import FlexorchError
+
+NAMESPACE = "flexorch"
+
+# TaskChannels every Flex account has; TaskRouter refuses a second one and Flex UI owns them.
+BUILTIN_TASK_CHANNELS = ("default", "voice", "chat", "sms", "video", "email")
+
+# Programmable Chat v2 webhook events (https://www.twilio.com/docs/chat/webhook-events).
+# Pre-events fire before the action is committed and go to the pre-event URL; post-events after.
+CHAT_PRE_EVENTS = (
+    "onMessageSend",
+    "onMessageUpdate",
+    "onMessageRemove",
+    "onMediaMessageSend",
+    "onChannelAdd",
+    "onChannelUpdate",
+    "onChannelDestroy",
+    "onMemberAdd",
+    "onMemberUpdate",
+    "onMemberRemove",
+    "onUserUpdate",
+)
+CHAT_POST_EVENTS = (
+    "onMessageSent",
+    "onMessageUpdated",
+    "onMessageRemoved",
+    "onMediaMessageSent",
+    "onChannelAdded",
+    "onChannelUpdated",
+    "onChannelDestroyed",
+    "onMemberAdded",
+    "onMemberUpdated",
+    "onMemberRemoved",
+    "onUserAdded",
+    "onUserUpdated",
+)
+CHAT_EVENTS = CHAT_PRE_EVENTS + CHAT_POST_EVENTS
+
+# The members of Flex UI 1.x `ChatOrchestratorEvent` that a ChatOrchestrator callback may return.
+ORCHESTRATION_EVENTS = ("AddToChatChannel", "DeactivateChatChannel", "LeaveChatChannel")
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+ATTRIBUTE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+UNIQUE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice a typo most likely meant, if any is close enough."""
+    by_lower = {c.lower(): c for c in choices}
+    match = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[match[0]] if match else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A hint for a misspelt value: the closest valid one, or the list to choose from."""
+    choices = list(choices)
+    guess = _closest(word, choices)
+    return f'did you mean "{guess}"?' if guess else "use one of " + ", ".join(choices)
+
+
+def _sid(prefix: str, what: str) -> Any:
+    pattern = re.compile(prefix + r"[0-9a-fA-F]{32}")
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(
+                f'"{value}" is not a {what} SID; it starts with {prefix} followed by 32 hex '
+                f"digits (copy it from the Twilio Console)"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty; give a value or remove the key")
+    return value
+
+
+def _webhook_url(value: str) -> str:
+    parts = urlsplit(value)
+    if any(c.isspace() for c in value) or not parts.netloc or not parts.hostname:
+        raise ValueError(
+            f'"{value}" is not an absolute URL; write it like https://handler.example.com/flex'
+        )
+    if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
+        return value
+    if parts.scheme != "https":
+        raise ValueError(
+            f'"{value}" must use https (Twilio sends customer messages to it); '
+            f"http is only allowed for localhost and 127.0.0.1"
+        )
+    return value
+
+
+def _http_method(value: str) -> str:
+    if value.upper() not in ("POST", "GET"):
+        raise ValueError(f'"{value}" is not an HTTP method Twilio webhooks use; use POST or GET')
+    return value.upper()
+
+
+def _between(low: int, high: int, unit: str = "") -> Any:
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise ValueError(
+                f"{value} is out of range; use a whole number from {low} to {high}{unit}"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _attribute_path(value: str) -> str:
+    if not ATTRIBUTE_PATH.fullmatch(value):
+        raise ValueError(
+            f'"{value}" is not a TaskRouter attribute path; use letters, digits and _ in '
+            "dot-separated parts that do not start with a digit, "
+            "e.g. targetWorker or routing.agent"
+        )
+    return value
+
+
+def _task_channel_name(value: str) -> str:
+    if not UNIQUE_NAME.fullmatch(value):
+        raise ValueError(
+            f'"{value}" is not a valid TaskChannel unique name; use only letters, digits, _ and -'
+        )
+    if value.lower() in BUILTIN_TASK_CHANNELS:
+        raise ValueError(f'"{value}" is a Flex built-in channel; choose another name')
+    return value
+
+
+def _chat_event(value: str) -> str:
+    if value not in CHAT_EVENTS:
+        hint = did_you_mean(value, CHAT_EVENTS)
+        raise ValueError(f'"{value}" is not a Programmable Chat webhook event; {hint}')
+    return value
+
+
+def _orchestration_event(value: str) -> str:
+    if value not in ORCHESTRATION_EVENTS:
+        hint = did_you_mean(value, ORCHESTRATION_EVENTS)
+        raise ValueError(f'"{value}" is not a ChatOrchestrator event; {hint}')
+    return value
+
+
+def _phone_number(value: str) -> str:
+    if E164.fullmatch(value) or re.fullmatch(r"PN[0-9a-fA-F]{32}", value):
+        return value
+    raise ValueError(
+        f'"{value}" is neither an E.164 number nor a phone number SID; write it like '
+        f'"+15005550006" (quoted, no spaces) or PN followed by 32 hex digits'
+    )
+
+
+def _quote_numbers(value: Any) -> Any:
+    """YAML reads an unquoted +15005550006 as an integer; say so instead of a type error."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            f'{value} was read as a number, not a string; quote it in YAML: "+{value}"'
+        )
+    return value
+
+
+def _unique(what: str) -> Any:
+    def check(values: tuple[str, ...]) -> tuple[str, ...]:
+        seen: set[str] = set()
+        for value in values:
+            if value in seen:
+                raise ValueError(f'"{value}" is listed twice; list each {what} once')
+            seen.add(value)
+        return values
+
+    return AfterValidator(check)
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]
+WebhookUrl = Annotated[str, AfterValidator(_webhook_url)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        use_attribute_docstrings=True,
+    )
+
+
+class Handler(_Model):
+    """The custom message handler that replaces Flex's own."""
+
+    url: WebhookUrl
+    """Where Twilio sends inbound SMS and chat webhooks."""
+    sms_url: WebhookUrl | None = None
+    """The phone numbers' SmsUrl; defaults to `url`."""
+    chat_url: WebhookUrl | None = None
+    """The chat service's webhook URL; defaults to `url`."""
+    method: Annotated[str, AfterValidator(_http_method)] = "POST"
+    """HTTP method Twilio uses for the webhooks."""
+
+    @property
+    def effective_sms_url(self) -> str:
+        """The URL the managed numbers' SMS webhooks point at."""
+        return self.sms_url or self.url
+
+    @property
+    def effective_chat_url(self) -> str:
+        """The URL the chat service's webhooks point at."""
+        return self.chat_url or self.url
+
+
+class _SidOrName(_Model):
+    """A Twilio resource adopted by SID or looked up by its friendly name: exactly one."""
+
+    friendly_name: Text | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> _SidOrName:
+        has_sid = getattr(self, "sid", None) is not None
+        if has_sid == (self.friendly_name is not None):
+            kind = type(self).__name__.lower()
+            raise ValueError(
+                f"give either sid or friendlyName, {'not both' if has_sid else 'one is required'};"
+                f" the {kind} is looked up by one of them"
+            )
+        return self
+
+    def describe(self) -> str:
+        """How the resource is looked up, for summaries."""
+        sid = getattr(self, "sid", None)
+        return sid if sid else f'"{self.friendly_name}"'
+
+
+class Workspace(_SidOrName):
+    """The Flex TaskRouter workspace; adopted, never created or deleted."""
+
+    sid: Annotated[str, _sid("WS", "TaskRouter workspace")] | None = None
+
+
+class Queue(_SidOrName):
+    """A TaskRouter queue; adopted by SID or friendly name."""
+
+    sid: Annotated[str, _sid("WQ", "TaskRouter queue")] | None = None
+
+
+class Workflow(_Model):
+    """The Workflow that routes a task to the worker whose contact_uri it names."""
+
+    friendly_name: Text = "Custom messaging - route to contact_uri"
+    """The Workflow's name in TaskRouter."""
+    target_attribute: Annotated[str, AfterValidator(_attribute_path)] = "targetWorker"
+    """Task attribute holding the agent's contact_uri (e.g. client:alice)."""
+    queue: Queue = Field(default_factory=lambda: Queue.model_validate({"friendlyName": "Everyone"}))
+    """A queue that holds every agent (queue expression 1==1)."""
+    reservation_timeout: Annotated[StrictInt, _between(1, 86400, " seconds")] = 120
+    """Seconds an agent has to accept before the reservation times out."""
+    fallback_queue: Queue | None = None
+    """Where a task goes when its agent is not available; optional."""
+
+
+class TaskChannel(_Model):
+    """A custom TaskRouter TaskChannel and the Flex UI TaskChannel that renders its tasks."""
+
+    unique_name: Annotated[str, AfterValidator(_task_channel_name)]
+    """TaskRouter unique name; not a Flex built-in."""
+    friendly_name: Text | None = None
+    """TaskRouter friendly name; defaults to uniqueName."""
+    flex_name: Text | None = None
+    """Flex UI TaskChannel name; defaults to uniqueName."""
+    channel_type: Text | None = None
+    """Also treat tasks whose channelType is this as the channel's."""
+
+    @property
+    def effective_friendly_name(self) -> str:
+        """The name shown in TaskRouter."""
+        return self.friendly_name or self.unique_name
+
+    @property
+    def effective_flex_name(self) -> str:
+        """The name the Flex UI TaskChannel is registered under."""
+        return self.flex_name or self.unique_name
+
+
+class ChatService(_Model):
+    """The Flex chat service whose webhooks flexorch points at the handler."""
+
+    sid: Annotated[str, _sid("IS", "Programmable Chat service")]
+    """The Flex chat service (Flex's configuration names it)."""
+    webhook_filters: Annotated[
+        tuple[Annotated[str, AfterValidator(_chat_event)], ...], _unique("webhook event")
+    ] = ("onMessageSent",)
+    """Chat webhook events sent to the handler."""
+    retry_count: Annotated[StrictInt, _between(0, 3)] = 0
+    """How often Twilio retries a failed webhook."""
+
+    @property
+    def pre_events(self) -> tuple[str, ...]:
+        """The configured pre-event webhooks."""
+        return tuple(e for e in self.webhook_filters if e in CHAT_PRE_EVENTS)
+
+    @property
+    def post_events(self) -> tuple[str, ...]:
+        """The configured post-event webhooks."""
+        return tuple(e for e in self.webhook_filters if e in CHAT_POST_EVENTS)
+
+
+class AutoAccept(_Model):
+    """Auto-accept of reservations whose task carries a flag attribute."""
+
+    attribute: Text = "autoAnswer"
+    """Task attribute that, when 'true', makes Flex accept and select the task."""
+
+
+OrchestrationList = Annotated[
+    tuple[Annotated[str, AfterValidator(_orchestration_event)], ...],
+    _unique("orchestration"),
+]
+
+
+class Orchestration(_Model):
+    """What Flex's ChatOrchestrator still does for tasks of the managed channels."""
+
+    accepted: OrchestrationList = ()
+    """On accept (Flex's default adds the agent to the channel)."""
+    wrapup: OrchestrationList = ()
+    """On wrap-up (Flex's default deactivates the channel)."""
+    completed: OrchestrationList = ()
+    """On completion (Flex's default makes the agent leave the channel)."""
+
+
+PhoneNumber = Annotated[str, BeforeValidator(_quote_numbers), AfterValidator(_phone_number)]
+
+
+class StackConfig(_Model):
+    """Everything under `flexorch:` in a stack's config."""
+
+    handler: Handler
+    """The custom message handler."""
+    workspace: Workspace
+    """The Flex TaskRouter workspace."""
+    workflow: Workflow = Field(default_factory=Workflow)
+    """The contact_uri Workflow."""
+    task_channels: tuple[TaskChannel, ...] = ()
+    """Custom chat TaskChannels."""
+    chat_service: ChatService
+    """The Flex chat service."""
+    numbers: Annotated[tuple[PhoneNumber, ...], _unique("number")] = ()
+    """Phone numbers whose SMS go to the handler."""
+    flex_flows: Literal["fail", "disable"] = "fail"
+    """What to do with an enabled Flex Flow that still takes a managed number's messages."""
+    auto_accept: AutoAccept = Field(default_factory=AutoAccept)
+    """Auto-accept of flagged tasks."""
+    orchestration: Orchestration = Field(default_factory=Orchestration)
+    """What Flex still orchestrates for managed-channel tasks."""
+
+
+# --- turning pydantic's errors into lines users can act on ---------------------------------
+
+_MISSING_HINTS = {
+    "handler": "add flexorch:handler with at least url: https://...",
+    "handler.url": "set it to your handler's https URL",
+    "workspace": 'add flexorch:workspace with sid: WS... or friendlyName: "Flex Task Assignment"',
+    "chatService": "add flexorch:chatService with sid: IS... (the Flex chat service)",
+    "chatService.sid": "set it to the Flex chat service SID (IS followed by 32 hex digits)",
+    "taskChannels[].uniqueName": "set it to the TaskRouter unique name, e.g. custom1",
+}
+
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "tuple_type": "a list",
+    "model_type": "a mapping of keys",
+    "dict_type": "a mapping of keys",
+    "model_attributes_type": "a mapping of keys",
+}
+
+
+def _path(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[_Model] | None:
+    """The model class that validates the mapping at `loc` (to list its known keys)."""
+    annotation: Any = StackConfig
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(part, int):
+            continue
+        if not (isinstance(annotation, type) and issubclass(annotation, _Model)):
+            return None
+        fields = {f.alias or name: f for name, f in annotation.model_fields.items()}
+        if part not in fields:
+            return None
+        annotation = fields[part].annotation
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, _Model) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional, tuple[...] and Annotated down to the model type inside, if any."""
+    while True:
+        args = [a for a in get_args(annotation) if a is not type(None) and a is not Ellipsis]
+        if get_origin(annotation) is None or not args:
+            return annotation
+        annotation = args[0]
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if value is None:
+        return "nothing"
+    return f'"{value}"'
+
+
+def _problem(error: Any) -> str:
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        model = _model_at(loc[:-1])
+        known = [f.alias or n for n, f in model.model_fields.items()] if model else []
+        return f'{NAMESPACE}:{_path(loc)}: unknown key "{key}"; {did_you_mean(key, known)}'
+    where = f"{NAMESPACE}:{_path(loc)}" if loc else NAMESPACE
+    if kind == "missing":
+        generic = re.sub(r"\[\d+\]", "[]", _path(loc))
+        hint = _MISSING_HINTS.get(generic, "add it")
+        return f"{where}: is required; {hint}"
+    if kind == "value_error":
+        return f"{where}: {error['ctx']['error']}"
+    if kind == "literal_error":
+        return (
+            f"{where}: {_describe(error['input'])} is not allowed; use {error['ctx']['expected']}"
+        )
+    if kind in _TYPE_NAMES:
+        return f"{where}: must be {_TYPE_NAMES[kind]}, not {_describe(error['input'])}"
+    return f"{where}: {error['msg']}"
+
+
+def _duplicates(raw: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Names that must be unique across task channels, checked on the raw input.
+
+    Done outside pydantic so that they are reported even when a sibling has other problems.
+    """
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    channels = raw.get("taskChannels")
+    if not isinstance(channels, list):
+        return problems
+    first_unique: dict[str, int] = {}
+    first_flex: dict[str, int] = {}
+    for index, channel in enumerate(channels):
+        if not isinstance(channel, Mapping):
+            continue
+        unique = channel.get("uniqueName")
+        flex = channel.get("flexName", unique)
+        if isinstance(unique, str) and unique:
+            if unique in first_unique and "flexName" not in channel:
+                flex = None  # the same name twice is one problem, not two
+            if unique in first_unique:
+                problems.append(
+                    (
+                        ("taskChannels", index, "uniqueName"),
+                        f'"{unique}" is already used by taskChannels[{first_unique[unique]}]; '
+                        "each TaskChannel needs its own unique name",
+                    )
+                )
+            else:
+                first_unique[unique] = index
+        if isinstance(flex, str) and flex:
+            key = "flexName" if "flexName" in channel else "uniqueName"
+            if flex in first_flex:
+                problems.append(
+                    (
+                        ("taskChannels", index, key),
+                        f'Flex TaskChannel name "{flex}" is already used by '
+                        f"taskChannels[{first_flex[flex]}]; give this channel its own flexName",
+                    )
+                )
+            else:
+                first_flex[flex] = index
+    return problems
+
+
+def parse_config(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate the `flexorch:` namespace (keys without the prefix) into a StackConfig.
+
+    Raises:
+        FlexorchError: with every problem found, one line each.
+    """
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    config: StackConfig | None = None
+    try:
+        config = StackConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        problems = [(tuple(e["loc"]), _problem(e)) for e in exc.errors()]
+    for loc, text in _duplicates(raw):
+        line = f"{NAMESPACE}:{_path(loc)}: {text}"
+        if all(existing != line for _, existing in problems):
+            problems.append((loc, line))
+    if problems or config is None:
+        raise FlexorchError([line for _, line in problems])
+    return config

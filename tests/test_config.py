@@ -1,0 +1,183 @@
+"""The config model: the good and bad corpus, defaults, and the rules one by one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import EXAMPLES, ROOT, minimal_config
+
+from stack.config import CHAT_EVENTS, StackConfig, parse_config
+from stack.errors import FlexorchError
+from stack.loading import load_stack_file
+
+BAD = sorted((ROOT / "tests" / "bad_configs").glob("*.yaml"))
+GOOD = sorted((ROOT / "tests" / "good_configs").glob("*.yaml"))
+
+
+def expected_lines(path: Path) -> list[str]:
+    return [
+        line.removeprefix("# expect: ").rstrip("\n")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("# expect: ")
+    ]
+
+
+def problems(raw: dict) -> list[str]:
+    with pytest.raises(FlexorchError) as caught:
+        parse_config(raw)
+    return caught.value.problems
+
+
+def test_the_bad_corpus_is_large_enough() -> None:
+    assert len(BAD) >= 25
+    assert all(expected_lines(path) for path in BAD), "every bad config states what it expects"
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
+def test_bad_config_is_refused_with_its_message(path: Path) -> None:
+    with pytest.raises(FlexorchError) as caught:
+        load_stack_file(path)
+    reported = caught.value.problems
+    for expected in expected_lines(path):
+        assert any(expected in line for line in reported), f"{expected!r} not in {reported!r}"
+    # Exactly as many lines as problems: nothing reported twice, nothing extra.
+    assert len(reported) == len(expected_lines(path)), reported
+
+
+@pytest.mark.parametrize("path", EXAMPLES + GOOD, ids=[p.stem for p in EXAMPLES + GOOD])
+def test_good_config_validates(path: Path) -> None:
+    assert isinstance(load_stack_file(path).config, StackConfig)
+
+
+def test_examples_show_every_key_of_the_schema() -> None:
+    """The dev example documents the whole schema, so a new key must be added there too."""
+
+    def keys(model: type, prefix: str = "") -> set[str]:
+        out = set()
+        for name, field in model.model_fields.items():
+            alias = field.alias or name
+            out.add(prefix + alias)
+            inner = field.annotation
+            for candidate in (inner, *getattr(inner, "__args__", ())):
+                if isinstance(candidate, type) and hasattr(candidate, "model_fields"):
+                    out |= keys(candidate, prefix + alias + ".")
+        return out
+
+    raw = load_stack_file(ROOT / "examples" / "Pulumi.dev.yaml").raw
+
+    def present(data: object, prefix: str = "") -> set[str]:
+        out = set()
+        if isinstance(data, dict):
+            for k, v in data.items():
+                out.add(prefix + k)
+                out |= present(v, prefix + k + ".")
+        if isinstance(data, list):
+            for item in data:
+                out |= present(item, prefix)
+        return out
+
+    missing = (
+        keys(StackConfig)
+        - present(raw)
+        - {"workspace.sid", "workflow.queue.sid", "workflow.fallbackQueue.sid"}
+    )
+    assert not missing
+
+
+def test_defaults() -> None:
+    config = parse_config(minimal_config())
+    assert config.handler.method == "POST"
+    assert config.handler.effective_sms_url == "https://handler.example.com/flex"
+    assert config.handler.effective_chat_url == "https://handler.example.com/flex"
+    assert config.workflow.target_attribute == "targetWorker"
+    assert config.workflow.queue.friendly_name == "Everyone"
+    assert config.workflow.reservation_timeout == 120
+    assert config.workflow.fallback_queue is None
+    assert config.chat_service.webhook_filters == ("onMessageSent",)
+    assert config.flex_flows == "fail"
+    assert config.auto_accept.attribute == "autoAnswer"
+    assert config.orchestration.accepted == () and config.orchestration.completed == ()
+    assert config.task_channels == () and config.numbers == ()
+
+
+def test_channel_names_default_to_the_unique_name() -> None:
+    config = parse_config(minimal_config(taskChannels=[{"uniqueName": "custom1"}]))
+    channel = config.task_channels[0]
+    assert channel.effective_flex_name == "custom1"
+    assert channel.effective_friendly_name == "custom1"
+
+
+def test_config_is_frozen() -> None:
+    config = parse_config(minimal_config())
+    with pytest.raises(ValueError):
+        config.handler.url = "https://other.example.com"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("builtin", ["default", "voice", "chat", "sms", "video", "email", "SMS"])
+def test_every_flex_builtin_channel_is_refused(builtin: str) -> None:
+    lines = problems(minimal_config(taskChannels=[{"uniqueName": builtin}]))
+    assert lines == [
+        f'flexorch:taskChannels[0].uniqueName: "{builtin}" is a Flex built-in channel; '
+        "choose another name"
+    ]
+
+
+@pytest.mark.parametrize("event", CHAT_EVENTS)
+def test_every_chat_webhook_event_is_accepted(event: str) -> None:
+    config = parse_config(
+        minimal_config(chatService={"sid": "IS" + "a" * 32, "webhookFilters": [event]})
+    )
+    assert (event in config.chat_service.pre_events) != (event in config.chat_service.post_events)
+
+
+def test_pre_and_post_events_are_split() -> None:
+    chat = {"sid": "IS" + "a" * 32, "webhookFilters": ["onMessageSend", "onMessageSent"]}
+    config = parse_config(minimal_config(chatService=chat))
+    assert config.chat_service.pre_events == ("onMessageSend",)
+    assert config.chat_service.post_events == ("onMessageSent",)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://localhost/x", "http://127.0.0.1:8080/x", "http://[::1]:3000/", "https://a.example/x"],
+)
+def test_urls_allowed(url: str) -> None:
+    assert parse_config(minimal_config(handler={"url": url})).handler.url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.com", "http://localhost.example.com/", "https://", "ws://localhost/x"]
+)
+def test_urls_refused(url: str) -> None:
+    assert problems(minimal_config(handler={"url": url}))[0].startswith("flexorch:handler.url: ")
+
+
+@pytest.mark.parametrize("value", [True, 1.5, "60"])
+def test_reservation_timeout_must_be_an_integer(value: object) -> None:
+    lines = problems(minimal_config(workflow={"reservationTimeout": value}))
+    assert lines[0].startswith("flexorch:workflow.reservationTimeout: must be a whole number")
+
+
+def test_null_section_is_reported_as_such() -> None:
+    assert problems(minimal_config(workflow=None)) == [
+        "flexorch:workflow: must be a mapping of keys, not nothing"
+    ]
+
+
+def test_unknown_nested_key_without_a_close_match_lists_the_keys() -> None:
+    lines = problems(minimal_config(autoAccept={"zzz": 1}))
+    assert lines == ['flexorch:autoAccept.zzz: unknown key "zzz"; use one of attribute']
+
+
+def test_duplicates_are_found_even_when_a_sibling_is_invalid() -> None:
+    channels = [{"uniqueName": "c1", "channelType": ""}, {"uniqueName": "c1"}]
+    lines = problems(minimal_config(taskChannels=channels))
+    assert (
+        "flexorch:taskChannels[0].channelType: must not be empty; give a value or remove the key"
+        in lines
+    )
+    assert any(
+        line.startswith('flexorch:taskChannels[1].uniqueName: "c1" is already used')
+        for line in lines
+    )
