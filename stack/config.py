@@ -173,6 +173,14 @@ def _orchestration_event(value: str) -> str:
     return value
 
 
+def _expression_string(value: str) -> str:
+    if "'" in value and '"' in value:
+        raise ValueError(
+            "must not contain both ' and \" (a TaskRouter expression cannot quote it); drop one"
+        )
+    return value
+
+
 def _phone_number(value: str) -> str:
     if E164.fullmatch(value) or re.fullmatch(r"PN[0-9a-fA-F]{32}", value):
         return value
@@ -297,8 +305,8 @@ class TaskChannel(_Model):
     """TaskRouter friendly name; defaults to uniqueName."""
     flex_name: Text | None = None
     """Flex UI TaskChannel name; defaults to uniqueName."""
-    channel_type: Text | None = None
-    """Also treat tasks whose channelType is this as the channel's."""
+    channel_type: Annotated[Text, AfterValidator(_expression_string)] | None = None
+    """Also treat tasks whose channelType attribute is this as the channel's."""
 
     @property
     def effective_friendly_name(self) -> str:

@@ -50,3 +50,53 @@ def write_stack(path: Path, flexorch_config: dict[str, Any], **other: Any) -> Pa
     config.update(other)
     path.write_text(yaml.safe_dump({"config": config}, sort_keys=False), encoding="utf-8")
     return path
+
+
+class InProcessHttp:
+    """A Twilio SDK HTTP client that answers from a FakeTwilio in this process."""
+
+    def __init__(self, fake: Any) -> None:
+        self.fake = fake
+        self.log: list[tuple[str, str, dict[str, list[str]]]] = []
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None,
+                timeout=None, allow_redirects=False):  # fmt: skip
+        import base64
+        import json
+        from urllib.parse import urlsplit
+
+        from twilio.http.response import Response
+
+        from stack.sandbox.fake import Request
+
+        def lists(values: dict | None) -> dict[str, list[str]]:
+            out: dict[str, list[str]] = {}
+            for key, value in (values or {}).items():
+                items = value if isinstance(value, list) else [value]
+                out[key] = [str(v) for v in items]
+            return out
+
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
+        path = urlsplit(url).path
+        form = lists(data)
+        self.log.append((method, path, form))
+        status, body = self.fake.handle(
+            Request(method, path, lists(params), form, f"Basic {token}" if token else None)
+        )
+        return Response(status, json.dumps(body) if body is not None else "", headers={})
+
+
+def use_fake(monkeypatch: Any, fake: Any) -> InProcessHttp:
+    """Make every provider's client talk to `fake`; returns the request log."""
+    from twilio.rest import Client
+
+    from stack.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN
+
+    http = InProcessHttp(fake)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setattr(
+        "stack.twilio.base.make_client",
+        lambda creds: Client(creds.username, creds.password, creds.account_sid, http_client=http),
+    )
+    return http

@@ -1,0 +1,1 @@
+"""The embedded local Twilio (never imported by the Pulumi program)."""

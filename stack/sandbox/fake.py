@@ -1,0 +1,340 @@
+"""A stateful fake of the Twilio REST products flexorch uses, driven by Twilio's own specs.
+
+Every collection in the specs works the same way, so one generic store serves them all: the
+path templates say where a resource lives, the response schemas name its list key, its fields
+and its SID prefix, and form fields map to them (`SmsUrl` -> `sms_url`). Contract checking is
+not done here: the sandbox puts Prism in front of this (see `server.py`).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from functools import cache
+from typing import Any
+
+from stack.sandbox import specs
+
+PAGING = {"PageSize", "Page", "PageToken"}
+
+
+def snake(name: str) -> str:
+    """`PreWebhookRetryCount` -> `pre_webhook_retry_count`."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+@dataclass
+class Collection:
+    """One kind of resource: where it lives and what it looks like."""
+
+    template: str
+    item_template: str
+    list_key: str
+    schema: dict[str, Any]
+    prefix: str
+    params: tuple[str, ...]
+    regex: re.Pattern[str]
+    item_regex: re.Pattern[str]
+
+
+def _regex(template: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\\{([A-Za-z]+)\\\}", r"(?P<\1>[^/]+?)", re.escape(template))
+    return re.compile(pattern + "$")
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = spec["components"]["schemas"][name]
+    return schema
+
+
+def _collections(spec: dict[str, Any]) -> list[Collection]:
+    found = []
+    for template, item in spec["paths"].items():
+        get = item.get("get", {})
+        schema = (
+            get.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+        ).get("schema", {})
+        lists = [
+            (key, value)
+            for key, value in schema.get("properties", {}).items()
+            if value.get("type") == "array" and "$ref" in value.get("items", {})
+        ]
+        if len(lists) != 1:
+            continue
+        key, value = lists[0]
+        record = _resolve(spec, value["items"])
+        pattern = record.get("properties", {}).get("sid", {}).get("pattern", "")
+        prefix = pattern[1:3] if pattern.startswith("^") else ""
+        base = template.removesuffix(".json")
+        item_template = base + "/{Sid}" + (".json" if template.endswith(".json") else "")
+        if item_template not in spec["paths"]:
+            continue
+        params = tuple(re.findall(r"\{([A-Za-z]+)\}", template))
+        found.append(
+            Collection(
+                template,
+                item_template,
+                key,
+                record,
+                prefix,
+                params,
+                _regex(template),
+                _regex(item_template),
+            )  # fmt: skip
+        )
+    # Literal segments win over parameters (`TaskQueues/Statistics` is not a queue SID).
+    found.sort(key=lambda c: len(c.params))
+    return found
+
+
+@cache
+def _indexed(products: tuple[str, ...]) -> list[Collection]:
+    """The collections of the products' merged spec (read-only, shared by every fake)."""
+    return _collections(specs.merged(products))
+
+
+def new_sid(prefix: str) -> str:
+    """A SID of the right prefix."""
+    return prefix + secrets.token_hex(16)
+
+
+@dataclass
+class Request:
+    """One request as the fake saw it."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    form: Mapping[str, list[str]]
+    auth: str | None = None
+
+
+@dataclass
+class FakeTwilio:
+    """The account's state and the request handler; thread-safe."""
+
+    account_sid: str
+    auth_token: str
+    products: tuple[str, ...] = specs.PRODUCTS
+    records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        """Index the collections of the merged spec."""
+        self.collections = _indexed(self.products)
+
+    # --- state -------------------------------------------------------------------------
+
+    def collection(self, template: str) -> Collection:
+        """The collection at a path template, e.g. `/v1/Workspaces/{WorkspaceSid}/Workflows`."""
+        for c in self.collections:
+            if c.template == template:
+                return c
+        raise KeyError(template)
+
+    def add(
+        self, template: str, parents: Mapping[str, str] | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Seed a record directly (scenarios use this); returns it."""
+        with self.lock:
+            return self._create(self.collection(template), dict(parents or {}), fields)
+
+    def all(self, template: str) -> list[dict[str, Any]]:
+        """Every record of a collection, across parents."""
+        with self.lock:
+            return list(self.records.get(template, {}).values())
+
+    def find(self, template: str, **match: Any) -> dict[str, Any]:
+        """The one record whose fields equal `match` (tests and scenarios)."""
+        found = [r for r in self.all(template) if all(r.get(k) == v for k, v in match.items())]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} records in {template} match {match}")
+        return found[0]
+
+    def _timestamp(self, schema: dict[str, Any]) -> str:
+        now = datetime.now(UTC).replace(microsecond=0)
+        if schema.get("format") == "date-time-rfc-2822":
+            return format_datetime(now)
+        return now.isoformat().replace("+00:00", "Z")
+
+    def _create(
+        self, c: Collection, parents: dict[str, str], fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        properties = c.schema.get("properties", {})
+        record: dict[str, Any] = {name: _empty(schema) for name, schema in properties.items()}
+        sid = fields.pop("sid", None) or new_sid(c.prefix)
+        record.update({snake(k): v for k, v in parents.items()})
+        if "account_sid" in properties:
+            record["account_sid"] = self.account_sid
+        for stamp in ("date_created", "date_updated"):
+            if stamp in properties:
+                record[stamp] = self._timestamp(properties[stamp])
+        record.update(fields)
+        record["sid"] = sid
+        path_values = {**parents, "Sid": sid, "AccountSid": self.account_sid}
+        if "url" in properties:
+            record["url"] = "https://sandbox.flexorch.local" + _fill(c.item_template, path_values)
+        if "uri" in properties:
+            record["uri"] = _fill(c.item_template, path_values)
+        self.records.setdefault(c.template, {})[sid] = record
+        return record
+
+    # --- requests ----------------------------------------------------------------------
+
+    def handle(self, request: Request) -> tuple[int, dict[str, Any] | None]:
+        """Answer one request as Twilio would: (status, JSON body or None)."""
+        if not self._authorised(request.auth):
+            return 401, _error(20003, "Authenticate", 401)
+        with self.lock:
+            for c in self.collections:
+                item = c.item_regex.match(request.path)
+                if item and item.group("Sid") in self.records.get(c.template, {}):
+                    return self._item(c, item.groupdict(), request)
+                if item and request.path.rsplit("/", 1)[-1].removesuffix(".json")[:2] == c.prefix:
+                    return 404, _error(
+                        20404, f"The requested resource {request.path} was not found", 404
+                    )
+                whole = c.regex.match(request.path)
+                if whole:
+                    return self._collection(c, whole.groupdict(), request)
+        return 404, _error(20404, f"The requested resource {request.path} was not found", 404)
+
+    def _authorised(self, header: str | None) -> bool:
+        if not header or not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return user == self.account_sid and password == self.auth_token
+
+    def _fields(self, c: Collection, form: Mapping[str, list[str]]) -> dict[str, Any]:
+        properties = c.schema.get("properties", {})
+        fields: dict[str, Any] = {}
+        for name, values in form.items():
+            if "." in name:
+                head, _, rest = name.partition(".")
+                nested = fields.setdefault(snake(head), {})
+                if isinstance(nested, dict):
+                    nested[snake(rest.replace(".", "_"))] = _cast({}, values)
+                continue
+            key = snake(name)
+            if key in properties:
+                fields[key] = _cast(properties[key], values)
+        return fields
+
+    def _collection(
+        self, c: Collection, parents: dict[str, str], request: Request
+    ) -> tuple[int, dict[str, Any] | None]:
+        parents = {k: v for k, v in parents.items() if k != "AccountSid"}
+        if request.method == "POST":
+            return 201, self._create(c, parents, self._fields(c, request.form))
+        if request.method != "GET":
+            return 405, _error(20004, "Method not allowed", 405)
+        wanted = {snake(k): v[-1] for k, v in request.query.items() if k not in PAGING}
+        properties = c.schema.get("properties", {})
+        rows = [
+            r
+            for r in self.records.get(c.template, {}).values()
+            if all(r.get(snake(k)) == v for k, v in parents.items())
+            and all(k not in properties or _matches(r.get(k), v) for k, v in wanted.items())
+        ]
+        size = int(request.query.get("PageSize", ["50"])[-1])
+        page = int(request.query.get("Page", ["0"])[-1])
+        chunk = rows[page * size : (page + 1) * size]
+        more = (page + 1) * size < len(rows)
+        base = _fill(c.template, {**parents, "AccountSid": self.account_sid})
+        next_uri = f"{base}?PageSize={size}&Page={page + 1}" if more else None
+        if c.template.endswith(".json"):
+            return 200, {
+                c.list_key: chunk,
+                "end": page * size + max(len(chunk) - 1, 0),
+                "first_page_uri": f"{base}?PageSize={size}&Page=0",
+                "next_page_uri": next_uri,
+                "page": page,
+                "page_size": size,
+                "previous_page_uri": None,
+                "start": page * size,
+                "uri": f"{base}?PageSize={size}&Page={page}",
+            }
+        return 200, {
+            c.list_key: chunk,
+            "meta": {
+                "first_page_url": f"https://sandbox.flexorch.local{base}?PageSize={size}&Page=0",
+                "key": c.list_key,
+                "next_page_url": f"https://sandbox.flexorch.local{next_uri}" if next_uri else None,
+                "page": page,
+                "page_size": size,
+                "previous_page_url": None,
+                "url": f"https://sandbox.flexorch.local{base}?PageSize={size}&Page={page}",
+            },
+        }
+
+    def _item(
+        self, c: Collection, path: dict[str, str], request: Request
+    ) -> tuple[int, dict[str, Any] | None]:
+        records = self.records[c.template]
+        sid = path["Sid"]
+        if request.method == "GET":
+            return 200, records[sid]
+        if request.method == "POST":
+            records[sid].update(self._fields(c, request.form))
+            if "date_updated" in records[sid]:
+                records[sid]["date_updated"] = self._timestamp(
+                    c.schema["properties"]["date_updated"]
+                )
+            return 200, records[sid]
+        if request.method == "DELETE":
+            del records[sid]
+            return 204, None
+        return 405, _error(20004, "Method not allowed", 405)
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    return re.sub(r"\{([A-Za-z]+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def _empty(schema: dict[str, Any]) -> Any:
+    if schema.get("nullable"):
+        return None
+    return {"integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}.get(
+        schema.get("type", ""), None
+    )
+
+
+def _cast(schema: dict[str, Any], values: list[str]) -> Any:
+    kind = schema.get("type")
+    if kind == "array":
+        return list(values)
+    value = values[-1]
+    if kind == "integer":
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if kind == "boolean":
+        return value.lower() == "true"
+    return value
+
+
+def _matches(actual: Any, wanted: str) -> bool:
+    if isinstance(actual, bool):
+        return str(actual).lower() == wanted.lower()
+    return str(actual) == wanted
+
+
+def _error(code: int, message: str, status: int) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }

@@ -1,0 +1,152 @@
+"""The sandbox's realistic Flex account: what a Flex project has before flexorch touches it.
+
+SIDs are fixed (derived from names) so that `examples/Pulumi.sandbox.yaml` can name them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from stack.sandbox.fake import FakeTwilio
+
+ACCOUNT_SID = "AC" + "5a" * 16
+AUTH_TOKEN = "sandbox-auth-token"
+
+WORKSPACES = "/v1/Workspaces"
+QUEUES = "/v1/Workspaces/{WorkspaceSid}/TaskQueues"
+WORKFLOWS = "/v1/Workspaces/{WorkspaceSid}/Workflows"
+TASK_CHANNELS = "/v1/Workspaces/{WorkspaceSid}/TaskChannels"
+WORKERS = "/v1/Workspaces/{WorkspaceSid}/Workers"
+TASKS = "/v1/Workspaces/{WorkspaceSid}/Tasks"
+RESERVATIONS = "/v1/Workspaces/{WorkspaceSid}/Tasks/{TaskSid}/Reservations"
+CHAT_SERVICES = "/v2/Services"
+CHAT_CHANNELS = "/v2/Services/{ServiceSid}/Channels"
+CHAT_MEMBERS = "/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Members"
+CHAT_MESSAGES = "/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages"
+CHAT_ROLES = "/v2/Services/{ServiceSid}/Roles"
+NUMBERS = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json"
+MESSAGES = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
+FLEX_FLOWS = "/v1/FlexFlows"
+PROXY_SERVICES = "/v1/Services"
+PROXY_SESSIONS = "/v1/Services/{ServiceSid}/Sessions"
+PROXY_INTERACTIONS = "/v1/Services/{ServiceSid}/Sessions/{SessionSid}/Interactions"
+STUDIO_FLOWS = "/v2/Flows"
+STUDIO_EXECUTIONS = "/v2/Flows/{FlowSid}/Executions"
+STUDIO_STEPS = "/v2/Flows/{FlowSid}/Executions/{ExecutionSid}/Steps"
+
+
+def sid(prefix: str, name: str) -> str:
+    """A stable SID for a seeded resource."""
+    return prefix + hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+WORKSPACE_SID = sid("WS", "Flex Task Assignment")
+EVERYONE_SID = sid("WQ", "Everyone")
+CHAT_SERVICE_SID = sid("IS", "Flex Chat Service")
+PROXY_SERVICE_SID = sid("KS", "Flex Proxy Service")
+STUDIO_FLOW_SID = sid("FW", "Messaging Flow")
+FREE_NUMBER = "+15005550006"
+FLEX_FLOW_NUMBER = "+15005550007"
+PROXY_WEBHOOK = f"https://webhooks.twilio.com/v1/Accounts/{ACCOUNT_SID}/Proxy/{PROXY_SERVICE_SID}/Webhooks/Message"
+AGENT_PERMISSIONS = [
+    "sendMessage",
+    "sendMediaMessage",
+    "leaveChannel",
+    "editChannelAttributes",
+    "editOwnMessage",
+    "editOwnMessageAttributes",
+    "deleteOwnMessage",
+]
+
+
+def flex_account() -> FakeTwilio:
+    """A new fake account seeded like a Flex project that still uses Flex's own handling."""
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
+    ws = {"WorkspaceSid": WORKSPACE_SID}
+    fake.add(WORKSPACES, sid=WORKSPACE_SID, friendly_name="Flex Task Assignment")
+    fake.add(QUEUES, ws, sid=EVERYONE_SID, friendly_name="Everyone", target_workers="1==1")
+    fake.add(
+        WORKFLOWS,
+        ws,
+        sid=sid("WW", "Assign to Anyone"),
+        friendly_name="Assign to Anyone",
+        configuration='{"task_routing":{"filters":[],"default_filter":{"queue":"%s"}}}'
+        % EVERYONE_SID,
+        task_reservation_timeout=120,
+    )
+    for name in ("default", "voice", "chat", "sms", "video", "email"):
+        fake.add(
+            TASK_CHANNELS, ws, sid=sid("TC", name), unique_name=name, friendly_name=name.title()
+        )
+    for agent in ("alice", "bob"):
+        fake.add(
+            WORKERS,
+            ws,
+            sid=sid("WK", agent),
+            friendly_name=agent,
+            attributes=f'{{"contact_uri": "client:{agent}", "full_name": "{agent.title()}"}}',
+            available=True,
+            activity_name="Available",
+        )
+    fake.add(
+        CHAT_SERVICES,
+        sid=CHAT_SERVICE_SID,
+        friendly_name="Flex Chat Service",
+        webhook_method="POST",
+        webhook_filters=[],
+        pre_webhook_url=None,
+        post_webhook_url=None,
+    )
+    chat = {"ServiceSid": CHAT_SERVICE_SID}
+    fake.add(CHAT_ROLES, chat, sid=sid("RL", "agent"), friendly_name="agent", type="channel",
+             permissions=AGENT_PERMISSIONS)  # fmt: skip
+    fake.add(CHAT_ROLES, chat, sid=sid("RL", "guest"), friendly_name="guest", type="channel",
+             permissions=["sendMessage", "leaveChannel"])  # fmt: skip
+    account = {"AccountSid": ACCOUNT_SID}
+    fake.add(
+        NUMBERS,
+        account,
+        sid=sid("PN", FREE_NUMBER),
+        phone_number=FREE_NUMBER,
+        friendly_name="(500) 555-0006",
+        sms_url=PROXY_WEBHOOK,
+        sms_method="POST",
+        sms_fallback_url="",
+    )
+    fake.add(
+        NUMBERS,
+        account,
+        sid=sid("PN", FLEX_FLOW_NUMBER),
+        phone_number=FLEX_FLOW_NUMBER,
+        friendly_name="(500) 555-0007",
+        sms_url=PROXY_WEBHOOK,
+        sms_method="POST",
+        sms_fallback_url="",
+    )
+    fake.add(PROXY_SERVICES, sid=PROXY_SERVICE_SID, unique_name="Flex Proxy Service")
+    fake.add(
+        FLEX_FLOWS,
+        sid=sid("FO", "SMS Flex Flow"),
+        friendly_name="SMS Flex Flow",
+        chat_service_sid=CHAT_SERVICE_SID,
+        channel_type="sms",
+        contact_identity=FLEX_FLOW_NUMBER,
+        enabled=True,
+        integration_type="studio",
+        integration={"flow_sid": STUDIO_FLOW_SID},
+        janitor_enabled=False,
+    )
+    fake.add(
+        FLEX_FLOWS,
+        sid=sid("FO", "Flex Web Channel Flow"),
+        friendly_name="Flex Web Channel Flow",
+        chat_service_sid=CHAT_SERVICE_SID,
+        channel_type="web",
+        contact_identity="",
+        enabled=True,
+        integration_type="studio",
+        integration={"flow_sid": STUDIO_FLOW_SID},
+        janitor_enabled=False,
+    )
+    fake.add(STUDIO_FLOWS, sid=STUDIO_FLOW_SID, friendly_name="Messaging Flow", status="published")
+    return fake

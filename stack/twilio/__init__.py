@@ -1,0 +1,1 @@
+"""Typed Pulumi dynamic providers for the Twilio resources flexorch manages."""

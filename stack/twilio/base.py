@@ -1,0 +1,145 @@
+"""What every flexorch dynamic provider shares: credentials, a client per call, normalised diffs.
+
+Pulumi pickles the provider object into each resource's state, so providers keep nothing but
+what `configure()` hands them inside the provider process (never pickled), and build the Twilio
+client inside each method.
+https://www.pulumi.com/docs/iac/concepts/resources/dynamic-providers/
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from pulumi.dynamic import ConfigureRequest, DiffResult, ResourceProvider, UpdateResult
+from twilio.rest import Client
+
+from stack.errors import FlexorchError
+from stack.twilio.client import Credentials, make_client
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(method: F) -> F:
+    """Show a FlexorchError as its one line, not a traceback.
+
+    The dynamic provider host reports `traceback.format_exc()`, which honours
+    `sys.tracebacklimit`: 0 leaves just `Type: message`. Other exceptions are bugs and keep
+    their full traceback.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except FlexorchError:
+            sys.tracebacklimit = 0
+            raise
+        except Exception:
+            sys.__dict__.pop("tracebacklimit", None)
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def same_url(a: Any, b: Any) -> bool:
+    """URLs equal up to scheme/host case and a trailing slash."""
+    return _url_key(a) == _url_key(b)
+
+
+def _url_key(url: Any) -> str:
+    if not isinstance(url, str) or not url:
+        return ""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def _equal(a: Any, b: Any) -> bool:
+    return bool(a == b)
+
+
+def same_method(a: Any, b: Any) -> bool:
+    """HTTP methods equal up to case."""
+    return str(a or "").upper() == str(b or "").upper()
+
+
+class TwilioProvider(ResourceProvider):
+    """Base of flexorch's providers; subclasses name their inputs and how each compares."""
+
+    kind: ClassVar[str] = "resource"
+    # Input name -> comparison; inputs not listed compare with ==.
+    comparisons: ClassVar[Mapping[str, Callable[[Any, Any], bool]]] = {}
+    inputs: ClassVar[tuple[str, ...]] = ()
+    replace_on: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every operation a subclass defines reports user errors as one line."""
+        super().__init_subclass__(**kwargs)
+        for name in ("check", "diff", "create", "read", "update", "delete"):
+            if name in vars(cls):
+                setattr(cls, name, user_errors(vars(cls)[name]))
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Keep the stack config's lookup; runs in the provider process only, never pickled."""
+        self._config_get = req.config.get
+
+    def client(self) -> Client:
+        """A fresh client for this call, from stack config or the TWILIO_* environment."""
+        get = getattr(self, "_config_get", lambda _key: None)
+        return make_client(Credentials.find(get))
+
+    def label(self, props: dict[str, Any]) -> str:
+        """How errors name the resource."""
+        return self.kind
+
+    def changed(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """The inputs whose normalised values differ."""
+        out = []
+        for key in self.inputs:
+            same = self.comparisons.get(key, _equal)
+            if not same(olds.get(key), news.get(key)):
+                out.append(key)
+        return out
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Compare normalised inputs only: no API call, so an unchanged stack costs nothing."""
+        changes = self.changed(olds, news)
+        replaces = [key for key in changes if key in self.replace_on]
+        return DiffResult(changes=bool(changes), replaces=replaces, delete_before_replace=True)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """A change that needs no API call (only a label moved): carry the outputs over."""
+        return UpdateResult(self.carry(olds, news))
+
+    def carry(
+        self, olds: Mapping[str, Any], news: Mapping[str, Any], **values: Any
+    ) -> dict[str, Any]:
+        """The previous outputs with the new inputs and the given values on top."""
+        result = {k: v for k, v in olds.items() if not k.startswith("__")}
+        result.update({key: news.get(key) for key in self.inputs})
+        result.update(values)
+        return result
+
+    def outs(self, props: Mapping[str, Any], **values: Any) -> dict[str, Any]:
+        """Every input plus the given outputs (diff and update see outputs as `olds`)."""
+        result = {key: props.get(key) for key in self.inputs}
+        result.update(values)
+        return result
+
+
+def pick_one(found: list[Any], label: str, what: str, key: str) -> Any:
+    """The single match of a look-up by name, or a user error saying how to disambiguate."""
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise FlexorchError(
+            f"{label}: no {what} has that name; check flexorch:{key} or use its SID"
+        )
+    sids = ", ".join(item.sid for item in found)
+    raise FlexorchError(
+        f"{label}: {len(found)} {what}s have that name ({sids}); set flexorch:{key}"
+    )

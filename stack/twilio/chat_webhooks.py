@@ -1,0 +1,140 @@
+"""ChatServiceWebhooks: points the adopted Flex chat service's webhooks at the handler.
+
+What the service had before is recorded at adoption and put back on destroy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from typing_extensions import override
+
+from stack.twilio.base import TwilioProvider, same_method, same_url
+from stack.twilio.client import twilio_call
+
+FIELDS = ("PreWebhookUrl", "PostWebhookUrl", "WebhookMethod", "WebhookFilters",
+          "PreWebhookRetryCount", "PostWebhookRetryCount")  # fmt: skip
+
+
+def same_events(a: Any, b: Any) -> bool:
+    """Webhook filters equal as sets: their order means nothing to Twilio."""
+    return sorted(a or []) == sorted(b or [])
+
+
+def settings_of(service: Any) -> dict[str, Any]:
+    """The webhook settings of a fetched Chat v2 service."""
+    return {
+        "pre_webhook_url": service.pre_webhook_url or "",
+        "post_webhook_url": service.post_webhook_url or "",
+        "webhook_method": service.webhook_method or "POST",
+        "webhook_filters": list(service.webhook_filters or []),
+        "pre_webhook_retry_count": service.pre_webhook_retry_count or 0,
+        "post_webhook_retry_count": service.post_webhook_retry_count or 0,
+    }
+
+
+class ChatServiceWebhooksProvider(TwilioProvider):
+    """Adopts the chat service; only its webhook settings are managed."""
+
+    kind = "ChatServiceWebhooks"
+    inputs = (
+        "service_sid",
+        "pre_webhook_url",
+        "post_webhook_url",
+        "webhook_method",
+        "webhook_filters",
+        "retry_count",
+    )
+    replace_on = ("service_sid",)
+    comparisons = {
+        "pre_webhook_url": same_url,
+        "post_webhook_url": same_url,
+        "webhook_method": same_method,
+        "webhook_filters": same_events,
+    }
+
+    @override
+    def label(self, props: dict[str, Any]) -> str:
+        return f'ChatServiceWebhooks "{props.get("service_sid")}"'
+
+    def _apply(self, props: dict[str, Any], settings: dict[str, Any], action: str) -> None:
+        with twilio_call(self.label(props), action, FIELDS):
+            self.client().chat.v2.services(props["service_sid"]).update(**settings)
+
+    @staticmethod
+    def wanted(props: dict[str, Any]) -> dict[str, Any]:
+        """The service settings the stack asks for."""
+        return {
+            "pre_webhook_url": props["pre_webhook_url"],
+            "post_webhook_url": props["post_webhook_url"],
+            "webhook_method": props["webhook_method"],
+            "webhook_filters": list(props["webhook_filters"]),
+            "pre_webhook_retry_count": props["retry_count"],
+            "post_webhook_retry_count": props["retry_count"],
+        }
+
+    @override
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        with twilio_call(self.label(props), "look up"):
+            previous = settings_of(self.client().chat.v2.services(props["service_sid"]).fetch())
+        self._apply(props, self.wanted(props), "update")
+        return CreateResult(props["service_sid"], self.outs(props, previous=previous))
+
+    @override
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self._apply(news, self.wanted(news), "update")
+        return UpdateResult(self.carry(olds, news))
+
+    @override
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        with twilio_call(self.label(props), "read"):
+            live = settings_of(self.client().chat.v2.services(id_).fetch())
+        outs = self.outs(
+            props,
+            pre_webhook_url=live["pre_webhook_url"],
+            post_webhook_url=live["post_webhook_url"],
+            webhook_method=live["webhook_method"],
+            webhook_filters=live["webhook_filters"],
+            retry_count=live["post_webhook_retry_count"],
+            previous=props.get("previous"),
+        )
+        return ReadResult(id_, outs)
+
+    @override
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """Put back what the service had before flexorch adopted it."""
+        previous = props.get("previous")
+        if previous:
+            self._apply(props, dict(previous), "restore")
+
+
+class ChatServiceWebhooks(Resource, module="flexorch", name="ChatServiceWebhooks"):
+    """The Flex chat service's webhooks, pointed at the handler."""
+
+    previous: pulumi.Output[dict[str, Any]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        service_sid: str,
+        pre_webhook_url: str,
+        post_webhook_url: str,
+        webhook_method: str,
+        webhook_filters: list[str],
+        retry_count: int,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Manage the service's webhook settings; empty URLs switch that kind of webhook off."""
+        props = {
+            "service_sid": service_sid,
+            "pre_webhook_url": pre_webhook_url,
+            "post_webhook_url": post_webhook_url,
+            "webhook_method": webhook_method,
+            "webhook_filters": webhook_filters,
+            "retry_count": retry_count,
+            "previous": None,
+        }
+        super().__init__(ChatServiceWebhooksProvider(), name, props, opts)

@@ -1,0 +1,198 @@
+"""The one way flexorch talks to Twilio: credentials, endpoint override, retries, clear errors.
+
+Providers and the doctor build a client per call from here; nothing here holds a client or a
+credential at module level, because provider objects are pickled into Pulumi state.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from stack.errors import FlexorchError, TwilioUnreachable
+
+BASE_URL_ENV = "FLEXORCH_TWILIO_BASE_URL"
+MAX_ATTEMPTS = 5
+MAX_DELAY = 30.0
+_SID_SEGMENT = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}(\.json)?")
+
+
+class TwilioApiError(FlexorchError):
+    """Twilio refused a request; the text names the resource, the fields, code and message."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who flexorch is to Twilio: an auth token, or an API key pair for the account."""
+
+    account_sid: str
+    username: str
+    password: str = field(repr=False)
+
+    @classmethod
+    def find(cls, config: Callable[[str], Any] = lambda _key: None) -> Credentials:
+        """Credentials from stack config (`twilio:*`), else the `TWILIO_*` environment.
+
+        Raises:
+            FlexorchError: when no complete set is found, saying where to put one.
+        """
+
+        def value(key: str, env: str) -> str:
+            found = config(f"twilio:{key}") or os.environ.get(env) or ""
+            return str(found).strip()
+
+        account = value("accountSid", "TWILIO_ACCOUNT_SID")
+        api_key, api_secret = (
+            value("apiKey", "TWILIO_API_KEY"),
+            value("apiSecret", "TWILIO_API_SECRET"),
+        )
+        token = value("authToken", "TWILIO_AUTH_TOKEN")
+        if not account:
+            raise FlexorchError(
+                "twilio:accountSid: is not set; run `pulumi config set twilio:accountSid AC...` "
+                "or set TWILIO_ACCOUNT_SID"
+            )
+        if api_key and api_secret:
+            return cls(account, api_key, api_secret)
+        if token:
+            return cls(account, account, token)
+        raise FlexorchError(
+            "twilio:authToken: is not set; run `pulumi config set --secret twilio:authToken` or "
+            "set TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)"
+        )
+
+
+def retry_delay(attempt: int, retry_after: str | None) -> float:
+    """Seconds to wait before attempt `attempt + 1`: Retry-After if given, else backoff."""
+    seconds: float | None = None
+    if retry_after:
+        try:
+            seconds = float(retry_after)
+        except ValueError:
+            try:
+                seconds = email.utils.parsedate_to_datetime(retry_after).timestamp() - time.time()
+            except (TypeError, ValueError):
+                seconds = None  # unreadable: fall back to backoff
+    if seconds is not None:
+        return min(MAX_DELAY, max(0.0, seconds))
+    return min(MAX_DELAY, 0.5 * 2.0 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+
+
+def _is_create(method: str, url: str) -> bool:
+    """A POST to a collection creates; repeating it after a 5xx could create twice."""
+    last = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return method.upper() == "POST" and not _SID_SEGMENT.fullmatch(last)
+
+
+class RetryingHttpClient(TwilioHttpClient):
+    """Twilio's HTTP client with bounded retries and an optional single base URL.
+
+    429 and 503 ("not processed, try later") are retried for every request; other 5xx only for
+    requests that are safe to repeat (reads, deletes, updates of an existing resource).
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+    ) -> None:
+        """Route every product to `base_url` when given (sandbox, contract mock, a gateway)."""
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.max_attempts = max_attempts
+        self.sleep = sleep
+        self.requests_made = 0
+
+    def route(self, url: str) -> str:
+        """The URL actually called: same path and query, on the override host if set."""
+        if not self.base_url:
+            return url
+        parts = urlsplit(url)
+        return self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        """Send, retrying within the bound; network failures become TwilioUnreachable."""
+        url = self.route(url)
+        for attempt in range(1, self.max_attempts + 1):
+            self.requests_made += 1
+            try:
+                response: Response = super().request(
+                    method, url, params, data, headers, auth, timeout, allow_redirects
+                )
+            except requests.RequestException as exc:
+                if attempt == self.max_attempts:
+                    host = urlsplit(url).netloc
+                    raise TwilioUnreachable(
+                        f"Twilio is unreachable at {host} ({type(exc).__name__}); check the "
+                        f"network or {BASE_URL_ENV}"
+                    ) from None
+                self.sleep(retry_delay(attempt, None))
+                continue
+            status = response.status_code
+            retryable = status in (429, 503) or (status >= 500 and not _is_create(method, url))
+            if not retryable or attempt == self.max_attempts:
+                return response
+            self.sleep(retry_delay(attempt, _header(response, "Retry-After")))
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+
+def _header(response: Response, name: str) -> str | None:
+    headers: Mapping[str, str] = getattr(response, "headers", None) or {}
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def make_client(credentials: Credentials, http_client: RetryingHttpClient | None = None) -> Client:
+    """A Twilio client for one operation, honouring FLEXORCH_TWILIO_BASE_URL."""
+    http = http_client or RetryingHttpClient(os.environ.get(BASE_URL_ENV) or None)
+    return Client(
+        credentials.username,
+        credentials.password,
+        account_sid=credentials.account_sid,
+        http_client=http,
+    )
+
+
+@contextmanager
+def twilio_call(resource: str, action: str, fields: tuple[str, ...] = ()) -> Iterator[None]:
+    """Turn a Twilio refusal inside the block into one line naming what was being done."""
+    try:
+        yield
+    except TwilioRestException as exc:
+        sent = f" ({', '.join(fields)})" if fields else ""
+        code = f"Twilio error {exc.code}" if exc.code else f"HTTP {exc.status}"
+        message = " ".join(str(exc.msg).split())
+        if exc.status == 401:
+            raise TwilioUnreachable(
+                f"{resource}: {action}: Twilio rejected the credentials ({code}: {message}); "
+                "check twilio:accountSid and twilio:authToken"
+            ) from None
+        raise TwilioApiError(f"{resource}: {action}{sent}: {code}: {message}") from None

@@ -1,0 +1,174 @@
+"""The client factory: credentials, endpoint override, bounded retries, one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+
+from stack.errors import FlexorchError, TwilioUnreachable
+from stack.twilio.client import (
+    MAX_ATTEMPTS,
+    Credentials,
+    RetryingHttpClient,
+    TwilioApiError,
+    retry_delay,
+    twilio_call,
+)
+
+ACCOUNT = "AC" + "1" * 32
+
+
+class Script:
+    """Answers TwilioHttpClient.request from a list: a Response, or an exception to raise."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, answers: list) -> None:
+        self.answers = list(answers)
+        self.urls: list[str] = []
+        monkeypatch.setattr(TwilioHttpClient, "request", self.request)
+
+    def request(self, method, url, *args, **kwargs):
+        self.urls.append(url)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def client(sleeps: list[float], base_url: str | None = None) -> RetryingHttpClient:
+    return RetryingHttpClient(base_url, sleep=sleeps.append)
+
+
+URL = "https://taskrouter.twilio.com/v1/Workspaces/WS" + "0" * 32
+
+
+def test_429_with_retry_after_then_503_then_success(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = Script(
+        monkeypatch,
+        [
+            Response(429, "{}", headers={"Retry-After": "2"}),
+            Response(503, "{}"),
+            Response(200, "{}"),
+        ],
+    )
+    sleeps: list[float] = []
+    response = client(sleeps).request("GET", URL)
+    assert response.status_code == 200
+    assert len(script.urls) == 3
+    assert sleeps[0] == 2.0  # Retry-After is honoured exactly
+    assert 0.5 * 0.8 <= sleeps[1] <= 1.0 * 1.2  # then exponential backoff with jitter
+
+
+def test_gives_up_after_the_bound_and_returns_the_last_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    script = Script(monkeypatch, [Response(503, "{}") for _ in range(MAX_ATTEMPTS + 2)])
+    sleeps: list[float] = []
+    response = client(sleeps).request("GET", URL)
+    assert response.status_code == 503
+    assert len(script.urls) == MAX_ATTEMPTS
+    assert len(sleeps) == MAX_ATTEMPTS - 1
+
+
+def test_a_create_is_not_repeated_after_a_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = Script(monkeypatch, [Response(500, "{}"), Response(201, "{}")])
+    response = client([]).request("POST", URL + "/Workflows", data={"FriendlyName": "x"})
+    assert response.status_code == 500
+    assert len(script.urls) == 1
+
+
+def test_an_update_is_repeated_after_a_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = Script(monkeypatch, [Response(500, "{}"), Response(200, "{}")])
+    response = client([]).request("POST", URL + "/Workflows/WW" + "0" * 32, data={"A": "b"})
+    assert response.status_code == 200
+    assert len(script.urls) == 2
+
+
+def test_a_client_error_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = Script(monkeypatch, [Response(400, "{}"), Response(200, "{}")])
+    assert client([]).request("GET", URL).status_code == 400
+    assert len(script.urls) == 1
+
+
+def test_network_failure_becomes_unreachable_after_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    Script(monkeypatch, [requests.ConnectionError("refused") for _ in range(MAX_ATTEMPTS)])
+    with pytest.raises(TwilioUnreachable) as caught:
+        client([], "http://127.0.0.1:9").request("GET", URL)
+    assert caught.value.exit_code == 3
+    assert str(caught.value) == (
+        "Twilio is unreachable at 127.0.0.1:9 (ConnectionError); check the network or "
+        "FLEXORCH_TWILIO_BASE_URL"
+    )
+
+
+def test_base_url_override_keeps_path_and_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = Script(monkeypatch, [Response(200, "{}")])
+    client([], "http://127.0.0.1:4010/").request(
+        "GET",
+        "https://api.twilio.com/2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json?PhoneNumber=x",
+    )
+    assert script.urls == [
+        "http://127.0.0.1:4010/2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json?PhoneNumber=x"
+    ]
+
+
+def test_retry_delay_is_bounded_and_reads_http_dates() -> None:
+    assert retry_delay(1, "3600") == 30.0
+    assert retry_delay(1, "Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert retry_delay(10, None) <= 30.0 * 1.2
+    assert 0.4 <= retry_delay(1, "soon") <= 0.6  # unreadable: backoff
+
+
+def test_credentials_from_stack_config_win_over_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "2" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "env-token")
+    config = {"twilio:accountSid": ACCOUNT, "twilio:authToken": "config-token"}
+    creds = Credentials.find(config.get)
+    assert (creds.account_sid, creds.username, creds.password) == (ACCOUNT, ACCOUNT, "config-token")
+    assert "config-token" not in repr(creds)
+
+
+def test_api_key_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)
+    monkeypatch.setenv("TWILIO_API_KEY", "SK" + "3" * 32)
+    monkeypatch.setenv("TWILIO_API_SECRET", "secret")
+    creds = Credentials.find()
+    assert (creds.username, creds.password) == ("SK" + "3" * 32, "secret")
+
+
+def test_missing_credentials_say_where_to_put_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(FlexorchError, match="twilio:accountSid: is not set"):
+        Credentials.find()
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)
+    with pytest.raises(FlexorchError, match=r"pulumi config set --secret twilio:authToken"):
+        Credentials.find()
+
+
+def test_twilio_refusal_becomes_one_line() -> None:
+    with (
+        pytest.raises(TwilioApiError) as caught,
+        twilio_call('Workflow "w"', "create", ("Configuration",)),
+    ):
+        raise TwilioRestException(
+            400, "/v1/x", "Unable to create record: Invalid\n JSON", 20001, "POST"
+        )
+    assert str(caught.value) == (
+        'Workflow "w": create (Configuration): Twilio error 20001: Unable to create record: Invalid JSON'
+    )
+
+
+def test_rejected_credentials_are_unreachable_class() -> None:
+    with (
+        pytest.raises(TwilioUnreachable, match="Twilio rejected the credentials"),
+        twilio_call("X", "read"),
+    ):
+        raise TwilioRestException(401, "/v1/x", "Authenticate", 20003, "GET")

@@ -1,0 +1,344 @@
+"""Provider logic against a stateful fake Twilio in this process: the requests each step makes,
+what is recorded at adoption and restored on destroy, and diffs that need no request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import use_fake
+
+from stack.errors import FlexorchError
+from stack.sandbox import seed
+from stack.sandbox.seed import (
+    CHAT_SERVICE_SID,
+    EVERYONE_SID,
+    FLEX_FLOW_NUMBER,
+    FREE_NUMBER,
+    PROXY_WEBHOOK,
+    WORKSPACE_SID,
+)
+from stack.twilio.chat_webhooks import ChatServiceWebhooksProvider
+from stack.twilio.flex_flow_guard import (
+    FlexFlowGuardProvider,
+    Flow,
+    conflict_report,
+    find_conflicts,
+)
+from stack.twilio.phone_number import PhoneNumberRouteProvider
+from stack.twilio.queue import TaskQueueProvider
+from stack.twilio.task_channel import TaskChannelProvider
+from stack.twilio.workflow import WorkflowProvider
+from stack.twilio.workspace import WorkspaceProvider
+
+
+@pytest.fixture
+def fake():
+    return seed.flex_account()
+
+
+@pytest.fixture
+def http(monkeypatch, fake):
+    return use_fake(monkeypatch, fake)
+
+
+def writes(http) -> list[tuple[str, str]]:
+    return [(m, p) for m, p, _ in http.log if m != "GET"]
+
+
+# --- Workspace ---------------------------------------------------------------------------
+
+
+def test_workspace_adopted_by_name_with_one_read(http) -> None:
+    result = WorkspaceProvider().create({"lookup_sid": None, "lookup_name": "Flex Task Assignment"})
+    assert result.id == WORKSPACE_SID
+    assert result.outs["sid"] == WORKSPACE_SID
+    assert [m for m, _, _ in http.log] == ["GET"]
+
+
+def test_workspace_adopted_by_sid(http) -> None:
+    result = WorkspaceProvider().create({"lookup_sid": WORKSPACE_SID, "lookup_name": None})
+    assert result.outs["friendly_name"] == "Flex Task Assignment"
+
+
+def test_workspace_not_found_says_how_to_fix(http) -> None:
+    with pytest.raises(FlexorchError) as caught:
+        WorkspaceProvider().create({"lookup_sid": None, "lookup_name": "Nope"})
+    assert str(caught.value) == (
+        'Workspace "Nope": no TaskRouter workspace has that name; check flexorch:workspace.sid '
+        "or use its SID"
+    )
+
+
+def test_workspace_is_never_deleted(http, fake) -> None:
+    WorkspaceProvider().delete(WORKSPACE_SID, {"lookup_name": "Flex Task Assignment"})
+    assert http.log == []
+    assert fake.find(seed.WORKSPACES, sid=WORKSPACE_SID)
+
+
+# --- TaskQueue ---------------------------------------------------------------------------
+
+
+def queue_props(name: str) -> dict:
+    return {"workspace_sid": WORKSPACE_SID, "lookup_sid": None, "lookup_name": name,
+            "config_key": "workflow.queue"}  # fmt: skip
+
+
+def test_existing_queue_is_adopted_and_survives_delete(http, fake) -> None:
+    provider = TaskQueueProvider()
+    result = provider.create(queue_props("Everyone"))
+    assert (result.id, result.outs["created"]) == (EVERYONE_SID, False)
+    provider.delete(result.id, result.outs)
+    assert writes(http) == []
+    assert fake.find(seed.QUEUES, sid=EVERYONE_SID)
+
+
+def test_missing_queue_is_created_for_all_workers_and_deleted_with_the_stack(http, fake) -> None:
+    provider = TaskQueueProvider()
+    result = provider.create(queue_props("Overflow"))
+    assert result.outs["created"] is True
+    assert fake.find(seed.QUEUES, sid=result.id)["target_workers"] == "1==1"
+    provider.delete(result.id, result.outs)
+    assert not [q for q in fake.all(seed.QUEUES) if q["sid"] == result.id]
+
+
+# --- Workflow ----------------------------------------------------------------------------
+
+
+def workflow_props(document: dict, timeout: int = 120) -> dict:
+    return {
+        "workspace_sid": WORKSPACE_SID,
+        "friendly_name": "Custom messaging",
+        "configuration": json.dumps(document),
+        "task_reservation_timeout": timeout,
+    }
+
+
+DOC = {"task_routing": {"filters": [], "default_filter": {"queue": EVERYONE_SID}}}
+
+
+def test_workflow_create_update_delete(http, fake) -> None:
+    provider = WorkflowProvider()
+    created = provider.create(workflow_props(DOC))
+    assert writes(http) == [("POST", f"/v1/Workspaces/{WORKSPACE_SID}/Workflows")]
+    assert json.loads(fake.find(seed.WORKFLOWS, sid=created.id)["configuration"]) == DOC
+    news = workflow_props(DOC, timeout=60)
+    provider.update(created.id, {**created.outs, "__provider": "x"}, news)
+    assert fake.find(seed.WORKFLOWS, sid=created.id)["task_reservation_timeout"] == 60
+    provider.delete(created.id, news)
+    assert not [w for w in fake.all(seed.WORKFLOWS) if w["sid"] == created.id]
+
+
+def test_workflow_json_differing_in_whitespace_and_key_order_is_no_change(http) -> None:
+    olds = workflow_props(DOC)
+    news = dict(olds, configuration=json.dumps(
+        {"task_routing": {"default_filter": {"queue": EVERYONE_SID}, "filters": []}}, indent=4))  # fmt: skip
+    result = WorkflowProvider().diff("WW1", olds, news)
+    assert result.changes is False
+    assert http.log == []
+
+
+def test_workflow_document_change_is_an_in_place_update(http) -> None:
+    olds = workflow_props(DOC)
+    news = workflow_props({"task_routing": {"filters": [], "default_filter": {"queue": "WQ2"}}})
+    result = WorkflowProvider().diff("WW1", olds, news)
+    assert (result.changes, result.replaces) == (True, [])
+
+
+def test_workflow_moves_workspace_by_replacement(http) -> None:
+    olds = workflow_props(DOC)
+    result = WorkflowProvider().diff("WW1", olds, dict(olds, workspace_sid="WS" + "9" * 32))
+    assert result.replaces == ["workspace_sid"]
+
+
+def test_workflow_read_keeps_the_stack_text_when_equal_by_value(http, fake) -> None:
+    provider = WorkflowProvider()
+    props = workflow_props(DOC)
+    created = provider.create(props)
+    pretty = json.dumps(DOC, indent=2)
+    read = provider.read(created.id, dict(created.outs, configuration=pretty))
+    assert read.outs["configuration"] == pretty
+    fake.find(seed.WORKFLOWS, sid=created.id)["configuration"] = '{"drifted": true}'
+    assert provider.read(created.id, created.outs).outs["configuration"] == '{"drifted": true}'
+
+
+# --- TaskChannel -------------------------------------------------------------------------
+
+
+def test_task_channel_lifecycle(http, fake) -> None:
+    provider = TaskChannelProvider()
+    props = {"workspace_sid": WORKSPACE_SID, "unique_name": "custom1", "friendly_name": "Custom"}
+    created = provider.create(props)
+    assert created.id.startswith("TC")
+    renamed = dict(props, friendly_name="Custom SMS")
+    assert provider.diff(created.id, created.outs, renamed).replaces == []
+    provider.update(created.id, created.outs, renamed)
+    assert fake.find(seed.TASK_CHANNELS, sid=created.id)["friendly_name"] == "Custom SMS"
+    assert provider.diff(created.id, created.outs, dict(props, unique_name="c2")).replaces == [
+        "unique_name"
+    ]
+    provider.delete(created.id, renamed)
+    assert not [c for c in fake.all(seed.TASK_CHANNELS) if c["unique_name"] == "custom1"]
+
+
+# --- ChatServiceWebhooks -------------------------------------------------------------------
+
+
+def chat_props(url: str = "https://handler.example.com/flex", **extra) -> dict:
+    props = {
+        "service_sid": CHAT_SERVICE_SID,
+        "pre_webhook_url": "",
+        "post_webhook_url": url,
+        "webhook_method": "POST",
+        "webhook_filters": ["onMessageSent", "onChannelUpdated"],
+        "retry_count": 1,
+    }
+    props.update(extra)
+    return props
+
+
+def test_chat_webhooks_adopt_record_previous_and_restore(http, fake) -> None:
+    before = dict(fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID))
+    provider = ChatServiceWebhooksProvider()
+    created = provider.create(chat_props())
+    service = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
+    assert service["post_webhook_url"] == "https://handler.example.com/flex"
+    assert service["webhook_filters"] == ["onMessageSent", "onChannelUpdated"]
+    assert service["post_webhook_retry_count"] == 1
+    assert created.outs["previous"]["webhook_filters"] == []
+    assert [m for m, _, _ in http.log] == ["GET", "POST"]
+    provider.delete(created.id, created.outs)
+    service = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
+    assert (service["post_webhook_url"] or "") == (before["post_webhook_url"] or "")
+    assert service["post_webhook_retry_count"] == before["post_webhook_retry_count"]
+
+
+def test_chat_webhooks_diff_normalises(http) -> None:
+    olds = chat_props()
+    news = chat_props(
+        "HTTPS://Handler.example.com/flex/",
+        webhook_method="post",
+        webhook_filters=["onChannelUpdated", "onMessageSent"],
+    )
+    assert ChatServiceWebhooksProvider().diff(CHAT_SERVICE_SID, olds, news).changes is False
+    changed = chat_props("https://handler.example.com/other")
+    assert ChatServiceWebhooksProvider().diff(CHAT_SERVICE_SID, olds, changed).changes is True
+    assert http.log == []
+
+
+# --- PhoneNumberRoute --------------------------------------------------------------------
+
+
+def test_number_routed_and_restored(http, fake) -> None:
+    provider = PhoneNumberRouteProvider()
+    props = {
+        "number": FREE_NUMBER,
+        "sms_url": "https://handler.example.com/sms",
+        "sms_method": "POST",
+    }
+    created = provider.create(props)
+    number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
+    assert number["sms_url"] == "https://handler.example.com/sms"
+    assert created.outs["previous"]["sms_url"] == PROXY_WEBHOOK
+    assert [m for m, _, _ in http.log] == ["GET", "POST"]
+    provider.delete(created.id, created.outs)
+    assert fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)["sms_url"] == PROXY_WEBHOOK
+
+
+def test_number_by_sid_and_flex_fallback_cleared(http, fake) -> None:
+    number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
+    number["sms_fallback_url"] = PROXY_WEBHOOK
+    provider = PhoneNumberRouteProvider()
+    props = {"number": number["sid"], "sms_url": "https://h.example.com/sms", "sms_method": "GET"}
+    created = provider.create(props)
+    assert created.outs["phone_number"] == FREE_NUMBER
+    assert number["sms_fallback_url"] == "" and number["sms_method"] == "GET"
+    provider.delete(created.id, created.outs)
+    assert number["sms_fallback_url"] == PROXY_WEBHOOK
+
+
+def test_unknown_number_is_a_clear_error(http) -> None:
+    with pytest.raises(FlexorchError, match=r'PhoneNumberRoute "\+15551234567": no phone number'):
+        PhoneNumberRouteProvider().create(
+            {"number": "+15551234567", "sms_url": "https://h.example.com", "sms_method": "POST"}
+        )
+
+
+# --- FlexFlowGuard -----------------------------------------------------------------------
+
+
+def flow(identity: str, enabled: bool = True, sid: str = "FO1") -> Flow:
+    return Flow(sid, "flow", identity, "sms", enabled)
+
+
+def test_conflicts_are_enabled_flows_on_a_managed_number_in_any_form() -> None:
+    flows = [
+        flow("+15005550006", sid="FO1"),
+        flow("whatsapp:+15005550006", sid="FO2"),
+        flow("messenger:+15005550006", sid="FO3"),
+        flow("+15005550006", enabled=False, sid="FO4"),
+        flow("", sid="FO5"),  # web chat on the shared chat service: not a conflict
+        flow("+15550000000", sid="FO6"),
+    ]
+    conflicts, others = find_conflicts(flows, ["+15005550006"])
+    assert [f.sid for f in conflicts] == ["FO1", "FO2", "FO3"]
+    assert [f.sid for f in others] == ["FO5", "FO6"]
+
+
+def guard_props(mode: str, numbers=(FREE_NUMBER, FLEX_FLOW_NUMBER)) -> dict:
+    return {"numbers": list(numbers), "chat_service_sid": CHAT_SERVICE_SID, "mode": mode}
+
+
+def test_fail_mode_fails_in_check_listing_the_flow_and_the_fix(http, fake) -> None:
+    result = FlexFlowGuardProvider().check({}, guard_props("fail"))
+    assert len(result.failures) == 1
+    reason = result.failures[0].reason
+    assert (
+        f'{seed.sid("FO", "SMS Flex Flow")} "SMS Flex Flow" on {FLEX_FLOW_NUMBER} (channel type sms)'
+        in reason
+    )
+    assert "flexorch:flexFlows: disable" in reason
+    assert writes(http) == []
+
+
+def test_fail_mode_create_changes_nothing(http) -> None:
+    with pytest.raises(FlexorchError, match="1 enabled Flex Flow"):
+        FlexFlowGuardProvider().create(guard_props("fail"))
+    assert writes(http) == []
+
+
+def test_unchanged_guard_check_makes_no_request(http) -> None:
+    props = guard_props("fail")
+    assert FlexFlowGuardProvider().check(props, props).failures == []
+    assert http.log == []
+
+
+def test_disable_mode_disables_exactly_the_conflict_and_destroy_reenables(http, fake) -> None:
+    provider = FlexFlowGuardProvider()
+    created = provider.create(guard_props("disable"))
+    sms_flow = fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")
+    web_flow = fake.find(seed.FLEX_FLOWS, friendly_name="Flex Web Channel Flow")
+    assert sms_flow["enabled"] is False and web_flow["enabled"] is True
+    assert created.outs["disabled"] == [sms_flow["sid"]]
+    assert [o["sid"] for o in created.outs["others"]] == [web_flow["sid"]]
+    provider.delete(created.id, created.outs)
+    assert sms_flow["enabled"] is True
+
+
+def test_dropping_a_number_reenables_its_flow(http, fake) -> None:
+    provider = FlexFlowGuardProvider()
+    created = provider.create(guard_props("disable"))
+    news = guard_props("disable", numbers=[FREE_NUMBER])
+    updated = provider.update(created.id, created.outs, news)
+    assert fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")["enabled"] is True
+    assert updated.outs["disabled"] == []
+
+
+def test_conflict_report_lists_each_flow() -> None:
+    text = conflict_report(
+        [Flow("FO1", "A", "+1", "sms", True), Flow("FO2", "B", "whatsapp:+1", "whatsapp", True)]
+    )
+    assert text.splitlines()[1:3] == [
+        '  FO1 "A" on +1 (channel type sms)',
+        '  FO2 "B" on whatsapp:+1 (channel type whatsapp)',
+    ]
