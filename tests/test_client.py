@@ -162,7 +162,8 @@ def test_twilio_refusal_becomes_one_line() -> None:
             400, "/v1/x", "Unable to create record: Invalid\n JSON", 20001, "POST"
         )
     assert str(caught.value) == (
-        'Workflow "w": create (Configuration): Twilio error 20001: Unable to create record: Invalid JSON'
+        'Workflow "w": create (Configuration): Twilio error 20001: '
+        "Unable to create record: Invalid JSON"
     )
 
 

@@ -131,8 +131,8 @@ def test_workflow_create_update_delete(http, fake) -> None:
 
 def test_workflow_json_differing_in_whitespace_and_key_order_is_no_change(http) -> None:
     olds = workflow_props(DOC)
-    news = dict(olds, configuration=json.dumps(
-        {"task_routing": {"default_filter": {"queue": EVERYONE_SID}, "filters": []}}, indent=4))  # fmt: skip
+    reordered = {"task_routing": {"default_filter": {"queue": EVERYONE_SID}, "filters": []}}
+    news = dict(olds, configuration=json.dumps(reordered, indent=4))
     result = WorkflowProvider().diff("WW1", olds, news)
     assert result.changes is False
     assert http.log == []
@@ -293,10 +293,8 @@ def test_fail_mode_fails_in_check_listing_the_flow_and_the_fix(http, fake) -> No
     result = FlexFlowGuardProvider().check({}, guard_props("fail"))
     assert len(result.failures) == 1
     reason = result.failures[0].reason
-    assert (
-        f'{seed.sid("FO", "SMS Flex Flow")} "SMS Flex Flow" on {FLEX_FLOW_NUMBER} (channel type sms)'
-        in reason
-    )
+    flow_sid = seed.sid("FO", "SMS Flex Flow")
+    assert f'{flow_sid} "SMS Flex Flow" on {FLEX_FLOW_NUMBER} (channel type sms)' in reason
     assert "flexorch:flexFlows: disable" in reason
     assert writes(http) == []
 

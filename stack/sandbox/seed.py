@@ -6,6 +6,7 @@ SIDs are fixed (derived from names) so that `examples/Pulumi.sandbox.yaml` can n
 from __future__ import annotations
 
 import hashlib
+import json
 
 from stack.sandbox.fake import FakeTwilio
 
@@ -70,8 +71,9 @@ def flex_account() -> FakeTwilio:
         ws,
         sid=sid("WW", "Assign to Anyone"),
         friendly_name="Assign to Anyone",
-        configuration='{"task_routing":{"filters":[],"default_filter":{"queue":"%s"}}}'
-        % EVERYONE_SID,
+        configuration=json.dumps(
+            {"task_routing": {"filters": [], "default_filter": {"queue": EVERYONE_SID}}}
+        ),
         task_reservation_timeout=120,
     )
     for name in ("default", "voice", "chat", "sms", "video", "email"):
