@@ -81,6 +81,35 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Run the embedded local Twilio until Ctrl-C."""
+    import signal
+    import threading
+
+    from stack.sandbox import seed
+    from stack.sandbox.server import Sandbox
+    from stack.twilio.client import BASE_URL_ENV
+
+    fake = seed.scenario(args.scenario)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with Sandbox(fake, port=args.port, log_path=args.log) as sandbox:
+        print(f"flexorch sandbox: a local Twilio at {sandbox.url} (scenario {args.scenario})")
+        print("every request is checked by Prism against Twilio's official OpenAPI specs")
+        print("point a stack (or doctor) at it with:")
+        print(f"  export {BASE_URL_ENV}={sandbox.url}")
+        print(f"  export TWILIO_ACCOUNT_SID={seed.ACCOUNT_SID}")
+        print(f"  export TWILIO_AUTH_TOKEN={seed.AUTH_TOKEN}   # a test credential, not a secret")
+        print(f"request log (JSON lines): {sandbox.log_path}")
+        print(seed.describe(fake))
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            stopped.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -94,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_stack_arguments(validate)
     validate.set_defaults(run=cmd_validate)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="run a local, contract-checked, stateful Twilio seeded like a Flex account"
+    )
+    from stack.sandbox.seed import SCENARIOS
+
+    sandbox.add_argument("--scenario", default="flex-account", choices=sorted(SCENARIOS),
+                         help="what the account looks like (default: flex-account)")  # fmt: skip
+    sandbox.add_argument("--port", type=int, default=None, help="port to listen on (default: free)")
+    sandbox.add_argument("--log", type=Path, default=None, help="request log file (JSON lines)")
+    sandbox.set_defaults(run=cmd_sandbox)
     return parser
 
 

@@ -73,7 +73,8 @@ class InProcessHttp:
             out: dict[str, list[str]] = {}
             for key, value in (values or {}).items():
                 items = value if isinstance(value, list) else [value]
-                out[key] = [str(v) for v in items]
+                if items:  # like `requests`, an empty list sends nothing
+                    out[key] = [str(v) for v in items]
             return out
 
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None

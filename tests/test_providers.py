@@ -209,8 +209,11 @@ def test_chat_webhooks_adopt_record_previous_and_restore(http, fake) -> None:
     assert [m for m, _, _ in http.log] == ["GET", "POST"]
     provider.delete(created.id, created.outs)
     service = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
-    assert (service["post_webhook_url"] or "") == (before["post_webhook_url"] or "")
+    # The spec cannot express an empty URL, so the URL stays; with the events restored to none,
+    # nothing is sent to it.
+    assert service["webhook_filters"] == before["webhook_filters"] == []
     assert service["post_webhook_retry_count"] == before["post_webhook_retry_count"]
+    assert service["webhook_method"] == before["webhook_method"]
 
 
 def test_chat_webhooks_diff_normalises(http) -> None:
@@ -252,7 +255,8 @@ def test_number_by_sid_and_flex_fallback_cleared(http, fake) -> None:
     props = {"number": number["sid"], "sms_url": "https://h.example.com/sms", "sms_method": "GET"}
     created = provider.create(props)
     assert created.outs["phone_number"] == FREE_NUMBER
-    assert number["sms_fallback_url"] == "" and number["sms_method"] == "GET"
+    assert number["sms_fallback_url"] == "https://h.example.com/sms"
+    assert number["sms_method"] == "GET"
     provider.delete(created.id, created.outs)
     assert number["sms_fallback_url"] == PROXY_WEBHOOK
 

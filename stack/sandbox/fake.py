@@ -313,7 +313,8 @@ def _empty(schema: dict[str, Any]) -> Any:
 def _cast(schema: dict[str, Any], values: list[str]) -> Any:
     kind = schema.get("type")
     if kind == "array":
-        return list(values)
+        # A lone empty value is how a form clears a list (an empty list sends no key at all).
+        return [v for v in values if v != ""]
     value = values[-1]
     if kind == "integer":
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
 from stack.sandbox.fake import FakeTwilio
 
@@ -152,3 +153,28 @@ def flex_account() -> FakeTwilio:
     )
     fake.add(STUDIO_FLOWS, sid=STUDIO_FLOW_SID, friendly_name="Messaging Flow", status="published")
     return fake
+
+
+def describe(fake: FakeTwilio) -> str:
+    """What the sandbox account holds, for people starting it."""
+    lines = ["seeded account:"]
+    lines.append(
+        f'  workspace      {WORKSPACE_SID} "Flex Task Assignment", queue Everyone {EVERYONE_SID}'
+    )
+    lines.append(f'  chat service   {CHAT_SERVICE_SID} "Flex Chat Service"')
+    for number in fake.all(NUMBERS):
+        flows = [f["friendly_name"] for f in fake.all(FLEX_FLOWS)
+                 if f["contact_identity"] == number["phone_number"] and f["enabled"]]  # fmt: skip
+        note = f"on Flex Flow {flows[0]!r}" if flows else "no Flex Flow"
+        lines.append(f"  number         {number['phone_number']} {number['sid']} ({note})")
+    workers = ", ".join(w["friendly_name"] for w in fake.all(WORKERS))
+    lines.append(f"  workers        {workers}")
+    return "\n".join(lines)
+
+
+SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {"flex-account": flex_account}
+
+
+def scenario(name: str) -> FakeTwilio:
+    """A new fake account for the named scenario."""
+    return SCENARIOS[name]()

@@ -23,12 +23,16 @@ from stack.twilio.client import Credentials, make_client
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_IN_PROVIDER_HOST = False
+
+
 def user_errors(method: F) -> F:
-    """Show a FlexorchError as its one line, not a traceback.
+    """In the provider host, show a FlexorchError as its one line, not a traceback.
 
     The dynamic provider host reports `traceback.format_exc()`, which honours
     `sys.tracebacklimit`: 0 leaves just `Type: message`. Other exceptions are bugs and keep
-    their full traceback.
+    their full traceback. Only the host process (where `configure` ran) is touched: the limit
+    is process-wide and would also hide stacks Pulumi's own program runtime reads.
     """
 
     @functools.wraps(method)
@@ -36,7 +40,8 @@ def user_errors(method: F) -> F:
         try:
             return method(*args, **kwargs)
         except FlexorchError:
-            sys.tracebacklimit = 0
+            if _IN_PROVIDER_HOST:
+                sys.tracebacklimit = 0
             raise
         except Exception:
             sys.__dict__.pop("tracebacklimit", None)
@@ -85,6 +90,8 @@ class TwilioProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the stack config's lookup; runs in the provider process only, never pickled."""
+        global _IN_PROVIDER_HOST
+        _IN_PROVIDER_HOST = True
         self._config_get = req.config.get
 
     def client(self) -> Client:

@@ -18,6 +18,11 @@ FIELDS = ("PreWebhookUrl", "PostWebhookUrl", "WebhookMethod", "WebhookFilters",
           "PreWebhookRetryCount", "PostWebhookRetryCount")  # fmt: skip
 
 
+def snake_case(name: str) -> str:
+    """`PreWebhookUrl` -> `pre_webhook_url`, as the SDK names its parameters."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
 def same_events(a: Any, b: Any) -> bool:
     """Webhook filters equal as sets: their order means nothing to Twilio."""
     return sorted(a or []) == sorted(b or [])
@@ -60,7 +65,14 @@ class ChatServiceWebhooksProvider(TwilioProvider):
         return f'ChatServiceWebhooks "{props.get("service_sid")}"'
 
     def _apply(self, props: dict[str, Any], settings: dict[str, Any], action: str) -> None:
-        with twilio_call(self.label(props), action, FIELDS):
+        # Twilio's spec types the webhook URLs as URIs, so an empty one cannot be sent: it is
+        # left as it is. Events decide what fires, so a URL without its events stays silent.
+        settings = {k: v for k, v in settings.items() if v != ""}
+        # An empty list would send no WebhookFilters key at all; one empty value clears it.
+        if settings.get("webhook_filters") == []:
+            settings["webhook_filters"] = [""]
+        fields = tuple(f for f in FIELDS if snake_case(f) in settings)
+        with twilio_call(self.label(props), action, fields):
             self.client().chat.v2.services(props["service_sid"]).update(**settings)
 
     @staticmethod

@@ -7,6 +7,7 @@ credential at module level, because provider objects are pickled into Pulumi sta
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import random
 import re
@@ -155,11 +156,28 @@ class RetryingHttpClient(TwilioHttpClient):
                 self.sleep(retry_delay(attempt, None))
                 continue
             status = response.status_code
+            if status == 422:
+                return _contract_violation(response)
             retryable = status in (429, 503) or (status >= 500 and not _is_create(method, url))
             if not retryable or attempt == self.max_attempts:
                 return response
             self.sleep(retry_delay(attempt, _header(response, "Retry-After")))
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+
+def _contract_violation(response: Response) -> Response:
+    """Prism's problem details, reshaped as a Twilio error whose message names the field.
+
+    Only a contract-checking server in front (the sandbox, the contract tests, a gateway running
+    Twilio's specs) answers 422 with a `validation` list; anything else passes unchanged.
+    """
+    try:
+        problem = json.loads(response.text)
+        messages = [v["message"] for v in problem["validation"]]
+    except (ValueError, KeyError, TypeError):
+        return response
+    body = {"code": None, "message": "; ".join(messages), "status": 422}
+    return Response(422, json.dumps(body), headers=getattr(response, "headers", None))
 
 
 def _header(response: Response, name: str) -> str | None:

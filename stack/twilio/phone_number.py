@@ -53,6 +53,8 @@ class PhoneNumberRouteProvider(TwilioProvider):
         return pick_one(found, self.label(props), "phone number of this account", "numbers")
 
     def _set(self, props: dict[str, Any], sid: str, settings: dict[str, Any], action: str) -> None:
+        # Twilio's spec types these URLs as URIs: an empty one cannot be sent, so it is left as is.
+        settings = {k: v for k, v in settings.items() if v != ""}
         fields = tuple("".join(p.title() for p in key.split("_")) for key in settings)
         with twilio_call(self.label(props), action, fields):
             self.client().incoming_phone_numbers(sid).update(**settings)
@@ -62,9 +64,10 @@ class PhoneNumberRouteProvider(TwilioProvider):
         found = self._find(props)
         previous = sms_settings(found)
         wanted = {"sms_url": props["sms_url"], "sms_method": props["sms_method"]}
-        # A fallback into Flex's own handling would hand failed messages back to Flex.
+        # A fallback into Flex's own handling would hand failed messages back to Flex: it
+        # points at the handler too while flexorch manages the number.
         if flex_owned(previous["sms_fallback_url"]):
-            wanted["sms_fallback_url"] = ""
+            wanted["sms_fallback_url"] = props["sms_url"]
         self._set(props, found.sid, wanted, "update")
         outs = self.outs(props, sid=found.sid, phone_number=found.phone_number, previous=previous)
         return CreateResult(found.sid, outs)

@@ -1,0 +1,176 @@
+"""The sandbox: a local Twilio on one port, contract-checked and stateful, with a request log.
+
+    client --> front (logs each request) --> Prism proxy (Twilio's specs) --> fake (state)
+
+The front and the fake run in this process; Prism is a Node process. An invalid request is
+answered 422 by Prism and never reaches the fake, but the front still logs it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from stack.sandbox.fake import FakeTwilio, Request
+from stack.sandbox.prism import Prism, free_port
+from stack.sandbox.specs import write_merged
+
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+
+
+def _form(body: bytes, content_type: str) -> dict[str, list[str]]:
+    if "application/x-www-form-urlencoded" not in content_type:
+        return {}
+    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+class _Quiet(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """The sandbox keeps its own JSON log; no stderr line per request."""
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _fake_handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
+    class Handler(_Quiet):
+        def _answer(self) -> None:
+            parts = urlsplit(self.path)
+            body = self._body()
+            request = Request(
+                self.command,
+                parts.path,
+                parse_qs(parts.query, keep_blank_values=True),
+                _form(body, self.headers.get("Content-Type", "")),
+                self.headers.get("Authorization"),
+            )
+            status, payload = fake.handle(request)
+            self._send(status, b"" if payload is None else json.dumps(payload).encode())
+
+        do_GET = do_POST = do_DELETE = _answer
+
+    return Handler
+
+
+def _front_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
+    class Handler(_Quiet):
+        def _forward(self) -> None:
+            body = self._body()
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+            connection = http.client.HTTPConnection("127.0.0.1", sandbox.prism_port, timeout=60)
+            try:
+                connection.request(self.command, self.path, body=body or None, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+                status = response.status
+                content_type = response.getheader("Content-Type", "application/json")
+            finally:
+                connection.close()
+            sandbox.record(
+                self.command, self.path, body, self.headers.get("Content-Type", ""), status
+            )
+            self._send(status, payload, content_type)
+
+        do_GET = do_POST = do_DELETE = _forward
+
+    return Handler
+
+
+class Sandbox:
+    """A running sandbox; use as a context manager or call start()/stop()."""
+
+    def __init__(
+        self,
+        fake: FakeTwilio,
+        port: int | None = None,
+        log_path: Path | None = None,
+        workdir: Path | None = None,
+    ) -> None:
+        """Serve `fake` on `port` (a free one if not given), logging requests to `log_path`."""
+        self.fake = fake
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._tmp = tempfile.TemporaryDirectory(prefix="flexorch-sandbox-") if not workdir else None
+        self.workdir = workdir or Path(self._tmp.name)  # type: ignore[union-attr]
+        self.log_path = log_path or self.workdir / "requests.jsonl"
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._servers: list[ThreadingHTTPServer] = []
+        self.prism: Prism | None = None
+        self.prism_port = 0
+
+    def record(self, method: str, target: str, body: bytes, content_type: str, status: int) -> None:
+        """Log one request as a JSON line (never its credentials)."""
+        parts = urlsplit(target)
+        entry = {
+            "method": method,
+            "path": parts.path,
+            "query": parse_qs(parts.query, keep_blank_values=True),
+            "form": _form(body, content_type),
+            "status": status,
+        }
+        with self._lock:
+            self.requests.append(entry)
+            with self.log_path.open("a", encoding="utf-8") as log:
+                log.write(json.dumps(entry) + "\n")
+
+    def since(self, mark: int) -> list[dict[str, Any]]:
+        """The requests logged after `len(sandbox.requests)` was `mark`."""
+        with self._lock:
+            return list(self.requests[mark:])
+
+    def _serve(self, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
+        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._servers.append(server)
+
+    def start(self) -> Sandbox:
+        """Start the fake, Prism in front of it, and the logging front."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path.write_text("")
+        fake_port = free_port()
+        self._serve(fake_port, _fake_handler(self.fake))
+        spec = write_merged(self.workdir / "twilio-merged.json", self.fake.products)
+        self.prism = Prism(
+            spec, self.workdir / "prism.log", upstream=f"http://127.0.0.1:{fake_port}"
+        )
+        self.prism.start()
+        self.prism_port = self.prism.port
+        self._serve(self.port, _front_handler(self))
+        return self
+
+    def stop(self) -> None:
+        """Stop everything this sandbox started."""
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        self._servers.clear()
+        if self.prism:
+            self.prism.stop()
+        if self._tmp:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Sandbox:
+        """Start on entering the block."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop on leaving it."""
+        self.stop()

@@ -1,0 +1,171 @@
+"""Contract: every provider operation against Prism serving Twilio's official OpenAPI specs.
+
+Prism answers valid requests from the specs' examples and refuses invalid ones with 422, which
+the client turns into a TwilioApiError: any operation the spec rejects fails its test. Prism
+keeps no state, so resources are addressed by SID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stack.errors import FlexorchError
+from stack.sandbox.prism import Prism
+from stack.sandbox.specs import write_merged
+from stack.twilio.chat_webhooks import ChatServiceWebhooksProvider
+from stack.twilio.client import BASE_URL_ENV, TwilioApiError
+from stack.twilio.flex_flow_guard import FlexFlowGuardProvider
+from stack.twilio.phone_number import PhoneNumberRouteProvider
+from stack.twilio.queue import TaskQueueProvider
+from stack.twilio.task_channel import TaskChannelProvider
+from stack.twilio.workflow import WorkflowProvider
+from stack.twilio.workspace import WorkspaceProvider
+
+ACCOUNT = "AC" + "a" * 32
+WS, WQ, WW, TC = ("WS" + "1" * 32, "WQ" + "2" * 32, "WW" + "3" * 32, "TC" + "4" * 32)
+IS, PN, FO = ("IS" + "5" * 32, "PN" + "6" * 32, "FO" + "7" * 32)
+HANDLER = "https://handler.example.com/flex"
+
+
+@pytest.fixture(scope="module")
+def prism(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("prism")
+    spec = write_merged(folder / "twilio.json")
+    with Prism(spec, folder / "prism.log") as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def against_prism(prism: Prism, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(BASE_URL_ENV, prism.url)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "contract-token")
+
+
+def queue(**extra: Any) -> dict[str, Any]:
+    return {"workspace_sid": WS, "lookup_sid": None, "lookup_name": None,
+            "config_key": "workflow.queue", **extra}  # fmt: skip
+
+
+WORKFLOW = {
+    "workspace_sid": WS,
+    "friendly_name": "Custom messaging",
+    "configuration": '{"task_routing": {"filters": [], "default_filter": {"queue": "%s"}}}' % WQ,
+    "task_reservation_timeout": 120,
+}
+CHANNEL = {"workspace_sid": WS, "unique_name": "custom1", "friendly_name": "Custom SMS"}
+CHAT = {
+    "service_sid": IS,
+    "pre_webhook_url": HANDLER,
+    "post_webhook_url": HANDLER,
+    "webhook_method": "POST",
+    "webhook_filters": ["onMessageSend", "onMessageSent", "onChannelUpdated"],
+    "retry_count": 2,
+}
+PREVIOUS_CHAT = {
+    "pre_webhook_url": "",
+    "post_webhook_url": "https://old.example.com",
+    "webhook_method": "GET",
+    "webhook_filters": ["onMessageSent"],
+    "pre_webhook_retry_count": 0,
+    "post_webhook_retry_count": 0,
+}
+NUMBER = {"number": PN, "sms_url": HANDLER, "sms_method": "POST"}
+PREVIOUS_NUMBER = {"sms_url": "https://old.example.com", "sms_method": "GET", "sms_fallback_url": ""}
+
+
+def lookup(run: Callable[[], Any]) -> None:
+    """A look-up by name may find no or several example records: that is not a contract issue."""
+    try:
+        run()
+    except TwilioApiError:
+        raise
+    except FlexorchError as error:
+        assert "has that name" in str(error)
+
+
+OPERATIONS: dict[str, Callable[[], Any]] = {
+    "workspace: fetch by SID": lambda: WorkspaceProvider().create({"lookup_sid": WS, "lookup_name": None}),
+    "workspace: list by friendly name": lambda: lookup(
+        lambda: WorkspaceProvider().create({"lookup_sid": None, "lookup_name": "Flex Task Assignment"})
+    ),
+    "workspace: read": lambda: WorkspaceProvider().read(WS, {}),
+    "queue: fetch by SID": lambda: TaskQueueProvider().create(queue(lookup_sid=WQ)),
+    "queue: list by friendly name": lambda: lookup(
+        lambda: TaskQueueProvider().create(queue(lookup_name="Everyone"))
+    ),
+    "queue: read": lambda: TaskQueueProvider().read(WQ, queue(lookup_sid=WQ)),
+    "queue: delete (created)": lambda: TaskQueueProvider().delete(WQ, queue(created=True)),
+    "workflow: create": lambda: WorkflowProvider().create(WORKFLOW),
+    "workflow: update": lambda: WorkflowProvider().update(WW, WORKFLOW, WORKFLOW),
+    "workflow: read": lambda: WorkflowProvider().read(WW, WORKFLOW),
+    "workflow: delete": lambda: WorkflowProvider().delete(WW, WORKFLOW),
+    "task channel: create": lambda: TaskChannelProvider().create(CHANNEL),
+    "task channel: update": lambda: TaskChannelProvider().update(TC, CHANNEL, CHANNEL),
+    "task channel: read": lambda: TaskChannelProvider().read(TC, CHANNEL),
+    "task channel: delete": lambda: TaskChannelProvider().delete(TC, CHANNEL),
+    "chat webhooks: adopt (fetch + update)": lambda: ChatServiceWebhooksProvider().create(CHAT),
+    "chat webhooks: update": lambda: ChatServiceWebhooksProvider().update(IS, CHAT, CHAT),
+    "chat webhooks: read": lambda: ChatServiceWebhooksProvider().read(IS, CHAT),
+    "chat webhooks: restore": lambda: ChatServiceWebhooksProvider().delete(
+        IS, dict(CHAT, previous=PREVIOUS_CHAT)
+    ),
+    "chat webhooks: restore to no events": lambda: ChatServiceWebhooksProvider().delete(
+        IS, dict(CHAT, previous=dict(PREVIOUS_CHAT, post_webhook_url="", webhook_filters=[]))
+    ),
+    "number: adopt by SID (fetch + update)": lambda: PhoneNumberRouteProvider().create(NUMBER),
+    "number: list by phone number": lambda: lookup(
+        lambda: PhoneNumberRouteProvider().create(dict(NUMBER, number="+15005550006"))
+    ),
+    "number: update": lambda: PhoneNumberRouteProvider().update(PN, NUMBER, NUMBER),
+    "number: read": lambda: PhoneNumberRouteProvider().read(PN, NUMBER),
+    "number: restore": lambda: PhoneNumberRouteProvider().delete(
+        PN, dict(NUMBER, previous=PREVIOUS_NUMBER)
+    ),
+    "flex flows: list (guard check)": lambda: FlexFlowGuardProvider().check(
+        {}, {"numbers": ["+15005550006"], "chat_service_sid": IS, "mode": "fail"}
+    ),
+    "flex flows: resolve PN and list (guard read)": lambda: FlexFlowGuardProvider().read(
+        "flex-flow-guard", {"numbers": [PN], "chat_service_sid": IS, "mode": "disable"}
+    ),
+    "flex flows: disable (the guard's update call)": lambda: FlexFlowGuardProvider()
+    .client()
+    .flex_api.v1.flex_flow(FO)
+    .update(enabled=False),
+    "flex flows: re-enable (guard delete)": lambda: FlexFlowGuardProvider().delete(
+        "flex-flow-guard", {"disabled": [FO]}
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_operation_is_valid_under_the_official_spec(name: str) -> None:
+    OPERATIONS[name]()
+
+
+def test_a_request_the_spec_rejects_is_one_clear_line() -> None:
+    with pytest.raises(TwilioApiError) as caught:
+        PhoneNumberRouteProvider().update(PN, NUMBER, dict(NUMBER, sms_method="PUT"))
+    message = str(caught.value)
+    assert message == (
+        f'PhoneNumberRoute "{PN}": update (SmsUrl, SmsMethod): HTTP 422: Unable to update record: '
+        "Request body property SmsMethod must be equal to one of the allowed values: GET, POST"
+    )
+
+
+def test_a_wrongly_typed_retry_count_is_rejected() -> None:
+    with pytest.raises(TwilioApiError, match="RetryCount"):
+        ChatServiceWebhooksProvider().update(IS, CHAT, dict(CHAT, retry_count="twice"))
+
+
+def test_the_spec_fixture_patches_form_arrays(tmp_path: Path) -> None:
+    import json
+
+    spec = json.loads(write_merged(tmp_path / "s.json").read_text())
+    body = spec["paths"]["/v2/Services/{Sid}"]["post"]["requestBody"]["content"]
+    encoding = body["application/x-www-form-urlencoded"]["encoding"]
+    assert encoding["WebhookFilters"] == {"style": "form", "explode": True}
