@@ -3,8 +3,8 @@
 import sys
 from pathlib import Path
 
-# Pulumi runs this folder as a program, which puts it first on sys.path; drop it so that
-# stack/twilio/ does not shadow the `twilio` SDK (the package is imported as `stack` instead).
+# Pulumi runs this folder as a program, which puts it first on sys.path; drop it so that its
+# modules are only ever imported as `stack.*` (the installed package), never as top-level names.
 _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 

@@ -86,9 +86,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from stack.providers.client import BASE_URL_ENV
     from stack.sandbox import seed
     from stack.sandbox.server import Sandbox
-    from stack.twilio.client import BASE_URL_ENV
 
     fake = seed.scenario(args.scenario)
     stopped = threading.Event()

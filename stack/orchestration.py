@@ -7,14 +7,14 @@ import json
 import pulumi
 
 from stack.config import Queue, StackConfig
+from stack.providers.chat_webhooks import ChatServiceWebhooks
+from stack.providers.flex_flow_guard import FlexFlowGuard
+from stack.providers.phone_number import PhoneNumberRoute
+from stack.providers.queue import TaskQueue
+from stack.providers.task_channel import TaskChannel
+from stack.providers.workflow import Workflow
+from stack.providers.workspace import Workspace
 from stack.routing import workflow_configuration
-from stack.twilio.chat_webhooks import ChatServiceWebhooks
-from stack.twilio.flex_flow_guard import FlexFlowGuard
-from stack.twilio.phone_number import PhoneNumberRoute
-from stack.twilio.queue import TaskQueue
-from stack.twilio.task_channel import TaskChannel
-from stack.twilio.workflow import Workflow
-from stack.twilio.workspace import Workspace
 
 
 class CustomMessaging(pulumi.ComponentResource):

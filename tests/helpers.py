@@ -97,7 +97,7 @@ def use_fake(monkeypatch: Any, fake: Any) -> InProcessHttp:
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
     monkeypatch.setattr(
-        "stack.twilio.base.make_client",
+        "stack.providers.base.make_client",
         lambda creds: Client(creds.username, creds.password, creds.account_sid, http_client=http),
     )
     return http

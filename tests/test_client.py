@@ -9,7 +9,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
 from stack.errors import FlexorchError, TwilioUnreachable
-from stack.twilio.client import (
+from stack.providers.client import (
     MAX_ATTEMPTS,
     Credentials,
     RetryingHttpClient,

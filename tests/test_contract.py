@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 
 from stack.errors import FlexorchError
+from stack.providers.chat_webhooks import ChatServiceWebhooksProvider
+from stack.providers.client import BASE_URL_ENV, TwilioApiError
+from stack.providers.flex_flow_guard import FlexFlowGuardProvider
+from stack.providers.phone_number import PhoneNumberRouteProvider
+from stack.providers.queue import TaskQueueProvider
+from stack.providers.task_channel import TaskChannelProvider
+from stack.providers.workflow import WorkflowProvider
+from stack.providers.workspace import WorkspaceProvider
 from stack.sandbox.prism import Prism
 from stack.sandbox.specs import write_merged
-from stack.twilio.chat_webhooks import ChatServiceWebhooksProvider
-from stack.twilio.client import BASE_URL_ENV, TwilioApiError
-from stack.twilio.flex_flow_guard import FlexFlowGuardProvider
-from stack.twilio.phone_number import PhoneNumberRouteProvider
-from stack.twilio.queue import TaskQueueProvider
-from stack.twilio.task_channel import TaskChannelProvider
-from stack.twilio.workflow import WorkflowProvider
-from stack.twilio.workspace import WorkspaceProvider
 
 ACCOUNT = "AC" + "a" * 32
 WS, WQ, WW, TC = ("WS" + "1" * 32, "WQ" + "2" * 32, "WW" + "3" * 32, "TC" + "4" * 32)
@@ -75,7 +75,11 @@ PREVIOUS_CHAT = {
     "post_webhook_retry_count": 0,
 }
 NUMBER = {"number": PN, "sms_url": HANDLER, "sms_method": "POST"}
-PREVIOUS_NUMBER = {"sms_url": "https://old.example.com", "sms_method": "GET", "sms_fallback_url": ""}
+PREVIOUS_NUMBER = {
+    "sms_url": "https://old.example.com",
+    "sms_method": "GET",
+    "sms_fallback_url": "",
+}
 
 
 def lookup(run: Callable[[], Any]) -> None:
@@ -89,9 +93,13 @@ def lookup(run: Callable[[], Any]) -> None:
 
 
 OPERATIONS: dict[str, Callable[[], Any]] = {
-    "workspace: fetch by SID": lambda: WorkspaceProvider().create({"lookup_sid": WS, "lookup_name": None}),
+    "workspace: fetch by SID": lambda: WorkspaceProvider().create(
+        {"lookup_sid": WS, "lookup_name": None}
+    ),
     "workspace: list by friendly name": lambda: lookup(
-        lambda: WorkspaceProvider().create({"lookup_sid": None, "lookup_name": "Flex Task Assignment"})
+        lambda: WorkspaceProvider().create(
+            {"lookup_sid": None, "lookup_name": "Flex Task Assignment"}
+        )
     ),
     "workspace: read": lambda: WorkspaceProvider().read(WS, {}),
     "queue: fetch by SID": lambda: TaskQueueProvider().create(queue(lookup_sid=WQ)),
@@ -132,10 +140,9 @@ OPERATIONS: dict[str, Callable[[], Any]] = {
     "flex flows: resolve PN and list (guard read)": lambda: FlexFlowGuardProvider().read(
         "flex-flow-guard", {"numbers": [PN], "chat_service_sid": IS, "mode": "disable"}
     ),
-    "flex flows: disable (the guard's update call)": lambda: FlexFlowGuardProvider()
-    .client()
-    .flex_api.v1.flex_flow(FO)
-    .update(enabled=False),
+    "flex flows: disable (the guard's update call)": lambda: (
+        FlexFlowGuardProvider().client().flex_api.v1.flex_flow(FO).update(enabled=False)
+    ),
     "flex flows: re-enable (guard delete)": lambda: FlexFlowGuardProvider().delete(
         "flex-flow-guard", {"disabled": [FO]}
     ),

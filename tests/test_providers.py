@@ -9,6 +9,18 @@ import pytest
 from helpers import use_fake
 
 from stack.errors import FlexorchError
+from stack.providers.chat_webhooks import ChatServiceWebhooksProvider
+from stack.providers.flex_flow_guard import (
+    FlexFlowGuardProvider,
+    Flow,
+    conflict_report,
+    find_conflicts,
+)
+from stack.providers.phone_number import PhoneNumberRouteProvider
+from stack.providers.queue import TaskQueueProvider
+from stack.providers.task_channel import TaskChannelProvider
+from stack.providers.workflow import WorkflowProvider
+from stack.providers.workspace import WorkspaceProvider
 from stack.sandbox import seed
 from stack.sandbox.seed import (
     CHAT_SERVICE_SID,
@@ -18,18 +30,6 @@ from stack.sandbox.seed import (
     PROXY_WEBHOOK,
     WORKSPACE_SID,
 )
-from stack.twilio.chat_webhooks import ChatServiceWebhooksProvider
-from stack.twilio.flex_flow_guard import (
-    FlexFlowGuardProvider,
-    Flow,
-    conflict_report,
-    find_conflicts,
-)
-from stack.twilio.phone_number import PhoneNumberRouteProvider
-from stack.twilio.queue import TaskQueueProvider
-from stack.twilio.task_channel import TaskChannelProvider
-from stack.twilio.workflow import WorkflowProvider
-from stack.twilio.workspace import WorkspaceProvider
 
 
 @pytest.fixture

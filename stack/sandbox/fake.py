@@ -96,9 +96,10 @@ def _collections(spec: dict[str, Any]) -> list[Collection]:
 
 
 @cache
-def _indexed(products: tuple[str, ...]) -> list[Collection]:
-    """The collections of the products' merged spec (read-only, shared by every fake)."""
-    return _collections(specs.merged(products))
+def _indexed(products: tuple[str, ...]) -> tuple[dict[str, Any], list[Collection]]:
+    """The products' merged spec and its collections (read-only, shared by every fake)."""
+    spec = specs.merged(products)
+    return spec, _collections(spec)
 
 
 def new_sid(prefix: str) -> str:
@@ -129,7 +130,7 @@ class FakeTwilio:
 
     def __post_init__(self) -> None:
         """Index the collections of the merged spec."""
-        self.collections = _indexed(self.products)
+        self.spec, self.collections = _indexed(self.products)
 
     # --- state -------------------------------------------------------------------------
 
@@ -159,6 +160,20 @@ class FakeTwilio:
             raise LookupError(f"{len(found)} records in {template} match {match}")
         return found[0]
 
+    def _empty(self, schema: dict[str, Any]) -> Any:
+        """A schema-valid value for a field nobody set: null where allowed, else a default."""
+        if schema.get("nullable"):
+            return None
+        schema = _resolve(self.spec, schema)
+        if schema.get("nullable"):
+            return None
+        if "enum" in schema:
+            return schema["enum"][0]
+        kind = schema.get("type", "")
+        if kind == "string":
+            return "https://sandbox.flexorch.local/" if schema.get("format") == "uri" else ""
+        return {"integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}.get(kind)
+
     def _timestamp(self, schema: dict[str, Any]) -> str:
         now = datetime.now(UTC).replace(microsecond=0)
         if schema.get("format") == "date-time-rfc-2822":
@@ -169,7 +184,7 @@ class FakeTwilio:
         self, c: Collection, parents: dict[str, str], fields: dict[str, Any]
     ) -> dict[str, Any]:
         properties = c.schema.get("properties", {})
-        record: dict[str, Any] = {name: _empty(schema) for name, schema in properties.items()}
+        record: dict[str, Any] = {name: self._empty(schema) for name, schema in properties.items()}
         sid = fields.pop("sid", None) or new_sid(c.prefix)
         record.update({snake(k): v for k, v in parents.items()})
         if "account_sid" in properties:
@@ -257,13 +272,14 @@ class FakeTwilio:
             return 200, {
                 c.list_key: chunk,
                 "end": page * size + max(len(chunk) - 1, 0),
-                "first_page_uri": f"{base}?PageSize={size}&Page=0",
+                # Twilio's spec types these as absolute URIs (the SDK does not read them).
+                "first_page_uri": f"https://sandbox.flexorch.local{base}?PageSize={size}&Page=0",
                 "next_page_uri": next_uri,
                 "page": page,
                 "page_size": size,
                 "previous_page_uri": None,
                 "start": page * size,
-                "uri": f"{base}?PageSize={size}&Page={page}",
+                "uri": f"https://sandbox.flexorch.local{base}?PageSize={size}&Page={page}",
             }
         return 200, {
             c.list_key: chunk,
@@ -300,14 +316,6 @@ class FakeTwilio:
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
     return re.sub(r"\{([A-Za-z]+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
-
-
-def _empty(schema: dict[str, Any]) -> Any:
-    if schema.get("nullable"):
-        return None
-    return {"integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}.get(
-        schema.get("type", ""), None
-    )
 
 
 def _cast(schema: dict[str, Any], values: list[str]) -> Any:

@@ -114,7 +114,7 @@ def flex_account() -> FakeTwilio:
         friendly_name="(500) 555-0006",
         sms_url=PROXY_WEBHOOK,
         sms_method="POST",
-        sms_fallback_url="",
+        sms_fallback_url=None,
     )
     fake.add(
         NUMBERS,
@@ -124,7 +124,7 @@ def flex_account() -> FakeTwilio:
         friendly_name="(500) 555-0007",
         sms_url=PROXY_WEBHOOK,
         sms_method="POST",
-        sms_fallback_url="",
+        sms_fallback_url=None,
     )
     fake.add(PROXY_SERVICES, sid=PROXY_SERVICE_SID, unique_name="Flex Proxy Service")
     fake.add(

@@ -18,7 +18,7 @@ from pulumi.dynamic import ConfigureRequest, DiffResult, ResourceProvider, Updat
 from twilio.rest import Client
 
 from stack.errors import FlexorchError
-from stack.twilio.client import Credentials, make_client
+from stack.providers.client import Credentials, make_client
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -200,11 +200,22 @@ def make_client(credentials: Credentials, http_client: RetryingHttpClient | None
 
 
 @contextmanager
-def twilio_call(resource: str, action: str, fields: tuple[str, ...] = ()) -> Iterator[None]:
-    """Turn a Twilio refusal inside the block into one line naming what was being done."""
+def twilio_call(
+    resource: str, action: str, fields: tuple[str, ...] = (), missing_ok: bool = False
+) -> Iterator[None]:
+    """Turn a Twilio refusal inside the block into one line naming what was being done.
+
+    With `missing_ok`, a 404 is success (deleting what someone already deleted).
+    """
     try:
         yield
-    except TwilioRestException as exc:
+    except TwilioException as exc:
+        if missing_ok and isinstance(exc, TwilioRestException) and exc.status == 404:
+            return
+        if not isinstance(exc, TwilioRestException):
+            # The SDK raises this bare type for pages it cannot read, with the response attached.
+            detail = " ".join(str(a) for a in exc.args)[:300]
+            raise TwilioApiError(f"{resource}: {action}: {detail}") from None
         sent = f" ({', '.join(fields)})" if fields else ""
         code = f"Twilio error {exc.code}" if exc.code else f"HTTP {exc.status}"
         message = " ".join(str(exc.msg).split())

@@ -24,8 +24,8 @@ from pulumi.dynamic import (
 from typing_extensions import override
 
 from stack.errors import FlexorchError
-from stack.twilio.base import TwilioProvider
-from stack.twilio.client import twilio_call
+from stack.providers.base import TwilioProvider
+from stack.providers.client import twilio_call
 
 # Forms a number takes as a Flex Flow contact identity.
 IDENTITY_PREFIXES = ("", "whatsapp:", "messenger:")

@@ -9,9 +9,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
+from stack.providers.base import TwilioProvider
+from stack.providers.client import twilio_call
 from stack.routing import canonical_json
-from stack.twilio.base import TwilioProvider
-from stack.twilio.client import twilio_call
 
 
 def same_document(a: Any, b: Any) -> bool:
@@ -23,7 +23,10 @@ def same_document(a: Any, b: Any) -> bool:
 
 
 class WorkflowProvider(TwilioProvider):
-    """Creates, updates in place and deletes the Workflow."""
+    """Creates, updates in place and deletes the Workflow.
+
+    Numbers arrive from the engine as floats (protobuf), hence the int() before sending.
+    """
 
     kind = "Workflow"
     inputs = ("workspace_sid", "friendly_name", "configuration", "task_reservation_timeout")
@@ -44,7 +47,7 @@ class WorkflowProvider(TwilioProvider):
             workflow = self._workflows(props).create(
                 friendly_name=props["friendly_name"],
                 configuration=props["configuration"],
-                task_reservation_timeout=props["task_reservation_timeout"],
+                task_reservation_timeout=int(props["task_reservation_timeout"]),
             )
         return CreateResult(workflow.sid, self.outs(props, sid=workflow.sid))
 
@@ -54,7 +57,7 @@ class WorkflowProvider(TwilioProvider):
             self._workflows(news)(id_).update(
                 friendly_name=news["friendly_name"],
                 configuration=news["configuration"],
-                task_reservation_timeout=news["task_reservation_timeout"],
+                task_reservation_timeout=int(news["task_reservation_timeout"]),
             )
         return UpdateResult(self.carry(olds, news, sid=id_))
 
@@ -78,7 +81,7 @@ class WorkflowProvider(TwilioProvider):
 
     @override
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        with twilio_call(self.label(props), "delete"):
+        with twilio_call(self.label(props), "delete", missing_ok=True):
             self._workflows(props)(id_).delete()
 
 

@@ -8,8 +8,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from stack.twilio.base import TwilioProvider
-from stack.twilio.client import twilio_call
+from stack.providers.base import TwilioProvider
+from stack.providers.client import twilio_call
 
 
 class TaskChannelProvider(TwilioProvider):
@@ -52,7 +52,7 @@ class TaskChannelProvider(TwilioProvider):
 
     @override
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        with twilio_call(self.label(props), "delete"):
+        with twilio_call(self.label(props), "delete", missing_ok=True):
             self._channels(props)(id_).delete()
 
 

@@ -11,8 +11,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from stack.twilio.base import TwilioProvider, same_method, same_url
-from stack.twilio.client import twilio_call
+from stack.providers.base import TwilioProvider, same_method, same_url
+from stack.providers.client import twilio_call
 
 FIELDS = ("PreWebhookUrl", "PostWebhookUrl", "WebhookMethod", "WebhookFilters",
           "PreWebhookRetryCount", "PostWebhookRetryCount")  # fmt: skip
@@ -68,6 +68,10 @@ class ChatServiceWebhooksProvider(TwilioProvider):
         # Twilio's spec types the webhook URLs as URIs, so an empty one cannot be sent: it is
         # left as it is. Events decide what fires, so a URL without its events stays silent.
         settings = {k: v for k, v in settings.items() if v != ""}
+        # Numbers come back from Pulumi state as floats (protobuf); Twilio wants integers.
+        for key in ("pre_webhook_retry_count", "post_webhook_retry_count"):
+            if key in settings:
+                settings[key] = int(settings[key])
         # An empty list would send no WebhookFilters key at all; one empty value clears it.
         if settings.get("webhook_filters") == []:
             settings["webhook_filters"] = [""]

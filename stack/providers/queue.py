@@ -8,8 +8,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource
 from typing_extensions import override
 
-from stack.twilio.base import TwilioProvider, pick_one
-from stack.twilio.client import twilio_call
+from stack.providers.base import TwilioProvider, pick_one
+from stack.providers.client import twilio_call
 
 # A queue that holds every worker, as Flex's own `Everyone` queue does.
 ALL_WORKERS = "1==1"
@@ -54,7 +54,7 @@ class TaskQueueProvider(TwilioProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete only a queue this stack created; an adopted one stays."""
         if props.get("created"):
-            with twilio_call(self.label(props), "delete"):
+            with twilio_call(self.label(props), "delete", missing_ok=True):
                 self.client().taskrouter.v1.workspaces(props["workspace_sid"]).task_queues(
                     id_
                 ).delete()

@@ -1,1 +1,0 @@
-"""Typed Pulumi dynamic providers for the Twilio resources flexorch manages."""

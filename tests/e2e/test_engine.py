@@ -1,0 +1,220 @@
+"""End to end: the real Pulumi CLI runs the real program against the sandbox.
+
+One stack goes through preview -> up -> no-change preview and up (zero Twilio requests) ->
+a change -> destroy, and the sandbox's state and request log are checked at every step. The
+steps share the stack, so they run in file order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi.automation as auto
+import pytest
+import yaml
+from helpers import ROOT
+
+from stack.sandbox import seed
+from stack.sandbox.server import Sandbox
+
+HANDLER = "http://localhost:3000/flex"
+TOOLS = ROOT / ".tools"
+
+
+def engine(tmp: Path, sandbox: Sandbox, name: str, config: dict[str, Any]) -> Any:
+    """A stack on a local file backend whose program is this repo's `stack/`."""
+    if not (TOOLS / "bin" / "pulumi").exists():
+        pytest.fail(
+            "the Pulumi engine is not installed: run scripts/setup (scripts/install-pulumi)"
+        )
+    project = tmp / name
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (project / "stack").symlink_to(ROOT / "stack")
+    (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
+    env = {
+        "PULUMI_BACKEND_URL": (tmp / "state").as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_PYTHON_CMD": sys.executable,
+        "FLEXORCH_TWILIO_BASE_URL": sandbox.url,
+        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    (tmp / "state").mkdir(exist_ok=True)
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(project),
+        pulumi_home=str(tmp / "home"),
+        env_vars=env,
+        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+    )
+    stack = auto.create_or_select_stack(stack_name=name, work_dir=str(project), opts=options)
+    stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
+    stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
+    return stack
+
+
+def sandbox_config() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "examples" / "Pulumi.sandbox.yaml").read_text())["config"]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed.flex_account()) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stack(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return engine(tmp_path_factory.mktemp("e2e"), sandbox, "e2e", sandbox_config())
+
+
+@pytest.fixture(scope="module")
+def before(sandbox: Sandbox) -> dict[str, Any]:
+    """The adopted settings as the seeded account has them, before any up."""
+    fake = sandbox.fake
+    return {
+        "numbers": {n["phone_number"]: dict(n) for n in fake.all(seed.NUMBERS)},
+        "chat": dict(fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)),
+        "flows": {f["sid"]: f["enabled"] for f in fake.all(seed.FLEX_FLOWS)},
+        "workflows": {w["sid"] for w in fake.all(seed.WORKFLOWS)},
+        "channels": {c["sid"] for c in fake.all(seed.TASK_CHANNELS)},
+    }
+
+
+def writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in requests if r["method"] != "GET"]
+
+
+def test_preview_plans_every_resource(stack: Any, sandbox: Sandbox, before: dict) -> None:
+    mark = len(sandbox.requests)
+    result = stack.preview()
+    # component, guard, workspace, queue, 1 channel, workflow, chat webhooks, 2 numbers, stack
+    assert result.change_summary == {"create": 10}
+    assert writes(sandbox.since(mark)) == []
+
+
+def test_up_routes_and_points_everything_at_the_handler(stack: Any, sandbox: Sandbox) -> None:
+    result = stack.up()
+    assert result.summary.result == "succeeded"
+    assert result.summary.resource_changes == {"create": 10}
+    fake = sandbox.fake
+    workflow = fake.find(seed.WORKFLOWS, sid=result.outputs["workflowSid"].value)
+    document = json.loads(workflow["configuration"])
+    target = document["task_routing"]["filters"][0]["targets"][0]
+    assert target == {
+        "queue": seed.EVERYONE_SID,
+        "expression": "task.targetWorker == worker.contact_uri",
+    }
+    assert document["task_routing"]["filters"][0]["expression"] == (
+        "targetWorker != null AND channelType IN ['custom']"
+    )
+    assert workflow["task_reservation_timeout"] == 90
+    for number in (seed.FREE_NUMBER, seed.FLEX_FLOW_NUMBER):
+        record = fake.find(seed.NUMBERS, phone_number=number)
+        assert (record["sms_url"], record["sms_method"]) == (HANDLER, "POST")
+    chat = fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)
+    assert chat["post_webhook_url"] == HANDLER
+    assert chat["webhook_filters"] == ["onMessageSent", "onChannelUpdated"]
+    assert chat["post_webhook_retry_count"] == 1
+    channel = fake.find(seed.TASK_CHANNELS, unique_name="custom1")
+    assert result.outputs["taskChannelSids"].value == {"custom1": channel["sid"]}
+    # flexFlows: disable took the SMS Flex Flow off +15005550007; the web chat flow stays.
+    assert fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")["enabled"] is False
+    assert fake.find(seed.FLEX_FLOWS, friendly_name="Flex Web Channel Flow")["enabled"] is True
+
+
+def test_no_change_preview_and_up_make_no_request(stack: Any, sandbox: Sandbox) -> None:
+    mark = len(sandbox.requests)
+    stack.preview(expect_no_changes=True)
+    up = stack.up()
+    assert up.summary.resource_changes == {"same": 10}
+    assert sandbox.since(mark) == []
+
+
+def test_state_holds_no_plaintext_auth_token(stack: Any) -> None:
+    # The state at rest in the backend (export_stack() would decrypt it with --show-secrets).
+    backend = Path(stack.workspace.env_vars["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    states = list(backend.glob(".pulumi/stacks/flexorch/e2e.json"))
+    assert states, "no state file in the backend"
+    text = states[0].read_text()
+    assert seed.AUTH_TOKEN not in text
+    assert "ciphertext" in text  # the token is there, but only encrypted
+
+
+def test_a_change_is_exactly_that_update(stack: Any, sandbox: Sandbox) -> None:
+    config = sandbox_config()
+    config["flexorch:handler"] = {"url": "http://localhost:3000/flex/v2"}
+    config["flexorch:taskChannels"].append({"uniqueName": "custom2", "channelType": "custom"})
+    rewrite_flexorch_config(Path(stack.workspace.work_dir) / "Pulumi.e2e.yaml", config)
+    preview = stack.preview(diff=True)
+    # new handler URL: both numbers and the chat webhooks; new channel: one create and the
+    # workflow document (its filter lists channel types, unchanged here, so no update).
+    assert preview.change_summary == {"same": 7, "update": 3, "create": 1}
+    up = stack.up()
+    assert up.summary.resource_changes == {"same": 7, "update": 3, "create": 1}
+    fake = sandbox.fake
+    assert fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_url"] == HANDLER + "/v2"
+    assert fake.find(seed.TASK_CHANNELS, unique_name="custom2")
+
+
+def rewrite_flexorch_config(path: Path, config: dict[str, Any]) -> None:
+    """Replace the flexorch: keys, keeping the encryption salt and the twilio: secrets."""
+    document = yaml.safe_load(path.read_text())
+    kept = {k: v for k, v in document["config"].items() if not k.startswith("flexorch:")}
+    document["config"] = {**kept, **{k: v for k, v in config.items() if k.startswith("flexorch:")}}
+    path.write_text(yaml.safe_dump(document))
+
+
+def test_destroy_restores_adopted_settings_and_removes_owned(
+    stack: Any, sandbox: Sandbox, before: dict
+) -> None:
+    stack.destroy()
+    fake = sandbox.fake
+    for number, record in before["numbers"].items():
+        now = fake.find(seed.NUMBERS, phone_number=number)
+        assert (now["sms_url"], now["sms_method"]) == (record["sms_url"], record["sms_method"])
+    chat = fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)
+    assert chat["webhook_filters"] == before["chat"]["webhook_filters"]
+    assert chat["webhook_method"] == before["chat"]["webhook_method"]
+    assert {f["sid"]: f["enabled"] for f in fake.all(seed.FLEX_FLOWS)} == before["flows"]
+    assert {w["sid"] for w in fake.all(seed.WORKFLOWS)} == before["workflows"]
+    assert {c["sid"] for c in fake.all(seed.TASK_CHANNELS)} == before["channels"]
+    # adopted resources are still there
+    assert fake.find(seed.WORKSPACES, sid=seed.WORKSPACE_SID)
+    assert fake.find(seed.QUEUES, sid=seed.EVERYONE_SID)
+
+
+def test_fail_mode_with_a_flex_flow_changes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = sandbox_config()
+    config["flexorch:flexFlows"] = "fail"
+    stack = engine(tmp_path, sandbox, "guarded", config)
+    mark = len(sandbox.requests)
+    with pytest.raises(auto.errors.CommandError) as caught:
+        stack.up()
+    text = str(caught.value)
+    assert f'{seed.sid("FO", "SMS Flex Flow")} "SMS Flex Flow" on {seed.FLEX_FLOW_NUMBER}' in text
+    assert "flexorch:flexFlows: disable" in text
+    assert writes(sandbox.since(mark)) == []
+
+
+def test_a_request_the_spec_rejects_is_one_clear_line(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = sandbox_config()
+    # Valid for flexorch, but Twilio's spec wants an ASCII URI (an IDN must be punycoded).
+    config["flexorch:handler"] = {"url": "https://bücher.example/flex"}
+    config["flexorch:numbers"] = []
+    stack = engine(tmp_path, sandbox, "rejected", config)
+    with pytest.raises(auto.errors.CommandError) as caught:
+        stack.up()
+    text = str(caught.value)
+    lines = [line for line in text.splitlines() if "HTTP 422" in line]
+    assert lines, text[-3000:]
+    assert "ChatServiceWebhooks" in lines[0] and "PostWebhookUrl" in lines[0]
+    assert 'must match format \\"uri\\"' in lines[0] or 'must match format "uri"' in lines[0]
+    assert "Traceback" not in text
+    stack.destroy()
