@@ -7,6 +7,7 @@ keeps no state, so resources are addressed by SID.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from stack.errors import FlexorchError
 from stack.providers.chat_webhooks import ChatServiceWebhooksProvider
-from stack.providers.client import BASE_URL_ENV, TwilioApiError
+from stack.providers.client import BASE_URL_ENV, TwilioApiError, twilio_call
 from stack.providers.flex_flow_guard import FlexFlowGuardProvider
 from stack.providers.phone_number import PhoneNumberRouteProvider
 from stack.providers.queue import TaskQueueProvider
@@ -54,7 +55,7 @@ def queue(**extra: Any) -> dict[str, Any]:
 WORKFLOW = {
     "workspace_sid": WS,
     "friendly_name": "Custom messaging",
-    "configuration": '{"task_routing": {"filters": [], "default_filter": {"queue": "%s"}}}' % WQ,
+    "configuration": json.dumps({"task_routing": {"filters": [], "default_filter": {"queue": WQ}}}),
     "task_reservation_timeout": 120,
 }
 CHANNEL = {"workspace_sid": WS, "unique_name": "custom1", "friendly_name": "Custom SMS"}
@@ -164,14 +165,15 @@ def test_a_request_the_spec_rejects_is_one_clear_line() -> None:
     )
 
 
-def test_a_wrongly_typed_retry_count_is_rejected() -> None:
-    with pytest.raises(TwilioApiError, match="RetryCount"):
-        ChatServiceWebhooksProvider().update(IS, CHAT, dict(CHAT, retry_count="twice"))
+def test_the_contract_checker_rejects_wrong_types() -> None:
+    """The providers send integers (they coerce the engine's floats); Prism would catch it."""
+    services = ChatServiceWebhooksProvider().client().chat.v2.services
+    with pytest.raises(TwilioApiError, match="PostWebhookRetryCount"):
+        with twilio_call("chat", "update"):
+            services(IS).update(post_webhook_retry_count="twice")
 
 
 def test_the_spec_fixture_patches_form_arrays(tmp_path: Path) -> None:
-    import json
-
     spec = json.loads(write_merged(tmp_path / "s.json").read_text())
     body = spec["paths"]["/v2/Services/{Sid}"]["post"]["requestBody"]["content"]
     encoding = body["application/x-www-form-urlencoded"]["encoding"]
