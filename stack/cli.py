@@ -81,6 +81,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    """Offline: write the Flex plugin files of a stack, or diff them against a folder."""
+    from stack import plugin
+
+    if args.diff is not None and args.force:
+        raise FlexorchError("--force only applies to --out; drop it")
+    if args.out is not None and args.format == "markdown":
+        raise FlexorchError("--format markdown only applies to --diff; drop it or use --diff DIR")
+    stack = load(args)
+    files = plugin.render(stack.config, stack.name, args.lang)
+    if args.diff is not None:
+        report = plugin.diff_files(files, args.diff)
+        if args.format == "markdown":
+            print(plugin.diff_markdown(report, stack.name), end="")
+        else:
+            print(report.text, end="")
+        return 1 if report.changed else 0
+    written = plugin.write_files(files, args.out, force=args.force)
+    for path in written.written:
+        print(f"wrote {path}")
+    for path in written.removed:
+        print(f"removed {path} (an earlier render wrote it; this one does not)")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Run the embedded local Twilio until Ctrl-C."""
     import signal
@@ -123,6 +148,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_stack_arguments(validate)
     validate.set_defaults(run=cmd_validate)
+
+    render = commands.add_parser(
+        "render", help="write the Flex UI plugin files of a stack, or diff them against a folder"
+    )
+    _add_stack_arguments(render)
+    target = render.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", metavar="DIR", type=Path, help="write the files into DIR")
+    target.add_argument(
+        "--diff",
+        metavar="DIR",
+        type=Path,
+        help="write nothing; print a unified diff from the files in DIR to a fresh render "
+        "(exit 0 no difference, 1 different)",
+    )
+    render.add_argument(
+        "--lang",
+        choices=("js", "ts"),
+        default="js",
+        help="JavaScript with JSDoc types (default) or TypeScript",
+    )
+    render.add_argument(
+        "--force",
+        action="store_true",
+        help="with --out: overwrite files in DIR that flexorch did not write",
+    )
+    render.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="with --diff: a plain unified diff (default) or a collapsible pull-request comment",
+    )
+    render.set_defaults(run=cmd_render)
 
     sandbox = commands.add_parser(
         "sandbox", help="run a local, contract-checked, stateful Twilio seeded like a Flex account"

@@ -1,0 +1,369 @@
+"""The Flex UI side: render a stack's plugin files from `templates/` and write them safely.
+
+The templates only render; what goes into them is decided here, in a small typed view of the
+validated `StackConfig`. Every config value reaches the generated code through `tojson`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import html
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import jinja2
+
+from stack import __version__
+from stack.config import ORCHESTRATION_EVENTS, StackConfig
+from stack.errors import FlexorchError
+
+# templates/ sits next to the package at the repository root (the layout in DESIGN.md), which
+# is where an editable install finds it.
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+MANIFEST = "flexorch-manifest.json"
+GENERATOR = "flexorch"
+
+Lang = Literal["js", "ts"]
+LANGS: tuple[Lang, ...] = get_args(Lang)
+
+# Output file -> template, per language. The TypeScript names follow the Flex plugin layout
+# (`create-flex-plugin --typescript` keeps the plugin class in a .tsx file, plain modules in .ts).
+OUTPUTS: dict[Lang, tuple[str, ...]] = {
+    "js": ("CustomMessagingOrchestration.js", "CustomMessagingPlugin.js"),
+    "ts": ("CustomMessagingOrchestration.ts", "CustomMessagingPlugin.tsx"),
+}
+
+# The ChatOrchestrator reservation events flexorch overrides, in the order Flex fires them.
+CHAT_EVENTS = ("accepted", "wrapup", "completed")
+
+# JSON is valid JavaScript except for U+2028/U+2029 in strings (line terminators before ES2019,
+# and inside comments still); `<`, `>` and `&` are escaped so that `</script>` or `<!--` never
+# appear even when the code is inlined into HTML. Lone surrogates cannot be written as UTF-8.
+_JS_UNSAFE = re.compile("[<>&\u2028\u2029\ud800-\udfff]")
+
+
+def _escape_js(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def tojson(value: Any) -> str:
+    """A JSON literal of `value` that is safe anywhere in JavaScript or TypeScript source.
+
+    Raises:
+        jinja2.UndefinedError: for an undefined template value (never rendered as `null`).
+        TypeError: for a value JSON cannot represent.
+    """
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises here, naming the missing value
+        raise jinja2.UndefinedError("tojson got an undefined value")
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
+    return _JS_UNSAFE.sub(_escape_js, text)
+
+
+def enum_member(value: Any) -> str:
+    """A `flex.ChatOrchestratorEvent` member name, checked against the known members.
+
+    The typings reject string values, so members are written as identifiers; only the names in
+    `ORCHESTRATION_EVENTS` can get through, so nothing else is ever pasted into the code.
+    """
+    if value not in ORCHESTRATION_EVENTS:
+        raise ValueError(f"{value!r} is not a ChatOrchestratorEvent member")
+    return str(value)
+
+
+FILTERS: dict[str, Any] = {"tojson": tojson, "enum_member": enum_member}
+
+
+def make_env() -> jinja2.Environment:
+    """The one Jinja environment that renders flexorch's templates."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        # The output is JavaScript, not HTML: HTML escaping would corrupt it (`&quot;` in a
+        # string literal). Values are made safe by `tojson` instead.
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+# --- what the templates see ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """One custom TaskChannel as the plugin code needs it."""
+
+    unique_name: str
+    flex_name: str
+    channel_type: str | None
+
+
+@dataclass(frozen=True)
+class EventView:
+    """The orchestrations Flex still runs for managed-channel tasks on one reservation event."""
+
+    name: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PluginView:
+    """Everything the templates render, decided from the validated config."""
+
+    stack: str
+    version: str
+    lang: Lang
+    orchestration_file: str
+    plugin_file: str
+    channels: tuple[ChannelView, ...]
+    events: tuple[EventView, ...]
+    auto_accept_attribute: str
+
+    @property
+    def orchestration_module(self) -> str:
+        """The import path of the orchestration module from the plugin file."""
+        return "./" + self.orchestration_file.rsplit(".", 1)[0]
+
+
+def build_view(config: StackConfig, stack_name: str, lang: Lang) -> PluginView:
+    """The view of `config` that the templates of `lang` render."""
+    orchestration_file, plugin_file = OUTPUTS[lang]
+    return PluginView(
+        stack=stack_name,
+        version=__version__,
+        lang=lang,
+        orchestration_file=orchestration_file,
+        plugin_file=plugin_file,
+        channels=tuple(
+            ChannelView(c.unique_name, c.effective_flex_name, c.channel_type)
+            for c in config.task_channels
+        ),
+        events=tuple(
+            EventView(event, tuple(getattr(config.orchestration, event))) for event in CHAT_EVENTS
+        ),
+        auto_accept_attribute=config.auto_accept.attribute,
+    )
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def sha256(data: str | bytes) -> str:
+    """Hex SHA-256 of text (as UTF-8) or bytes."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def config_digest(config: StackConfig) -> str:
+    """SHA-256 of the validated config as canonical JSON (sorted keys, defaults included)."""
+    dump = config.model_dump(mode="json", by_alias=True)
+    canonical = json.dumps(dump, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return sha256(canonical)
+
+
+def render(config: StackConfig, stack_name: str, lang: Lang = "js") -> dict[str, str]:
+    """The plugin files of a stack, file name -> text, manifest included; byte-for-byte stable."""
+    if lang not in LANGS:
+        raise FlexorchError(f"--lang {lang}: unknown language; use one of {', '.join(LANGS)}")
+    view = build_view(config, stack_name, lang)
+    env = make_env()
+    files = {name: env.get_template(f"{name}.jinja").render(view=view) for name in OUTPUTS[lang]}
+    manifest = {
+        "generator": GENERATOR,
+        "flexorchVersion": __version__,
+        "stack": stack_name,
+        "lang": lang,
+        "configSha256": config_digest(config),
+        "files": {name: sha256(text) for name, text in sorted(files.items())},
+    }
+    files[MANIFEST] = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return files
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What `write_files` did."""
+
+    written: tuple[Path, ...]
+    removed: tuple[Path, ...]
+
+
+def _read_manifest(folder: Path) -> dict[str, str] | None:
+    """File name -> sha256 from a flexorch manifest in `folder`, or None if there is none."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("generator") != GENERATOR:
+        return None
+    files = data.get("files")
+    if not isinstance(files, dict):
+        return None
+    return {str(k): str(v) for k, v in files.items() if "/" not in str(k)}
+
+
+def _conflicts(
+    files: Mapping[str, str], out: Path, owned: dict[str, str] | None
+) -> tuple[list[str], list[str]]:
+    """Existing paths in `out` that writing `files` would clobber: (always refused, forceable)."""
+    blocked: list[str] = []
+    foreign: list[str] = []
+    for name, text in files.items():
+        path = out / name
+        if path.is_dir():
+            blocked.append(f"{path}: is a folder; move it away, flexorch writes a file there")
+            continue
+        try:
+            current = sha256(path.read_bytes())
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            blocked.append(f"{path}: cannot be read ({exc.strerror}); check its permissions")
+            continue
+        if current == sha256(text):
+            continue  # already the new content
+        if owned is not None and (name == MANIFEST or owned.get(name) == current):
+            continue  # flexorch wrote it and nobody edited it since
+        foreign.append(
+            f"{path}: was not written by flexorch (or was edited since); move it away, "
+            "or use --force to overwrite it"
+        )
+    return blocked, foreign
+
+
+def write_files(files: Mapping[str, str], out: Path, *, force: bool = False) -> WriteReport:
+    """Write rendered files into `out` atomically, never clobbering files flexorch did not write.
+
+    A file in `out` may be replaced when flexorch wrote it (its sha256 is in the manifest there)
+    or when it already has the new content; anything else needs `force`. All files are written
+    into a temporary folder next to `out` first and then moved in, so an error leaves no
+    half-written folder. Files of an earlier render that this one no longer produces (e.g. after
+    switching `--lang`) are removed when unchanged.
+
+    Raises:
+        FlexorchError: when `out` is not a folder, or would be clobbered without `force`.
+    """
+    if out.exists() and not out.is_dir():
+        raise FlexorchError(f"{out}: is a file; --out needs a folder")
+    owned = _read_manifest(out) if out.is_dir() else None
+    blocked, foreign = _conflicts(files, out, owned)
+    problems = blocked if force else blocked + foreign
+    if problems:
+        raise FlexorchError(problems)
+    order = sorted(files, key=lambda name: (name == MANIFEST, name))  # manifest last
+    written = tuple(out / name for name in order)
+    removed: list[Path] = []
+    # Next to `out`, so that moving in is a rename on the same file system.
+    staging = out.parent / f".{out.name}.flexorch-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise FlexorchError(f"{out}: cannot be written ({exc.strerror}); check the path") from None
+    try:
+        for name in order:
+            (staging / name).write_bytes(files[name].encode("utf-8"))
+        if not out.exists():
+            staging.rename(out)  # the whole folder appears at once
+        else:
+            # Each file is replaced atomically, the manifest last.
+            for name in order:
+                (staging / name).replace(out / name)
+            for name, digest in sorted((owned or {}).items()):
+                stale = out / name
+                if name not in files and stale.is_file() and sha256(stale.read_bytes()) == digest:
+                    stale.unlink()
+                    removed.append(stale)
+    except OSError as exc:
+        raise FlexorchError(f"{out}: cannot be written ({exc.strerror}); check the path") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return WriteReport(written, tuple(removed))
+
+
+# --- diffing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    """A unified diff of rendered plugin files against a folder."""
+
+    text: str
+    changed: tuple[str, ...]
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return lines
+
+
+def diff_files(files: Mapping[str, str], folder: Path) -> DiffReport:
+    """Unified diff from the plugin files in `folder` to freshly rendered `files`.
+
+    The manifest is left out (its digests change with any config change); files the folder's
+    manifest lists but this render does not produce show as deleted. A missing folder counts as
+    empty, so a first render shows every file as new.
+
+    Raises:
+        FlexorchError: when `folder` is a file or a file in it cannot be read.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise FlexorchError(f"{folder}: is a file; --diff needs the folder of the plugin files")
+    owned = _read_manifest(folder) or {}
+    names = sorted((set(files) | set(owned)) - {MANIFEST})
+    chunks: list[str] = []
+    changed: list[str] = []
+    for name in names:
+        path = folder / name
+        try:
+            old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+        except OSError as exc:
+            raise FlexorchError(f"{path}: cannot be read ({exc.strerror})") from None
+        new = files.get(name)
+        if old == new:
+            continue
+        changed.append(name)
+        chunks.extend(
+            difflib.unified_diff(
+                _lines(old or ""),
+                _lines(new or ""),
+                fromfile=f"a/{name}" if old is not None else "/dev/null",
+                tofile=f"b/{name}" if new is not None else "/dev/null",
+            )
+        )
+    return DiffReport("".join(chunks), tuple(changed))
+
+
+def diff_markdown(report: DiffReport, stack_name: str) -> str:
+    """The diff as a collapsible `<details>` section for a pull-request comment."""
+    stack = html.escape(stack_name)
+    if not report.changed:
+        return (
+            f"<details>\n<summary>Flex plugin files of stack <code>{stack}</code>: no changes"
+            "</summary>\n\nThe generated plugin files are up to date.\n\n</details>\n"
+        )
+    count = len(report.changed)
+    files = ", ".join(f"<code>{html.escape(name)}</code>" for name in report.changed)
+    # A fence longer than any run of backticks in the diff, so the diff cannot close it.
+    longest = max((len(run) for run in re.findall("`+", report.text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return (
+        f"<details>\n<summary>Flex plugin files of stack <code>{stack}</code>: "
+        f"{count} file{'s' if count != 1 else ''} changed ({files})</summary>\n\n"
+        f"{fence}diff\n{report.text}{fence}\n\n</details>\n"
+    )

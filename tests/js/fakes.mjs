@@ -1,0 +1,104 @@
+// Recording fakes of the Flex UI 1.x objects that the generated CustomMessagingOrchestration
+// module touches: just enough of `flex` and `manager` to run it under Node and see every call.
+
+/** The members of Flex's ChatOrchestratorEvent enum (their values are their names). */
+export const ChatOrchestratorEvent = Object.freeze({
+  AddToChatChannel: "AddToChatChannel",
+  DeactivateChatChannel: "DeactivateChatChannel",
+  LeaveChatChannel: "LeaveChatChannel",
+});
+
+/** What Flex UI 1.x has in place before any plugin runs. */
+export function flexDefaults() {
+  return {
+    accepted: [ChatOrchestratorEvent.AddToChatChannel],
+    wrapup: [ChatOrchestratorEvent.DeactivateChatChannel],
+    completed: [ChatOrchestratorEvent.LeaveChatChannel],
+  };
+}
+
+/**
+ * A fake `flex` that records every call in `calls`, in order.
+ * @param {object} [options]
+ * @param {Record<string, unknown>} [options.orchestrations] what getOrchestrations returns before
+ *   the module overrides it (default: Flex's own defaults)
+ * @param {(name: string, payload: unknown) => Promise<unknown>} [options.invokeAction] how
+ *   Actions.invokeAction answers (default: resolves at once)
+ */
+export function fakeFlex({ orchestrations = flexDefaults(), invokeAction } = {}) {
+  const calls = [];
+  const events = { ...orchestrations };
+  const channels = [];
+  const flex = {
+    ChatOrchestratorEvent,
+    DefaultTaskChannels: {
+      createChatTaskChannel(name, isApplicable, ...rest) {
+        calls.push({ call: "createChatTaskChannel", name, rest });
+        return { name, isApplicable, kind: "chat" };
+      },
+    },
+    TaskChannels: {
+      register(definition, ...rest) {
+        calls.push({ call: "register", name: definition.name, rest });
+        channels.push(definition);
+        return definition;
+      },
+    },
+    ChatOrchestrator: {
+      getOrchestrations(event) {
+        calls.push({ call: "getOrchestrations", event });
+        return events[event];
+      },
+      setOrchestrations(event, value) {
+        calls.push({ call: "setOrchestrations", event });
+        events[event] = value;
+      },
+      clearAllOrchestrations() {
+        calls.push({ call: "clearAllOrchestrations" });
+      },
+    },
+    Actions: {
+      invokeAction(name, payload) {
+        calls.push({ call: "invokeAction", name, payload });
+        return invokeAction ? invokeAction(name, payload) : Promise.resolve();
+      },
+    },
+  };
+  return { flex, calls, channels, events };
+}
+
+/** A fake `manager` whose workerClient records listeners; `emit` calls them. */
+export function fakeManager() {
+  const calls = [];
+  const listeners = new Map();
+  const workerClient = {
+    on(event, listener) {
+      calls.push({ call: "on", event });
+      listeners.set(event, [...(listeners.get(event) ?? []), listener]);
+      return workerClient;
+    },
+  };
+  return {
+    manager: { workerClient },
+    calls,
+    emit(event, ...args) {
+      for (const listener of listeners.get(event) ?? []) listener(...args);
+    },
+  };
+}
+
+/** Resolves once every pending promise callback has run. */
+export function settle() {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A promise with its resolve and reject exposed. */
+export function deferred() {
+  let resolve;
+  let reject;
+  const promise = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,613 @@
+"""`flexorch render`: the generated Flex plugin files, byte for byte and under their own tools.
+
+Golden files live in tests/golden/<stack>/<lang>/; regenerate them after an intended change with
+`FLEXORCH_REGENERATE_GOLDEN=1 scripts/test -k golden` and review the diff.
+Node, tsc and the plugin build come from `scripts/setup`; without them these tests fail (never
+skip), saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from helpers import EXAMPLES, ROOT, flexorch, minimal_config, write_stack
+
+from stack import __version__
+from stack.config import StackConfig, parse_config
+from stack.errors import FlexorchError
+from stack.loading import load_stack_file
+from stack.plugin import (
+    LANGS,
+    MANIFEST,
+    OUTPUTS,
+    TEMPLATES,
+    Lang,
+    config_digest,
+    diff_files,
+    diff_markdown,
+    make_env,
+    render,
+    sha256,
+    tojson,
+    write_files,
+)
+
+GOLDEN = ROOT / "tests" / "golden"
+JS_TESTS = ROOT / "tests" / "js"
+REGENERATE = os.environ.get("FLEXORCH_REGENERATE_GOLDEN") == "1"
+SETUP = "run scripts/setup (it installs the Node toolchain and the Flex plugin project)"
+
+# Adversarial text for every free-text field: quotes, backslashes, </script>, ${} and
+# backticks, U+2028/U+2029, control characters, comment and CDATA closers, non-ASCII.
+NASTY = (
+    'Kunde "VIP" \\ Kanal </script> ü',
+    'a"b</script>\\',
+    "${globalThis.pwned = 1} `backtick` ${'x'}",
+    "line\u2028separator\u2029paragraph",
+    "new\nline\r\ttab \x00 nul",
+    "*/ /* <!-- --> ]]> \\u0041 \\x41 & &amp;",
+    "😀 emoji, Ω, 中文",
+)
+NASTY_ATTRIBUTE = "auto \"answer' </script>\u2028${x}\\"
+NASTY_STACK = 'st"ack </script>\u2028${x} */'
+
+
+def nasty_config() -> StackConfig:
+    """A valid config with adversarial text in every free-text field."""
+    return parse_config(
+        minimal_config(
+            workspace={"friendlyName": NASTY[0]},
+            workflow={
+                "friendlyName": NASTY[1],
+                "queue": {"friendlyName": NASTY[2]},
+                "fallbackQueue": {"friendlyName": NASTY[3]},
+            },
+            taskChannels=[
+                {
+                    "uniqueName": f"custom{i}",
+                    "friendlyName": text,
+                    "flexName": text,
+                    "channelType": text,
+                }
+                for i, text in enumerate(NASTY)
+            ]
+            + [{"uniqueName": "plain-channel"}],
+            autoAccept={"attribute": NASTY_ATTRIBUTE},
+            orchestration={"accepted": ["AddToChatChannel"], "completed": ["LeaveChatChannel"]},
+        )
+    )
+
+
+def example_id(path: Path) -> str:
+    return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
+def write_tree(folder: Path, files: dict[str, str]) -> Path:
+    """Write rendered files as they are, plus a package.json so Node loads .js as ES modules."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_bytes(text.encode("utf-8"))
+    (folder / "package.json").write_text('{"type": "module"}\n')
+    return folder
+
+
+def read_tree(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+# --- tools ----------------------------------------------------------------------------------------
+
+
+def node() -> str:
+    path = shutil.which("node")
+    if path is None:
+        pytest.fail(f"node is not on PATH; install Node 20 and {SETUP}", pytrace=False)
+    return path
+
+
+def tsc() -> Path:
+    path = ROOT / "node_modules" / ".bin" / "tsc"
+    if not path.exists():
+        pytest.fail(f"{path} is missing; {SETUP}", pytrace=False)
+    return path
+
+
+def flex_plugin_project() -> Path:
+    cache = Path(os.environ.get("FLEXORCH_FLEX_PLUGIN_CACHE", ROOT / ".cache" / "flex-plugin"))
+    if not (cache / "plugin-flexorch" / "node_modules" / ".bin" / "flex-plugin").exists():
+        pytest.fail(
+            f"the cached Flex plugin project is missing under {cache}; {SETUP}, "
+            "or run scripts/install-flex-plugin-project",
+            pytrace=False,
+        )
+    done = run([str(ROOT / "scripts" / "install-flex-plugin-project")], timeout=900)
+    assert done.returncode == 0, done.stderr
+    return Path(done.stdout.strip())
+
+
+def run(
+    argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv,
+        cwd=cwd or ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+
+
+# --- golden files and determinism -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("example", EXAMPLES, ids=example_id)
+def test_golden(example: Path, lang: Lang) -> None:
+    stack = load_stack_file(example)
+    rendered = {k: v.encode("utf-8") for k, v in render(stack.config, stack.name, lang).items()}
+    folder = GOLDEN / stack.name / lang
+    if REGENERATE:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        for name, data in rendered.items():
+            (folder / name).write_bytes(data)
+    assert folder.is_dir(), "no golden files; FLEXORCH_REGENERATE_GOLDEN=1 scripts/test -k golden"
+    golden = read_tree(folder)
+    assert sorted(golden) == sorted(rendered), "not the same files as the golden tree"
+    for name, data in rendered.items():
+        assert data.decode() == golden[name].decode(), f"{name} differs from {folder / name}"
+
+
+def test_every_example_stack_has_golden_files() -> None:
+    stacks = {example_id(p) for p in EXAMPLES}
+    assert stacks and stacks == {p.name for p in GOLDEN.iterdir() if p.is_dir()}
+
+
+def test_rendering_twice_gives_identical_bytes_even_across_processes(tmp_path: Path) -> None:
+    config = nasty_config()
+    for lang in LANGS:
+        assert render(config, NASTY_STACK, lang) == render(config, NASTY_STACK, lang)
+    outputs = []
+    for seed in ("0", "1"):
+        out = tmp_path / f"out{seed}"
+        done = run(
+            [sys.executable, "-m", "stack.cli", "render", "--config",
+             "examples/Pulumi.prod.yaml", "--out", str(out)],
+            env={"PYTHONHASHSEED": seed},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        outputs.append(read_tree(out))
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_manifest_names_stack_config_version_and_each_file_hash(lang: Lang) -> None:
+    stack = load_stack_file(ROOT / "examples" / "Pulumi.dev.yaml")
+    files = render(stack.config, "dev", lang)
+    assert sorted(files) == sorted([*OUTPUTS[lang], MANIFEST])
+    manifest = json.loads(files[MANIFEST])
+    assert manifest == {
+        "generator": "flexorch",
+        "flexorchVersion": __version__,
+        "stack": "dev",
+        "lang": lang,
+        "configSha256": config_digest(stack.config),
+        "files": {name: sha256(files[name]) for name in OUTPUTS[lang]},
+    }
+    for name in OUTPUTS[lang]:
+        assert files[name].count("\n") > 20 and files[name].endswith("}\n")
+        assert f'Generated by flexorch {__version__} from stack "dev"' in files[name]
+
+
+def test_config_digest_ignores_spelling_but_not_values() -> None:
+    a = parse_config(minimal_config(handler={"url": "https://h.example.com/x", "method": "post"}))
+    b = parse_config(minimal_config(handler={"method": "POST", "url": "https://h.example.com/x"}))
+    c = parse_config(minimal_config(handler={"url": "https://h.example.com/y"}))
+    assert config_digest(a) == config_digest(b) != config_digest(c)
+
+
+def test_templates_are_named_after_their_outputs() -> None:
+    names = {p.name for p in TEMPLATES.iterdir()}
+    outputs = {f"{name}.jinja" for lang in LANGS for name in OUTPUTS[lang]}
+    assert outputs <= names
+    assert all(n.startswith("_macros.") for n in names - outputs), names - outputs
+
+
+# --- the tojson filter and the environment --------------------------------------------------------
+
+
+def test_tojson_escapes_what_breaks_out_of_js_or_html() -> None:
+    assert tojson('a"b</script>\\') == '"a\\"b\\u003c/script\\u003e\\\\"'
+    assert tojson("x\u2028y\u2029z & ü") == '"x\\u2028y\\u2029z \\u0026 ü"'
+    assert tojson({"b": 1, "a": None}) == '{"a": null, "b": 1}'
+    assert json.loads(tojson(NASTY)) == list(NASTY)
+
+
+def test_undefined_values_fail_loudly() -> None:
+    env = make_env()
+    with pytest.raises(jinja2.UndefinedError, match="nope"):
+        env.from_string("{{ nope|tojson }}").render()
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ view.nope }}").render(view=object())
+    with pytest.raises(ValueError, match="not a ChatOrchestratorEvent"):
+        env.from_string("{{ x|enum_member }}").render(x="AddToChatChannel; alert(1)")
+
+
+def test_unknown_lang_is_a_user_error() -> None:
+    with pytest.raises(FlexorchError, match="--lang py: unknown language"):
+        render(nasty_config(), "x", "py")  # type: ignore[arg-type]
+
+
+# --- injection: adversarial strings come out exactly ----------------------------------------------
+
+
+def test_adversarial_strings_parse_and_register_exactly(tmp_path: Path) -> None:
+    config = nasty_config()
+    for lang in LANGS:
+        files = render(config, NASTY_STACK, lang)
+        for name in OUTPUTS[lang]:
+            text = files[name]
+            for bad in ("\u2028", "\u2029", "</script", "<!--", "\x00"):
+                assert bad not in text, f"{name} contains {bad!r} unescaped"
+    folder = write_tree(tmp_path / "nasty", render(config, NASTY_STACK, "js"))
+    for name in OUTPUTS["js"]:
+        done = run([node(), "--check", str(folder / name)])
+        assert done.returncode == 0, done.stderr
+
+    channels = config.task_channels
+    probes = [{"taskChannelUniqueName": c.unique_name, "channelType": "x"} for c in channels]
+    probes += [{"taskChannelUniqueName": "chat", "channelType": c.channel_type} for c in channels]
+    probes_file = tmp_path / "probes.json"
+    probes_file.write_text(json.dumps(probes), encoding="utf-8")
+    module = folder / "CustomMessagingOrchestration.js"
+    done = run([node(), str(JS_TESTS / "record.mjs"), str(module), str(probes_file)])
+    assert done.returncode == 0, done.stderr
+    recorded = json.loads(done.stdout)
+
+    assert recorded["registered"] == [*NASTY, "plain-channel"]
+    n = len(channels)
+    by_unique_name = [[i == j for j in range(n)] for i in range(n)]
+    by_channel_type = [[i == j and c.channel_type is not None for j in range(n)]
+                       for i, c in enumerate(channels)]  # fmt: skip
+    assert recorded["claims"] == by_unique_name + by_channel_type
+    assert recorded["attributeReads"] == [NASTY_ATTRIBUTE]
+    assert recorded["actions"] == [
+        ["AcceptTask", {"sid": "WR0001"}],
+        ["SelectTask", {"sid": "WR0001"}],
+    ]
+
+
+# --- behaviour under node --test ------------------------------------------------------------------
+
+
+def expectations(config: StackConfig) -> dict[str, Any]:
+    """What the generated module must do for `config`, straight from the config."""
+    return {
+        "channels": [
+            {
+                "uniqueName": c.unique_name,
+                "flexName": c.flex_name if c.flex_name is not None else c.unique_name,
+                "channelType": c.channel_type,
+            }
+            for c in config.task_channels
+        ],
+        "orchestrations": {
+            event: list(getattr(config.orchestration, event))
+            for event in ("accepted", "wrapup", "completed")
+        },
+        "autoAcceptAttribute": config.auto_accept.attribute,
+    }
+
+
+def test_generated_module_behaves_under_node_test(tmp_path: Path) -> None:
+    stacks = [(example_id(p), load_stack_file(p).config) for p in EXAMPLES]
+    stacks += [(p.stem, load_stack_file(p).config)
+               for p in sorted((ROOT / "tests" / "good_configs").glob("*.yaml"))]  # fmt: skip
+    stacks.append(("injection", nasty_config()))
+    cases = []
+    for name, config in stacks:
+        folder = write_tree(tmp_path / name, render(config, name, "js"))
+        module = str(folder / "CustomMessagingOrchestration.js")
+        cases.append({"name": name, "module": module, "expect": expectations(config)})
+    cases_file = tmp_path / "cases.json"
+    cases_file.write_text(json.dumps(cases), encoding="utf-8")
+    tests = sorted(str(p) for p in JS_TESTS.glob("*.test.mjs"))
+    done = run(
+        [node(), "--test", "--test-reporter=tap", *tests],
+        env={"FLEXORCH_JS_CASES": str(cases_file)},
+        timeout=300,
+    )
+    summary = {
+        key: int(value)
+        for key, _, value in (
+            line[2:].partition(" ") for line in done.stdout.splitlines() if line.startswith("# ")
+        )
+        if value.isdigit()
+    }
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr
+    assert summary.get("fail") == 0 and summary.get("cancelled", 0) == 0, summary
+    assert summary.get("pass", 0) >= 25 * len(cases), f"too few node tests ran: {summary}"
+
+
+# --- tsc against @twilio/flex-ui 1.34.6 -----------------------------------------------------------
+
+
+def test_generated_code_type_checks(tmp_path: Path) -> None:
+    stacks = [(example_id(p), load_stack_file(p).config) for p in EXAMPLES]
+    stacks.append(("injection", nasty_config()))
+    for name, config in stacks:
+        for lang in LANGS:
+            write_tree(tmp_path / "src" / name / lang, render(config, name, lang))
+    tsconfig = tmp_path / "tsconfig.json"
+    tsconfig.write_text(
+        json.dumps(
+            {
+                "extends": str(JS_TESTS / "tsconfig.json"),
+                # Stricter than the base: what the Flex TypeScript template uses, and no dead code.
+                "compilerOptions": {
+                    "isolatedModules": True,
+                    "noUnusedLocals": True,
+                    "noUnusedParameters": True,
+                    "noImplicitReturns": True,
+                },
+                "include": [str(tmp_path / "src")],
+            }
+        )
+    )
+    done = run([str(tsc()), "-p", str(tsconfig), "--pretty", "false", "--listFiles"])
+    errors = [line for line in done.stdout.splitlines() if "error TS" in line]
+    assert done.returncode == 0 and not errors, "\n".join(errors) + done.stderr
+    checked = [line for line in done.stdout.splitlines() if line.startswith(str(tmp_path))]
+    assert len(checked) == 2 * len(LANGS) * len(stacks), checked
+
+
+# --- a real Flex UI 1.x plugin build --------------------------------------------------------------
+
+
+def test_generated_plugin_builds_in_a_create_flex_plugin_project(tmp_path: Path) -> None:
+    project = flex_plugin_project()
+    work = tmp_path / "plugin-flexorch"
+    shutil.copytree(project, work, ignore=shutil.ignore_patterns("node_modules", "build"))
+    (work / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
+    shutil.rmtree(work / "src")
+    stack = load_stack_file(ROOT / "examples" / "Pulumi.prod.yaml")
+    files = render(stack.config, stack.name, "js")
+    (work / "src").mkdir()
+    for name in OUTPUTS["js"]:
+        (work / "src" / name).write_text(files[name], encoding="utf-8")
+    (work / "src" / "index.js").write_text(
+        "import * as FlexPlugin from '@twilio/flex-plugin';\n"
+        "import CustomMessagingPlugin from './CustomMessagingPlugin';\n\n"
+        "FlexPlugin.loadPlugin(CustomMessagingPlugin);\n"
+    )
+    done = run(
+        [str(work / "node_modules" / ".bin" / "flex-plugin"), "build"],
+        cwd=work,
+        env={"CI": "true", "PERSIST_TERMINAL": "true"},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    bundle = (work / "build" / "plugin-flexorch.js").read_text(encoding="utf-8")
+    for channel in stack.config.task_channels:
+        assert channel.effective_flex_name in bundle
+    for used in ("reservationCreated", "AcceptTask", "SelectTask", "CustomMessagingPlugin"):
+        assert used in bundle
+
+
+# --- writing files --------------------------------------------------------------------------------
+
+
+def test_write_refuses_foreign_files_and_force_overwrites(tmp_path: Path) -> None:
+    files = render(nasty_config(), "x", "js")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "CustomMessagingPlugin.js").write_text("// mine\n")
+    (out / "notes.txt").write_text("keep me\n")
+    with pytest.raises(FlexorchError) as refused:
+        write_files(files, out)
+    assert refused.value.problems == [
+        f"{out / 'CustomMessagingPlugin.js'}: was not written by flexorch (or was edited since); "
+        "move it away, or use --force to overwrite it"
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["CustomMessagingPlugin.js", "notes.txt"]
+    write_files(files, out, force=True)
+    assert (out / "CustomMessagingPlugin.js").read_text() == files["CustomMessagingPlugin.js"]
+    assert (out / "notes.txt").read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("manifest", ["[1, 2]", "not json", '{"generator": "other", "files": {}}'])
+def test_a_manifest_flexorch_did_not_write_is_foreign(tmp_path: Path, manifest: str) -> None:
+    (tmp_path / MANIFEST).write_text(manifest)
+    with pytest.raises(FlexorchError, match=f"{MANIFEST}: was not written by flexorch"):
+        write_files(render(nasty_config(), "x", "js"), tmp_path)
+    assert (tmp_path / MANIFEST).read_text() == manifest
+
+
+def test_out_must_be_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(FlexorchError, match="is a file; --out needs a folder"):
+        write_files(render(nasty_config(), "x", "js"), tmp_path / "file")
+
+
+def test_write_replaces_its_own_files_but_not_edited_ones(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_files(render(nasty_config(), "x", "js"), out)
+    changed = render(parse_config(minimal_config()), "x", "js")
+    write_files(changed, out)  # unchanged generated files: replaced without --force
+    assert read_tree(out) == {k: v.encode() for k, v in changed.items()}
+    orchestration = out / "CustomMessagingOrchestration.js"
+    orchestration.write_text(orchestration.read_text() + "// a local fix\n")
+    with pytest.raises(FlexorchError, match="edited since"):
+        write_files(render(nasty_config(), "x", "js"), out)
+
+
+def test_switching_lang_removes_the_earlier_unchanged_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_files(render(nasty_config(), "x", "js"), out)
+    report = write_files(render(nasty_config(), "x", "ts"), out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUTS["ts"], MANIFEST])
+    assert sorted(p.name for p in report.removed) == sorted(OUTPUTS["js"])
+
+
+def test_a_failed_write_leaves_no_folder_behind(tmp_path: Path, monkeypatch: Any) -> None:
+    files = render(nasty_config(), "x", "js")
+    real = Path.write_bytes
+
+    def fail_on_manifest(self: Path, data: bytes) -> int:
+        if self.name == MANIFEST:
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", fail_on_manifest)
+    with pytest.raises(FlexorchError, match="No space left on device"):
+        write_files(files, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_folder_gets_normal_permissions(tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b"
+    report = write_files(render(nasty_config(), "x", "js"), out)
+    assert [p.name for p in report.written][-1] == MANIFEST
+    assert out.stat().st_mode & 0o755 == 0o755
+    assert sorted(p.name for p in tmp_path.joinpath("a").iterdir()) == ["b"]
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def test_render_writes_the_files_and_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "plugin"
+    done = flexorch("render", "--config", "examples/Pulumi.dev.yaml", "--out", str(out))
+    assert done.code == 0, done.err
+    assert done.out.splitlines() == [
+        f"wrote {out / 'CustomMessagingOrchestration.js'}",
+        f"wrote {out / 'CustomMessagingPlugin.js'}",
+        f"wrote {out / MANIFEST}",
+    ]
+    assert read_tree(out) == read_tree(GOLDEN / "dev" / "js")
+    again = flexorch("render", "--config", "examples/Pulumi.dev.yaml", "--out", str(out))
+    assert again.code == 0, again.err
+
+
+def test_render_ts(tmp_path: Path) -> None:
+    out = tmp_path / "plugin"
+    done = flexorch("render", "--config", "examples/Pulumi.prod.yaml", "--out", str(out),
+                    "--lang", "ts")  # fmt: skip
+    assert done.code == 0, done.err
+    assert read_tree(out) == read_tree(GOLDEN / "prod" / "ts")
+
+
+def test_render_refuses_to_overwrite_a_foreign_file(tmp_path: Path) -> None:
+    (tmp_path / "CustomMessagingOrchestration.js").write_text("// hand-written\n")
+    args = ("render", "--config", "examples/Pulumi.dev.yaml", "--out", str(tmp_path))
+    refused = flexorch(*args)
+    assert refused.code == 2
+    assert refused.out == ""
+    assert refused.err == (
+        f"{tmp_path / 'CustomMessagingOrchestration.js'}: was not written by flexorch "
+        "(or was edited since); move it away, or use --force to overwrite it\n"
+    )
+    assert (tmp_path / "CustomMessagingOrchestration.js").read_text() == "// hand-written\n"
+    forced = flexorch(*args, "--force")
+    assert forced.code == 0, forced.err
+    assert read_tree(tmp_path) == read_tree(GOLDEN / "dev" / "js")
+
+
+@pytest.mark.parametrize("bad", ["several_problems.yaml", "channel_type_both_quotes.yaml"])
+def test_render_bad_config_prints_the_validate_messages(tmp_path: Path, bad: str) -> None:
+    path = f"tests/bad_configs/{bad}"
+    validate = flexorch("validate", "--config", path)
+    rendered = flexorch("render", "--config", path, "--out", str(tmp_path / "out"))
+    assert rendered.code == validate.code == 2
+    assert rendered.err == validate.err and rendered.err.startswith("flexorch:")
+    assert rendered.out == ""
+    assert not (tmp_path / "out").exists()
+
+
+def test_render_diff_exit_codes_and_unified_diff(tmp_path: Path) -> None:
+    out = tmp_path / "plugin"
+    assert flexorch("render", "--config", "examples/Pulumi.dev.yaml", "--out", str(out)).code == 0
+    same = flexorch("render", "--config", "examples/Pulumi.dev.yaml", "--diff", str(out))
+    assert (same.code, same.out, same.err) == (0, "", "")
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUTS["js"], MANIFEST])
+
+    stack = write_stack(
+        tmp_path / "Pulumi.dev.yaml",
+        minimal_config(
+            taskChannels=[{"uniqueName": "custom1", "flexName": "my-chat-channel"}],
+            orchestration={"wrapup": ["DeactivateChatChannel", "LeaveChatChannel"]},
+        ),
+    )
+    changed = flexorch("render", "--config", str(stack), "--diff", str(out))
+    assert changed.code == 1, changed.err
+    assert changed.out.startswith(
+        "--- a/CustomMessagingOrchestration.js\n+++ b/CustomMessagingOrchestration.js\n@@ "
+    )
+    assert '-    channelType: "custom",\n+    channelType: null,\n' in changed.out
+    assert "+    flex.ChatOrchestratorEvent.LeaveChatChannel,\n" in changed.out
+    assert "CustomMessagingPlugin.js" not in changed.out  # unchanged files are not listed
+
+    fresh = flexorch("render", "--config", str(stack), "--diff", str(tmp_path / "nothing-yet"))
+    assert fresh.code == 1
+    assert fresh.out.count("--- /dev/null\n") == 2
+
+
+def test_render_diff_as_markdown_pr_comment(tmp_path: Path) -> None:
+    out = tmp_path / "plugin"
+    assert flexorch("render", "--config", "examples/Pulumi.dev.yaml", "--out", str(out)).code == 0
+    same = flexorch("render", "--config", "examples/Pulumi.dev.yaml", "--diff", str(out),
+                    "--format", "markdown")  # fmt: skip
+    assert same.code == 0
+    assert same.out == (
+        "<details>\n<summary>Flex plugin files of stack <code>dev</code>: no changes</summary>\n"
+        "\nThe generated plugin files are up to date.\n\n</details>\n"
+    )
+    changed = flexorch("render", "--config", "examples/Pulumi.prod.yaml", "--diff", str(out),
+                       "--format", "markdown")  # fmt: skip
+    assert changed.code == 1
+    lines = changed.out.splitlines()
+    assert lines[:4] == [
+        "<details>",
+        "<summary>Flex plugin files of stack <code>prod</code>: 2 files changed "
+        "(<code>CustomMessagingOrchestration.js</code>, <code>CustomMessagingPlugin.js</code>)"
+        "</summary>",
+        "",
+        "```diff",
+    ]
+    assert lines[-3:] == ["```", "", "</details>"]
+    assert '+    uniqueName: "whatsapp-custom",' in lines
+
+
+def test_markdown_fence_outlasts_backticks_in_the_diff(tmp_path: Path) -> None:
+    config = parse_config(minimal_config(taskChannels=[{"uniqueName": "c1", "flexName": "````x"}]))
+    report = diff_files(render(config, "a<b>", "js"), tmp_path / "nothing-yet")
+    lines = diff_markdown(report, "a<b>").splitlines()
+    assert "<code>a&lt;b&gt;</code>" in lines[1]
+    assert (lines[3], lines[-3]) == ("`````diff", "`````")
+
+
+def test_render_flag_combinations(tmp_path: Path) -> None:
+    base = ("render", "--config", "examples/Pulumi.dev.yaml")
+    neither = flexorch(*base)
+    assert neither.code == 2 and "one of the arguments --out --diff is required" in neither.err
+    both = flexorch(*base, "--out", str(tmp_path), "--diff", str(tmp_path))
+    assert both.code == 2 and "not allowed with argument" in both.err
+    force = flexorch(*base, "--diff", str(tmp_path), "--force")
+    assert (force.code, force.err) == (2, "--force only applies to --out; drop it\n")
+    markdown = flexorch(*base, "--out", str(tmp_path / "o"), "--format", "markdown")
+    assert (markdown.code, markdown.err) == (
+        2,
+        "--format markdown only applies to --diff; drop it or use --diff DIR\n",
+    )
+    assert not (tmp_path / "o").exists()
+    assert flexorch("render", "--help").code == 0
