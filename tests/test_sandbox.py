@@ -1,0 +1,105 @@
+"""The sandbox as users and tests meet it: contract-checked, stateful, logged, one command."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from twilio.rest import Client
+
+from stack.providers.client import RetryingHttpClient
+from stack.sandbox import seed
+from stack.sandbox.prism import free_port
+from stack.sandbox.server import Sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(seed.flex_account()) as running:
+        yield running
+
+
+def client(sandbox: Sandbox, token: str = seed.AUTH_TOKEN) -> Client:
+    http = RetryingHttpClient(sandbox.url, max_attempts=1)
+    return Client(seed.ACCOUNT_SID, token, seed.ACCOUNT_SID, http_client=http)
+
+
+def test_created_resources_can_be_read_listed_updated_and_deleted(sandbox: Sandbox) -> None:
+    channels = client(sandbox).taskrouter.v1.workspaces(seed.WORKSPACE_SID).task_channels
+    created = channels.create(friendly_name="Custom", unique_name="custom9")
+    assert created.sid.startswith("TC") and len(created.sid) == 34
+    assert channels(created.sid).fetch().unique_name == "custom9"
+    assert "custom9" in [c.unique_name for c in channels.list()]
+    assert channels(created.sid).update(friendly_name="Renamed").friendly_name == "Renamed"
+    assert channels(created.sid).delete() is True
+    with pytest.raises(Exception, match="404"):
+        channels(created.sid).fetch()
+
+
+def test_lookups_by_friendly_name_and_phone_number(sandbox: Sandbox) -> None:
+    twilio = client(sandbox)
+    found = twilio.taskrouter.v1.workspaces.list(friendly_name="Flex Task Assignment")
+    assert [w.sid for w in found] == [seed.WORKSPACE_SID]
+    numbers = twilio.incoming_phone_numbers.list(phone_number=seed.FLEX_FLOW_NUMBER)
+    assert [n.phone_number for n in numbers] == [seed.FLEX_FLOW_NUMBER]
+
+
+def test_a_request_the_spec_rejects_is_422_and_never_reaches_the_state(sandbox: Sandbox) -> None:
+    number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
+    mark = len(sandbox.requests)
+    with pytest.raises(Exception, match="SmsMethod"):
+        client(sandbox).incoming_phone_numbers(number["sid"]).update(sms_method="PUT")
+    assert sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_method"] == "POST"
+    logged = sandbox.since(mark)
+    assert [(r["method"], r["status"], r["form"]) for r in logged] == [
+        ("POST", 422, {"SmsMethod": ["PUT"]})
+    ]
+
+
+def test_wrong_credentials_are_refused(sandbox: Sandbox) -> None:
+    with pytest.raises(Exception, match="20003"):
+        client(sandbox, token="wrong").taskrouter.v1.workspaces.list()
+
+
+def test_the_log_is_json_lines_without_credentials(sandbox: Sandbox) -> None:
+    client(sandbox).flex_api.v1.flex_flow.list()
+    lines = sandbox.log_path.read_text().splitlines()
+    entry = json.loads(lines[-1])
+    assert set(entry) == {"method", "path", "query", "form", "status"}
+    assert entry["path"] == "/v1/FlexFlows" and entry["status"] == 200
+    assert seed.AUTH_TOKEN not in sandbox.log_path.read_text()
+
+
+def test_the_command_prints_how_to_use_it_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port, log = free_port(), tmp_path / "requests.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stack.cli", "sandbox", "--port", str(port), "--log", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Ctrl-C to stop" in line:
+                break
+        text = "".join(lines)
+        assert f"export FLEXORCH_TWILIO_BASE_URL=http://127.0.0.1:{port}" in text
+        assert f"export TWILIO_ACCOUNT_SID={seed.ACCOUNT_SID}" in text
+        assert "+15005550007" in text and "SMS Flex Flow" in text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+        process.stdout.close()
+    assert code == 0
+    assert log.exists()
