@@ -191,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=None, help="port to listen on (default: free)")
     sandbox.add_argument("--log", type=Path, default=None, help="request log file (JSON lines)")
     sandbox.set_defaults(run=cmd_sandbox)
+
+    from stack import doctor
+
+    doctor.add_parser(commands)
     return parser
 
 

@@ -199,6 +199,28 @@ def make_client(credentials: Credentials, http_client: RetryingHttpClient | None
     )
 
 
+def as_rest_error(exc: TwilioException) -> TwilioRestException | None:
+    """The SDK's error as a TwilioRestException, if it carries an HTTP status.
+
+    Lists raise a bare `TwilioException("Unable to fetch page", response)` rather than a
+    TwilioRestException, so a 401 or 404 on a list would otherwise not read as rejected
+    credentials or a missing resource.
+    """
+    if isinstance(exc, TwilioRestException):
+        return exc
+    response = exc.args[1] if len(exc.args) > 1 else None
+    status = getattr(response, "status_code", None)
+    if not isinstance(status, int):
+        return None
+    try:
+        body = json.loads(getattr(response, "text", "") or "{}")
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    message = str(body.get("message") or exc.args[0])
+    return TwilioRestException(status, "", message, body.get("code"), "GET")
+
+
 @contextmanager
 def twilio_call(
     resource: str, action: str, fields: tuple[str, ...] = (), missing_ok: bool = False
@@ -209,13 +231,13 @@ def twilio_call(
     """
     try:
         yield
-    except TwilioException as exc:
-        if missing_ok and isinstance(exc, TwilioRestException) and exc.status == 404:
-            return
-        if not isinstance(exc, TwilioRestException):
-            # The SDK raises this bare type for pages it cannot read, with the response attached.
-            detail = " ".join(str(a) for a in exc.args)[:300]
+    except TwilioException as raised:
+        exc = as_rest_error(raised)
+        if exc is None:
+            detail = " ".join(str(a) for a in raised.args)[:300]
             raise TwilioApiError(f"{resource}: {action}: {detail}") from None
+        if missing_ok and exc.status == 404:
+            return
         sent = f" ({', '.join(fields)})" if fields else ""
         code = f"Twilio error {exc.code}" if exc.code else f"HTTP {exc.status}"
         message = " ".join(str(exc.msg).split())

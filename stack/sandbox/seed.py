@@ -178,3 +178,8 @@ SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {"flex-account": flex_account}
 def scenario(name: str) -> FakeTwilio:
     """A new fake account for the named scenario."""
     return SCENARIOS[name]()
+
+
+# The broken-account scenarios of `flexorch doctor` add themselves to SCENARIOS. Imported last:
+# they build on everything above (and import this module, which is complete by then).
+from stack.sandbox import scenarios as _scenarios  # noqa: E402, F401

@@ -1,0 +1,885 @@
+"""flexorch doctor: each sandbox scenario trips exactly its check; read-only, contract-checked.
+
+Most tests run doctor in-process against the stateful fake (fast); `TestAgainstTheSandbox` runs
+it through Prism with Twilio's specs, so every request it makes is contract-checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from helpers import ROOT, InProcessHttp
+from twilio.rest import Client
+
+from stack import doctor
+from stack.config import Orchestration
+from stack.errors import FlexorchError
+from stack.providers.client import BASE_URL_ENV
+from stack.sandbox import scenarios, seed
+from stack.sandbox.fake import FakeTwilio
+from stack.sandbox.prism import free_port
+from stack.sandbox.server import Sandbox
+
+SANDBOX_STACK = ROOT / "examples" / "Pulumi.sandbox.yaml"
+CONFIG = scenarios.sandbox_config()
+WALK = [
+    "1-received",
+    "2-number",
+    "3-proxy",
+    "4-channel",
+    "5-studio",
+    "6-task",
+    "7-agent",
+    "8-completed",
+]
+# What a healthy custom orchestration looks like: no Proxy or Studio in the message's path.
+WALK_OK = {step: "pass" for step in WALK} | {"3-proxy": "skipped", "5-studio": "skipped"}
+CONFIG_OK = {
+    "number:+15005550006": "pass",
+    "number:+15005550007": "pass",
+    "chat-service": "pass",
+    "workspace": "pass",
+    "workflow": "pass",
+    "task-channels": "pass",
+    "workers": "pass",
+}
+HYGIENE_OK = {
+    "flex-flows": "pass",
+    "channel-limit": "pass",
+    "orphans": "pass",
+    "studio-stale": "pass",
+}
+
+
+def skipped(*steps: str) -> dict[str, str]:
+    return dict.fromkeys(steps, "skipped")
+
+
+# Per scenario: how the walk of the customer's latest message differs from WALK_OK, and how
+# the config and hygiene sections (without a message) differ from CONFIG_OK + HYGIENE_OK.
+EXPECTED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "all-pass": ({}, {}),
+    "all-pass-proxy-studio": ({"3-proxy": "pass", "5-studio": "pass"}, {}),
+    "step1-message-missing": ({"1-received": "fail"} | skipped(*WALK[1:]), {}),
+    "step2-number-on-flex-proxy": (
+        {"2-number": "fail"} | skipped(*WALK[2:]),
+        {"number:+15005550006": "fail"},
+    ),
+    "step3-proxy-no-interaction": ({"3-proxy": "fail"}, {}),
+    "step4-no-chat-channel": (
+        {"4-channel": "fail"} | skipped("6-task", "7-agent", "8-completed"),
+        {},
+    ),
+    "step5-studio-widget-failed": (
+        {"5-studio": "fail"} | skipped("6-task", "7-agent", "8-completed"),
+        {},
+    ),
+    "step6-target-worker-unknown": ({"6-task": "fail"} | skipped("7-agent", "8-completed"), {}),
+    "step7-agent-not-member": ({"7-agent": "fail"} | skipped("8-completed"), {}),
+    # Without a message, the hygiene check sees the still-active channel as an orphan; with it,
+    # step 8 reports that channel and hygiene leaves it to the walk.
+    "step8-channel-still-active": ({"8-completed": "fail"}, {"orphans": "fail"}),
+    "hygiene-flex-flow-janitor": ({"flex-flows": "warn"}, {"flex-flows": "warn"}),
+    "hygiene-channel-limit": ({"channel-limit": "fail"}, {"channel-limit": "fail"}),
+    "hygiene-orphans": ({"orphans": "fail"}, {"orphans": "fail"}),
+    "hygiene-studio-stale": ({"studio-stale": "fail"}, {"studio-stale": "fail"}),
+}
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.out)
+
+    def statuses(self) -> dict[str, str]:
+        return {c["id"]: c["status"] for s in self.document["sections"] for c in s["checks"]}
+
+    def check(self, check_id: str) -> dict[str, Any]:
+        for section in self.document["sections"]:
+            for check in section["checks"]:
+                if check["id"] == check_id:
+                    return check
+        raise KeyError(check_id)
+
+
+def doctor_parser() -> argparse.ArgumentParser:
+    """A parser holding just the doctor subcommand, registered as the CLI registers it."""
+    parser = argparse.ArgumentParser(prog="flexorch")
+    commands = parser.add_subparsers(dest="command", required=True)
+    doctor.add_parser(commands)
+    return parser
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """`flexorch doctor ARGS` as stack.cli.main runs it: a user error is its lines, its code."""
+
+    def invoke(*args: str | Path) -> Result:
+        parsed = doctor_parser().parse_args(["doctor", *map(str, args)])
+        try:
+            code = parsed.run(parsed)
+        except FlexorchError as exc:
+            for line in exc.problems:
+                print(line, file=sys.stderr)
+            code = exc.exit_code
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture
+def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[FakeTwilio], InProcessHttp]:
+    """Make doctor read from a fake in this process; returns the fake's request log."""
+
+    def install(fake: FakeTwilio, http: InProcessHttp | None = None) -> InProcessHttp:
+        http = http or InProcessHttp(fake)
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+        monkeypatch.delenv(BASE_URL_ENV, raising=False)
+        monkeypatch.setattr(
+            "stack.doctor.twilio_client",
+            lambda creds: Client(
+                creds.username, creds.password, creds.account_sid, http_client=http
+            ),
+        )
+        return http
+
+    return install
+
+
+def report(
+    fake: FakeTwilio, config: Any = CONFIG, walk: bool = True, message: str | None = None
+) -> doctor.Report:
+    """Doctor's report on `fake`: a walk of `message` (default: the customer's latest message)
+    or, with walk=False, the config and hygiene sections. Asserts it only read."""
+    http = InProcessHttp(fake)
+    client = Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http)
+    sender = scenarios.CUSTOMER if walk and not message else None
+    result = doctor.run_doctor(config, client, stack="sandbox", message=message, sender=sender)
+    assert {method for method, _path, _form in http.log} == {"GET"}
+    return result
+
+
+def statuses(result: doctor.Report) -> dict[str, str]:
+    return {c.id: c.status for c in result.checks}
+
+
+# --- every scenario trips exactly its check -------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", scenarios.CATALOGUE, ids=lambda s: s.name)
+class TestScenarios:
+    def test_the_walk_fails_exactly_its_step(
+        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+    ) -> None:
+        http = use(scenario.build())
+        result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER, "--json")
+        walk, _ = EXPECTED[scenario.name]
+        assert result.statuses() == WALK_OK | HYGIENE_OK | walk
+        failed = [k for k, v in walk.items() if v == "fail"]
+        assert result.code == (1 if failed else 0)
+        assert result.document["exit_code"] == result.code
+        if scenario.check:
+            assert result.check(scenario.check)["status"] == scenario.status
+        # A step after a failed one says which step it waited for, and is no second failure.
+        for step, status in walk.items():
+            if status == "skipped" and failed and failed[0] in WALK:
+                assert result.check(step)["detail"] == f"because step {failed[0][0]} failed"
+        assert {method for method, _path, _form in http.log} == {"GET"}
+        assert result.err == ""
+
+    def test_config_and_hygiene_without_a_message(
+        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+    ) -> None:
+        http = use(scenario.build())
+        result = run("--config", SANDBOX_STACK, "--json")
+        _, config = EXPECTED[scenario.name]
+        assert result.statuses() == CONFIG_OK | HYGIENE_OK | config
+        assert [s["name"] for s in result.document["sections"]] == ["config", "hygiene"]
+        assert result.code == (1 if "fail" in config.values() else 0)
+        assert {method for method, _path, _form in http.log} == {"GET"}
+
+    def test_every_problem_comes_with_evidence_and_a_fix(
+        self, scenario: scenarios.Scenario
+    ) -> None:
+        for walk in (True, False):
+            for check in report(scenario.build(), walk=walk).checks:
+                if check.status in ("fail", "warn"):
+                    assert check.evidence, check
+                    assert check.fix.endswith(".") and "\n" not in check.fix, check
+                if check.status == "pass":
+                    assert check.fix == "" and check.evidence, check
+
+
+def test_the_catalogue_covers_every_step_and_hygiene_check() -> None:
+    broken = {s.check for s in scenarios.CATALOGUE if s.check}
+    assert broken == set(WALK) | set(HYGIENE_OK)
+    assert set(EXPECTED) == {s.name for s in scenarios.CATALOGUE}
+    assert all(s.description for s in scenarios.CATALOGUE)
+
+
+def test_the_sandbox_offers_every_scenario() -> None:
+    from stack.cli import build_parser
+
+    assert set(scenarios.ALL) <= set(seed.SCENARIOS)
+    assert "flex-account" in seed.SCENARIOS
+    for name in scenarios.ALL:
+        args = build_parser().parse_args(["sandbox", "--scenario", name])
+        assert seed.scenario(args.scenario).all(seed.NUMBERS)
+
+
+def test_the_scenarios_are_the_example_stack_applied() -> None:
+    fake = scenarios.all_pass()
+    for number in CONFIG.numbers:
+        record = fake.find(seed.NUMBERS, phone_number=number)
+        assert record["sms_url"] == CONFIG.handler.effective_sms_url == "http://localhost:3000/flex"
+    assert not fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["enabled"]
+    assert fake.find(seed.TASK_CHANNELS, unique_name="custom1")
+    assert doctor.AGENT_PERMISSIONS == tuple(seed.AGENT_PERMISSIONS)
+
+
+# --- what each failure says ----------------------------------------------------------------
+
+
+def test_step1_no_message_from_the_customer() -> None:
+    check = report(scenarios.message_missing()).check("1-received")
+    assert check.detail.startswith("no inbound message from +15558675309 to a managed number")
+    assert check.evidence["managed_numbers"] == ["+15005550006", "+15005550007"]
+
+
+def test_step1_unknown_and_outbound_message_sids() -> None:
+    unknown = "SM" + "0" * 32
+    check = report(scenarios.all_pass(), message=unknown).check("1-received")
+    assert (check.status, check.detail) == (
+        "fail",
+        f"no message {unknown} in account {seed.ACCOUNT_SID}",
+    )
+    fake = scenarios.all_pass()
+    fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)["direction"] = "outbound-api"
+    check = report(fake, message=scenarios.MESSAGE_SID).check("1-received")
+    assert check.status == "fail" and "is outbound-api" in check.detail
+
+
+def test_from_walks_the_latest_inbound_message() -> None:
+    result = report(scenarios.all_pass())
+    assert result.message == {
+        "sid": scenarios.MESSAGE_SID,
+        "from": scenarios.CUSTOMER,
+        "to": seed.FREE_NUMBER,
+    }
+    assert report(scenarios.all_pass(), message=scenarios.MESSAGE_SID).exit_code == 0
+
+
+def test_step2_the_proxy_webhook_means_flex_still_owns_the_number() -> None:
+    check = report(scenarios.number_on_flex_proxy()).check("2-number")
+    assert "Proxy message webhook" in check.detail
+    assert "Flex's own handling still owns the number" in check.detail
+    assert check.evidence["sms_url"] == {
+        "found": seed.PROXY_WEBHOOK,
+        "expected": "http://localhost:3000/flex",
+    }
+    assert "`pulumi up`" in check.fix
+
+
+def test_step2_an_enabled_flex_flow_on_the_whatsapp_form_of_the_number() -> None:
+    fake = scenarios.all_pass()
+    flow = fake.add(
+        seed.FLEX_FLOWS,
+        friendly_name="WhatsApp",
+        channel_type="whatsapp",
+        contact_identity="whatsapp:+15005550006",
+        enabled=True,
+        chat_service_sid=seed.CHAT_SERVICE_SID,
+    )
+    check = report(fake).check("2-number")
+    assert check.status == "fail"
+    assert f'enabled Flex Flow {flow["sid"]} "WhatsApp" (whatsapp:+15005550006)' in check.detail
+    assert check.fix == "Disable it (or set flexorch:flexFlows: disable)."
+    assert check.evidence["enabled_flex_flows"] == [
+        f'{flow["sid"]} "WhatsApp" (whatsapp:+15005550006)'
+    ]
+    assert report(fake, walk=False).check("number:+15005550006").status == "fail"
+
+
+def test_step2_wrong_method_and_unmanaged_number() -> None:
+    fake = scenarios.all_pass()
+    fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_method"] = "GET"
+    assert report(fake).check("2-number").detail == "SmsMethod is GET, not POST"
+    fake = scenarios.all_pass()
+    fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)["to"] = "+15005550009"
+    check = report(fake, message=scenarios.MESSAGE_SID).check("2-number")
+    assert check.detail.startswith("+15005550009 is not one of this stack's numbers")
+
+
+def test_step3_session_without_interaction() -> None:
+    check = report(scenarios.proxy_without_interaction()).check("3-proxy")
+    assert check.detail == (
+        f"Proxy session {scenarios.SESSION_SID} (closed) has no interaction, "
+        "so the message did not go through it"
+    )
+    assert check.evidence["interactions"] == 0
+
+
+def test_step3_number_in_a_proxy_pool_without_a_session() -> None:
+    fake = scenarios.all_pass()
+    number = fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
+    fake.add(
+        scenarios.PROXY_NUMBERS, scenarios.PROXY, sid=number["sid"], phone_number=seed.FREE_NUMBER
+    )
+    check = report(fake).check("3-proxy")
+    assert check.status == "fail" and "no session is named after channel " in check.detail
+
+
+def test_step4_no_channel_and_channel_without_the_sms() -> None:
+    check = report(scenarios.no_chat_channel()).check("4-channel")
+    assert check.detail.startswith(
+        f"no channel of chat service {seed.CHAT_SERVICE_SID} has attributes.from +15558675309"
+    )
+    fake = scenarios.all_pass()
+    fake.records[seed.CHAT_MESSAGES].pop(seed.sid("IM", "customer sms in channel"))
+    check = report(fake).check("4-channel")
+    assert check.status == "fail"
+    assert check.detail.endswith("but none of its latest messages is the SMS")
+
+
+def test_step5_names_the_failed_widget() -> None:
+    check = report(scenarios.studio_widget_failed()).check("5-studio")
+    assert check.evidence["failed_widget"] == "lookup_order"
+    assert check.evidence["execution"] == scenarios.EXECUTION_SID
+    assert "widget lookup_order" in check.fix
+
+
+def test_step6_unknown_target_worker() -> None:
+    check = report(scenarios.target_worker_unknown()).check("6-task")
+    assert check.evidence["targetWorker"] == "client:carol"
+    assert check.evidence["worker_contact_uris"] == ["client:alice", "client:bob"]
+    assert "'client:carol', which no worker has" in check.detail
+
+
+def _task(fake: FakeTwilio) -> dict[str, Any]:
+    return fake.find(seed.TASKS, sid=scenarios.TASK_SID)
+
+
+def test_step6_missing_attribute_wrong_workflow_and_channel() -> None:
+    fake = scenarios.all_pass()
+    task = _task(fake)
+    task["attributes"] = json.dumps({"channelSid": scenarios.CHANNEL_SID})
+    task["workflow_sid"] = seed.sid("WW", "Assign to Anyone")
+    task["workflow_friendly_name"] = "Assign to Anyone"
+    task["task_channel_unique_name"] = "chat"
+    check = report(fake).check("6-task")
+    assert "it has no targetWorker attribute" in check.detail
+    assert "created on Workflow WW" in check.detail and '"Assign to Anyone"' in check.detail
+    assert 'TaskChannel "chat", not a managed channel (custom1)' in check.detail
+    assert check.fix.startswith("Make the handler set targetWorker to the agent's contact_uri and")
+
+
+def test_step6_no_task_fails_while_the_channel_is_active() -> None:
+    fake = scenarios.channel_still_active()
+    fake.records[seed.TASKS].clear()
+    result = report(fake)
+    assert result.check("6-task").detail == (
+        f"no TaskRouter task references channel {scenarios.CHANNEL_SID}"
+    )
+    assert statuses(result)["7-agent"] == "skipped"
+
+
+def test_step6_a_deleted_task_of_a_closed_channel_is_a_warning() -> None:
+    fake = scenarios.all_pass()
+    fake.records[seed.TASKS].clear()
+    result = report(fake)
+    assert statuses(result)["6-task"] == "warn"
+    assert result.check("7-agent").detail == "because step 6 found no task"
+    assert result.check("8-completed").detail == "because step 6 found no task"
+    assert result.exit_code == 0
+
+
+def _reservation(fake: FakeTwilio) -> dict[str, Any]:
+    return fake.find(seed.RESERVATIONS, sid=scenarios.RESERVATION_SID)
+
+
+def test_step7_reservation_not_accepted_or_accepted_by_someone_else() -> None:
+    fake = scenarios.all_pass()
+    _reservation(fake)["reservation_status"] = "timeout"
+    check = report(fake).check("7-agent")
+    assert check.detail == (
+        f"no reservation of {scenarios.TASK_SID} was accepted "
+        f"({scenarios.RESERVATION_SID} timeout (alice))"
+    )
+    fake = scenarios.all_pass()
+    _reservation(fake).update(worker_sid=seed.sid("WK", "bob"), worker_name="bob")
+    check = report(fake).check("7-agent")
+    assert check.detail.endswith("was accepted by bob (client:bob), not by client:alice")
+
+
+def test_step7_agent_not_member() -> None:
+    check = report(scenarios.agent_not_member()).check("7-agent")
+    assert check.detail.startswith(
+        f"alice accepted {scenarios.RESERVATION_SID} but is not a member of {scenarios.CHANNEL_SID}"
+    )
+    assert check.evidence["members"] == [scenarios.CUSTOMER]
+    assert "AddToChatChannel" in check.fix
+
+
+def test_step7_an_agent_who_left_as_configured_passes() -> None:
+    config = CONFIG.model_copy(
+        update={"orchestration": Orchestration(completed=("LeaveChatChannel",))}
+    )
+    check = report(scenarios.agent_not_member(), config=config).check("7-agent")
+    assert check.status == "pass" and "left" in check.detail
+
+
+def test_step7_role_and_permissions() -> None:
+    fake = scenarios.all_pass()
+    fake.find(seed.CHAT_MEMBERS, sid=scenarios.AGENT_MEMBER_SID)["role_sid"] = (
+        scenarios.GUEST_ROLE_SID
+    )
+    check = report(fake).check("7-agent")
+    assert check.detail.endswith("has role guest, not agent")
+    fake = scenarios.all_pass()
+    role = fake.find(seed.CHAT_ROLES, sid=scenarios.AGENT_ROLE_SID)
+    role["permissions"] = [p for p in role["permissions"] if p != "sendMediaMessage"]
+    check = report(fake).check("7-agent")
+    assert check.detail == f"role agent {scenarios.AGENT_ROLE_SID} lacks sendMediaMessage"
+    assert check.evidence["permissions"] == {"missing": ["sendMediaMessage"], "extra": []}
+    role["permissions"] = [*seed.AGENT_PERMISSIONS, "destroyAnyMessage"]
+    assert statuses(report(fake))["7-agent"] == "warn"
+
+
+def test_step8_still_open_is_skipped_and_canceled_fails() -> None:
+    fake = scenarios.all_pass()
+    _task(fake)["assignment_status"] = "assigned"
+    result = report(fake)
+    assert result.check("8-completed").status == "skipped"
+    assert "is still assigned; run doctor again" in result.check("8-completed").detail
+    assert result.exit_code == 0
+    _task(fake)["assignment_status"] = "canceled"
+    assert report(fake).check("8-completed").status == "fail"
+
+
+def test_step8_active_channel() -> None:
+    check = report(scenarios.channel_still_active()).check("8-completed")
+    assert check.evidence["channel_status"] == {"found": "ACTIVE", "expected": "INACTIVE"}
+    assert "DeactivateChatChannel" in check.fix
+
+
+# --- config checks --------------------------------------------------------------------------
+
+
+def config_check(fake: FakeTwilio, check_id: str, config: Any = CONFIG) -> doctor.Check:
+    return report(fake, config=config, walk=False).check(check_id)
+
+
+def test_config_workspace_missing_skips_what_lives_in_it() -> None:
+    config = CONFIG.model_copy(
+        update={"workspace": CONFIG.workspace.model_copy(update={"friendly_name": "Nope"})}
+    )
+    result = report(scenarios.all_pass(), config=config, walk=False)
+    assert result.check("workspace").detail == 'no TaskRouter workspace "Nope"'
+    for check_id in ("workflow", "task-channels", "workers"):
+        assert result.check(check_id).detail == "because the workspace check failed"
+
+
+def test_config_workflow_missing_edited_and_drifted() -> None:
+    fake = scenarios.all_pass()
+    fake.records[seed.WORKFLOWS].pop(seed.sid("WW", CONFIG.workflow.friendly_name))
+    assert config_check(fake, "workflow").detail.startswith('no Workflow named "Custom messaging')
+    fake = scenarios.all_pass()
+    workflow = fake.find(seed.WORKFLOWS, friendly_name=CONFIG.workflow.friendly_name)
+    document = json.loads(workflow["configuration"])
+    target = document["task_routing"]["filters"][0]["targets"][0]
+    target["expression"] = "task.agent == worker.contact_uri"
+    workflow["configuration"] = json.dumps(document)
+    check = config_check(fake, "workflow")
+    assert check.status == "fail"
+    assert check.evidence["target"]["found"] == ["task.agent == worker.contact_uri"]
+    target["expression"] = "task.targetWorker   ==  worker.contact_uri"
+    document["task_routing"]["filters"][0]["expression"] = "targetWorker != null"
+    workflow["configuration"] = json.dumps(document)
+    check = config_check(fake, "workflow")
+    assert check.status == "warn" and "filter is 'targetWorker != null'" in check.detail
+
+
+def test_config_task_channel_missing() -> None:
+    fake = scenarios.all_pass()
+    fake.records[seed.TASK_CHANNELS].pop(seed.sid("TC", "custom1"))
+    check = config_check(fake, "task-channels")
+    assert (check.status, check.evidence["missing"]) == ("fail", ["custom1"])
+
+
+def test_config_chat_service() -> None:
+    fake = scenarios.all_pass()
+    service = fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)
+    service.update(
+        post_webhook_url="https://old.example.com/hook", webhook_filters=["onMessageSent"]
+    )
+    check = config_check(fake, "chat-service")
+    assert check.status == "fail"
+    assert "post_webhook_url is 'https://old.example.com/hook'" in check.detail
+    assert check.evidence["webhook_filters"] == {
+        "found": ["onMessageSent"],
+        "expected": ["onChannelUpdated", "onMessageSent"],
+    }
+    fake = scenarios.all_pass()
+    fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)["post_webhook_retry_count"] = 0
+    assert config_check(fake, "chat-service").status == "warn"
+    config = CONFIG.model_copy(
+        update={"chat_service": CONFIG.chat_service.model_copy(update={"sid": "IS" + "1" * 32})}
+    )
+    check = config_check(scenarios.all_pass(), "chat-service", config)
+    assert check.detail == f"chat service IS{'1' * 32} does not exist"
+
+
+def test_config_workers_none_or_duplicated_warn() -> None:
+    fake = scenarios.all_pass()
+    for worker in fake.all(seed.WORKERS):
+        worker["attributes"] = "{}"
+    assert config_check(fake, "workers").status == "warn"
+    fake = scenarios.all_pass()
+    fake.add(
+        seed.WORKERS,
+        scenarios.WORKSPACE,
+        friendly_name="alice2",
+        attributes=json.dumps({"contact_uri": "client:alice"}),
+    )
+    check = config_check(fake, "workers")
+    assert check.status == "warn" and "contact_uri client:alice is on 2 workers" in check.detail
+    assert report(fake, walk=False).exit_code == 0
+
+
+def test_config_numbers_by_sid_and_unknown() -> None:
+    sid = seed.sid("PN", seed.FREE_NUMBER)
+    config = CONFIG.model_copy(update={"numbers": (sid, "+15005550099")})
+    result = report(scenarios.all_pass(), config=config, walk=False)
+    assert result.check(f"number:{sid}").status == "pass"
+    assert result.check("number:+15005550099").detail == (
+        f"+15005550099 is not a phone number of account {seed.ACCOUNT_SID}"
+    )
+    walk = report(scenarios.all_pass(), config=config)
+    assert statuses(walk)["2-number"] == "pass"
+
+
+# --- hygiene --------------------------------------------------------------------------------
+
+
+def test_hygiene_flex_flows() -> None:
+    check = report(scenarios.flex_flow_janitor()).check("flex-flows")
+    flow = seed.sid("FO", "SMS Flex Flow")
+    assert f'Flex Flow {flow} "SMS Flex Flow" (+15005550007) on +15005550007' in check.detail
+    assert check.evidence["numbers"]["+15005550007"] == {
+        "flex_flows": 1,
+        "enabled": [],
+        "janitor_enabled": [flow],
+    }
+    fake = scenarios.all_pass()
+    for name in ("SMS Flex Flow", "SMS Flex Flow 2"):
+        fake.add(
+            seed.FLEX_FLOWS,
+            sid=seed.sid("FO", name + "!"),
+            friendly_name=name,
+            contact_identity=seed.FREE_NUMBER,
+            enabled=True,
+        )
+    check = report(fake, walk=False).check("flex-flows")
+    assert check.status == "fail" and "more than one enabled Flex Flow names +15005550006" in (
+        check.detail
+    )
+
+
+def test_hygiene_channel_limit() -> None:
+    check = report(scenarios.channel_limit()).check("channel-limit")
+    assert "45207" in check.detail
+    assert check.evidence["worst"][:2] == [
+        {"identity": "alice", "joined_channels": 1000},
+        {"identity": "bob", "joined_channels": 912},
+    ]
+    assert (check.evidence["at_limit"], check.evidence["near_limit"]) == (1, 1)
+    fake = scenarios.all_pass()
+    fake.find(scenarios.CHAT_USERS, identity="bob")["joined_channels_count"] = 950
+    result = report(fake)
+    assert statuses(result)["channel-limit"] == "warn" and result.exit_code == 0
+
+
+def test_hygiene_orphans() -> None:
+    check = report(scenarios.orphans()).check("orphans")
+    assert (check.evidence["orphan_channels"], check.evidence["orphan_sessions"]) == (1, 1)
+    assert check.evidence["examples"] == [
+        f"{scenarios.ORPHAN_CHANNEL_SID} (+15558675310, task {scenarios.ORPHAN_TASK_SID} "
+        "completed)",
+        f"{scenarios.ORPHAN_SESSION_SID} (channel {scenarios.ORPHAN_CHANNEL_SID}, task "
+        f"{scenarios.ORPHAN_TASK_SID} completed)",
+    ]
+
+
+def test_hygiene_a_new_channel_still_waiting_for_its_task_is_no_orphan() -> None:
+    fake = scenarios.orphans()
+    fake.records[seed.TASKS].pop(scenarios.ORPHAN_TASK_SID)
+    assert "no task" in report(fake).check("orphans").evidence["examples"][0]
+    channel = fake.find(seed.CHAT_CHANNELS, sid=scenarios.ORPHAN_CHANNEL_SID)
+    session = fake.find(seed.PROXY_SESSIONS, sid=scenarios.ORPHAN_SESSION_SID)
+    channel["date_updated"] = session["date_updated"] = fake._timestamp({})
+    assert report(fake).check("orphans").status == "pass"
+
+
+def test_hygiene_studio_stale() -> None:
+    check = report(scenarios.studio_stale()).check("studio-stale")
+    example = check.evidence["examples"][0]
+    assert example.startswith(
+        f"{scenarios.STALE_EXECUTION_SID} of {seed.STUDIO_FLOW_SID} for "
+        "+15558675311 (last step 3 days ago"
+    )
+    assert "--status ended" in check.fix
+
+
+def test_a_product_twilio_refuses_fails_its_checks_only() -> None:
+    class NoProxy(InProcessHttp):
+        def request(self, method, url, *args, **kwargs):
+            from twilio.http.response import Response
+
+            if "/v1/Services" in url:
+                self.log.append((method, url, {}))
+                body = {"code": 20403, "message": "Forbidden", "status": 403}
+                return Response(403, json.dumps(body), headers={})
+            return super().request(method, url, *args, **kwargs)
+
+    fake = scenarios.all_pass()
+    http = NoProxy(fake)
+    client = Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http)
+    result = doctor.run_doctor(CONFIG, client, sender=scenarios.CUSTOMER)
+    proxy = result.check("3-proxy")
+    assert proxy.status == "fail" and "Twilio error 20403: Forbidden" in proxy.detail
+    assert statuses(result)["8-completed"] == "pass"
+
+
+# --- output and command line ----------------------------------------------------------------
+
+
+def test_json_document_shape(run: Callable[..., Result], use: Callable[..., Any]) -> None:
+    use(scenarios.agent_not_member())
+    result = run("--config", SANDBOX_STACK, "--message", scenarios.MESSAGE_SID, "--json")
+    document = result.document
+    assert set(document) == {
+        "schema",
+        "stack",
+        "source",
+        "account_sid",
+        "endpoint",
+        "message",
+        "exit_code",
+        "counts",
+        "requests",
+        "sections",
+    }
+    assert document["schema"] == "flexorch-doctor/1"
+    assert (document["stack"], document["source"]) == ("sandbox", str(SANDBOX_STACK))
+    assert document["exit_code"] == result.code == 1
+    assert document["message"]["sid"] == scenarios.MESSAGE_SID
+    assert document["counts"] == {"pass": 8, "fail": 1, "warn": 0, "skipped": 3}
+    for section in document["sections"]:
+        for check in section["checks"]:
+            assert set(check) == {"id", "title", "status", "detail", "evidence", "fix"}
+            assert check["status"] in ("pass", "fail", "warn", "skipped")
+    assert result.check("7-agent")["fix"].startswith("Make the handler add the agent")
+
+
+def test_text_table(run: Callable[..., Result], use: Callable[..., Any]) -> None:
+    use(scenarios.agent_not_member())
+    result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER)
+    assert result.code == 1
+    out = result.out
+    assert "\x1b[" not in out  # not a terminal: no colour
+    assert f"message {scenarios.MESSAGE_SID} from +15558675309 to +15005550006" in out
+    lines = out.splitlines()
+    agent = next(i for i, line in enumerate(lines) if "7. agent accepted and joined" in line)
+    assert lines[agent].split()[0] == "fail"
+    assert lines[agent + 1].strip().startswith("evidence: reservation WR")
+    assert lines[agent + 2].strip().startswith("fix: Make the handler add the agent")
+    assert "skipped  8. completed and closed" in out and "because step 7 failed" in out
+    assert lines[-1].startswith("1 failed, 0 warning(s), 8 passed, 3 skipped")
+    assert lines[-1].endswith("exit 1")
+
+
+def test_colour_on_a_terminal_only() -> None:
+    result = report(scenarios.agent_not_member())
+    assert "\x1b[31;1mfail   \x1b[0m" in doctor.render_text(result, colour=True)
+    assert "\x1b[" not in doctor.render_text(result, colour=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--message", "SM123"],
+            '--message: "SM123" is not a message SID; it is SM or MM '
+            "followed by 32 hex digits (copy it from the Messaging logs)",
+        ),
+        (["--message", "CA" + "0" * 32], '--message: "CA'),
+        (
+            ["--from", "5558675309"],
+            '--from: "5558675309" is not an E.164 number; write it like +15558675309',
+        ),
+        (["--from", "+1 555 867"], '--from: "+1 555 867" is not an E.164 number'),
+    ],
+)
+def test_bad_arguments_exit_2(
+    args: list[str], message: str, run: Callable[..., Result], use: Callable[..., Any]
+) -> None:
+    http = use(scenarios.all_pass())
+    result = run("--config", SANDBOX_STACK, *args)
+    assert result.code == 2
+    assert result.err.startswith(message) and result.err.count("\n") == 1
+    assert result.out == "" and http.log == []
+
+
+def test_message_and_from_together_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        doctor_parser().parse_args(
+            ["doctor", "--stack", "x", "--message", "SM" + "0" * 32, "--from", "+15558675309"]
+        )
+    assert exited.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_bad_config_and_missing_credentials_exit_2(
+    run: Callable[..., Result],
+    use: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use(scenarios.all_pass())
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config:\n  flexorch:handler: {url: ftp://x}\n")
+    result = run("--config", bad)
+    assert result.code == 2 and "flexorch:handler.url" in result.err
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    result = run("--config", SANDBOX_STACK)
+    assert result.code == 2
+    assert result.err.startswith("twilio:authToken: is not set")
+
+
+def test_plain_account_sid_in_the_stack_file_is_used(tmp_path: Path) -> None:
+    document = yaml.safe_load(SANDBOX_STACK.read_text())
+    document["config"]["twilio:accountSid"] = "AC" + "1" * 32
+    document["config"]["twilio:authToken"] = {"secure": "v1:abc"}
+    path = tmp_path / "Pulumi.withsid.yaml"
+    path.write_text(yaml.safe_dump(document))
+    get = doctor.stack_credentials_config(path)
+    assert get("twilio:accountSid") == "AC" + "1" * 32
+    assert get("twilio:authToken") is None
+
+
+def test_rejected_credentials_exit_3(
+    run: Callable[..., Result], use: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(scenarios.all_pass())
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "wrong")
+    result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER)
+    assert result.code == 3
+    assert "Twilio rejected the credentials" in result.err
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err and result.out == ""
+
+
+def test_unreachable_exit_3(run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv(BASE_URL_ENV, closed)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+    result = run("--config", SANDBOX_STACK, "--json")
+    assert result.code == 3
+    assert result.err == (
+        f"Twilio is unreachable at {closed.removeprefix('http://')} (ConnectionError); check "
+        f"the network or {BASE_URL_ENV}\n"
+    )
+    assert result.out == ""
+
+
+# --- against the sandbox: Prism checks every request against Twilio's specs -----------------
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    # Proxy and Studio in the message's path, so a full walk reads every kind of resource.
+    with Sandbox(scenarios.with_proxy_and_studio()) as running:
+        yield running
+
+
+@pytest.fixture
+def against(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    monkeypatch.setenv(BASE_URL_ENV, sandbox.url)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+    return sandbox
+
+
+class TestAgainstTheSandbox:
+    def assert_read_only_and_valid(self, requests: list[dict[str, Any]]) -> None:
+        assert requests
+        assert {r["method"] for r in requests} == {"GET"}
+        rejected = [r for r in requests if r["status"] == 422]
+        assert rejected == []
+        assert {r["status"] for r in requests} == {200}
+
+    @pytest.mark.parametrize(
+        "target",
+        [["--message", scenarios.MESSAGE_SID], ["--from", scenarios.CUSTOMER]],
+        ids=["message", "from"],
+    )
+    def test_full_walk(
+        self, target: list[str], against: Sandbox, run: Callable[..., Result]
+    ) -> None:
+        mark = len(against.requests)
+        started = time.monotonic()
+        result = run("--config", SANDBOX_STACK, *target, "--json")
+        elapsed = time.monotonic() - started
+        requests = against.since(mark)
+        print(f"\nfull walk ({target[0]}): {len(requests)} requests in {elapsed:.2f} s")
+        assert result.code == 0, result.out
+        assert set(result.statuses().values()) == {"pass"}
+        assert result.document["requests"] == len(requests)
+        self.assert_read_only_and_valid(requests)
+        read = {r["path"].rsplit("/", 1)[-1] for r in requests}
+        assert {
+            "Interactions",
+            "Steps",
+            "PhoneNumbers",
+            "Members",
+            "Roles",
+            "Users",
+            "Reservations",
+            "FlexFlows",
+        } <= read
+        assert any("/Accounts/" in r["path"] and "/Messages" in r["path"] for r in requests)
+
+    def test_config_and_hygiene(self, against: Sandbox, run: Callable[..., Result]) -> None:
+        mark = len(against.requests)
+        started = time.monotonic()
+        result = run("--config", SANDBOX_STACK)
+        requests = against.since(mark)
+        print(f"\nconfig + hygiene: {len(requests)} requests in {time.monotonic() - started:.2f} s")
+        assert result.code == 0, result.out
+        assert f"({len(requests)} read-only requests" in result.out
+        self.assert_read_only_and_valid(requests)
+
+    def test_rejected_credentials(
+        self, against: Sandbox, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-the-token")
+        mark = len(against.requests)
+        result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER)
+        assert result.code == 3 and "Twilio rejected the credentials" in result.err
+        assert [r["status"] for r in against.since(mark)] == [401]
