@@ -115,6 +115,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from stack.sandbox import seed
     from stack.sandbox.server import Sandbox
 
+    if args.scenario not in seed.SCENARIOS:
+        names = ", ".join(sorted(seed.SCENARIOS))
+        raise FlexorchError(f'--scenario: no scenario "{args.scenario}"; use one of {names}')
     fake = seed.scenario(args.scenario)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -133,6 +136,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Live, read-only: the account checks and the walk of one message."""
+    from stack import doctor
+
+    return doctor.cmd_doctor(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,17 +194,39 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox", help="run a local, contract-checked, stateful Twilio seeded like a Flex account"
     )
-    from stack.sandbox.seed import SCENARIOS
-
-    sandbox.add_argument("--scenario", default="flex-account", choices=sorted(SCENARIOS),
-                         help="what the account looks like (default: flex-account)")  # fmt: skip
+    sandbox.add_argument(
+        "--scenario",
+        default="flex-account",
+        metavar="NAME",
+        help="what the account looks like: flex-account (default), all-pass, or one broken "
+        "step or hygiene check for the doctor (an unknown name lists them all)",
+    )
     sandbox.add_argument("--port", type=int, default=None, help="port to listen on (default: free)")
     sandbox.add_argument("--log", type=Path, default=None, help="request log file (JSON lines)")
     sandbox.set_defaults(run=cmd_sandbox)
 
-    from stack import doctor
-
-    doctor.add_parser(commands)
+    doctor = commands.add_parser(
+        "doctor",
+        help="check a stack's Twilio account live and read-only; walk one message to its agent",
+        description=(
+            "Without --message/--from: checks the stack's numbers, chat service, workspace, "
+            "Workflow, task channels and workers. With one: walks that message through the "
+            "eight steps of Flex's messaging checklist. Account hygiene is always checked. "
+            "Exit 0 all pass (warnings allowed), 1 a check failed, 2 bad config or arguments, "
+            "3 Twilio unreachable or credentials rejected."
+        ),
+    )
+    _add_stack_arguments(doctor)
+    target = doctor.add_mutually_exclusive_group()
+    target.add_argument("--message", metavar="SM...", help="the inbound message to walk")
+    target.add_argument(
+        "--from",
+        dest="sender",
+        metavar="+E164",
+        help="walk the latest inbound message from this customer to a managed number",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the report as a JSON document")
+    doctor.set_defaults(run=cmd_doctor)
     return parser
 
 

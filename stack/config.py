@@ -220,7 +220,6 @@ class _Model(BaseModel):
         extra="forbid",
         frozen=True,
         alias_generator=to_camel,
-        use_attribute_docstrings=True,
     )
 
 

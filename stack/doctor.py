@@ -1827,31 +1827,3 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         print(render_text(report, colour=colour))
     return report.exit_code
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `flexorch doctor` on the CLI's subcommands."""
-    from stack.cli import _add_stack_arguments
-
-    doctor = commands.add_parser(
-        "doctor",
-        help="check a stack's Twilio account live and read-only; walk one message to its agent",
-        description=(
-            "Without --message/--from: checks the stack's numbers, chat service, workspace, "
-            "Workflow, task channels and workers. With one: walks that message through the "
-            "eight steps of Flex's messaging checklist. Account hygiene is always checked. "
-            "Exit 0 all pass (warnings allowed), 1 a check failed, 2 bad config or arguments, "
-            "3 Twilio unreachable or credentials rejected."
-        ),
-    )
-    _add_stack_arguments(doctor)
-    target = doctor.add_mutually_exclusive_group()
-    target.add_argument("--message", metavar="SM...", help="the inbound message to walk")
-    target.add_argument(
-        "--from",
-        dest="sender",
-        metavar="+E164",
-        help="walk the latest inbound message from this customer to a managed number",
-    )
-    doctor.add_argument("--json", action="store_true", help="print the report as a JSON document")
-    doctor.set_defaults(run=cmd_doctor)

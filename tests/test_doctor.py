@@ -117,11 +117,10 @@ class Result:
 
 
 def doctor_parser() -> argparse.ArgumentParser:
-    """A parser holding just the doctor subcommand, registered as the CLI registers it."""
-    parser = argparse.ArgumentParser(prog="flexorch")
-    commands = parser.add_subparsers(dest="command", required=True)
-    doctor.add_parser(commands)
-    return parser
+    """The CLI's own parser (the doctor subcommand as users reach it)."""
+    from stack.cli import build_parser
+
+    return build_parser()
 
 
 @pytest.fixture
