@@ -106,26 +106,18 @@ def flex_account() -> FakeTwilio:
     fake.add(CHAT_ROLES, chat, sid=sid("RL", "guest"), friendly_name="guest", type="channel",
              permissions=["sendMessage", "leaveChannel"])  # fmt: skip
     account = {"AccountSid": ACCOUNT_SID}
-    fake.add(
-        NUMBERS,
-        account,
-        sid=sid("PN", FREE_NUMBER),
-        phone_number=FREE_NUMBER,
-        friendly_name="(500) 555-0006",
-        sms_url=PROXY_WEBHOOK,
-        sms_method="POST",
-        sms_fallback_url=None,
-    )
-    fake.add(
-        NUMBERS,
-        account,
-        sid=sid("PN", FLEX_FLOW_NUMBER),
-        phone_number=FLEX_FLOW_NUMBER,
-        friendly_name="(500) 555-0007",
-        sms_url=PROXY_WEBHOOK,
-        sms_method="POST",
-        sms_fallback_url=None,
-    )
+    for number, friendly in ((FREE_NUMBER, "(500) 555-0006"), (FLEX_FLOW_NUMBER, "(500) 555-0007")):
+        # Both still answered by Flex's own handling (its Proxy message webhook).
+        fake.add(
+            NUMBERS,
+            account,
+            sid=sid("PN", number),
+            phone_number=number,
+            friendly_name=friendly,
+            sms_url=PROXY_WEBHOOK,
+            sms_method="POST",
+            sms_fallback_url=None,
+        )
     fake.add(PROXY_SERVICES, sid=PROXY_SERVICE_SID, unique_name="Flex Proxy Service")
     fake.add(
         FLEX_FLOWS,
