@@ -8,10 +8,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from stack import __version__
-from stack.config import StackConfig
-from stack.errors import FlexorchError
-from stack.loading import LoadedStack, load_stack_file, stack_file
+# pydantic otherwise scans every installed package for plugins at import (~50 ms per command).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from stack import __version__  # noqa: E402
+from stack.config import StackConfig  # noqa: E402
+from stack.errors import FlexorchError  # noqa: E402
+from stack.loading import LoadedStack, load_stack_file, stack_file  # noqa: E402
 
 
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,8 +8,6 @@ steps share the stack, so they run in file order.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,43 +18,10 @@ import yaml
 from helpers import ROOT
 
 from stack.sandbox import seed
+from stack.sandbox.engine import engine, rewrite_flexorch_config
 from stack.sandbox.server import Sandbox
 
 HANDLER = "http://localhost:3000/flex"
-TOOLS = ROOT / ".tools"
-
-
-def engine(tmp: Path, sandbox: Sandbox, name: str, config: dict[str, Any]) -> Any:
-    """A stack on a local file backend whose program is this repo's `stack/`."""
-    if not (TOOLS / "bin" / "pulumi").exists():
-        pytest.fail(
-            "the Pulumi engine is not installed: run scripts/setup (scripts/install-pulumi)"
-        )
-    project = tmp / name
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    (project / "stack").symlink_to(ROOT / "stack")
-    (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
-    env = {
-        "PULUMI_BACKEND_URL": (tmp / "state").as_uri(),
-        "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_PYTHON_CMD": sys.executable,
-        "FLEXORCH_TWILIO_BASE_URL": sandbox.url,
-        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    (tmp / "state").mkdir(exist_ok=True)
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(project),
-        pulumi_home=str(tmp / "home"),
-        env_vars=env,
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-    )
-    stack = auto.create_or_select_stack(stack_name=name, work_dir=str(project), opts=options)
-    stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
-    stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
-    return stack
 
 
 def sandbox_config() -> dict[str, Any]:
@@ -161,14 +126,6 @@ def test_a_change_is_exactly_that_update(stack: Any, sandbox: Sandbox) -> None:
     fake = sandbox.fake
     assert fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_url"] == HANDLER + "/v2"
     assert fake.find(seed.TASK_CHANNELS, unique_name="custom2")
-
-
-def rewrite_flexorch_config(path: Path, config: dict[str, Any]) -> None:
-    """Replace the flexorch: keys, keeping the encryption salt and the twilio: secrets."""
-    document = yaml.safe_load(path.read_text())
-    kept = {k: v for k, v in document["config"].items() if not k.startswith("flexorch:")}
-    document["config"] = {**kept, **{k: v for k, v in config.items() if k.startswith("flexorch:")}}
-    path.write_text(yaml.safe_dump(document))
 
 
 def test_destroy_restores_adopted_settings_and_removes_owned(

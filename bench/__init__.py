@@ -1,0 +1,1 @@
+"""Benchmarks of flexorch against the sandbox: numbers, not assertions (`python -m bench`)."""

@@ -1,0 +1,143 @@
+"""How sandbox requests are counted: reads and writes, per Twilio resource kind, and budgets.
+
+Accounting for "up from scratch" (the target "at most 1 write per owned resource plus 1 read per
+adopted one"), precisely:
+
+- owned: the Workflow, each TaskChannel, and the TaskQueue when flexorch creates it (the bench
+  stacks adopt `Everyone`, so none). Each may cost 1 write (its create) and no read.
+- adopted: the Workspace, the TaskQueue, the Flex chat service and each number. Each may cost 1
+  read (the look-up by SID, name or E.164 number, a fetch or a one-page list).
+- a write that configures an adopted resource counts as the owned-style write of that adoption:
+  1 write for the chat service's webhooks, 1 per number's SMS webhook (Workspace and TaskQueue
+  are only read).
+- the Flex Flow guard: 1 read per page of Flex Flows (the list, once per check or create; 50 a
+  page) plus 1 write per conflicting flow it disables (`flexFlows: disable`).
+
+A read is a GET; a write is any other method (POST creates/updates, DELETE). Requests Prism
+rejected (422) are logged by the sandbox's front and counted too, as `rejected`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.shapes import Shape
+
+# First match wins: the nested TaskRouter collections before the workspace itself.
+KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("TaskQueue", re.compile(r"^/v1/Workspaces/[^/]+/TaskQueues")),
+    ("TaskChannel", re.compile(r"^/v1/Workspaces/[^/]+/TaskChannels")),
+    ("Workflow", re.compile(r"^/v1/Workspaces/[^/]+/Workflows")),
+    ("Workspace", re.compile(r"^/v1/Workspaces")),
+    ("ChatService", re.compile(r"^/v2/Services")),
+    ("PhoneNumber", re.compile(r"^/2010-04-01/Accounts/[^/]+/IncomingPhoneNumbers")),
+    ("FlexFlow", re.compile(r"^/v1/FlexFlows")),
+)
+FLEX_FLOW_PAGE = 50
+
+
+def kind_of(path: str) -> str:
+    """The Twilio resource kind a request path is about (`other` if none of flexorch's)."""
+    for kind, pattern in KINDS:
+        if pattern.match(path):
+            return kind
+    return "other"
+
+
+@dataclass
+class Tally:
+    """Requests of one operation, split into reads and writes, per kind."""
+
+    reads: int = 0
+    writes: int = 0
+    rejected: int = 0
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """Every request, read or write."""
+        return self.reads + self.writes
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "total": self.total,
+            "reads": self.reads,
+            "writes": self.writes,
+            "rejected": self.rejected,
+            "by_kind": self.by_kind,
+        }
+
+
+def tally(requests: Iterable[Mapping[str, Any]]) -> Tally:
+    """Count the sandbox log entries of one operation."""
+    result = Tally()
+    counts: Counter[tuple[str, str]] = Counter()
+    for request in requests:
+        side = "reads" if request["method"] == "GET" else "writes"
+        counts[(kind_of(request["path"]), side)] += 1
+        setattr(result, side, getattr(result, side) + 1)
+        if request.get("status") == 422:
+            result.rejected += 1
+    for (kind, side), count in sorted(counts.items()):
+        result.by_kind.setdefault(kind, {"reads": 0, "writes": 0})[side] = count
+    return result
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The most requests `up` from scratch may make, per kind, under the accounting above."""
+
+    by_kind: dict[str, dict[str, int]]
+
+    @property
+    def reads(self) -> int:
+        """Allowed reads in all."""
+        return sum(k["reads"] for k in self.by_kind.values())
+
+    @property
+    def writes(self) -> int:
+        """Allowed writes in all."""
+        return sum(k["writes"] for k in self.by_kind.values())
+
+    def over(self, actual: Tally) -> list[str]:
+        """Each kind whose reads or writes exceed the budget, as `kind reads 3 > 1`."""
+        problems = []
+        kinds = sorted(set(self.by_kind) | set(actual.by_kind))
+        for kind in kinds:
+            allowed = self.by_kind.get(kind, {"reads": 0, "writes": 0})
+            made = actual.by_kind.get(kind, {"reads": 0, "writes": 0})
+            for side in ("reads", "writes"):
+                if made[side] > allowed[side]:
+                    problems.append(f"{kind} {side} {made[side]} > {allowed[side]}")
+        return problems
+
+
+def up_budget(shape: Shape, flex_flows: int, conflicts: int, created_queues: int = 0) -> Budget:
+    """The budget of `up` from scratch for a shape.
+
+    Args:
+        shape: numbers and channels of the stack.
+        flex_flows: how many Flex Flows the account has (the guard lists them, 50 a page).
+        conflicts: how many of them the guard disables.
+        created_queues: TaskQueues flexorch creates rather than adopts (they are then owned).
+    """
+    return Budget(
+        {
+            "Workflow": {"reads": 0, "writes": 1},
+            "TaskChannel": {"reads": 0, "writes": shape.channels},
+            "TaskQueue": {"reads": 1, "writes": created_queues},
+            "Workspace": {"reads": 1, "writes": 0},
+            "ChatService": {"reads": 1, "writes": 1},
+            "PhoneNumber": {"reads": shape.numbers, "writes": shape.numbers},
+            "FlexFlow": {
+                "reads": max(1, math.ceil(flex_flows / FLEX_FLOW_PAGE)),
+                "writes": conflicts,
+            },
+        }
+    )

@@ -1,0 +1,143 @@
+"""One stack's life against a fresh sandbox, each Pulumi operation timed and its requests counted.
+
+preview and up from scratch, no-change preview and up, a one-value change (the handler URL:
+every number's SMS webhook and the chat service's webhooks follow it) previewed then applied,
+and destroy. The operations share the stack, so they run in this order. A preview changes
+nothing, so each preview is run `repeat` times and its median reported (the machine is shared,
+timings are noisy); the other operations run once.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.accounting import Tally, tally, up_budget
+from bench.shapes import CHANGED_HANDLER, Shape, account, numbers_of, stack_config
+from stack.sandbox import seed
+from stack.sandbox.engine import engine, rewrite_flexorch_config
+from stack.sandbox.server import Sandbox
+
+PREVIEW_SCRATCH = "preview from scratch"
+UP_SCRATCH = "up from scratch"
+PREVIEW_SAME = "preview, no change"
+UP_SAME = "up, no change"
+PREVIEW_CHANGE = "preview, handler URL changed"
+UP_CHANGE = "up, handler URL changed"
+DESTROY = "destroy"
+OPERATIONS = (
+    PREVIEW_SCRATCH,
+    UP_SCRATCH,
+    PREVIEW_SAME,
+    UP_SAME,
+    PREVIEW_CHANGE,
+    UP_CHANGE,
+    DESTROY,
+)
+
+
+@dataclass
+class Measured:
+    """One operation: wall time (median of the samples), resource changes, requests made."""
+
+    operation: str
+    samples: list[float]
+    changes: dict[str, int]
+    requests: Tally
+    request_totals: list[int]
+
+    @property
+    def seconds(self) -> float:
+        """The median wall time."""
+        return statistics.median(self.samples)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready; `requests` is the first run's, `request_totals` every run's total."""
+        return {
+            "operation": self.operation,
+            "seconds": round(self.seconds, 3),
+            "samples": [round(s, 3) for s in self.samples],
+            "changes": self.changes,
+            "requests": self.requests.as_dict(),
+            "request_totals": self.request_totals,
+        }
+
+
+def _changes(summary: Any) -> dict[str, int]:
+    return {str(getattr(k, "value", k)): int(v) for k, v in (summary or {}).items()}
+
+
+def _measure(
+    name: str, sandbox: Sandbox, run: Callable[[], dict[str, int]], times: int = 1
+) -> Measured:
+    samples: list[float] = []
+    tallies: list[Tally] = []
+    changes: dict[str, int] = {}
+    for _ in range(times):
+        mark = len(sandbox.requests)
+        started = time.perf_counter()
+        changes = run()
+        samples.append(time.perf_counter() - started)
+        tallies.append(tally(sandbox.since(mark)))
+    return Measured(name, samples, changes, tallies[0], [t.total for t in tallies])
+
+
+def run_shape(shape: Shape, repeat: int = 3, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every operation on a stack of this shape against its own freshly seeded sandbox."""
+    fake = account(shape)
+    flows = fake.all(seed.FLEX_FLOWS)
+    managed = set(numbers_of(shape.numbers))
+    conflicts = sum(1 for f in flows if f["enabled"] and f["contact_identity"] in managed)
+    started = time.perf_counter()
+    results: list[Measured] = []
+    with tempfile.TemporaryDirectory(prefix=f"flexorch-bench-{shape.name}-") as tmp:
+        with Sandbox(fake, workdir=Path(tmp) / "sandbox") as sandbox:
+            stack = engine(Path(tmp), sandbox, shape.name, stack_config(shape))
+
+            def preview() -> dict[str, int]:
+                return _changes(stack.preview().change_summary)
+
+            def up() -> dict[str, int]:
+                return _changes(stack.up().summary.resource_changes)
+
+            def destroy() -> dict[str, int]:
+                return _changes(stack.destroy().summary.resource_changes)
+
+            def step(name: str, run: Callable[[], dict[str, int]], times: int = 1) -> None:
+                results.append(_measure(name, sandbox, run, times))
+                log(f"  {shape.name}: {name}: {results[-1].seconds:.1f} s")
+
+            step(PREVIEW_SCRATCH, preview, repeat)
+            step(UP_SCRATCH, up)
+            step(PREVIEW_SAME, preview, repeat)
+            step(UP_SAME, up)
+            stack_file = Path(stack.workspace.work_dir) / f"Pulumi.{shape.name}.yaml"
+            rewrite_flexorch_config(stack_file, stack_config(shape, CHANGED_HANDLER))
+            step(PREVIEW_CHANGE, preview, repeat)
+            step(UP_CHANGE, up)
+            step(DESTROY, destroy)
+            stack.workspace.remove_stack(shape.name)
+    budget = up_budget(shape, flex_flows=len(flows), conflicts=conflicts)
+    up_scratch = results[OPERATIONS.index(UP_SCRATCH)].requests
+    return {
+        "shape": {"name": shape.name, "numbers": shape.numbers, "channels": shape.channels},
+        "resources": resource_count(shape),
+        "operations": {m.operation: m.as_dict() for m in results},
+        "up_budget": {"reads": budget.reads, "writes": budget.writes, "by_kind": budget.by_kind},
+        "up_over_budget": budget.over(up_scratch),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def resource_count(shape: Shape) -> int:
+    """Pulumi resources of the stack.
+
+    The stack itself, the component, the Flex Flow guard, the workspace, the queue, the
+    workflow and the chat webhooks, plus one per channel and one per number.
+    """
+    return 7 + shape.channels + shape.numbers

@@ -1,0 +1,143 @@
+"""bench/results/results.json and results.md: the measurements as data and as Markdown tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench import accounting
+from bench.pulumi_ops import OPERATIONS, UP_SCRATCH
+
+
+def write(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
+    """Write both files into `folder`; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data, text = folder / "results.json", folder / "results.md"
+    data.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    text.write_text(markdown(results))
+    return data, text
+
+
+def _holds(value: bool | None) -> str:
+    return {True: "**yes**", False: "**no**", None: "n/a"}[value]
+
+
+def _cell(op: dict[str, Any]) -> str:
+    requests = op["requests"]
+    return f"{op['seconds']:.2f} s · {requests['reads']} r / {requests['writes']} w"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as a Markdown page."""
+    m, v, stacks = results["machine"], results["versions"], results["stacks"]
+    lines = [
+        "# flexorch benchmarks",
+        "",
+        f"Measured {m['date']} by `python -m bench` in {results['seconds']:.0f} s on "
+        f"{m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['os']}; load average "
+        f"(1/5/15 min) {m['load_before']} before, {m['load_after']} after — the machine is "
+        "shared with other jobs, so timings are noisy.",
+        "",
+        f"Python {v['python']}, Node {v['node']}, Pulumi CLI {v['pulumi_cli']}, pulumi SDK "
+        f"{v['pulumi_sdk']}, twilio SDK {v['twilio_sdk']}, pydantic {v['pydantic']}, "
+        f"Jinja2 {v['jinja2']}, Prism {v['prism']}, flexorch {v['flexorch']}.",
+        "",
+        "## Targets",
+        "",
+    ]
+    lines += _table(
+        ["target", "measured", "holds"],
+        [[t["target"], t["measured"], _holds(t["holds"])] for t in results["targets"]],
+    )
+    lines += [
+        "",
+        "## Pulumi operations",
+        "",
+        "Wall time of the Automation API call (Pulumi CLI, Python program and dynamic provider "
+        f"host included; previews: median of {_runs(results['repeat'])}) · Twilio requests the "
+        "sandbox saw (r = reads, GET; w = writes, POST/DELETE). Stacks are named "
+        "`n<numbers>-c<channels>`; the one-value change is the handler URL (every number's SMS "
+        "webhook and the chat service's webhooks follow it).",
+        "",
+    ]
+    header = ["operation", *(f"{s['shape']['name']} ({s['resources']} res.)" for s in stacks)]
+    rows = [[op, *(_cell(s["operations"][op]) for s in stacks)] for op in OPERATIONS]
+    lines += _table(header, rows)
+    lines += ["", "### up from scratch, requests per Twilio resource kind (made / budget)", ""]
+    made_by_kind = [s["operations"][UP_SCRATCH]["requests"]["by_kind"] for s in stacks]
+    kinds = sorted({k for s in stacks for k in s["up_budget"]["by_kind"]}.union(*made_by_kind))
+    rows = []
+    for kind in kinds:
+        row = [kind]
+        for s, made_here in zip(stacks, made_by_kind, strict=True):
+            made = made_here.get(kind, {})
+            budget = s["up_budget"]["by_kind"].get(kind, {})
+            row.append(
+                f"{made.get('reads', 0)}/{budget.get('reads', 0)} r, "
+                f"{made.get('writes', 0)}/{budget.get('writes', 0)} w"
+            )
+        rows.append(row)
+    lines += _table(["kind", *(s["shape"]["name"] for s in stacks)], rows)
+    lines += [
+        "",
+        "## Offline commands",
+        "",
+        "`flexorch validate` / `flexorch render --out` as a new process (`python -m stack.cli`, "
+        "start-up and imports included; median of "
+        f"{_runs(results['repeat_offline'])}) and the library call in process (`load_stack_file`, "
+        "`stack.plugin.render`: warm median, and the first, cold call).",
+        "",
+    ]
+    rows = []
+    for o in results["offline"]:
+        render = o["render_in_process"]
+        cold = f" (cold {render['cold'] * 1000:.1f} ms)" if render.get("cold") is not None else ""
+        rows.append(
+            [
+                o["shape"],
+                _seconds(o["validate_cli"]),
+                _ms(o["validate_in_process"]),
+                _seconds(o["render_cli"]),
+                _ms(render) + cold,
+            ]
+        )
+    header = ["stack", "validate (command)", "validate (in process)", "render (command)"]
+    lines += _table([*header, "render (in process)"], rows)
+    imports = results["offline"][-1].get("render_imports_ms")
+    if imports:
+        parts = ", ".join(f"`{k}` {v:.0f} ms" for k, v in imports.items() if k != "total")
+        lines += [
+            "",
+            f"Where the `render` command's time goes ({results['offline'][-1]['shape']}, one run "
+            "with `-X importtime`, which inflates them; cumulative): imports "
+            f"{imports['total']:.0f} ms in all — {parts}; "
+            "the render itself is the in-process time above.",
+        ]
+    # The accounting module's docstring is the definition; the results quote it, minus its title.
+    definition = "\n".join((accounting.__doc__ or "").splitlines()[2:]).strip()
+    lines += ["", "## How requests are counted", "", definition]
+    if results.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def _seconds(sample: dict[str, Any]) -> str:
+    if sample.get("median") is None:
+        return sample.get("note", "n/a")
+    return f"{sample['median']:.3f} s"
+
+
+def _ms(sample: dict[str, Any]) -> str:
+    if sample.get("median") is None:
+        return sample.get("note", "n/a")
+    return f"{sample['median'] * 1000:.1f} ms"
+
+
+def _runs(count: int) -> str:
+    return "1 run" if count == 1 else f"{count} runs"

@@ -1,0 +1,86 @@
+"""A real Pulumi stack on a throwaway local backend, pointed at a running sandbox.
+
+The end-to-end tests and the benchmarks drive the real Pulumi CLI (from `.tools/bin`, see
+`scripts/install-pulumi`) through the Automation API; this is the one place that sets that up,
+so both run the program exactly the same way. Nothing here ever talks to Pulumi Cloud or Twilio:
+the backend is a folder, the home is a folder, plugin downloads are off, and every Twilio
+request goes to the sandbox (`FLEXORCH_TWILIO_BASE_URL`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi.automation as auto
+import yaml
+
+from stack.errors import FlexorchError
+from stack.providers.client import BASE_URL_ENV
+from stack.sandbox import seed
+from stack.sandbox.server import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".tools"
+PASSPHRASE = "sandbox-passphrase"
+
+
+def engine_env(tmp: Path, sandbox: Sandbox, python: str | None = None) -> dict[str, str]:
+    """The environment the Pulumi CLI runs with: local backend, no network, the sandbox."""
+    return {
+        "PULUMI_BACKEND_URL": (tmp / "state").as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_PYTHON_CMD": python or sys.executable,
+        BASE_URL_ENV: sandbox.url,
+        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
+def engine(tmp: Path, sandbox: Sandbox, name: str, config: dict[str, Any]) -> auto.Stack:
+    """A stack on a local file backend whose program is this repo's `stack/`.
+
+    Args:
+        tmp: an empty folder that holds the project, the state and the Pulumi home.
+        sandbox: the running sandbox every Twilio request goes to.
+        name: the stack name (also the project folder's name under `tmp`).
+        config: the stack's `flexorch:` settings, as in a `Pulumi.<name>.yaml` `config:` block;
+            the sandbox account's credentials are added as `twilio:accountSid` and the secret
+            `twilio:authToken`.
+
+    Raises:
+        FlexorchError: when the Pulumi CLI is not installed in `.tools/bin`.
+    """
+    if not (TOOLS / "bin" / "pulumi").exists():
+        raise FlexorchError(
+            f"{TOOLS / 'bin' / 'pulumi'}: the Pulumi engine is not installed; "
+            "run scripts/setup (scripts/install-pulumi)"
+        )
+    project = tmp / name
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (project / "stack").symlink_to(ROOT / "stack")
+    (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
+    (tmp / "state").mkdir(exist_ok=True)
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(project),
+        pulumi_home=str(tmp / "home"),
+        env_vars=engine_env(tmp, sandbox),
+        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+    )
+    stack = auto.create_or_select_stack(stack_name=name, work_dir=str(project), opts=options)
+    stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
+    stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
+    return stack
+
+
+def rewrite_flexorch_config(path: Path, config: dict[str, Any]) -> None:
+    """Replace a stack file's `flexorch:` keys, keeping its encryption salt and `twilio:` keys."""
+    document = yaml.safe_load(path.read_text())
+    kept = {k: v for k, v in document["config"].items() if not k.startswith("flexorch:")}
+    flexorch = {k: v for k, v in config.items() if k.startswith("flexorch:")}
+    document["config"] = {**kept, **flexorch}
+    path.write_text(yaml.safe_dump(document))
