@@ -99,7 +99,7 @@ class CustomMessaging(pulumi.ComponentResource):
         )
 
         handler = config.handler
-        ChatServiceWebhooks(
+        chat_webhooks = ChatServiceWebhooks(
             "chat-webhooks",
             service_sid=chat.sid,
             pre_webhook_url=handler.effective_chat_url if chat.pre_events else "",
@@ -121,6 +121,11 @@ class CustomMessaging(pulumi.ComponentResource):
             for number in config.numbers
         ]
 
+        # Every child, so callers (and tests) can wait for the whole graph to be registered.
+        queues = [main_queue] if fallback in (None, main_queue) else [main_queue, fallback]
+        self.children: list[pulumi.CustomResource] = [
+            guard, workspace, *queues, *channels.values(), workflow, chat_webhooks, *routes,
+        ]  # fmt: skip
         self.workspace_sid = workspace.sid
         self.workflow_sid = workflow.sid
         self.task_channel_sids = pulumi.Output.all(
