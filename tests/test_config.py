@@ -12,7 +12,7 @@ from stack.errors import FlexorchError
 from stack.loading import load_stack_file
 
 BAD = sorted((ROOT / "tests" / "bad_configs").glob("*.yaml"))
-GOOD = sorted((ROOT / "tests" / "good_configs").glob("*.yaml"))
+GOOD = sorted((ROOT / "tests" / "good_configs").glob("*.yaml")) + sorted(ROOT.glob("Pulumi.*.yaml"))
 
 
 def expected_lines(path: Path) -> list[str]:
