@@ -63,6 +63,17 @@ CHAT_POST_EVENTS = (
 )
 CHAT_EVENTS = CHAT_PRE_EVENTS + CHAT_POST_EVENTS
 
+# The permissions of Flex's `agent` chat channel role; an agent member with fewer cannot reply.
+AGENT_PERMISSIONS = (
+    "sendMessage",
+    "sendMediaMessage",
+    "leaveChannel",
+    "editChannelAttributes",
+    "editOwnMessage",
+    "editOwnMessageAttributes",
+    "deleteOwnMessage",
+)
+
 # The members of Flex UI 1.x `ChatOrchestratorEvent` that a ChatOrchestrator callback may return.
 ORCHESTRATION_EVENTS = ("AddToChatChannel", "DeactivateChatChannel", "LeaveChatChannel")
 

@@ -47,7 +47,7 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 
-from stack.config import E164, StackConfig
+from stack.config import AGENT_PERMISSIONS, E164, StackConfig
 from stack.errors import FlexorchError
 from stack.providers.base import same_method, same_url
 from stack.providers.chat_webhooks import same_events
@@ -67,16 +67,6 @@ Status = Literal["pass", "fail", "warn", "skipped"]
 T = TypeVar("T")
 
 SCHEMA = "flexorch-doctor/1"
-# The permissions of Flex's `agent` channel role; an agent member with fewer cannot reply.
-AGENT_PERMISSIONS = (
-    "sendMessage",
-    "sendMediaMessage",
-    "leaveChannel",
-    "editChannelAttributes",
-    "editOwnMessage",
-    "editOwnMessageAttributes",
-    "deleteOwnMessage",
-)
 # Twilio error 45207: a Chat user can be a member of at most 1,000 channels.
 CHANNEL_LIMIT = 1000
 CHANNEL_WARN = 900

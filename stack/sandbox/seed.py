@@ -9,6 +9,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from stack.config import AGENT_PERMISSIONS
 from stack.sandbox.fake import FakeTwilio
 
 ACCOUNT_SID = "AC" + "5a" * 16
@@ -50,15 +51,6 @@ STUDIO_FLOW_SID = sid("FW", "Messaging Flow")
 FREE_NUMBER = "+15005550006"
 FLEX_FLOW_NUMBER = "+15005550007"
 PROXY_WEBHOOK = f"https://webhooks.twilio.com/v1/Accounts/{ACCOUNT_SID}/Proxy/{PROXY_SERVICE_SID}/Webhooks/Message"
-AGENT_PERMISSIONS = [
-    "sendMessage",
-    "sendMediaMessage",
-    "leaveChannel",
-    "editChannelAttributes",
-    "editOwnMessage",
-    "editOwnMessageAttributes",
-    "deleteOwnMessage",
-]
 
 
 def flex_account() -> FakeTwilio:
@@ -102,7 +94,7 @@ def flex_account() -> FakeTwilio:
     )
     chat = {"ServiceSid": CHAT_SERVICE_SID}
     fake.add(CHAT_ROLES, chat, sid=sid("RL", "agent"), friendly_name="agent", type="channel",
-             permissions=AGENT_PERMISSIONS)  # fmt: skip
+             permissions=list(AGENT_PERMISSIONS))  # fmt: skip
     fake.add(CHAT_ROLES, chat, sid=sid("RL", "guest"), friendly_name="guest", type="channel",
              permissions=["sendMessage", "leaveChannel"])  # fmt: skip
     account = {"AccountSid": ACCOUNT_SID}
