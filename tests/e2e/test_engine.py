@@ -112,6 +112,17 @@ def test_state_holds_no_plaintext_auth_token(stack: Any) -> None:
     assert "ciphertext" in text  # the token is there, but only encrypted
 
 
+def test_refresh_reads_every_resource_and_up_repairs_drift(stack: Any, sandbox: Sandbox) -> None:
+    stack.refresh()
+    assert stack.preview().change_summary == {"same": 10}  # read() agrees with the stack
+    number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
+    number["sms_url"] = "https://someone-else.example.com/sms"  # changed in the Console
+    stack.refresh()
+    assert stack.preview().change_summary == {"same": 9, "update": 1}
+    stack.up()
+    assert number["sms_url"] == HANDLER
+
+
 def test_a_change_is_exactly_that_update(stack: Any, sandbox: Sandbox) -> None:
     config = sandbox_config()
     config["flexorch:handler"] = {"url": "http://localhost:3000/flex/v2"}
