@@ -138,6 +138,11 @@ class TwilioProvider(ResourceProvider):
         return result
 
 
+def form_fields(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The Twilio form field names of SDK keyword arguments (`sms_url` -> `SmsUrl`), for errors."""
+    return tuple("".join(part.title() for part in key.split("_")) for key in settings)
+
+
 def pick_one(found: list[Any], label: str, what: str, key: str) -> Any:
     """The single match of a look-up by name, or a user error saying how to disambiguate."""
     if len(found) == 1:

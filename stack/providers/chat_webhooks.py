@@ -11,16 +11,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from stack.providers.base import TwilioProvider, same_method, same_url
+from stack.providers.base import TwilioProvider, form_fields, same_method, same_url
 from stack.providers.client import twilio_call
-
-FIELDS = ("PreWebhookUrl", "PostWebhookUrl", "WebhookMethod", "WebhookFilters",
-          "PreWebhookRetryCount", "PostWebhookRetryCount")  # fmt: skip
-
-
-def snake_case(name: str) -> str:
-    """`PreWebhookUrl` -> `pre_webhook_url`, as the SDK names its parameters."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def same_events(a: Any, b: Any) -> bool:
@@ -75,8 +67,7 @@ class ChatServiceWebhooksProvider(TwilioProvider):
         # An empty list would send no WebhookFilters key at all; one empty value clears it.
         if settings.get("webhook_filters") == []:
             settings["webhook_filters"] = [""]
-        fields = tuple(f for f in FIELDS if snake_case(f) in settings)
-        with twilio_call(self.label(props), action, fields):
+        with twilio_call(self.label(props), action, form_fields(settings)):
             self.client().chat.v2.services(props["service_sid"]).update(**settings)
 
     @staticmethod

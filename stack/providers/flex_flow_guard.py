@@ -99,8 +99,7 @@ class FlexFlowGuardProvider(TwilioProvider):
             resolved.append(number)
         return resolved
 
-    def _scan(self, props: dict[str, Any]) -> tuple[list[Flow], list[Flow], list[str]]:
-        client = self.client()
+    def _scan(self, client: Any, props: dict[str, Any]) -> tuple[list[Flow], list[Flow], list[str]]:
         numbers = self._numbers(client, list(props["numbers"]))
         with twilio_call("FlexFlowGuard", "list Flex Flows"):
             flows = [flow_of(r) for r in client.flex_api.v1.flex_flow.list()]
@@ -113,12 +112,13 @@ class FlexFlowGuardProvider(TwilioProvider):
         unchanged = bool(olds) and not self.changed(olds, news)
         if news.get("mode") != "fail" or unchanged or not _known(news.get("numbers")):
             return CheckResult(news, [])
-        conflicts, _others, _numbers = self._scan(news)
+        conflicts, _others, _numbers = self._scan(self.client(), news)
         failures = [CheckFailure("numbers", conflict_report(conflicts))] if conflicts else []
         return CheckResult(news, failures)
 
     def _enforce(self, props: dict[str, Any], already: list[str]) -> dict[str, Any]:
-        conflicts, others, numbers = self._scan(props)
+        client = self.client()
+        conflicts, others, numbers = self._scan(client, props)
         if conflicts and props["mode"] == "fail":
             raise FlexorchError(conflict_report(conflicts))
         disabled = list(already)
@@ -126,7 +126,7 @@ class FlexFlowGuardProvider(TwilioProvider):
             with twilio_call(
                 f'Flex Flow {flow.sid} "{flow.friendly_name}"', "disable", ("Enabled",)
             ):
-                self.client().flex_api.v1.flex_flow(flow.sid).update(enabled=False)
+                client.flex_api.v1.flex_flow(flow.sid).update(enabled=False)
             disabled.append(flow.sid)
         return {
             "resolved_numbers": numbers,
@@ -156,7 +156,7 @@ class FlexFlowGuardProvider(TwilioProvider):
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        conflicts, others, numbers = self._scan(props)
+        conflicts, others, numbers = self._scan(self.client(), props)
         outs = self.outs(
             props,
             resolved_numbers=numbers,

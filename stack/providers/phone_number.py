@@ -12,7 +12,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from stack.providers.base import TwilioProvider, pick_one, same_method, same_url
+from stack.providers.base import TwilioProvider, form_fields, pick_one, same_method, same_url
 from stack.providers.client import twilio_call
 
 
@@ -55,8 +55,7 @@ class PhoneNumberRouteProvider(TwilioProvider):
     def _set(self, props: dict[str, Any], sid: str, settings: dict[str, Any], action: str) -> None:
         # Twilio's spec types these URLs as URIs: an empty one cannot be sent, so it is left as is.
         settings = {k: v for k, v in settings.items() if v != ""}
-        fields = tuple("".join(p.title() for p in key.split("_")) for key in settings)
-        with twilio_call(self.label(props), action, fields):
+        with twilio_call(self.label(props), action, form_fields(settings)):
             self.client().incoming_phone_numbers(sid).update(**settings)
 
     @override
