@@ -1,8 +1,8 @@
 """The offline commands: `flexorch validate` and `flexorch render`, timed.
 
-Each is timed two ways: the command a user or CI step runs (a fresh `python -m stack.cli`
+Each is timed two ways: the command a user or CI step runs (a fresh `python -m flexorch.cli`
 process, so interpreter start-up and imports included), and the library call alone in this
-process (`load_stack_file`, `stack.plugin.render`), cold (first call: template compilation)
+process (`load_stack_file`, `flexorch.render.render`), cold (first call: template compilation)
 and warm. A missing `render` is reported as n/a, never as a crash.
 """
 
@@ -20,13 +20,13 @@ from typing import Any
 import yaml
 
 from bench.shapes import ROOT, Shape, stack_config
-from stack.loading import load_stack_file
+from flexorch.loading import load_stack_file
 
 
 def _cli(*args: str) -> tuple[float, int, str]:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "stack.cli", *args],
+        [sys.executable, "-m", "flexorch.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -83,12 +83,12 @@ WATCHED = ("pydantic", "pydantic.plugin._loader", "jinja2", "yaml")
 def import_breakdown(path: Path, out: Path) -> dict[str, float]:
     """Where the `render` command's start-up goes: cumulative import times in ms (one run).
 
-    Top-level imports (`site`, `stack.config`, ...) plus the packages in `WATCHED`, and `total`:
+    Top-level imports (`site`, `flexorch.config`, ...) plus the packages in `WATCHED`, and `total`:
     the sum of the top-level ones.
     """
     command = ["render", "--config", str(path), "--out", str(out)]
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "stack.cli", *command],
+        [sys.executable, "-X", "importtime", "-m", "flexorch.cli", *command],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -133,11 +133,11 @@ def _render_cli(path: Path, folder: Path, repeat: int) -> dict[str, Any]:
 
 def _render_in_process(loaded: Any, repeat: int) -> dict[str, Any]:
     try:
-        from stack import plugin
+        from flexorch import render
     except ImportError as missing:
-        return {"median": None, "note": f"n/a: stack.plugin cannot be imported ({missing})"}
-    cold = _in_process(lambda: plugin.render(loaded.config, loaded.name, "js"))
+        return {"median": None, "note": f"n/a: flexorch.render cannot be imported ({missing})"}
+    cold = _in_process(lambda: render.render(loaded.config, loaded.name, "js"))
     warm = _samples(
-        lambda: _in_process(lambda: plugin.render(loaded.config, loaded.name, "js")), repeat
+        lambda: _in_process(lambda: render.render(loaded.config, loaded.name, "js")), repeat
     )
     return {**warm, "cold": round(cold, 4)}

@@ -88,10 +88,10 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## Offline commands",
         "",
-        "`flexorch validate` / `flexorch render --out` as a new process (`python -m stack.cli`, "
+        "`flexorch validate` / `flexorch render --out` as a new process (`python -m flexorch.cli`, "
         "start-up and imports included; median of "
         f"{_runs(results['repeat_offline'])}) and the library call in process (`load_stack_file`, "
-        "`stack.plugin.render`: warm median, and the first, cold call).",
+        "`flexorch.render.render`: warm median, and the first, cold call).",
         "",
     ]
     rows = []

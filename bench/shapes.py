@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from stack.sandbox import seed
-from stack.sandbox.fake import FakeTwilio
+from flexorch.sandbox import seed
+from flexorch.sandbox.fake import FakeTwilio
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER = "http://localhost:3000/flex"

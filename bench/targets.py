@@ -90,14 +90,14 @@ def _render(offline: list[dict[str, Any]]) -> Target:
     worst_cli, worst_lib = max(cli), max(lib)
     imports = offline[-1].get("render_imports_ms") or {}
     start_up = (
-        f", imports {imports['total']:.0f} ms of it under -X importtime (`stack.config` "
-        f"{imports.get('stack.config', 0):.0f} ms, pydantic included)"
+        f", imports {imports['total']:.0f} ms of it under -X importtime (`flexorch.config` "
+        f"{imports.get('flexorch.config', 0):.0f} ms, pydantic included)"
         if imports
         else ""
     )
     measured = (
         f"`flexorch render` command (new process): median ≤ {worst_cli:.3f} s{start_up}; "
-        f"`stack.plugin.render` in process: ≤ {worst_lib * 1000:.1f} ms warm"
+        f"`flexorch.render.render` in process: ≤ {worst_lib * 1000:.1f} ms warm"
     )
     name = f"render < {RENDER_LIMIT} s (the command, start-up included)"
     return Target(name, measured, worst_cli < RENDER_LIMIT)

@@ -24,7 +24,7 @@ class Run:
 def flexorch(*args: str, cwd: Path | None = None) -> Run:
     """Run the real console entry point in a subprocess, as a user would."""
     done = subprocess.run(
-        [sys.executable, "-m", "stack.cli", *args],
+        [sys.executable, "-m", "flexorch.cli", *args],
         cwd=cwd or ROOT,
         capture_output=True,
         text=True,
@@ -67,7 +67,7 @@ class InProcessHttp:
 
         from twilio.http.response import Response
 
-        from stack.sandbox.fake import Request
+        from flexorch.sandbox.fake import Request
 
         def lists(values: dict | None) -> dict[str, list[str]]:
             out: dict[str, list[str]] = {}
@@ -91,13 +91,13 @@ def use_fake(monkeypatch: Any, fake: Any) -> InProcessHttp:
     """Make every provider's client talk to `fake`; returns the request log."""
     from twilio.rest import Client
 
-    from stack.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN
+    from flexorch.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN
 
     http = InProcessHttp(fake)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
     monkeypatch.setattr(
-        "stack.providers.base.make_client",
+        "flexorch.resources.base.make_client",
         lambda creds: Client(creds.username, creds.password, creds.account_sid, http_client=http),
     )
     return http

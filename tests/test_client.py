@@ -8,8 +8,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
-from stack.errors import FlexorchError, TwilioUnreachable
-from stack.providers.client import (
+from flexorch.errors import FlexorchError, TwilioUnreachable
+from flexorch.resources.client import (
     MAX_ATTEMPTS,
     Credentials,
     RetryingHttpClient,

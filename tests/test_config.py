@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from helpers import EXAMPLES, ROOT, minimal_config
 
-from stack.config import CHAT_EVENTS, StackConfig, parse_config
-from stack.errors import FlexorchError
-from stack.loading import load_stack_file
+from flexorch.config import CHAT_EVENTS, StackConfig, parse_config
+from flexorch.errors import FlexorchError
+from flexorch.loading import load_stack_file
 
 BAD = sorted((ROOT / "tests" / "bad_configs").glob("*.yaml"))
 GOOD = sorted((ROOT / "tests" / "good_configs").glob("*.yaml")) + sorted(ROOT.glob("Pulumi.*.yaml"))

@@ -14,17 +14,17 @@ from typing import Any
 
 import pytest
 
-from stack.errors import FlexorchError
-from stack.providers.chat_webhooks import ChatServiceWebhooksProvider
-from stack.providers.client import BASE_URL_ENV, TwilioApiError, twilio_call
-from stack.providers.flex_flow_guard import FlexFlowGuardProvider
-from stack.providers.phone_number import PhoneNumberRouteProvider
-from stack.providers.queue import TaskQueueProvider
-from stack.providers.task_channel import TaskChannelProvider
-from stack.providers.workflow import WorkflowProvider
-from stack.providers.workspace import WorkspaceProvider
-from stack.sandbox.prism import Prism
-from stack.sandbox.specs import write_merged
+from flexorch.errors import FlexorchError
+from flexorch.resources.chat_webhooks import ChatServiceWebhooksProvider
+from flexorch.resources.client import BASE_URL_ENV, TwilioApiError, twilio_call
+from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider
+from flexorch.resources.phone_number import PhoneNumberRouteProvider
+from flexorch.resources.queue import TaskQueueProvider
+from flexorch.resources.task_channel import TaskChannelProvider
+from flexorch.resources.workflow import WorkflowProvider
+from flexorch.resources.workspace import WorkspaceProvider
+from flexorch.sandbox.prism import Prism
+from flexorch.sandbox.specs import write_merged
 
 ACCOUNT = "AC" + "a" * 32
 WS, WQ, WW, TC = ("WS" + "1" * 32, "WQ" + "2" * 32, "WW" + "3" * 32, "TC" + "4" * 32)
@@ -136,10 +136,10 @@ OPERATIONS: dict[str, Callable[[], Any]] = {
         PN, dict(NUMBER, previous=PREVIOUS_NUMBER)
     ),
     "flex flows: list (guard check)": lambda: FlexFlowGuardProvider().check(
-        {}, {"numbers": ["+15005550006"], "chat_service_sid": IS, "mode": "fail"}
+        {}, {"numbers": ["+15005550006"], "mode": "fail"}
     ),
     "flex flows: resolve PN and list (guard read)": lambda: FlexFlowGuardProvider().read(
-        "flex-flow-guard", {"numbers": [PN], "chat_service_sid": IS, "mode": "disable"}
+        "flex-flow-guard", {"numbers": [PN], "mode": "disable"}
     ),
     "flex flows: disable (the guard's update call)": lambda: (
         FlexFlowGuardProvider().client().flex_api.v1.flex_flow(FO).update(enabled=False)

@@ -20,14 +20,14 @@ import yaml
 from helpers import ROOT, InProcessHttp
 from twilio.rest import Client
 
-from stack import doctor
-from stack.config import Orchestration
-from stack.errors import FlexorchError
-from stack.providers.client import BASE_URL_ENV
-from stack.sandbox import scenarios, seed
-from stack.sandbox.fake import FakeTwilio
-from stack.sandbox.prism import free_port
-from stack.sandbox.server import Sandbox
+from flexorch import doctor
+from flexorch.config import Orchestration
+from flexorch.errors import FlexorchError
+from flexorch.resources.client import BASE_URL_ENV
+from flexorch.sandbox import scenarios, seed
+from flexorch.sandbox.fake import FakeTwilio
+from flexorch.sandbox.prism import free_port
+from flexorch.sandbox.server import Sandbox
 
 SANDBOX_STACK = ROOT / "examples" / "Pulumi.sandbox.yaml"
 CONFIG = scenarios.sandbox_config()
@@ -118,14 +118,14 @@ class Result:
 
 def doctor_parser() -> argparse.ArgumentParser:
     """The CLI's own parser (the doctor subcommand as users reach it)."""
-    from stack.cli import build_parser
+    from flexorch.cli import build_parser
 
     return build_parser()
 
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    """`flexorch doctor ARGS` as stack.cli.main runs it: a user error is its lines, its code."""
+    """`flexorch doctor ARGS` as flexorch.cli.main runs it: a user error is its lines, its code."""
 
     def invoke(*args: str | Path) -> Result:
         parsed = doctor_parser().parse_args(["doctor", *map(str, args)])
@@ -151,7 +151,7 @@ def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[FakeTwilio], InProcessHttp
         monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
         monkeypatch.delenv(BASE_URL_ENV, raising=False)
         monkeypatch.setattr(
-            "stack.doctor.twilio_client",
+            "flexorch.doctor.twilio_client",
             lambda creds: Client(
                 creds.username, creds.password, creds.account_sid, http_client=http
             ),
@@ -233,7 +233,7 @@ def test_the_catalogue_covers_every_step_and_hygiene_check() -> None:
 
 
 def test_the_sandbox_offers_every_scenario() -> None:
-    from stack.cli import build_parser
+    from flexorch.cli import build_parser
 
     assert set(scenarios.ALL) <= set(seed.SCENARIOS)
     assert "flex-account" in seed.SCENARIOS

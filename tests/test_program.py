@@ -10,8 +10,8 @@ import pulumi
 import pytest
 from helpers import EXAMPLES
 
-from stack.loading import load_stack_file
-from stack.orchestration import CustomMessaging
+from flexorch.component import CustomMessaging
+from flexorch.loading import load_stack_file
 
 TOKEN = "super-secret-auth-token-value"
 

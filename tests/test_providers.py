@@ -8,21 +8,21 @@ import json
 import pytest
 from helpers import use_fake
 
-from stack.errors import FlexorchError
-from stack.providers.chat_webhooks import ChatServiceWebhooksProvider
-from stack.providers.flex_flow_guard import (
+from flexorch.errors import FlexorchError
+from flexorch.resources.chat_webhooks import ChatServiceWebhooksProvider
+from flexorch.resources.flex_flow_guard import (
     FlexFlowGuardProvider,
     Flow,
     conflict_report,
     find_conflicts,
 )
-from stack.providers.phone_number import PhoneNumberRouteProvider
-from stack.providers.queue import TaskQueueProvider
-from stack.providers.task_channel import TaskChannelProvider
-from stack.providers.workflow import WorkflowProvider
-from stack.providers.workspace import WorkspaceProvider
-from stack.sandbox import seed
-from stack.sandbox.seed import (
+from flexorch.resources.phone_number import PhoneNumberRouteProvider
+from flexorch.resources.queue import TaskQueueProvider
+from flexorch.resources.task_channel import TaskChannelProvider
+from flexorch.resources.workflow import WorkflowProvider
+from flexorch.resources.workspace import WorkspaceProvider
+from flexorch.sandbox import seed
+from flexorch.sandbox.seed import (
     CHAT_SERVICE_SID,
     EVERYONE_SID,
     FLEX_FLOW_NUMBER,
@@ -290,7 +290,7 @@ def test_conflicts_are_enabled_flows_on_a_managed_number_in_any_form() -> None:
 
 
 def guard_props(mode: str, numbers=(FREE_NUMBER, FLEX_FLOW_NUMBER)) -> dict:
-    return {"numbers": list(numbers), "chat_service_sid": CHAT_SERVICE_SID, "mode": mode}
+    return {"numbers": list(numbers), "mode": mode}
 
 
 def test_fail_mode_fails_in_check_listing_the_flow_and_the_fix(http, fake) -> None:

@@ -20,11 +20,11 @@ import jinja2
 import pytest
 from helpers import EXAMPLES, ROOT, flexorch, minimal_config, write_stack
 
-from stack import __version__
-from stack.config import StackConfig, parse_config
-from stack.errors import FlexorchError
-from stack.loading import load_stack_file
-from stack.plugin import (
+from flexorch import __version__
+from flexorch.config import StackConfig, parse_config
+from flexorch.errors import FlexorchError
+from flexorch.loading import load_stack_file
+from flexorch.render import (
     LANGS,
     MANIFEST,
     OUTPUTS,
@@ -181,7 +181,7 @@ def test_rendering_twice_gives_identical_bytes_even_across_processes(tmp_path: P
     for seed in ("0", "1"):
         out = tmp_path / f"out{seed}"
         done = run(
-            [sys.executable, "-m", "stack.cli", "render", "--config",
+            [sys.executable, "-m", "flexorch.cli", "render", "--config",
              "examples/Pulumi.prod.yaml", "--out", str(out)],
             env={"PYTHONHASHSEED": seed},
         )  # fmt: skip

@@ -7,8 +7,8 @@ import json
 import pytest
 from helpers import minimal_config
 
-from stack.config import parse_config
-from stack.routing import canonical_json, quote, workflow_configuration
+from flexorch.config import parse_config
+from flexorch.routing import canonical_json, quote, workflow_configuration
 
 QUEUE = "WQ" + "1" * 32
 FALLBACK = "WQ" + "2" * 32

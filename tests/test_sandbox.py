@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from twilio.rest import Client
 
-from stack.providers.client import RetryingHttpClient
-from stack.sandbox import seed
-from stack.sandbox.prism import free_port
-from stack.sandbox.server import Sandbox
+from flexorch.resources.client import RetryingHttpClient
+from flexorch.sandbox import seed
+from flexorch.sandbox.prism import free_port
+from flexorch.sandbox.server import Sandbox
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_the_log_is_json_lines_without_credentials(sandbox: Sandbox) -> None:
 def test_the_command_prints_how_to_use_it_and_stops_on_sigterm(tmp_path: Path) -> None:
     port, log = free_port(), tmp_path / "requests.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "stack.cli", "sandbox", "--port", str(port), "--log", str(log)],
+        [sys.executable, "-m", "flexorch.cli", "sandbox", "--port", str(port), "--log", str(log)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -17,9 +17,9 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from stack.sandbox import seed
-from stack.sandbox.engine import engine, rewrite_flexorch_config
-from stack.sandbox.server import Sandbox
+from flexorch.sandbox import seed
+from flexorch.sandbox.engine import engine, rewrite_flexorch_config
+from flexorch.sandbox.server import Sandbox
 
 HANDLER = "http://localhost:3000/flex"
 

@@ -21,9 +21,9 @@ from typing import Any, Literal, get_args
 
 import jinja2
 
-from stack import __version__
-from stack.config import ORCHESTRATION_EVENTS, StackConfig
-from stack.errors import FlexorchError
+from flexorch import __version__
+from flexorch.config import ORCHESTRATION_EVENTS, StackConfig
+from flexorch.errors import FlexorchError
 
 # templates/ sits next to the package at the repository root (the layout in DESIGN.md), which
 # is where an editable install finds it.

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from stack.errors import FlexorchError
+from flexorch.errors import FlexorchError
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from stack.providers.base import TwilioProvider
-from stack.providers.client import twilio_call
-from stack.routing import canonical_json
+from flexorch.resources.base import TwilioProvider
+from flexorch.resources.client import twilio_call
+from flexorch.routing import canonical_json
 
 
 def same_document(a: Any, b: Any) -> bool:

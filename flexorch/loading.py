@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from stack.config import NAMESPACE, StackConfig, did_you_mean, parse_config
-from stack.errors import FlexorchError
+from flexorch.config import NAMESPACE, StackConfig, did_you_mean, parse_config
+from flexorch.errors import FlexorchError
 
 # Top-level keys of a Pulumi stack settings file (https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/).
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
@@ -157,3 +157,16 @@ def load_from_pulumi() -> LoadedStack:
             raw[key[len(prefix) :]] = text
     name = pulumi.get_stack()
     return LoadedStack(name, f"stack {name}", parse_config(raw), raw)
+
+
+def load_program_config() -> StackConfig:
+    """`load_from_pulumi().config` for a Pulumi program: problems end the run as one line each.
+
+    Pulumi prints a `RunError` raised by the program as its message, without a traceback.
+    """
+    import pulumi
+
+    try:
+        return load_from_pulumi().config
+    except FlexorchError as error:
+        raise pulumi.RunError("\n".join(error.problems)) from None

@@ -8,8 +8,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource
 from typing_extensions import override
 
-from stack.providers.base import TwilioProvider, pick_one
-from stack.providers.client import twilio_call
+from flexorch.resources.base import TwilioProvider, pick_one
+from flexorch.resources.client import twilio_call
 
 
 class WorkspaceProvider(TwilioProvider):

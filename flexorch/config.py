@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from stack.errors import FlexorchError
+from flexorch.errors import FlexorchError
 
 NAMESPACE = "flexorch"
 

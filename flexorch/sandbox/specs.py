@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from stack.errors import FlexorchError
+from flexorch.errors import FlexorchError
 
 SPECS_ENV = "FLEXORCH_TWILIO_SPECS"
 PRODUCTS = (

@@ -8,8 +8,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource
 from typing_extensions import override
 
-from stack.providers.base import TwilioProvider, pick_one
-from stack.providers.client import twilio_call
+from flexorch.resources.base import TwilioProvider, pick_one
+from flexorch.resources.client import twilio_call
 
 # A queue that holds every worker, as Flex's own `Everyone` queue does.
 ALL_WORKERS = "1==1"

@@ -47,11 +47,11 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 
-from stack.config import AGENT_PERMISSIONS, E164, StackConfig
-from stack.errors import FlexorchError
-from stack.providers.base import same_method, same_url
-from stack.providers.chat_webhooks import same_events
-from stack.providers.client import (
+from flexorch.config import AGENT_PERMISSIONS, E164, StackConfig
+from flexorch.errors import FlexorchError
+from flexorch.resources.base import same_method, same_url
+from flexorch.resources.chat_webhooks import same_events
+from flexorch.resources.client import (
     BASE_URL_ENV,
     Credentials,
     RetryingHttpClient,
@@ -59,9 +59,9 @@ from stack.providers.client import (
     make_client,
     twilio_call,
 )
-from stack.providers.flex_flow_guard import IDENTITY_PREFIXES
-from stack.providers.phone_number import flex_owned
-from stack.routing import filter_expression, target_expression
+from flexorch.resources.flex_flow_guard import IDENTITY_PREFIXES
+from flexorch.resources.phone_number import flex_owned
+from flexorch.routing import filter_expression, target_expression
 
 Status = Literal["pass", "fail", "warn", "skipped"]
 T = TypeVar("T")
@@ -1798,7 +1798,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         FlexorchError: for bad arguments or config (exit 2).
         TwilioUnreachable: when Twilio cannot be reached or rejects the credentials (exit 3).
     """
-    from stack.cli import load
+    from flexorch.cli import load
 
     validate_target(args.message, args.sender)
     loaded = load(args)

@@ -23,9 +23,9 @@ from pulumi.dynamic import (
 )
 from typing_extensions import override
 
-from stack.errors import FlexorchError
-from stack.providers.base import TwilioProvider
-from stack.providers.client import twilio_call
+from flexorch.errors import FlexorchError
+from flexorch.resources.base import TwilioProvider
+from flexorch.resources.client import twilio_call
 
 # Forms a number takes as a Flex Flow contact identity.
 IDENTITY_PREFIXES = ("", "whatsapp:", "messenger:")
@@ -87,7 +87,7 @@ class FlexFlowGuardProvider(TwilioProvider):
     """Lists Flex Flows; fails or disables the conflicting ones."""
 
     kind = "FlexFlowGuard"
-    inputs = ("numbers", "chat_service_sid", "mode")
+    inputs = ("numbers", "mode")
 
     def _numbers(self, client: Any, numbers: list[str]) -> list[str]:
         """E.164 forms of the managed numbers (PN SIDs are looked up)."""
@@ -197,14 +197,12 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
         name: str,
         *,
         numbers: list[str],
-        chat_service_sid: str,
         mode: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Guard the numbers (E.164 or PN SIDs) in `fail` or `disable` mode."""
         props = {
             "numbers": numbers,
-            "chat_service_sid": chat_service_sid,
             "mode": mode,
             "resolved_numbers": None,
             "conflicts": None,

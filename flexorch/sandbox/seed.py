@@ -9,8 +9,8 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from stack.config import AGENT_PERMISSIONS
-from stack.sandbox.fake import FakeTwilio
+from flexorch.config import AGENT_PERMISSIONS
+from flexorch.sandbox.fake import FakeTwilio
 
 ACCOUNT_SID = "AC" + "5a" * 16
 AUTH_TOKEN = "sandbox-auth-token"
@@ -166,4 +166,4 @@ def scenario(name: str) -> FakeTwilio:
 
 # The broken-account scenarios of `flexorch doctor` add themselves to SCENARIOS. Imported last:
 # they build on everything above (and import this module, which is complete by then).
-from stack.sandbox import scenarios as _scenarios  # noqa: E402, F401
+from flexorch.sandbox import scenarios as _scenarios  # noqa: E402, F401

@@ -8,8 +8,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from stack.providers.base import TwilioProvider
-from stack.providers.client import twilio_call
+from flexorch.resources.base import TwilioProvider
+from flexorch.resources.client import twilio_call
 
 
 class TaskChannelProvider(TwilioProvider):

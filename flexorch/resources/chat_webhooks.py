@@ -11,8 +11,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from stack.providers.base import TwilioProvider, form_fields, same_method, same_url
-from stack.providers.client import twilio_call
+from flexorch.resources.base import TwilioProvider, form_fields, same_method, same_url
+from flexorch.resources.client import twilio_call
 
 
 def same_events(a: Any, b: Any) -> bool:

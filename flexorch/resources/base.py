@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pulumi.dynamic import ConfigureRequest, DiffResult, ResourceProvider, UpdateResult
 from twilio.rest import Client
 
-from stack.errors import FlexorchError
-from stack.providers.client import Credentials, make_client
+from flexorch.errors import FlexorchError
+from flexorch.resources.client import Credentials, make_client
 
 F = TypeVar("F", bound=Callable[..., Any])
 

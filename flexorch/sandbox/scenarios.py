@@ -22,11 +22,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from stack.config import StackConfig
-from stack.loading import load_stack_file
-from stack.routing import workflow_configuration
-from stack.sandbox import seed
-from stack.sandbox.fake import FakeTwilio
+from flexorch.config import StackConfig
+from flexorch.loading import load_stack_file
+from flexorch.routing import workflow_configuration
+from flexorch.sandbox import seed
+from flexorch.sandbox.fake import FakeTwilio
 
 SANDBOX_STACK = Path(__file__).resolve().parents[2] / "examples" / "Pulumi.sandbox.yaml"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stack.config import StackConfig
+from flexorch.config import StackConfig
 
 
 def quote(value: str) -> str:

@@ -11,10 +11,10 @@ from pathlib import Path
 # pydantic otherwise scans every installed package for plugins at import (~50 ms per command).
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from stack import __version__  # noqa: E402
-from stack.config import StackConfig  # noqa: E402
-from stack.errors import FlexorchError  # noqa: E402
-from stack.loading import LoadedStack, load_stack_file, stack_file  # noqa: E402
+from flexorch import __version__  # noqa: E402
+from flexorch.config import StackConfig  # noqa: E402
+from flexorch.errors import FlexorchError  # noqa: E402
+from flexorch.loading import LoadedStack, load_stack_file, stack_file  # noqa: E402
 
 
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,22 +86,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     """Offline: write the Flex plugin files of a stack, or diff them against a folder."""
-    from stack import plugin
+    from flexorch import render
 
     if args.diff is not None and args.force:
         raise FlexorchError("--force only applies to --out; drop it")
     if args.out is not None and args.format == "markdown":
         raise FlexorchError("--format markdown only applies to --diff; drop it or use --diff DIR")
     stack = load(args)
-    files = plugin.render(stack.config, stack.name, args.lang)
+    files = render.render(stack.config, stack.name, args.lang)
     if args.diff is not None:
-        report = plugin.diff_files(files, args.diff)
+        report = render.diff_files(files, args.diff)
         if args.format == "markdown":
-            print(plugin.diff_markdown(report, stack.name), end="")
+            print(render.diff_markdown(report, stack.name), end="")
         else:
             print(report.text, end="")
         return 1 if report.changed else 0
-    written = plugin.write_files(files, args.out, force=args.force)
+    written = render.write_files(files, args.out, force=args.force)
     for path in written.written:
         print(f"wrote {path}")
     for path in written.removed:
@@ -114,9 +114,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from stack.providers.client import BASE_URL_ENV
-    from stack.sandbox import seed
-    from stack.sandbox.server import Sandbox
+    from flexorch.resources.client import BASE_URL_ENV
+    from flexorch.sandbox import seed
+    from flexorch.sandbox.server import Sandbox
 
     if args.scenario not in seed.SCENARIOS:
         names = ", ".join(sorted(seed.SCENARIOS))
@@ -143,7 +143,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Live, read-only: the account checks and the walk of one message."""
-    from stack import doctor
+    from flexorch import doctor
 
     return doctor.cmd_doctor(args)
 

@@ -24,7 +24,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from stack.errors import FlexorchError, TwilioUnreachable
+from flexorch.errors import FlexorchError, TwilioUnreachable
 
 BASE_URL_ENV = "FLEXORCH_TWILIO_BASE_URL"
 MAX_ATTEMPTS = 5

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from stack.sandbox.fake import FakeTwilio, Request
-from stack.sandbox.prism import Prism, free_port
-from stack.sandbox.specs import write_merged
+from flexorch.sandbox.fake import FakeTwilio, Request
+from flexorch.sandbox.prism import Prism, free_port
+from flexorch.sandbox.specs import write_merged
 
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 

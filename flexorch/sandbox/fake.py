@@ -19,7 +19,7 @@ from email.utils import format_datetime
 from functools import cache
 from typing import Any
 
-from stack.sandbox import specs
+from flexorch.sandbox import specs
 
 PAGING = {"PageSize", "Page", "PageToken"}
 

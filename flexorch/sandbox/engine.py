@@ -17,10 +17,10 @@ from typing import Any
 import pulumi.automation as auto
 import yaml
 
-from stack.errors import FlexorchError
-from stack.providers.client import BASE_URL_ENV
-from stack.sandbox import seed
-from stack.sandbox.server import Sandbox
+from flexorch.errors import FlexorchError
+from flexorch.resources.client import BASE_URL_ENV
+from flexorch.sandbox import seed
+from flexorch.sandbox.server import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"

@@ -12,8 +12,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from stack.providers.base import TwilioProvider, form_fields, pick_one, same_method, same_url
-from stack.providers.client import twilio_call
+from flexorch.resources.base import TwilioProvider, form_fields, pick_one, same_method, same_url
+from flexorch.resources.client import twilio_call
 
 
 def flex_owned(url: str | None) -> bool:

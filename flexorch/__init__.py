@@ -1,0 +1,24 @@
+"""flexorch: Twilio Flex custom messaging orchestration as code.
+
+`import flexorch` stays cheap (the CLI and the sandbox never load Pulumi): the component and its
+args are imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+if TYPE_CHECKING:
+    from flexorch.component import CustomMessaging, CustomMessagingArgs
+
+__all__ = ["CustomMessaging", "CustomMessagingArgs", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("CustomMessaging", "CustomMessagingArgs"):
+        from flexorch import component
+
+        return getattr(component, name)
+    raise AttributeError(f"module 'flexorch' has no attribute {name!r}")

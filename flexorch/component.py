@@ -1,0 +1,376 @@
+"""The Pulumi component a user declares: typed args or a `flexorch:`-shaped mapping, validated once.
+
+Any string in the args may be a `pulumi.Input` (e.g. the URL of a handler deployed in the same
+program). Values that decide which resources exist (numbers, task channel names, whether a
+fallback queue is set) must be plain: they name resources. Outputs are validated when they
+resolve, with the same lines as `flexorch validate`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+import pulumi
+
+from flexorch.config import NAMESPACE, Queue, StackConfig, parse_config
+from flexorch.errors import FlexorchError
+from flexorch.resources.chat_webhooks import ChatServiceWebhooks
+from flexorch.resources.flex_flow_guard import FlexFlowGuard
+from flexorch.resources.phone_number import PhoneNumberRoute
+from flexorch.resources.queue import TaskQueue
+from flexorch.resources.task_channel import TaskChannel
+from flexorch.resources.workflow import Workflow
+from flexorch.resources.workspace import Workspace
+from flexorch.routing import workflow_configuration
+
+T = TypeVar("T")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class _Args:
+    """Typed args render to the camelCase mapping of the `flexorch:` namespace, Nones left out."""
+
+    def to_mapping(self) -> dict[str, Any]:
+        """This value as it would be written under `flexorch:` in a stack file."""
+        out: dict[str, Any] = {}
+        for field in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
+            if value is not None:
+                out[_camel(field.name)] = _plain(value)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Args):
+        return value.to_mapping()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class HandlerArgs(_Args):
+    """The custom message handler (`flexorch:handler`)."""
+
+    url: pulumi.Input[str]
+    sms_url: pulumi.Input[str] | None = None
+    chat_url: pulumi.Input[str] | None = None
+    method: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class SidOrNameArgs(_Args):
+    """An object adopted by SID or by friendly name (workspace, queues)."""
+
+    sid: pulumi.Input[str] | None = None
+    friendly_name: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowArgs(_Args):
+    """The contact_uri Workflow (`flexorch:workflow`)."""
+
+    friendly_name: pulumi.Input[str] | None = None
+    target_attribute: str | None = None
+    queue: SidOrNameArgs | Mapping[str, Any] | None = None
+    reservation_timeout: int | None = None
+    fallback_queue: SidOrNameArgs | Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class TaskChannelArgs(_Args):
+    """One custom chat TaskChannel (`flexorch:taskChannels[]`)."""
+
+    unique_name: str
+    friendly_name: pulumi.Input[str] | None = None
+    flex_name: str | None = None
+    channel_type: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatServiceArgs(_Args):
+    """The Flex chat service whose webhooks point at the handler (`flexorch:chatService`)."""
+
+    sid: pulumi.Input[str]
+    webhook_filters: Sequence[str] | None = None
+    retry_count: int | None = None
+
+
+@dataclass(frozen=True)
+class AutoAcceptArgs(_Args):
+    """Which task attribute makes the plugin accept a reservation (`flexorch:autoAccept`)."""
+
+    attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class OrchestrationArgs(_Args):
+    """What Flex still does for managed-channel tasks (`flexorch:orchestration`)."""
+
+    accepted: Sequence[str] | None = None
+    wrapup: Sequence[str] | None = None
+    completed: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class CustomMessagingArgs(_Args):
+    """The inputs of `CustomMessaging`: the `flexorch:` namespace in snake_case."""
+
+    handler: HandlerArgs | Mapping[str, Any]
+    workspace: SidOrNameArgs | Mapping[str, Any]
+    chat_service: ChatServiceArgs | Mapping[str, Any]
+    workflow: WorkflowArgs | Mapping[str, Any] | None = None
+    task_channels: Sequence[TaskChannelArgs | Mapping[str, Any]] | None = None
+    numbers: Sequence[str] | None = None
+    flex_flows: str | None = None
+    auto_accept: AutoAcceptArgs | Mapping[str, Any] | None = None
+    orchestration: OrchestrationArgs | Mapping[str, Any] | None = None
+
+
+# Placeholders that stand in for an Output while the plain values are validated; each is valid
+# where it stands, so only the plain values can fail then. Keyed by the last key of the path.
+_PLACEHOLDERS: dict[str, Callable[[tuple[str | int, ...]], str]] = {
+    "url": lambda _: "https://flexorch-output.invalid/",
+    "smsUrl": lambda _: "https://flexorch-output.invalid/",
+    "chatUrl": lambda _: "https://flexorch-output.invalid/",
+    "method": lambda _: "POST",
+    "friendlyName": lambda _: "output",
+    "sid": lambda path: {"workspace": "WS", "chatService": "IS"}.get(str(path[0]), "WQ") + "0" * 32,
+}
+
+
+def _find_outputs(value: Any, path: tuple[str | int, ...], found: list[Any]) -> Any:
+    """`value` with each Output or awaitable leaf replaced by a placeholder; leaves in `found`."""
+    if isinstance(value, Mapping):
+        return {k: _find_outputs(v, (*path, str(k)), found) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_find_outputs(v, (*path, i), found) for i, v in enumerate(value)]
+    if isinstance(value, pulumi.Output) or hasattr(value, "__await__"):
+        key = str(path[-1]) if path else ""
+        placeholder = _PLACEHOLDERS.get(key)
+        if placeholder is None or any(isinstance(p, int) for p in path[:1]):
+            where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path)
+            raise FlexorchError(
+                f"{NAMESPACE}:{where.replace('.[', '[')}: must be a plain value, not a "
+                "pulumi.Output; it decides which resources exist (only URLs, methods, SIDs and "
+                "friendly names may be Outputs)"
+            )
+        found.append((path, value))
+        return placeholder(path)
+    return value
+
+
+def _replace(value: Any, path: tuple[str | int, ...], values: Mapping[Any, Any]) -> Any:
+    if path in values:
+        return values[path]
+    if isinstance(value, Mapping):
+        return {k: _replace(v, (*path, str(k)), values) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace(v, (*path, i), values) for i, v in enumerate(value)]
+    return value
+
+
+def _as_mapping(args: CustomMessagingArgs | Mapping[str, Any] | StackConfig) -> dict[str, Any]:
+    if isinstance(args, StackConfig):
+        return args.model_dump(by_alias=True, exclude_none=True, mode="json")
+    if isinstance(args, CustomMessagingArgs):
+        return args.to_mapping()
+    if isinstance(args, Mapping):
+        return {str(k).removeprefix(f"{NAMESPACE}:"): _plain(v) for k, v in args.items()}
+    raise FlexorchError(
+        f"{NAMESPACE}: CustomMessaging args must be a CustomMessagingArgs or a mapping shaped "
+        f"like the flexorch: namespace, not {type(args).__name__}"
+    )
+
+
+def _validated(raw: Mapping[str, Any]) -> StackConfig:
+    """`parse_config` whose problems end the run as a RunError, which Pulumi prints as is."""
+    try:
+        return parse_config(raw)
+    except FlexorchError as error:
+        raise pulumi.RunError("\n".join(error.problems)) from None
+
+
+class CustomMessaging(pulumi.ComponentResource):
+    """Everything one Flex account needs for custom messaging orchestration.
+
+    Children are named `<name>-<what>`, so two components in one program never collide, and
+    `opts` reaches every child. The Flex Flow guard is registered first and every resource that
+    changes Twilio depends on it, so `flexFlows: fail` with a conflict changes nothing.
+    """
+
+    workflow_sid: pulumi.Output[str]
+    workspace_sid: pulumi.Output[str]
+    task_channel_sids: pulumi.Output[dict[str, str]]
+    numbers: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: CustomMessagingArgs | Mapping[str, Any] | StackConfig,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Validate `args` (every problem, one line each) and declare the children."""
+        super().__init__("flexorch:index:CustomMessaging", resource_name, None, opts)
+        try:
+            leaves: list[tuple[tuple[str | int, ...], Any]] = []
+            plain = _find_outputs(_as_mapping(args), (), leaves)
+        except FlexorchError as error:
+            raise pulumi.RunError("\n".join(error.problems)) from None
+        config = _validated(plain)
+        if leaves:
+            paths = [path for path, _ in leaves]
+            resolved: pulumi.Output[StackConfig] = pulumi.Output.all(
+                *[value for _, value in leaves]
+            ).apply(
+                lambda values: _validated(
+                    _replace(plain, (), dict(zip(paths, values, strict=True)))
+                )
+            )
+
+            def pick(read: Callable[[StackConfig], T]) -> pulumi.Input[T]:
+                return resolved.apply(read)
+        else:
+
+            def pick(read: Callable[[StackConfig], T]) -> pulumi.Input[T]:
+                return read(config)
+
+        self.config = config
+        """The validated config (Output values replaced by placeholders until they resolve)."""
+        self._declare(resource_name, config, pick)
+
+    def _child(
+        self, name: str, old_name: str, depends_on: Sequence[pulumi.Resource] = ()
+    ) -> pulumi.ResourceOptions:
+        """Options for a child: parent, the caller's opts, and the name the 0.1 program used."""
+        # flexorch 0.1's program named its one component "flexorch" and its children without a
+        # prefix; that alias lets such a stack upgrade with no replacement.
+        aliases = [pulumi.Alias(name=old_name)] if self._name == "flexorch" else []
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), aliases=aliases)
+
+    def _declare(
+        self,
+        name: str,
+        config: StackConfig,
+        pick: Callable[[Callable[[StackConfig], Any]], Any],
+    ) -> None:
+        chat = config.chat_service
+        guard = FlexFlowGuard(
+            f"{name}-flex-flow-guard",
+            numbers=list(config.numbers),
+            mode=config.flex_flows,
+            opts=self._child(f"{name}-flex-flow-guard", "flex-flow-guard"),
+        )
+
+        workspace = Workspace(
+            f"{name}-workspace",
+            sid=pick(lambda c: c.workspace.sid),
+            friendly_name=pick(lambda c: c.workspace.friendly_name),
+            opts=self._child(f"{name}-workspace", "workspace"),
+        )
+
+        def queue(suffix: str, read: Callable[[StackConfig], Queue | None], key: str) -> TaskQueue:
+            return TaskQueue(
+                f"{name}-{suffix}",
+                workspace_sid=workspace.sid,
+                sid=pick(lambda c: _must(read(c)).sid),
+                friendly_name=pick(lambda c: _must(read(c)).friendly_name),
+                config_key=key,
+                opts=self._child(f"{name}-{suffix}", suffix, [guard]),
+            )
+
+        wf = config.workflow
+        main_queue = queue("queue", lambda c: c.workflow.queue, "workflow.queue")
+        fallback = None
+        if wf.fallback_queue is not None:
+            same = wf.fallback_queue == wf.queue
+            fallback = (
+                main_queue
+                if same
+                else queue(
+                    "fallback-queue", lambda c: c.workflow.fallback_queue, "workflow.fallbackQueue"
+                )
+            )
+
+        channels = {}
+        for index, channel in enumerate(config.task_channels):
+            unique = channel.unique_name
+            channels[unique] = TaskChannel(
+                f"{name}-channel-{unique}",
+                workspace_sid=workspace.sid,
+                unique_name=unique,
+                friendly_name=pick(
+                    lambda c, i=index: c.task_channels[i].effective_friendly_name  # type: ignore[misc]
+                ),
+                opts=self._child(f"{name}-channel-{unique}", f"channel-{unique}", [guard]),
+            )
+
+        fallback_sid = fallback.sid if fallback else None
+        document = pulumi.Output.all(main_queue.sid, fallback_sid, pick(lambda c: c)).apply(
+            lambda v: json.dumps(workflow_configuration(v[2], v[0], v[1]), indent=2)
+        )
+        workflow = Workflow(
+            f"{name}-workflow",
+            workspace_sid=workspace.sid,
+            friendly_name=pick(lambda c: c.workflow.friendly_name),
+            configuration=document,
+            task_reservation_timeout=wf.reservation_timeout,
+            opts=self._child(f"{name}-workflow", "workflow", [guard]),
+        )
+
+        chat_url = pick(lambda c: c.handler.effective_chat_url)
+        chat_webhooks = ChatServiceWebhooks(
+            f"{name}-chat-webhooks",
+            service_sid=pick(lambda c: c.chat_service.sid),
+            pre_webhook_url=chat_url if chat.pre_events else "",
+            post_webhook_url=chat_url if chat.post_events else "",
+            webhook_method=pick(lambda c: c.handler.method),
+            webhook_filters=list(chat.webhook_filters),
+            retry_count=chat.retry_count,
+            opts=self._child(f"{name}-chat-webhooks", "chat-webhooks", [guard]),
+        )
+
+        routes = [
+            PhoneNumberRoute(
+                f"{name}-number-{number}",
+                number=number,
+                sms_url=pick(lambda c: c.handler.effective_sms_url),
+                sms_method=pick(lambda c: c.handler.method),
+                opts=self._child(f"{name}-number-{number}", f"number-{number}", [guard]),
+            )
+            for number in config.numbers
+        ]
+
+        # Every child, so callers (and tests) can wait for the whole graph to be registered.
+        queues = [main_queue] if fallback in (None, main_queue) else [main_queue, fallback]
+        self.children: list[pulumi.CustomResource] = [
+            guard, workspace, *queues, *channels.values(), workflow, chat_webhooks, *routes,
+        ]  # fmt: skip
+        self.workspace_sid = workspace.sid
+        self.workflow_sid = workflow.sid
+        self.task_channel_sids = pulumi.Output.all(
+            **{unique: channel.sid for unique, channel in channels.items()}
+        )
+        self.numbers = pulumi.Output.all(*[route.phone_number for route in routes])
+        self.register_outputs(
+            {
+                "workspaceSid": self.workspace_sid,
+                "workflowSid": self.workflow_sid,
+                "taskChannelSids": self.task_channel_sids,
+                "numbers": self.numbers,
+            }
+        )
+
+
+def _must(value: T | None) -> T:
+    assert value is not None  # the plain config decided that this queue exists
+    return value
