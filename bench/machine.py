@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flexorch.sandbox.engine import TOOLS
+from tests.engine import TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,8 +20,8 @@ from typing import Any
 from bench.accounting import Tally, tally, up_budget
 from bench.shapes import CHANGED_HANDLER, Shape, account, numbers_of, stack_config
 from flexorch.sandbox import seed
-from flexorch.sandbox.engine import engine, rewrite_flexorch_config
 from flexorch.sandbox.server import Sandbox
+from tests.engine import engine, rewrite_flexorch_config
 
 PREVIEW_SCRATCH = "preview from scratch"
 UP_SCRATCH = "up from scratch"

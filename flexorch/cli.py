@@ -114,19 +114,19 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from flexorch.resources.client import BASE_URL_ENV
-    from flexorch.sandbox import seed
+    from flexorch.sandbox import scenarios, seed
     from flexorch.sandbox.server import Sandbox
+    from flexorch.twilio_client import BASE_URL_ENV
 
-    if args.scenario not in seed.SCENARIOS:
-        names = ", ".join(sorted(seed.SCENARIOS))
+    if args.scenario not in scenarios.SCENARIOS:
+        names = ", ".join(sorted(scenarios.SCENARIOS))
         raise FlexorchError(f'--scenario: no scenario "{args.scenario}"; use one of {names}')
-    fake = seed.scenario(args.scenario)
+    fake = scenarios.scenario(args.scenario)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with Sandbox(fake, port=args.port, log_path=args.log) as sandbox:
         print(f"flexorch sandbox: a local Twilio at {sandbox.url} (scenario {args.scenario})")
-        print("every request is checked by Prism against Twilio's official OpenAPI specs")
+        print(sandbox.checks)
         print("point a stack (or doctor) at it with:")
         print(f"  export {BASE_URL_ENV}={sandbox.url}")
         print(f"  export TWILIO_ACCOUNT_SID={seed.ACCOUNT_SID}")
@@ -141,11 +141,71 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
-    """Live, read-only: the account checks and the walk of one message."""
-    from flexorch import doctor
+def _doctor_target(message: str | None, sender: str | None) -> None:
+    """Refuse a malformed --message or --from before anything is read."""
+    from flexorch.config import E164
+    from flexorch.twilio_facts import MESSAGE_SID
 
-    return doctor.cmd_doctor(args)
+    if message is not None and not MESSAGE_SID.fullmatch(message):
+        raise FlexorchError(
+            f'--message: "{message}" is not a message SID; it is SM or MM followed by 32 hex '
+            "digits (copy it from the Messaging logs)"
+        )
+    if sender is not None and not E164.fullmatch(sender):
+        raise FlexorchError(
+            f'--from: "{sender}" is not an E.164 number; write it like +15558675309 '
+            "(a +, the country code and the number, no spaces)"
+        )
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Live, read-only: the account checks and the walk of one message.
+
+    With --json, a run that stops early (exit 2 or 3) prints a JSON document too, whose `error`
+    holds the same lines as stderr.
+    """
+    import json
+
+    from flexorch import doctor
+    from flexorch.loading import project_root, stack_name_of
+
+    path: Path = args.config if args.config is not None else stack_file(args.stack)
+    stack, source = stack_name_of(path), str(path)
+    account_sid: str | None = None
+    client = None
+    try:
+        _doctor_target(args.message, args.sender)
+        loaded = load_stack_file(path)
+        stack, source = loaded.name, loaded.source
+        credentials = doctor.find_credentials(path, args.stack, project_root())
+        account_sid = credentials.account_sid
+        client = doctor.twilio_client(credentials)
+        report = doctor.run_doctor(
+            loaded.config,
+            client,
+            stack=stack,
+            source=source,
+            message=args.message,
+            sender=args.sender,
+        )
+    except FlexorchError as exc:
+        if args.json:
+            document = doctor.error_document(
+                exc,
+                stack=stack,
+                source=source,
+                endpoint=doctor.endpoint(),
+                account_sid=account_sid,
+                requests=doctor.requests_made(client),
+            )
+            print(json.dumps(document, indent=2))
+        raise
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        print(doctor.render_text(report, colour=colour))
+    return report.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:

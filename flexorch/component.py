@@ -17,6 +17,7 @@ import pulumi
 
 from flexorch.config import NAMESPACE, Queue, StackConfig, parse_config
 from flexorch.errors import FlexorchError
+from flexorch.loading import engine_namespace
 from flexorch.resources.chat_webhooks import ChatServiceWebhooks
 from flexorch.resources.flex_flow_guard import FlexFlowGuard
 from flexorch.resources.phone_number import PhoneNumberRoute
@@ -138,13 +139,20 @@ class CustomMessagingArgs(_Args):
 
 # Placeholders that stand in for an Output while the plain values are validated; each is valid
 # where it stands, so only the plain values can fail then. Keyed by the last key of the path.
-_PLACEHOLDERS: dict[str, Callable[[tuple[str | int, ...]], str]] = {
+_SID_PREFIXES: dict[tuple[str | int, ...], str] = {
+    ("workspace",): "WS" + "0" * 32,
+    ("chatService",): "IS" + "0" * 32,
+    ("workflow",): "WW" + "0" * 32,
+    ("workflow", "queue"): "WQ" + "0" * 32,
+    ("workflow", "fallbackQueue"): "WQ" + "0" * 32,
+}
+_PLACEHOLDERS: dict[str, Callable[[tuple[str | int, ...]], str | None]] = {
     "url": lambda _: "https://flexorch-output.invalid/",
     "smsUrl": lambda _: "https://flexorch-output.invalid/",
     "chatUrl": lambda _: "https://flexorch-output.invalid/",
     "method": lambda _: "POST",
     "friendlyName": lambda _: "output",
-    "sid": lambda path: {"workspace": "WS", "chatService": "IS"}.get(str(path[0]), "WQ") + "0" * 32,
+    "sid": lambda path: _SID_PREFIXES.get(path[:-1]),
 }
 
 
@@ -156,8 +164,9 @@ def _find_outputs(value: Any, path: tuple[str | int, ...], found: list[Any]) -> 
         return [_find_outputs(v, (*path, i), found) for i, v in enumerate(value)]
     if isinstance(value, pulumi.Output) or hasattr(value, "__await__"):
         key = str(path[-1]) if path else ""
-        placeholder = _PLACEHOLDERS.get(key)
-        if placeholder is None or any(isinstance(p, int) for p in path[:1]):
+        make = _PLACEHOLDERS.get(key)
+        placeholder = make(path) if make is not None else None
+        if placeholder is None:
             where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path)
             raise FlexorchError(
                 f"{NAMESPACE}:{where.replace('.[', '[')}: must be a plain value, not a "
@@ -165,7 +174,7 @@ def _find_outputs(value: Any, path: tuple[str | int, ...], found: list[Any]) -> 
                 "friendly names may be Outputs)"
             )
         found.append((path, value))
-        return placeholder(path)
+        return placeholder
     return value
 
 
@@ -190,6 +199,13 @@ def _as_mapping(args: CustomMessagingArgs | Mapping[str, Any] | StackConfig) -> 
         f"{NAMESPACE}: CustomMessaging args must be a CustomMessagingArgs or a mapping shaped "
         f"like the flexorch: namespace, not {type(args).__name__}"
     )
+
+
+def stack_config() -> StackConfig:
+    """The validated `flexorch:` config of the stack the engine runs (inside a program only)."""
+    from pulumi.runtime.config import get_config_env
+
+    return _validated(engine_namespace(get_config_env()))
 
 
 def _validated(raw: Mapping[str, Any]) -> StackConfig:
@@ -311,6 +327,8 @@ class CustomMessaging(pulumi.ComponentResource):
                 friendly_name=pick(
                     lambda c, i=index: c.task_channels[i].effective_friendly_name  # type: ignore[misc]
                 ),
+                adopt_sid=channel.sid,
+                adopt_by_name=channel.adopt,
                 opts=self._child(f"{name}-channel-{unique}", f"channel-{unique}", [guard]),
             )
 
@@ -324,6 +342,8 @@ class CustomMessaging(pulumi.ComponentResource):
             friendly_name=pick(lambda c: c.workflow.friendly_name),
             configuration=document,
             task_reservation_timeout=wf.reservation_timeout,
+            adopt_sid=pick(lambda c: c.workflow.sid),
+            adopt_by_name=wf.adopt,
             opts=self._child(f"{name}-workflow", "workflow", [guard]),
         )
 

@@ -19,11 +19,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     ValidationError,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from flexorch.errors import FlexorchError
 
@@ -62,17 +64,6 @@ CHAT_POST_EVENTS = (
     "onUserUpdated",
 )
 CHAT_EVENTS = CHAT_PRE_EVENTS + CHAT_POST_EVENTS
-
-# The permissions of Flex's `agent` chat channel role; an agent member with fewer cannot reply.
-AGENT_PERMISSIONS = (
-    "sendMessage",
-    "sendMediaMessage",
-    "leaveChannel",
-    "editChannelAttributes",
-    "editOwnMessage",
-    "editOwnMessageAttributes",
-    "deleteOwnMessage",
-)
 
 # The members of Flex UI 1.x `ChatOrchestratorEvent` that a ChatOrchestrator callback may return.
 ORCHESTRATION_EVENTS = ("AddToChatChannel", "DeactivateChatChannel", "LeaveChatChannel")
@@ -201,11 +192,18 @@ def _phone_number(value: str) -> str:
     )
 
 
+# The error type of a phone number that YAML read as an integer; `_problem` words it.
+UNQUOTED_NUMBER = "unquoted_number"
+
+
 def _quote_numbers(value: Any) -> Any:
-    """YAML reads an unquoted +15005550006 as an integer; say so instead of a type error."""
+    """YAML reads an unquoted +15005550006 as an integer; say so instead of a type error.
+
+    The fix names the list index, which only `_problem` knows (from the error's location).
+    """
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(
-            f'{value} was read as a number, not a string; quote it in YAML: "+{value}"'
+        raise PydanticCustomError(
+            UNQUOTED_NUMBER, "{number} was read as a number", {"number": value}
         )
     return value
 
@@ -304,6 +302,19 @@ class Workflow(_Model):
     """Seconds an agent has to accept before the reservation times out."""
     fallback_queue: Queue | None = None
     """Where a task goes when its agent is not available; optional."""
+    sid: Annotated[str, _sid("WW", "TaskRouter workflow")] | None = None
+    """Adopt this existing Workflow (its SID is wired into handlers) instead of creating one."""
+    adopt: StrictBool = False
+    """Adopt the Workflow named `friendlyName`, if there is one, instead of creating one."""
+
+    @model_validator(mode="after")
+    def _one_way_to_adopt(self) -> Workflow:
+        if self.sid is not None and self.adopt:
+            raise ValueError(
+                "give either sid or adopt: true, not both; sid adopts that Workflow, adopt: true "
+                "the one named friendlyName"
+            )
+        return self
 
 
 class TaskChannel(_Model):
@@ -317,6 +328,19 @@ class TaskChannel(_Model):
     """Flex UI TaskChannel name; defaults to uniqueName."""
     channel_type: Annotated[Text, AfterValidator(_expression_string)] | None = None
     """Also treat tasks whose channelType attribute is this as the channel's."""
+    sid: Annotated[str, _sid("TC", "TaskRouter task channel")] | None = None
+    """Adopt this existing TaskChannel instead of creating one."""
+    adopt: StrictBool = False
+    """Adopt the existing TaskChannel with this uniqueName, if there is one."""
+
+    @model_validator(mode="after")
+    def _one_way_to_adopt(self) -> TaskChannel:
+        if self.sid is not None and self.adopt:
+            raise ValueError(
+                "give either sid or adopt: true, not both; sid adopts that TaskChannel, adopt: "
+                "true the one with this uniqueName"
+            )
+        return self
 
     @property
     def effective_friendly_name(self) -> str:
@@ -488,6 +512,15 @@ def _problem(error: Any) -> str:
         return f"{where}: is required; {hint}"
     if kind == "value_error":
         return f"{where}: {error['ctx']['error']}"
+    if kind == UNQUOTED_NUMBER:
+        # `pulumi config set` stores a value that looks like a number as one, unless told
+        # otherwise: https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/
+        number = f"+{error['ctx']['number']}"
+        return (
+            f"{where}: {error['ctx']['number']} was read as a number, not a string; quote it in "
+            f'YAML: "{number}", or run: '
+            f"pulumi config set --path '{where}' '{number}' --type string"
+        )
     if kind == "literal_error":
         return (
             f"{where}: {_describe(error['input'])} is not allowed; use {error['ctx']['expected']}"

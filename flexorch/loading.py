@@ -19,6 +19,11 @@ from flexorch.errors import FlexorchError
 # Top-level keys of a Pulumi stack settings file (https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/).
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 
+# The attributes of a key declared in a project file's `config:` (a mapping there is always a
+# declaration, never a value: https://www.pulumi.com/docs/iac/concepts/projects/project-file/#config-options).
+PROJECT_CONFIG_ATTRIBUTES = ("type", "description", "items", "default", "value", "secret")
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+
 
 @dataclass(frozen=True)
 class LoadedStack:
@@ -105,8 +110,76 @@ def namespace_values(config: Mapping[str, Any], source: str) -> dict[str, Any]:
     return values
 
 
+def project_file_of(path: Path) -> Path | None:
+    """The Pulumi.yaml of the project a stack settings file belongs to (its folder), if any."""
+    for name in PROJECT_FILES:
+        candidate = path.parent / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def project_config(path: Path) -> dict[str, Any]:
+    """The `config:` values of a Pulumi project file, as the engine applies them to every stack.
+
+    Keys are namespaced as in a stack file (`flexorch:handler`; a bare key belongs to the
+    project, named by `name:`). A plain value or list stands for itself; a mapping declares the
+    key, and its `value:` or `default:` is the value. A declaration with neither gives no value.
+    Pulumi's own rules are kept: not both `value` and `default`, and keys of other namespaces
+    take `value` only (pulumi/pulumi `sdk/go/common/workspace/project.go`, `Project.Validate`).
+
+    Raises:
+        FlexorchError: for an unreadable project file or a `config:` Pulumi would refuse.
+    """
+    document = _read_yaml(path)
+    if not isinstance(document, Mapping):
+        raise FlexorchError(f"{path}: expected a mapping (name:, runtime:, config:, ...)")
+    project = str(document.get("name") or NAMESPACE)
+    config = document.get("config")
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        raise FlexorchError(
+            f"{path}: config: must be a mapping of keys, not {type(config).__name__}"
+        )
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, declared in config.items():
+        key = str(key)
+        full = key if ":" in key else f"{project}:{key}"
+        where = f"{path}: config: {key}"
+        if not isinstance(declared, Mapping):
+            values[full] = declared
+            continue
+        unknown = [str(k) for k in declared if k not in PROJECT_CONFIG_ATTRIBUTES]
+        if unknown:
+            problems.append(
+                f'{where}: unknown attribute "{unknown[0]}" (a mapping here declares the key); '
+                "put the mapping under value:"
+            )
+            continue
+        if "value" in declared and "default" in declared:
+            problems.append(f"{where}: has both value: and default:; keep one of them")
+            continue
+        if not full.startswith(f"{project}:") and "default" in declared:
+            problems.append(
+                f"{where}: is not in the project's namespace, so Pulumi takes value:, "
+                "not default:; rename default: to value:"
+            )
+            continue
+        for attribute in ("value", "default"):
+            if declared.get(attribute) is not None:
+                values[full] = declared[attribute]
+    if problems:
+        raise FlexorchError(problems)
+    return values
+
+
 def load_stack_file(path: Path) -> LoadedStack:
-    """Read and validate a Pulumi stack settings file.
+    """Read and validate a Pulumi stack settings file, over its project's config as Pulumi does.
+
+    When the file's folder holds a Pulumi.yaml, that project's `config:` values apply to every
+    key the stack file does not set; a key the stack sets replaces the project's value whole.
 
     Raises:
         FlexorchError: for a missing or unreadable file, invalid YAML, a document of the wrong
@@ -137,36 +210,24 @@ def load_stack_file(path: Path) -> LoadedStack:
             f"{path}: config: must be a mapping of keys, not {type(config).__name__}"
         )
     raw = namespace_values(config, str(path))
+    project = project_file_of(path)
+    if project is not None:
+        raw = {**namespace_values(project_config(project), str(project)), **raw}
     return LoadedStack(stack_name_of(path), str(path), parse_config(raw), raw)
 
 
-def load_from_pulumi() -> LoadedStack:
-    """The config of the stack the Pulumi engine is running (inside the program only)."""
-    import pulumi
-    from pulumi.runtime.config import get_config_env
+def engine_namespace(config_env: Mapping[str, str]) -> dict[str, Any]:
+    """The `flexorch:` keys of the config the Pulumi engine hands a program, prefix stripped.
 
+    The engine passes objects and lists as JSON text and plain strings as they are.
+    """
     raw: dict[str, Any] = {}
     prefix = NAMESPACE + ":"
-    for key, text in get_config_env().items():
+    for key, text in config_env.items():
         if not key.startswith(prefix):
             continue
-        # The engine hands objects and lists over as JSON text and plain strings as they are.
         try:
             raw[key[len(prefix) :]] = json.loads(text)
         except ValueError:
             raw[key[len(prefix) :]] = text
-    name = pulumi.get_stack()
-    return LoadedStack(name, f"stack {name}", parse_config(raw), raw)
-
-
-def load_program_config() -> StackConfig:
-    """`load_from_pulumi().config` for a Pulumi program: problems end the run as one line each.
-
-    Pulumi prints a `RunError` raised by the program as its message, without a traceback.
-    """
-    import pulumi
-
-    try:
-        return load_from_pulumi().config
-    except FlexorchError as error:
-        raise pulumi.RunError("\n".join(error.problems)) from None
+    return raw

@@ -25,9 +25,9 @@ from flexorch import __version__
 from flexorch.config import ORCHESTRATION_EVENTS, StackConfig
 from flexorch.errors import FlexorchError
 
-# templates/ sits next to the package at the repository root (the layout in DESIGN.md), which
-# is where an editable install finds it.
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+# templates/ sits at the repository root (the layout in DESIGN.md); flexorch/templates links to it
+# in a checkout and is a real folder inside the wheel, so the package loader finds it in both.
+TEMPLATE_PACKAGE = ("flexorch", "templates")
 MANIFEST = "flexorch-manifest.json"
 GENERATOR = "flexorch"
 
@@ -85,7 +85,7 @@ FILTERS: dict[str, Any] = {"tojson": tojson, "enum_member": enum_member}
 def make_env() -> jinja2.Environment:
     """The one Jinja environment that renders flexorch's templates."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.PackageLoader(*TEMPLATE_PACKAGE),
         undefined=jinja2.StrictUndefined,
         # The output is JavaScript, not HTML: HTML escaping would corrupt it (`&quot;` in a
         # string literal). Values are made safe by `tojson` instead.
@@ -120,9 +120,13 @@ class EventView:
 
 @dataclass(frozen=True)
 class PluginView:
-    """Everything the templates render, decided from the validated config."""
+    """Everything the templates render, decided from the validated config.
 
-    stack: str
+    It holds the plugin settings only, never the stack's name or its Twilio-side settings
+    (handler, numbers, workspace): stacks with the same plugin settings get byte-identical code,
+    so one plugin build serves every Twilio account. The stack is named in the manifest only.
+    """
+
     version: str
     lang: Lang
     orchestration_file: str
@@ -137,11 +141,10 @@ class PluginView:
         return "./" + self.orchestration_file.rsplit(".", 1)[0]
 
 
-def build_view(config: StackConfig, stack_name: str, lang: Lang) -> PluginView:
+def build_view(config: StackConfig, lang: Lang) -> PluginView:
     """The view of `config` that the templates of `lang` render."""
     orchestration_file, plugin_file = OUTPUTS[lang]
     return PluginView(
-        stack=stack_name,
         version=__version__,
         lang=lang,
         orchestration_file=orchestration_file,
@@ -173,10 +176,14 @@ def config_digest(config: StackConfig) -> str:
 
 
 def render(config: StackConfig, stack_name: str, lang: Lang = "js") -> dict[str, str]:
-    """The plugin files of a stack, file name -> text, manifest included; byte-for-byte stable."""
+    """The plugin files of a stack, file name -> text, manifest included; byte-for-byte stable.
+
+    The code files depend on the plugin settings only; `stack_name` and the digest of the whole
+    config go into the manifest.
+    """
     if lang not in LANGS:
         raise FlexorchError(f"--lang {lang}: unknown language; use one of {', '.join(LANGS)}")
-    view = build_view(config, stack_name, lang)
+    view = build_view(config, lang)
     env = make_env()
     files = {name: env.get_template(f"{name}.jinja").render(view=view) for name in OUTPUTS[lang]}
     manifest = {

@@ -3,9 +3,9 @@
 import pulumi
 
 import flexorch
-from flexorch.loading import load_program_config
+from flexorch.component import stack_config
 
-config = load_program_config()
+config = stack_config()
 messaging = flexorch.CustomMessaging("flexorch", config)
 
 pulumi.export("workspaceSid", messaging.workspace_sid)

@@ -9,7 +9,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
 from flexorch.errors import FlexorchError, TwilioUnreachable
-from flexorch.resources.client import (
+from flexorch.twilio_client import (
     MAX_ATTEMPTS,
     Credentials,
     RetryingHttpClient,

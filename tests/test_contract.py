@@ -16,7 +16,6 @@ import pytest
 
 from flexorch.errors import FlexorchError
 from flexorch.resources.chat_webhooks import ChatServiceWebhooksProvider
-from flexorch.resources.client import BASE_URL_ENV, TwilioApiError, twilio_call
 from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider
 from flexorch.resources.phone_number import PhoneNumberRouteProvider
 from flexorch.resources.queue import TaskQueueProvider
@@ -25,6 +24,7 @@ from flexorch.resources.workflow import WorkflowProvider
 from flexorch.resources.workspace import WorkspaceProvider
 from flexorch.sandbox.prism import Prism
 from flexorch.sandbox.specs import write_merged
+from flexorch.twilio_client import BASE_URL_ENV, TwilioApiError, twilio_call
 
 ACCOUNT = "AC" + "a" * 32
 WS, WQ, WW, TC = ("WS" + "1" * 32, "WQ" + "2" * 32, "WW" + "3" * 32, "TC" + "4" * 32)

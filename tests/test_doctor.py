@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -20,14 +22,14 @@ import yaml
 from helpers import ROOT, InProcessHttp
 from twilio.rest import Client
 
-from flexorch import doctor
+from flexorch import doctor, twilio_facts
 from flexorch.config import Orchestration
 from flexorch.errors import FlexorchError
-from flexorch.resources.client import BASE_URL_ENV
 from flexorch.sandbox import scenarios, seed
 from flexorch.sandbox.fake import FakeTwilio
 from flexorch.sandbox.prism import free_port
 from flexorch.sandbox.server import Sandbox
+from flexorch.twilio_client import BASE_URL_ENV
 
 SANDBOX_STACK = ROOT / "examples" / "Pulumi.sandbox.yaml"
 CONFIG = scenarios.sandbox_config()
@@ -58,6 +60,18 @@ HYGIENE_OK = {
     "orphans": "pass",
     "studio-stale": "pass",
 }
+
+
+# DESIGN.md, step 7: the standard permissions of Flex's agent channel role, in the guide's order.
+GUIDE_AGENT_PERMISSIONS = (
+    "sendMessage",
+    "sendMediaMessage",
+    "leaveChannel",
+    "editChannelAttributes",
+    "editOwnMessage",
+    "editOwnMessageAttributes",
+    "deleteOwnMessage",
+)
 
 
 def skipped(*steps: str) -> dict[str, str]:
@@ -235,11 +249,10 @@ def test_the_catalogue_covers_every_step_and_hygiene_check() -> None:
 def test_the_sandbox_offers_every_scenario() -> None:
     from flexorch.cli import build_parser
 
-    assert set(scenarios.ALL) <= set(seed.SCENARIOS)
-    assert "flex-account" in seed.SCENARIOS
+    assert set(scenarios.SCENARIOS) == {"flex-account", *scenarios.ALL}
     for name in scenarios.ALL:
         args = build_parser().parse_args(["sandbox", "--scenario", name])
-        assert seed.scenario(args.scenario).all(seed.NUMBERS)
+        assert scenarios.scenario(args.scenario).all(seed.NUMBERS)
 
 
 def test_the_scenarios_are_the_example_stack_applied() -> None:
@@ -249,11 +262,12 @@ def test_the_scenarios_are_the_example_stack_applied() -> None:
         assert record["sms_url"] == CONFIG.handler.effective_sms_url == "http://localhost:3000/flex"
     assert not fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["enabled"]
     assert fake.find(seed.TASK_CHANNELS, unique_name="custom1")
-    # The standard set of Flex's agent role, as the troubleshooting guide lists it.
-    assert set(doctor.AGENT_PERMISSIONS) == {
-        "sendMessage", "sendMediaMessage", "leaveChannel", "editChannelAttributes",
-        "editOwnMessage", "editOwnMessageAttributes", "deleteOwnMessage",
-    }  # fmt: skip
+    # The standard set of Flex's agent role, as the troubleshooting guide lists it (a literal:
+    # the seed and the doctor share twilio_facts.AGENT_PERMISSIONS, so comparing them proves
+    # nothing).
+    assert twilio_facts.AGENT_PERMISSIONS == GUIDE_AGENT_PERMISSIONS
+    role = fake.find(seed.CHAT_ROLES, friendly_name="agent")
+    assert tuple(role["permissions"]) == GUIDE_AGENT_PERMISSIONS
 
 
 # --- what each failure says ----------------------------------------------------------------
@@ -460,8 +474,19 @@ def test_step7_role_and_permissions() -> None:
     check = report(fake).check("7-agent")
     assert check.detail == f"role agent {scenarios.AGENT_ROLE_SID} lacks sendMediaMessage"
     assert check.evidence["permissions"] == {"missing": ["sendMediaMessage"], "extra": []}
-    role["permissions"] = [*seed.AGENT_PERMISSIONS, "destroyAnyMessage"]
-    assert statuses(report(fake))["7-agent"] == "warn"
+    assert check.fix == (
+        f"Give role {scenarios.AGENT_ROLE_SID} back its standard permissions: sendMessage, "
+        "sendMediaMessage, leaveChannel, editChannelAttributes, editOwnMessage, "
+        "editOwnMessageAttributes, deleteOwnMessage."
+    )
+    role["permissions"] = [*GUIDE_AGENT_PERMISSIONS, "destroyAnyMessage"]
+    check = report(fake).check("7-agent")
+    assert (check.status, check.detail) == (
+        "warn",
+        f"role agent {scenarios.AGENT_ROLE_SID} has more than the standard permissions: "
+        "destroyAnyMessage",
+    )
+    assert check.fix == f"Remove destroyAnyMessage from role {scenarios.AGENT_ROLE_SID}."
 
 
 def test_step8_still_open_is_skipped_and_canceled_fails() -> None:
@@ -687,8 +712,10 @@ def test_json_document_shape(run: Callable[..., Result], use: Callable[..., Any]
         "counts",
         "requests",
         "sections",
+        "error",
     }
     assert document["schema"] == "flexorch-doctor/1"
+    assert document["error"] is None
     assert (document["stack"], document["source"]) == ("sandbox", str(SANDBOX_STACK))
     assert document["exit_code"] == result.code == 1
     assert document["message"]["sid"] == scenarios.MESSAGE_SID
@@ -802,13 +829,245 @@ def test_unreachable_exit_3(run: Callable[..., Result], monkeypatch: pytest.Monk
     monkeypatch.setenv(BASE_URL_ENV, closed)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+    result = run("--config", SANDBOX_STACK)
+    line = (
+        f"Twilio is unreachable at {closed.removeprefix('http://')} (ConnectionError); check "
+        f"the network or {BASE_URL_ENV}"
+    )
+    assert (result.code, result.err, result.out) == (3, line + "\n", "")
+    result = run("--config", SANDBOX_STACK, "--json")
+    assert (result.code, result.err) == (3, line + "\n")
+    assert result.document == {
+        "schema": "flexorch-doctor/1",
+        "stack": "sandbox",
+        "source": str(SANDBOX_STACK),
+        "account_sid": seed.ACCOUNT_SID,
+        "endpoint": closed,
+        "message": None,
+        "exit_code": 3,
+        "counts": {"pass": 0, "fail": 0, "warn": 0, "skipped": 0},
+        "requests": 3,  # doctor tries three times before it gives up
+        "sections": [],
+        "error": {"kind": "twilio", "problems": [line]},
+    }
+
+
+def test_json_for_bad_arguments_and_bad_config_exit_2(
+    run: Callable[..., Result], use: Callable[..., Any], tmp_path: Path
+) -> None:
+    http = use(scenarios.all_pass())
+    result = run("--config", SANDBOX_STACK, "--message", "SM123", "--json")
+    line = (
+        '--message: "SM123" is not a message SID; it is SM or MM followed by 32 hex digits '
+        "(copy it from the Messaging logs)"
+    )
+    assert (result.code, result.err) == (2, line + "\n")
+    assert result.document == {
+        "schema": "flexorch-doctor/1",
+        "stack": "sandbox",
+        "source": str(SANDBOX_STACK),
+        "account_sid": None,
+        "endpoint": "https://*.twilio.com",
+        "message": None,
+        "exit_code": 2,
+        "counts": {"pass": 0, "fail": 0, "warn": 0, "skipped": 0},
+        "requests": 0,
+        "sections": [],
+        "error": {"kind": "usage", "problems": [line]},
+    }
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config:\n  flexorch:handler: {url: ftp://x}\n")
+    result = run("--config", bad, "--json")
+    assert result.code == 2
+    document = result.document
+    assert (document["stack"], document["source"], document["exit_code"]) == ("bad", str(bad), 2)
+    assert document["error"]["kind"] == "usage"
+    assert document["error"]["problems"] == result.err.splitlines()
+    assert any(p.startswith("flexorch:handler.url: ") for p in document["error"]["problems"])
+    assert http.log == []
+
+
+def test_json_for_rejected_credentials_exit_3(
+    run: Callable[..., Result], use: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(scenarios.all_pass())
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "wrong")
     result = run("--config", SANDBOX_STACK, "--json")
     assert result.code == 3
-    assert result.err == (
-        f"Twilio is unreachable at {closed.removeprefix('http://')} (ConnectionError); check "
-        f"the network or {BASE_URL_ENV}\n"
+    document = result.document
+    assert (document["exit_code"], document["account_sid"]) == (3, seed.ACCOUNT_SID)
+    assert document["error"]["kind"] == "twilio"
+    assert document["error"]["problems"] == [result.err.rstrip("\n")]
+    assert "Twilio rejected the credentials" in document["error"]["problems"][0]
+    assert document["sections"] == []
+
+
+def test_importing_the_doctor_loads_no_pulumi() -> None:
+    code = (
+        "import flexorch.doctor, sys; "
+        "assert not any(m == 'pulumi' or m.startswith('pulumi.') for m in sys.modules)"
     )
-    assert result.out == ""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_every_twilio_fact_lives_in_one_module() -> None:
+    """The identity prefixes and the agent role's permissions are spelled out once."""
+    package = ROOT / "flexorch"
+    spelled = {
+        str(path.relative_to(ROOT))
+        for path in package.rglob("*.py")
+        if any(word in path.read_text() for word in ('"whatsapp:"', '"sendMediaMessage"'))
+    }
+    assert spelled == {"flexorch/twilio_facts.py"}
+
+
+# --- whose credentials: the stack's own, through the Pulumi CLI -------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Pulumi project holding the sandbox stack as `Pulumi.dev.yaml`, as the working folder;
+    its auth token is a Pulumi secret that only the Pulumi CLI can decrypt."""
+    document = yaml.safe_load(SANDBOX_STACK.read_text())
+    document["config"]["twilio:accountSid"] = seed.ACCOUNT_SID
+    document["config"]["twilio:authToken"] = {"secure": "v1:ZmFrZQ=="}
+    (tmp_path / "Pulumi.yaml").write_text("name: flexorch\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+    (tmp_path / "bin").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    return tmp_path
+
+
+def fake_pulumi(project: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    """A `pulumi` first on PATH that runs `script` (sh) and records its arguments and folder."""
+    path = project / "bin" / "pulumi"
+    path.write_text(f'#!/bin/sh\necho "$PWD $*" >> "{project}/pulumi.calls"\n{script}\n')
+    path.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{path.parent}{os.pathsep}{os.environ['PATH']}")
+    return project / "pulumi.calls"
+
+
+def shown_config(**values: str) -> str:
+    """What `pulumi config --json --show-secrets` prints: each key's value and secrecy."""
+    document = {
+        key: {"value": value, "secret": key in ("twilio:authToken", "twilio:apiSecret")}
+        for key, value in values.items()
+    }
+    return "cat <<'EOF'\n" + json.dumps(document, indent=4) + "\nEOF"
+
+
+def test_the_stacks_own_secret_is_read_through_pulumi(
+    project: Path,
+    run: Callable[..., Result],
+    use: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use(scenarios.all_pass())
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "a stale token in the shell")
+    calls = fake_pulumi(
+        project,
+        monkeypatch,
+        shown_config(
+            **{"twilio:accountSid": seed.ACCOUNT_SID, "twilio:authToken": seed.AUTH_TOKEN}
+        ),
+    )
+    result = run("--stack", "dev", "--json")
+    assert (result.code, result.err) == (0, "")
+    assert result.document["source"] == str(project / "Pulumi.dev.yaml")
+    assert calls.read_text() == f"{project} config --json --show-secrets --stack dev\n"
+
+
+def test_an_api_key_pair_from_pulumi_is_used(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_pulumi(
+        project,
+        monkeypatch,
+        shown_config(
+            **{
+                "twilio:accountSid": seed.ACCOUNT_SID,
+                "twilio:apiKey": "SK" + "1" * 32,
+                "twilio:apiSecret": "the secret",
+            }
+        ),
+    )
+    found = doctor.find_credentials(project / "Pulumi.dev.yaml", "dev", project)
+    assert (found.account_sid, found.username, found.password) == (
+        seed.ACCOUNT_SID,
+        "SK" + "1" * 32,
+        "the secret",
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "why"),
+    [
+        (None, "the Pulumi CLI is not on PATH"),
+        (
+            "echo 'error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE' >&2; exit 255",
+            "`pulumi config --show-secrets --stack dev` failed: error: passphrase must be set "
+            "with PULUMI_CONFIG_PASSPHRASE",
+        ),
+        ("echo not json", "`pulumi config --show-secrets --stack dev` printed no JSON document"),
+    ],
+    ids=["no-pulumi", "pulumi-fails", "not-json"],
+)
+def test_without_pulumi_the_environment_is_used_and_the_hint_knows_the_secret_is_set(
+    script: str | None,
+    why: str,
+    project: Path,
+    run: Callable[..., Result],
+    use: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use(scenarios.all_pass())
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID")
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    if script is None:
+        monkeypatch.setenv("PATH", str(project / "bin"))
+    else:
+        fake_pulumi(project, monkeypatch, script)
+    result = run("--stack", "dev")
+    # The secret is set: doctor says why it could not read it, not "run pulumi config set".
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "twilio:authToken: is set in Pulumi.dev.yaml as a secret, which doctor decrypts only "
+        f"through the Pulumi CLI, and {why}; run doctor with --stack and the Pulumi CLI logged "
+        "in to the stack's backend, or set TWILIO_AUTH_TOKEN for this run\n"
+    )
+    assert "pulumi config set" not in result.err
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+    result = run("--stack", "dev")
+    assert (result.code, result.err) == (0, "")
+
+
+def test_a_secret_that_is_not_set_gets_the_set_it_hint(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = project / "Pulumi.dev.yaml"
+    document = yaml.safe_load(stack.read_text())
+    del document["config"]["twilio:authToken"]
+    stack.write_text(yaml.safe_dump(document))
+    fake_pulumi(project, monkeypatch, shown_config(**{"twilio:accountSid": seed.ACCOUNT_SID}))
+    with pytest.raises(FlexorchError) as raised:
+        doctor.find_credentials(stack, "dev", project)
+    assert raised.value.problems == [
+        "twilio:authToken: is not set; run `pulumi config set --secret twilio:authToken` or "
+        "set TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)"
+    ]
+
+
+def test_with_config_file_pulumi_is_not_asked(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = fake_pulumi(project, monkeypatch, "exit 1")
+    with pytest.raises(FlexorchError) as raised:
+        doctor.find_credentials(project / "Pulumi.dev.yaml")
+    assert "and doctor was given --config, not --stack;" in raised.value.problems[0]
+    assert not calls.exists()
 
 
 # --- against the sandbox: Prism checks every request against Twilio's specs -----------------

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from helpers import ROOT, flexorch
 
+from flexorch import __version__
+
 KIT = ROOT / "examples" / "github"
 WORKFLOWS = {"pull-request": KIT / "pull-request.yml", "main": KIT / "main.yml"}
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -176,6 +178,25 @@ def test_secrets_come_only_from_the_secret_store(name: str) -> None:
     # Every secret is referenced as a whole value, never pasted into a script.
     for step in steps(document):
         assert "secrets." not in step.get("run", ""), step["run"]
+
+
+def pip_installs(name: str) -> list[list[str]]:
+    """The `pip install` commands of a workflow, as words."""
+    return [
+        words
+        for step in steps(load(name))
+        for words in shell_commands(step.get("run", ""))
+        if "pip" in words and "install" in words
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_flexorch_is_installed_as_the_released_package(name: str) -> None:
+    # A user's stacks repository holds no flexorch checkout: `pip install -e .` would install
+    # nothing there (or their own project). The release pinned is this one.
+    assert pip_installs(name) == [["python", "-m", "pip", "install", f"flexorch=={__version__}"]]
+    readme = (KIT / "README.md").read_text(encoding="utf-8")
+    assert f"`pip install flexorch=={__version__}`" in readme
 
 
 SUBCOMMANDS = sorted({args[0] for _wf, args in flexorch_commands()})

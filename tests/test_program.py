@@ -92,7 +92,7 @@ def test_example_stack_graph(mocks, path: Path):
         document = json.loads(workflow.inputs["configuration"])
         target = document["task_routing"]["filters"][0]["targets"][0]
         assert target["expression"] == "task.targetWorker == worker.contact_uri"
-        assert target["queue"] == mocks.outputs["queue"]["sid"]
+        assert target["queue"] == mocks.outputs["flexorch-queue"]["sid"]
         guard = mocks.of("FlexFlowGuard")[0]
         assert guard.inputs["mode"] == config.flex_flows
         # Resource types are stable type tokens (renaming them would change URNs).
@@ -119,3 +119,124 @@ def test_no_credential_reaches_any_registered_input(mocks):
         assert len(checked) >= 7, checked  # every dynamic resource's pickled provider was read
 
     return settle(*[child.urn for child in component.children]).apply(check)
+
+
+HANDLER = "https://handler.example.com/flex"
+WS = "WS" + "1" * 32
+IS = "IS" + "2" * 32
+
+
+def small(**changes):
+    args = {
+        "handler": {"url": HANDLER},
+        "workspace": {"sid": WS},
+        "taskChannels": [{"uniqueName": "custom1"}],
+        "chatService": {"sid": IS},
+        "numbers": ["+15005550006"],
+    }
+    args.update(changes)
+    return args
+
+
+@pulumi.runtime.test
+def test_typed_args_declare_what_the_mapping_declares(mocks):
+    from flexorch import CustomMessagingArgs
+    from flexorch.component import ChatServiceArgs, HandlerArgs, SidOrNameArgs, TaskChannelArgs
+
+    typed = CustomMessaging(
+        "typed",
+        CustomMessagingArgs(
+            handler=HandlerArgs(url=HANDLER),
+            workspace=SidOrNameArgs(sid=WS),
+            task_channels=[TaskChannelArgs(unique_name="custom1")],
+            chat_service=ChatServiceArgs(sid=IS),
+            numbers=["+15005550006"],
+        ),
+    )
+    mapped = CustomMessaging("mapped", small())
+
+    def check(_):
+        def inputs(prefix):
+            return {
+                r.name.removeprefix(prefix): {
+                    k: v
+                    for k, v in r.inputs.items()
+                    if k not in ("__provider", "configuration", "workspace_sid")
+                }
+                for r in mocks.resources
+                if r.name.startswith(prefix)
+            }
+
+        assert inputs("typed-") == inputs("mapped-")
+        assert set(inputs("typed-")) == {
+            "flex-flow-guard", "workspace", "queue", "channel-custom1", "workflow",
+            "chat-webhooks", "number-+15005550006",
+        }  # fmt: skip
+
+    return settle(*[c.urn for c in typed.children + mapped.children]).apply(check)
+
+
+@pulumi.runtime.test
+def test_an_output_handler_url_reaches_the_resources_once_resolved(mocks):
+    url = pulumi.Output.from_input("https://deployed.example.com/hook")
+    component = CustomMessaging("east", small(handler={"url": url, "method": "get"}))
+
+    def check(_):
+        route = next(r for r in mocks.resources if r.name == "east-number-+15005550006")
+        assert (route.inputs["sms_url"], route.inputs["sms_method"]) == (
+            "https://deployed.example.com/hook",
+            "GET",
+        )
+        chat = next(r for r in mocks.resources if r.name == "east-chat-webhooks")
+        assert chat.inputs["post_webhook_url"] == "https://deployed.example.com/hook"
+
+    return settle(*[c.urn for c in component.children]).apply(check)
+
+
+def test_a_bad_plain_value_fails_with_the_validate_line(mocks):
+    with pytest.raises(pulumi.RunError) as raised:
+        CustomMessaging("east", small(numbers=["15005550006"], workspace={"sid": "WSnope"}))
+    assert str(raised.value).splitlines() == [
+        'flexorch:workspace.sid: "WSnope" is not a TaskRouter workspace SID; it starts with WS '
+        "followed by 32 hex digits (copy it from the Twilio Console)",
+        'flexorch:numbers[0]: "15005550006" is neither an E.164 number nor a phone number SID; '
+        'write it like "+15005550006" (quoted, no spaces) or PN followed by 32 hex digits',
+    ]
+
+
+def test_an_output_where_a_resource_name_comes_from_is_refused(mocks):
+    with pytest.raises(pulumi.RunError) as raised:
+        CustomMessaging("east", small(numbers=[pulumi.Output.from_input("+15005550006")]))
+    assert str(raised.value) == (
+        "flexorch:numbers[0]: must be a plain value, not a pulumi.Output; it decides which "
+        "resources exist (only URLs, methods, SIDs and friendly names may be Outputs)"
+    )
+
+
+def test_a_bad_output_value_fails_when_it_resolves(mocks):
+    @pulumi.runtime.test
+    def program():
+        url = pulumi.Output.from_input("ftp://handler.example.com")
+        component = CustomMessaging("east", small(handler={"url": url}))
+        return settle(*[c.urn for c in component.children])
+
+    with pytest.raises(pulumi.RunError) as raised:
+        program()
+    assert str(raised.value) == (
+        'flexorch:handler.url: "ftp://handler.example.com" must use https (Twilio sends '
+        "customer messages to it); http is only allowed for localhost and 127.0.0.1"
+    )
+
+
+@pulumi.runtime.test
+def test_two_components_coexist_and_opts_reach_every_child(mocks):
+    east = CustomMessaging("east", small(), opts=pulumi.ResourceOptions(protect=True))
+    west = CustomMessaging("west", small(numbers=["+15005550007"]))
+
+    def check(_):
+        names = [r.name for r in mocks.resources if r.typ != "flexorch:index:CustomMessaging"]
+        assert len(names) == len(set(names)) == 14
+        assert all(child._protect for child in east.children)
+        assert not any(child._protect for child in west.children)
+
+    return settle(*[c.urn for c in east.children + west.children]).apply(check)

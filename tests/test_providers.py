@@ -162,6 +162,58 @@ def test_workflow_read_keeps_the_stack_text_when_equal_by_value(http, fake) -> N
     assert provider.read(created.id, created.outs).outs["configuration"] == '{"drifted": true}'
 
 
+def existing_workflow(fake, name: str = "Handler routing") -> dict:
+    return fake.add(
+        seed.WORKFLOWS,
+        {"WorkspaceSid": WORKSPACE_SID},
+        friendly_name=name,
+        configuration=json.dumps({"task_routing": {"filters": []}}),
+        task_reservation_timeout=30,
+    )
+
+
+@pytest.mark.parametrize("how", ["sid", "name"])
+def test_an_adopted_workflow_keeps_its_sid_and_is_restored_not_deleted(http, fake, how) -> None:
+    old = existing_workflow(fake)
+    count = len(fake.all(seed.WORKFLOWS))
+    props = dict(workflow_props(DOC), friendly_name="Handler routing")
+    props.update({"adopt_sid": old["sid"]} if how == "sid" else {"adopt_by_name": True})
+    created = WorkflowProvider().create(props)
+    assert created.id == old["sid"]
+    assert writes(http) == [("POST", f"/v1/Workspaces/{WORKSPACE_SID}/Workflows/{old['sid']}")]
+    assert len(fake.all(seed.WORKFLOWS)) == count
+    live = fake.find(seed.WORKFLOWS, sid=old["sid"])
+    assert (json.loads(live["configuration"]), live["task_reservation_timeout"]) == (DOC, 120)
+    WorkflowProvider().delete(created.id, created.outs)
+    live = fake.find(seed.WORKFLOWS, sid=old["sid"])
+    assert (live["configuration"], live["task_reservation_timeout"]) == (
+        json.dumps({"task_routing": {"filters": []}}),
+        30,
+    )
+
+
+def test_adopt_by_name_with_no_such_workflow_creates_one_and_deletes_it(http, fake) -> None:
+    before = {w["sid"] for w in fake.all(seed.WORKFLOWS)}
+    created = WorkflowProvider().create(dict(workflow_props(DOC), adopt_by_name=True))
+    assert created.id not in before and created.outs.get("adopted_previous") is None
+    WorkflowProvider().delete(created.id, created.outs)
+    assert {w["sid"] for w in fake.all(seed.WORKFLOWS)} == before
+
+
+def test_adopting_a_missing_workflow_sid_is_one_line(http, fake) -> None:
+    missing = "WW" + "e" * 32
+    with pytest.raises(FlexorchError) as caught:
+        WorkflowProvider().create(dict(workflow_props(DOC), adopt_sid=missing))
+    assert "\n" not in str(caught.value) and missing in str(caught.value)
+    assert writes(http) == []
+
+
+def test_switching_to_an_adopted_workflow_is_a_replacement(http) -> None:
+    olds = workflow_props(DOC)
+    news = dict(olds, adopt_sid="WW" + "1" * 32)
+    assert WorkflowProvider().diff("WW2", olds, news).replaces == ["adopt_sid"]
+
+
 # --- TaskChannel -------------------------------------------------------------------------
 
 
@@ -179,6 +231,40 @@ def test_task_channel_lifecycle(http, fake) -> None:
     ]
     provider.delete(created.id, renamed)
     assert not [c for c in fake.all(seed.TASK_CHANNELS) if c["unique_name"] == "custom1"]
+
+
+def existing_channel(fake, unique: str = "custom1") -> dict:
+    return fake.add(
+        seed.TASK_CHANNELS, {"WorkspaceSid": WORKSPACE_SID}, unique_name=unique,
+        friendly_name="Made by hand",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["sid", "name"])
+def test_an_adopted_task_channel_keeps_its_sid_and_its_old_name_comes_back(http, fake, how) -> None:
+    old = existing_channel(fake)
+    count = len(fake.all(seed.TASK_CHANNELS))
+    props = {"workspace_sid": WORKSPACE_SID, "unique_name": "custom1", "friendly_name": "Custom"}
+    props.update({"adopt_sid": old["sid"]} if how == "sid" else {"adopt_by_name": True})
+    created = TaskChannelProvider().create(props)
+    assert created.id == old["sid"]
+    assert len(fake.all(seed.TASK_CHANNELS)) == count
+    assert fake.find(seed.TASK_CHANNELS, sid=old["sid"])["friendly_name"] == "Custom"
+    TaskChannelProvider().delete(created.id, created.outs)
+    assert fake.find(seed.TASK_CHANNELS, sid=old["sid"])["friendly_name"] == "Made by hand"
+
+
+def test_adopting_a_channel_by_sid_with_another_unique_name_says_so(http, fake) -> None:
+    old = existing_channel(fake, "other")
+    props = {"workspace_sid": WORKSPACE_SID, "unique_name": "custom1", "friendly_name": "Custom",
+             "adopt_sid": old["sid"]}  # fmt: skip
+    with pytest.raises(FlexorchError) as caught:
+        TaskChannelProvider().create(props)
+    assert str(caught.value) == (
+        f'TaskChannel "custom1": {old["sid"]} has the unique name "other"; set '
+        "taskChannels[].uniqueName to it (TaskRouter cannot rename a channel's unique name)"
+    )
+    assert writes(http) == []
 
 
 # --- ChatServiceWebhooks -------------------------------------------------------------------

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from twilio.rest import Client
 
-from flexorch.resources.client import RetryingHttpClient
 from flexorch.sandbox import seed
 from flexorch.sandbox.prism import free_port
 from flexorch.sandbox.server import Sandbox
+from flexorch.twilio_client import RetryingHttpClient
 
 
 @pytest.fixture(scope="module")

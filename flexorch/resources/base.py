@@ -12,13 +12,12 @@ import functools
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from pulumi.dynamic import ConfigureRequest, DiffResult, ResourceProvider, UpdateResult
 from twilio.rest import Client
 
 from flexorch.errors import FlexorchError
-from flexorch.resources.client import Credentials, make_client
+from flexorch.twilio_client import Credentials, make_client
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,26 +49,8 @@ def user_errors(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def same_url(a: Any, b: Any) -> bool:
-    """URLs equal up to scheme/host case and a trailing slash."""
-    return _url_key(a) == _url_key(b)
-
-
-def _url_key(url: Any) -> str:
-    if not isinstance(url, str) or not url:
-        return ""
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
-
-
 def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
-
-
-def same_method(a: Any, b: Any) -> bool:
-    """HTTP methods equal up to case."""
-    return str(a or "").upper() == str(b or "").upper()
 
 
 class TwilioProvider(ResourceProvider):

@@ -11,25 +11,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from flexorch.resources.base import TwilioProvider, form_fields, same_method, same_url
-from flexorch.resources.client import twilio_call
-
-
-def same_events(a: Any, b: Any) -> bool:
-    """Webhook filters equal as sets: their order means nothing to Twilio."""
-    return sorted(a or []) == sorted(b or [])
-
-
-def settings_of(service: Any) -> dict[str, Any]:
-    """The webhook settings of a fetched Chat v2 service."""
-    return {
-        "pre_webhook_url": service.pre_webhook_url or "",
-        "post_webhook_url": service.post_webhook_url or "",
-        "webhook_method": service.webhook_method or "POST",
-        "webhook_filters": list(service.webhook_filters or []),
-        "pre_webhook_retry_count": service.pre_webhook_retry_count or 0,
-        "post_webhook_retry_count": service.post_webhook_retry_count or 0,
-    }
+from flexorch.resources.base import TwilioProvider, form_fields
+from flexorch.twilio_client import twilio_call
+from flexorch.twilio_facts import chat_service_settings, same_events, same_method, same_url
 
 
 class ChatServiceWebhooksProvider(TwilioProvider):
@@ -85,7 +69,9 @@ class ChatServiceWebhooksProvider(TwilioProvider):
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
         with twilio_call(self.label(props), "look up"):
-            previous = settings_of(self.client().chat.v2.services(props["service_sid"]).fetch())
+            previous = chat_service_settings(
+                self.client().chat.v2.services(props["service_sid"]).fetch()
+            )
         self._apply(props, self.wanted(props), "update")
         return CreateResult(props["service_sid"], self.outs(props, previous=previous))
 
@@ -97,7 +83,7 @@ class ChatServiceWebhooksProvider(TwilioProvider):
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with twilio_call(self.label(props), "read"):
-            live = settings_of(self.client().chat.v2.services(id_).fetch())
+            live = chat_service_settings(self.client().chat.v2.services(id_).fetch())
         outs = self.outs(
             props,
             pre_webhook_url=live["pre_webhook_url"],

@@ -25,10 +25,8 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.resources.base import TwilioProvider
-from flexorch.resources.client import twilio_call
-
-# Forms a number takes as a Flex Flow contact identity.
-IDENTITY_PREFIXES = ("", "whatsapp:", "messenger:")
+from flexorch.twilio_client import twilio_call
+from flexorch.twilio_facts import identities
 
 
 @dataclass(frozen=True)
@@ -55,13 +53,13 @@ def flow_of(record: Any) -> Flow:
 
 def find_conflicts(flows: Iterable[Flow], numbers: Iterable[str]) -> tuple[list[Flow], list[Flow]]:
     """Split enabled flows into conflicts (on a managed number) and the others."""
-    identities = {prefix + n for n in numbers for prefix in IDENTITY_PREFIXES}
+    managed = {form for n in numbers for form in identities(n)}
     conflicts: list[Flow] = []
     others: list[Flow] = []
     for flow in flows:
         if not flow.enabled:
             continue
-        (conflicts if flow.contact_identity in identities else others).append(flow)
+        (conflicts if flow.contact_identity in managed else others).append(flow)
     return conflicts, others
 
 

@@ -6,29 +6,14 @@ Numbers are never bought or released; their previous SMS settings are restored o
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from flexorch.resources.base import TwilioProvider, form_fields, pick_one, same_method, same_url
-from flexorch.resources.client import twilio_call
-
-
-def flex_owned(url: str | None) -> bool:
-    """A Twilio-hosted webhook (Flex's Proxy/Studio handling) rather than the team's own."""
-    host = urlsplit(url or "").hostname or ""
-    return host == "webhooks.twilio.com" or host.endswith(".twilio.com")
-
-
-def sms_settings(number: Any) -> dict[str, Any]:
-    """The SMS webhook settings of a fetched IncomingPhoneNumber."""
-    return {
-        "sms_url": number.sms_url or "",
-        "sms_method": number.sms_method or "POST",
-        "sms_fallback_url": number.sms_fallback_url or "",
-    }
+from flexorch.resources.base import TwilioProvider, form_fields, pick_one
+from flexorch.twilio_client import twilio_call
+from flexorch.twilio_facts import same_method, same_url, sms_settings, twilio_hosted
 
 
 class PhoneNumberRouteProvider(TwilioProvider):
@@ -65,7 +50,7 @@ class PhoneNumberRouteProvider(TwilioProvider):
         wanted = {"sms_url": props["sms_url"], "sms_method": props["sms_method"]}
         # A fallback into Flex's own handling would hand failed messages back to Flex: it
         # points at the handler too while flexorch manages the number.
-        if flex_owned(previous["sms_fallback_url"]):
+        if twilio_hosted(previous["sms_fallback_url"]):
             wanted["sms_fallback_url"] = props["sms_url"]
         self._set(props, found.sid, wanted, "update")
         outs = self.outs(props, sid=found.sid, phone_number=found.phone_number, previous=previous)

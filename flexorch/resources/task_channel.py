@@ -1,4 +1,8 @@
-"""TaskChannel: an owned custom TaskChannel; a new unique name means a new channel."""
+"""TaskChannel: a custom TaskChannel, created or adopted; a new unique name means a new channel.
+
+An adopted channel (`taskChannels[].sid`, or `adopt: true` by unique name) keeps its SID; its
+friendly name from before is recorded at adoption and put back on destroy instead of deleting it.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,18 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
+from flexorch.errors import FlexorchError
 from flexorch.resources.base import TwilioProvider
-from flexorch.resources.client import twilio_call
+from flexorch.twilio_client import twilio_call
 
 
 class TaskChannelProvider(TwilioProvider):
     """Creates the channel, renames it in place, deletes it on destroy."""
 
     kind = "TaskChannel"
-    inputs = ("workspace_sid", "unique_name", "friendly_name")
+    inputs = ("workspace_sid", "unique_name", "friendly_name", "adopt_sid", "adopt_by_name")
     # TaskRouter cannot change a channel's unique name.
-    replace_on = ("workspace_sid", "unique_name")
+    replace_on = ("workspace_sid", "unique_name", "adopt_sid", "adopt_by_name")
 
     @override
     def label(self, props: dict[str, Any]) -> str:
@@ -27,8 +32,35 @@ class TaskChannelProvider(TwilioProvider):
     def _channels(self, props: dict[str, Any]) -> Any:
         return self.client().taskrouter.v1.workspaces(props["workspace_sid"]).task_channels
 
+    def _existing(self, props: dict[str, Any]) -> Any:
+        """The channel to adopt, or None when there is none to adopt (then one is created)."""
+        channels = self._channels(props)
+        if props.get("adopt_sid"):
+            with twilio_call(self.label(props), "read"):
+                existing = channels(props["adopt_sid"]).fetch()
+            if existing.unique_name != props["unique_name"]:
+                raise FlexorchError(
+                    f"{self.label(props)}: {props['adopt_sid']} has the unique name "
+                    f'"{existing.unique_name}"; set taskChannels[].uniqueName to it (TaskRouter '
+                    "cannot rename a channel's unique name)"
+                )
+            return existing
+        if props.get("adopt_by_name"):
+            with twilio_call(self.label(props), "read"):
+                found = [c for c in channels.list() if c.unique_name == props["unique_name"]]
+            return found[0] if found else None
+        return None
+
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
+        existing = self._existing(props)
+        if existing is not None:
+            with twilio_call(self.label(props), "update", ("FriendlyName",)):
+                self._channels(props)(existing.sid).update(friendly_name=props["friendly_name"])
+            previous = {"friendly_name": existing.friendly_name}
+            return CreateResult(
+                existing.sid, self.outs(props, sid=existing.sid, adopted_previous=previous)
+            )
         with twilio_call(self.label(props), "create", ("FriendlyName", "UniqueName")):
             channel = self._channels(props).create(
                 friendly_name=props["friendly_name"], unique_name=props["unique_name"]
@@ -52,6 +84,11 @@ class TaskChannelProvider(TwilioProvider):
 
     @override
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        previous = props.get("adopted_previous")
+        if previous:  # adopted: put back what it was, never delete it
+            with twilio_call(self.label(props), "restore", ("FriendlyName",), missing_ok=True):
+                self._channels(props)(id_).update(friendly_name=previous["friendly_name"])
+            return
         with twilio_call(self.label(props), "delete", missing_ok=True):
             self._channels(props)(id_).delete()
 
@@ -68,14 +105,19 @@ class TaskChannel(Resource, module="flexorch", name="TaskChannel"):
         *,
         workspace_sid: pulumi.Input[str],
         unique_name: str,
-        friendly_name: str,
+        friendly_name: pulumi.Input[str],
+        adopt_sid: str | None = None,
+        adopt_by_name: bool | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Own the TaskChannel `unique_name` in the workspace."""
+        """Own the TaskChannel `unique_name` in the workspace, created or adopted."""
         props = {
             "workspace_sid": workspace_sid,
             "unique_name": unique_name,
             "friendly_name": friendly_name,
+            "adopt_sid": adopt_sid,
+            "adopt_by_name": adopt_by_name or None,
             "sid": None,
+            "adopted_previous": None,
         }
         super().__init__(TaskChannelProvider(), name, props, opts)

@@ -1,4 +1,9 @@
-"""Workflow: the owned contact_uri Workflow; its JSON is compared by value, not by text."""
+"""Workflow: the contact_uri Workflow, created or adopted; its JSON is compared by value.
+
+An adopted Workflow (`workflow.sid`, or `workflow.adopt` by friendly name) keeps its SID, which
+handlers have wired in; its settings from before are recorded at adoption and put back on
+destroy instead of deleting it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from flexorch.resources.base import TwilioProvider
-from flexorch.resources.client import twilio_call
+from flexorch.resources.base import TwilioProvider, pick_one
 from flexorch.routing import canonical_json
+from flexorch.twilio_client import twilio_call
 
 
 def same_document(a: Any, b: Any) -> bool:
@@ -29,8 +34,15 @@ class WorkflowProvider(TwilioProvider):
     """
 
     kind = "Workflow"
-    inputs = ("workspace_sid", "friendly_name", "configuration", "task_reservation_timeout")
-    replace_on = ("workspace_sid",)
+    inputs = (
+        "workspace_sid",
+        "friendly_name",
+        "configuration",
+        "task_reservation_timeout",
+        "adopt_sid",
+        "adopt_by_name",
+    )
+    replace_on = ("workspace_sid", "adopt_sid", "adopt_by_name")
     comparisons = {"configuration": same_document}
     fields = ("FriendlyName", "Configuration", "TaskReservationTimeout")
 
@@ -41,14 +53,40 @@ class WorkflowProvider(TwilioProvider):
     def _workflows(self, props: dict[str, Any]) -> Any:
         return self.client().taskrouter.v1.workspaces(props["workspace_sid"]).workflows
 
+    def _existing(self, props: dict[str, Any]) -> Any:
+        """The Workflow to adopt, or None when there is none to adopt (then one is created)."""
+        workflows = self._workflows(props)
+        if props.get("adopt_sid"):
+            with twilio_call(self.label(props), "read"):
+                return workflows(props["adopt_sid"]).fetch()
+        if props.get("adopt_by_name"):
+            with twilio_call(self.label(props), "read"):
+                found = workflows.list(friendly_name=props["friendly_name"])
+            if found:
+                return pick_one(found, self.label(props), "Workflow", "workflow.sid")
+        return None
+
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
-        with twilio_call(self.label(props), "create", self.fields):
-            workflow = self._workflows(props).create(
-                friendly_name=props["friendly_name"],
-                configuration=props["configuration"],
-                task_reservation_timeout=int(props["task_reservation_timeout"]),
+        settings = {
+            "friendly_name": props["friendly_name"],
+            "configuration": props["configuration"],
+            "task_reservation_timeout": int(props["task_reservation_timeout"]),
+        }
+        existing = self._existing(props)
+        if existing is not None:
+            previous = {
+                "friendly_name": existing.friendly_name,
+                "configuration": existing.configuration,
+                "task_reservation_timeout": existing.task_reservation_timeout,
+            }
+            with twilio_call(self.label(props), "update", self.fields):
+                self._workflows(props)(existing.sid).update(**settings)
+            return CreateResult(
+                existing.sid, self.outs(props, sid=existing.sid, adopted_previous=previous)
             )
+        with twilio_call(self.label(props), "create", self.fields):
+            workflow = self._workflows(props).create(**settings)
         return CreateResult(workflow.sid, self.outs(props, sid=workflow.sid))
 
     @override
@@ -81,6 +119,15 @@ class WorkflowProvider(TwilioProvider):
 
     @override
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        previous = props.get("adopted_previous")
+        if previous:  # adopted: put back what it was, never delete it
+            with twilio_call(self.label(props), "restore", self.fields, missing_ok=True):
+                self._workflows(props)(id_).update(
+                    friendly_name=previous["friendly_name"],
+                    configuration=previous["configuration"],
+                    task_reservation_timeout=int(previous["task_reservation_timeout"]),
+                )
+            return
         with twilio_call(self.label(props), "delete", missing_ok=True):
             self._workflows(props)(id_).delete()
 
@@ -96,17 +143,22 @@ class Workflow(Resource, module="flexorch", name="Workflow"):
         name: str,
         *,
         workspace_sid: pulumi.Input[str],
-        friendly_name: str,
+        friendly_name: pulumi.Input[str],
         configuration: pulumi.Input[str],
         task_reservation_timeout: int,
+        adopt_sid: pulumi.Input[str] | None = None,
+        adopt_by_name: bool | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Own a Workflow with this JSON configuration in the workspace."""
+        """Own a Workflow with this JSON configuration, created or adopted in the workspace."""
         props = {
             "workspace_sid": workspace_sid,
             "friendly_name": friendly_name,
             "configuration": configuration,
             "task_reservation_timeout": task_reservation_timeout,
+            "adopt_sid": adopt_sid,
+            "adopt_by_name": adopt_by_name or None,
             "sid": None,
+            "adopted_previous": None,
         }
         super().__init__(WorkflowProvider(), name, props, opts)

@@ -9,7 +9,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource
 from typing_extensions import override
 
 from flexorch.resources.base import TwilioProvider, pick_one
-from flexorch.resources.client import twilio_call
+from flexorch.twilio_client import twilio_call
 
 
 class WorkspaceProvider(TwilioProvider):

@@ -96,9 +96,9 @@ def _collections(spec: dict[str, Any]) -> list[Collection]:
 
 
 @cache
-def _indexed(products: tuple[str, ...]) -> tuple[dict[str, Any], list[Collection]]:
-    """The products' merged spec and its collections (read-only, shared by every fake)."""
-    spec = specs.merged(products)
+def _indexed() -> tuple[dict[str, Any], list[Collection]]:
+    """The merged spec and its collections (read-only, shared by every fake)."""
+    spec = specs.merged()
     return spec, _collections(spec)
 
 
@@ -124,13 +124,12 @@ class FakeTwilio:
 
     account_sid: str
     auth_token: str
-    products: tuple[str, ...] = specs.PRODUCTS
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
         """Index the collections of the merged spec."""
-        self.spec, self.collections = _indexed(self.products)
+        self.spec, self.collections = _indexed()
 
     # --- state -------------------------------------------------------------------------
 

@@ -1,11 +1,17 @@
-"""Stoplight Prism, the contract checker: started, waited for and stopped from Python.
+"""Stoplight Prism, the contract checker: found, started, waited for and stopped from Python.
 
 `mock` answers from the spec's examples (stateless; the contract tests use it); `proxy` checks
 each request and forwards valid ones to the stateful fake (the sandbox).
+
+Prism is a Node program and not part of the wheel. It is looked for, in order: $FLEXORCH_PRISM,
+`node_modules/.bin/prism` in the current folder or one above it (a checkout after `npm ci`, or a
+project of the user's with `@stoplight/prism-cli` installed), then `prism` on PATH.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import time
@@ -15,15 +21,50 @@ from typing import IO
 
 from flexorch.errors import FlexorchError
 
-ROOT = Path(__file__).resolve().parents[2]
+PRISM_ENV = "FLEXORCH_PRISM"
+INSTALL_HINT = f"install @stoplight/prism-cli (npm), put prism on PATH or set {PRISM_ENV}"
 
 
-def prism_binary() -> Path:
-    """The project's pinned Prism (npm `@stoplight/prism-cli`)."""
-    path = ROOT / "node_modules" / ".bin" / "prism"
-    if not path.exists():
-        raise FlexorchError(f"{path}: Prism is not installed; run scripts/setup (npm ci)")
+class PrismNotFound(FlexorchError):
+    """No usable Prism: none found, or found but Node (which runs it) is not on PATH."""
+
+
+def _needs_node(path: Path) -> bool:
+    """Whether `path` is a script run by Node (`#!/usr/bin/env node`), as npm installs Prism."""
+    try:
+        with path.open("rb") as file:
+            first = file.readline(200)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"node" in first
+
+
+def _usable(path: Path, found_by: str) -> Path:
+    if _needs_node(path) and shutil.which("node") is None:
+        raise PrismNotFound(f"Prism found ({found_by}: {path}) but node is not on PATH")
     return path
+
+
+def prism_binary(cwd: Path | None = None) -> Path:
+    """The Prism executable to run (see the module docstring for where it is looked for).
+
+    Raises:
+        PrismNotFound: with one line saying why, for the sandbox's start-up message.
+    """
+    if os.environ.get(PRISM_ENV):
+        path = Path(os.environ[PRISM_ENV]).expanduser()
+        if not path.is_file():
+            raise PrismNotFound(f"{PRISM_ENV}={path}: no such file")
+        return _usable(path, PRISM_ENV)
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        path = folder / "node_modules" / ".bin" / "prism"
+        if path.is_file():
+            return _usable(path, "node_modules")
+    on_path = shutil.which("prism")
+    if on_path:
+        return _usable(Path(on_path), "PATH")
+    raise PrismNotFound(f"Prism not found: {INSTALL_HINT}")
 
 
 def free_port() -> int:
@@ -51,7 +92,11 @@ class Prism:
         self._log_file: IO[bytes] | None = None
 
     def command(self) -> list[str]:
-        """The Prism command line."""
+        """The Prism command line.
+
+        Raises:
+            PrismNotFound: when there is no usable Prism.
+        """
         base = [str(prism_binary())]
         where = ["-h", "127.0.0.1", "-p", str(self.port)]
         if self.upstream:
@@ -61,10 +106,9 @@ class Prism:
 
     def start(self, timeout: float = 120.0) -> Prism:
         """Start Prism and wait until it accepts connections."""
+        command = self.command()  # PrismNotFound before anything is started
         self._log_file = self.log.open("wb")
-        self.process = subprocess.Popen(
-            self.command(), stdout=self._log_file, stderr=subprocess.STDOUT, cwd=ROOT
-        )
+        self.process = subprocess.Popen(command, stdout=self._log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

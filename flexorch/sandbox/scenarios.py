@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from flexorch.config import StackConfig
@@ -27,8 +27,11 @@ from flexorch.loading import load_stack_file
 from flexorch.routing import workflow_configuration
 from flexorch.sandbox import seed
 from flexorch.sandbox.fake import FakeTwilio
+from flexorch.twilio_facts import identities
 
-SANDBOX_STACK = Path(__file__).resolve().parents[2] / "examples" / "Pulumi.sandbox.yaml"
+# The stack these accounts are accounts of, shipped inside the package (a copy of the repo's
+# examples/Pulumi.sandbox.yaml, which tests/test_package_data.py keeps equal to it).
+SANDBOX_STACK = "Pulumi.sandbox.yaml"
 
 CUSTOMER = "+15558675309"
 SMS_BODY = "Hi, my order #1234 has not arrived yet"
@@ -57,7 +60,8 @@ PROXY_NUMBERS = "/v1/Services/{ServiceSid}/PhoneNumbers"
 @cache
 def sandbox_config() -> StackConfig:
     """The config of the stack these scenarios are accounts of (examples/Pulumi.sandbox.yaml)."""
-    return load_stack_file(SANDBOX_STACK).config
+    with resources.as_file(resources.files(__package__).joinpath(SANDBOX_STACK)) as path:
+        return load_stack_file(path).config
 
 
 def _iso(when: datetime) -> str:
@@ -78,7 +82,7 @@ def _remove(fake: FakeTwilio, template: str, **match: Any) -> None:
 def apply_stack(fake: FakeTwilio, config: StackConfig) -> FakeTwilio:
     """What `pulumi up` of `config` leaves in the seeded account (see stack/orchestration.py)."""
     handler = config.handler
-    managed = {p + n for n in config.numbers for p in ("", "whatsapp:", "messenger:")}
+    managed = {form for n in config.numbers for form in identities(n)}
     for number in fake.all(seed.NUMBERS):
         if number["phone_number"] in config.numbers or number["sid"] in config.numbers:
             number["sms_url"] = handler.effective_sms_url
@@ -384,5 +388,10 @@ CATALOGUE = (
     Scenario("hygiene-studio-stale", studio_stale, "studio-stale"),
 )
 ALL: dict[str, Callable[[], FakeTwilio]] = {s.name: s.build for s in CATALOGUE}
+# Every account `flexorch sandbox --scenario` can start with: the healthy one and the broken ones.
+SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {"flex-account": seed.flex_account, **ALL}
 
-seed.SCENARIOS.update(ALL)
+
+def scenario(name: str) -> FakeTwilio:
+    """A new fake account for the named scenario."""
+    return SCENARIOS[name]()

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 
-from flexorch.config import AGENT_PERMISSIONS
 from flexorch.sandbox.fake import FakeTwilio
+from flexorch.twilio_facts import AGENT_PERMISSIONS
 
 ACCOUNT_SID = "AC" + "5a" * 16
 AUTH_TOKEN = "sandbox-auth-token"
@@ -154,16 +153,3 @@ def describe(fake: FakeTwilio) -> str:
     workers = ", ".join(w["friendly_name"] for w in fake.all(WORKERS))
     lines.append(f"  workers        {workers}")
     return "\n".join(lines)
-
-
-SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {"flex-account": flex_account}
-
-
-def scenario(name: str) -> FakeTwilio:
-    """A new fake account for the named scenario."""
-    return SCENARIOS[name]()
-
-
-# The broken-account scenarios of `flexorch doctor` add themselves to SCENARIOS. Imported last:
-# they build on everything above (and import this module, which is complete by then).
-from flexorch.sandbox import scenarios as _scenarios  # noqa: E402, F401

@@ -3,7 +3,9 @@
     client --> front (logs each request) --> Prism proxy (Twilio's specs) --> fake (state)
 
 The front and the fake run in this process; Prism is a Node process. An invalid request is
-answered 422 by Prism and never reaches the fake, but the front still logs it.
+answered 422 by Prism and never reaches the fake, but the front still logs it. Without Prism
+(not installed, or no Node) the front forwards straight to the fake, whose own checks
+(credentials, known paths and methods) still apply; `Sandbox.checks` says which are on.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flexorch.sandbox.fake import FakeTwilio, Request
-from flexorch.sandbox.prism import Prism, free_port
+from flexorch.sandbox.prism import Prism, PrismNotFound, free_port, prism_binary
 from flexorch.sandbox.specs import write_merged
 
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -73,7 +75,7 @@ def _front_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
         def _forward(self) -> None:
             body = self._body()
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-            connection = http.client.HTTPConnection("127.0.0.1", sandbox.prism_port, timeout=60)
+            connection = http.client.HTTPConnection("127.0.0.1", sandbox.upstream_port, timeout=60)
             try:
                 connection.request(self.command, self.path, body=body or None, headers=headers)
                 response = connection.getresponse()
@@ -101,8 +103,13 @@ class Sandbox:
         port: int | None = None,
         log_path: Path | None = None,
         workdir: Path | None = None,
+        contract: bool | None = None,
     ) -> None:
-        """Serve `fake` on `port` (a free one if not given), logging requests to `log_path`."""
+        """Serve `fake` on `port` (a free one if not given), logging requests to `log_path`.
+
+        `contract`: True requires Prism (PrismNotFound without it), False never starts it, None
+        (the default) starts it when one is found and serves the fake alone otherwise.
+        """
         self.fake = fake
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -112,8 +119,12 @@ class Sandbox:
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._servers: list[ThreadingHTTPServer] = []
+        self.contract = contract
         self.prism: Prism | None = None
         self.prism_port = 0
+        self.upstream_port = 0
+        self.prism_missing: str | None = None
+        """Why contract checks are off (None while they are on, or before start)."""
 
     def record(self, method: str, target: str, body: bytes, content_type: str, status: int) -> None:
         """Log one request as a JSON line (never its credentials)."""
@@ -147,14 +158,38 @@ class Sandbox:
         self.log_path.write_text("")
         fake_port = free_port()
         self._serve(fake_port, _fake_handler(self.fake))
-        spec = write_merged(self.workdir / "twilio-merged.json", self.fake.products)
-        self.prism = Prism(
-            spec, self.workdir / "prism.log", upstream=f"http://127.0.0.1:{fake_port}"
-        )
-        self.prism.start()
-        self.prism_port = self.prism.port
+        self.upstream_port = fake_port
+        if self.contract is False:
+            self.prism_missing = "turned off"
+        else:
+            try:
+                prism_binary()
+            except PrismNotFound as missing:
+                if self.contract:
+                    self.stop()
+                    raise
+                self.prism_missing = str(missing)
+        if self.prism_missing is None:
+            spec = write_merged(self.workdir / "twilio-merged.json")
+            self.prism = Prism(
+                spec, self.workdir / "prism.log", upstream=f"http://127.0.0.1:{fake_port}"
+            )
+            try:
+                self.prism.start()
+            except BaseException:
+                self.stop()
+                raise
+            self.prism_port = self.upstream_port = self.prism.port
         self._serve(self.port, _front_handler(self))
         return self
+
+    @property
+    def checks(self) -> str:
+        """One line: which checks requests go through."""
+        fake = "the fake's own checks (credentials, paths, methods): on"
+        if self.prism_missing is None:
+            return f"contract checks: on (Prism, Twilio's official OpenAPI specs); {fake}"
+        return f"contract checks: off ({self.prism_missing}); {fake}"
 
     def stop(self) -> None:
         """Stop everything this sandbox started."""

@@ -15,10 +15,10 @@ from typing import Any
 import pulumi.automation as auto
 import pytest
 import yaml
+from engine import engine, rewrite_flexorch_config
 from helpers import ROOT
 
 from flexorch.sandbox import seed
-from flexorch.sandbox.engine import engine, rewrite_flexorch_config
 from flexorch.sandbox.server import Sandbox
 
 HANDLER = "http://localhost:3000/flex"

@@ -1,5 +1,9 @@
 """A real Pulumi stack on a throwaway local backend, pointed at a running sandbox.
 
+Test and benchmark tooling, not part of the package: it needs this repo's `.tools` and `stack/`.
+The tests import it as `engine` (tests/conftest.py puts tests/ on sys.path), the benchmarks as
+`tests.engine`.
+
 The end-to-end tests and the benchmarks drive the real Pulumi CLI (from `.tools/bin`, see
 `scripts/install-pulumi`) through the Automation API; this is the one place that sets that up,
 so both run the program exactly the same way. Nothing here ever talks to Pulumi Cloud or Twilio:
@@ -18,11 +22,11 @@ import pulumi.automation as auto
 import yaml
 
 from flexorch.errors import FlexorchError
-from flexorch.resources.client import BASE_URL_ENV
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
+from flexorch.twilio_client import BASE_URL_ENV
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / ".tools"
 PASSPHRASE = "sandbox-passphrase"
 

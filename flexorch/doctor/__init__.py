@@ -1,0 +1,73 @@
+"""`flexorch doctor`: Flex's messaging troubleshooting checklist, run read-only against an account.
+
+Three sections, each a list of checks that report pass, fail, warn or skipped with their evidence
+(SIDs, values found vs expected) and, when something is wrong, the fix in one sentence:
+
+- `config` (when no message is named): every managed number exists, no enabled Flex Flow takes it
+  and its SMS webhook points at the handler; the chat service's webhooks, the workspace, the
+  contact_uri Workflow, the task channels and the workers' contact_uri attributes match the stack.
+- `message` (with `--message SM...`, or `--from +E164` for the latest inbound message from that
+  customer to a managed number): the eight steps of DESIGN.md in order. A step whose step it
+  depends on failed is `skipped`, naming that step, rather than a second failure. The message's
+  number, the Workflow and the workers are judged by steps 2, 6 and 7, so the config section is
+  left out.
+- `hygiene` (always): Flex Flows per managed number, chat users near the 1,000-channel limit,
+  orphaned channels and Proxy sessions, Studio executions left active. The walked message's
+  channel and session are left to the walk (step 8 reports a channel left active).
+
+Doctor relies on the conventions of Flex and of Twilio's custom-orchestration guide:
+- the handler creates the customer's chat channel the way Flex's Channels API does, with channel
+  attributes `{"from": <customer address>, "status": "ACTIVE" | "INACTIVE", ...}`, and posts each
+  inbound SMS into it with the same body;
+- the task's attributes hold `channelSid` and the target attribute (`targetWorker`) set to the
+  agent's worker `contact_uri` (`client:alice`); the agent's chat identity is that contact_uri
+  without `client:`;
+- Flex names a Proxy session after its chat channel (`unique_name` is the channel SID); Proxy is
+  "in use" for a message when such a session exists or the number is in a Proxy service's pool,
+  and Studio when a Studio execution exists for the customer's address.
+
+Only GET requests are made (the sandbox's request log proves it in the tests). Each Twilio list is
+read once per run, at most `MAX_SCAN` records (one page).
+
+The modules, by concern: `report` (verdicts, text and `--json`), `account` (the Twilio reads),
+`checks` (the config section), `walk` (the message section), `hygiene`, `credentials` (whose
+credentials), `diagnose` (one run). Argument parsing lives in `flexorch.cli`; nothing here
+imports Pulumi, so `flexorch doctor` starts fast.
+"""
+
+from __future__ import annotations
+
+from flexorch.doctor.account import Account, endpoint, requests_made, twilio_client
+from flexorch.doctor.credentials import (
+    find_credentials,
+    pulumi_config,
+    stack_credentials_config,
+)
+from flexorch.doctor.diagnose import run_doctor
+from flexorch.doctor.report import (
+    SCHEMA,
+    Check,
+    Report,
+    Section,
+    Status,
+    error_document,
+    render_text,
+)
+
+__all__ = [
+    "SCHEMA",
+    "Account",
+    "Check",
+    "Report",
+    "Section",
+    "Status",
+    "endpoint",
+    "error_document",
+    "find_credentials",
+    "pulumi_config",
+    "render_text",
+    "requests_made",
+    "run_doctor",
+    "stack_credentials_config",
+    "twilio_client",
+]

@@ -1,0 +1,363 @@
+"""What the doctor reads from Twilio: one cached, read-only look-up per list, and record readers."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+from flexorch.config import StackConfig
+from flexorch.twilio_client import (
+    BASE_URL_ENV,
+    Credentials,
+    RetryingHttpClient,
+    make_client,
+    twilio_call,
+)
+
+T = TypeVar("T")
+PUBLIC_ENDPOINT = "https://*.twilio.com"
+# Each Twilio list is read at most this many records (one page).
+MAX_SCAN = 1000
+
+
+def attributes_of(text: Any) -> dict[str, Any]:
+    """A JSON attributes string as a dict; anything unreadable is empty."""
+    if isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def lookup(attributes: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted TaskRouter attribute path, or None."""
+    value: Any = attributes
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A timestamp from the SDK (datetime, ISO 8601 or RFC 2822 text), in UTC."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def stamp(value: Any) -> str | None:
+    """A timestamp as ISO 8601 UTC text, for evidence; None when unreadable."""
+    when = parse_time(value)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+
+
+def oldest(records: Iterable[Any], attribute: str = "date_created") -> list[Any]:
+    """Records by `attribute`, oldest first (unreadable times last)."""
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(records, key=lambda r: parse_time(getattr(r, attribute, None)) or far)
+
+
+def newest(records: Iterable[Any], attribute: str = "date_created") -> list[Any]:
+    """Records by `attribute`, newest first."""
+    return list(reversed(oldest(records, attribute)))
+
+
+def describe_flow(flow: Any) -> str:
+    """A Flex Flow as the checks name it: SID, friendly name and contact identity."""
+    return f'{flow.sid} "{flow.friendly_name}" ({flow.contact_identity})'
+
+
+def read_once(what: str, fetch: Callable[[], T], missing: T) -> T:
+    """One read; a 404 gives `missing`, a 401 TwilioUnreachable, others a TwilioApiError."""
+    result = missing
+    with twilio_call("doctor", what, missing_ok=True):
+        result = fetch()
+    return result
+
+
+class Account:
+    """Read-only, cached look-ups: each Twilio list is read at most once per run."""
+
+    def __init__(self, client: Any, config: StackConfig) -> None:
+        """Read through `client` what `config` names."""
+        self.client = client
+        self.config = config
+        self._cache: dict[tuple[str, ...], Any] = {}
+
+    def _list(self, key: tuple[str, ...], what: str, collection: Any, **filters: Any) -> list[Any]:
+        """`collection.list(...)` once per run, at most MAX_SCAN records; [] on a 404."""
+        filters.setdefault("limit", MAX_SCAN)
+        if key not in self._cache:
+            self._cache[key] = read_once(what, lambda: list(collection.list(**filters)), [])
+        found: list[Any] = self._cache[key]
+        return found
+
+    def _fetch(self, key: tuple[str, ...], what: str, context: Any) -> Any:
+        """`context.fetch()` once per run; None on a 404."""
+        if key not in self._cache:
+            self._cache[key] = read_once(what, context.fetch, None)
+        return self._cache[key]
+
+    @property
+    def account_sid(self) -> str:
+        """The account being read."""
+        return str(self.client.account_sid)
+
+    # Messaging
+
+    def message(self, sid: str) -> Any:
+        """The message with this SID, or None."""
+        return self._fetch(("message", sid), f"fetch message {sid}", self.client.messages(sid))
+
+    def messages_from(self, address: str) -> list[Any]:
+        """The latest messages sent by `address` (Twilio lists newest first)."""
+        return self._list(
+            ("messages", address),
+            f"list messages from {address}",
+            self.client.messages,
+            from_=address,
+            limit=50,
+        )
+
+    def number(self, ref: str) -> Any:
+        """The IncomingPhoneNumber for an E.164 number or PN SID, or None."""
+        numbers = self.client.incoming_phone_numbers
+        if ref.startswith("PN"):
+            return self._fetch(("number", ref), f"fetch number {ref}", numbers(ref))
+        found = self._list(
+            ("number", ref), f"look up number {ref}", numbers, phone_number=ref, limit=2
+        )
+        return found[0] if found else None
+
+    def managed_numbers(self) -> dict[str, str]:
+        """E.164 -> configured reference, for the managed numbers (PN SIDs that exist)."""
+        out: dict[str, str] = {}
+        for ref in self.config.numbers:
+            if not ref.startswith("PN"):
+                out[ref] = ref
+            elif (record := self.number(ref)) is not None:
+                out[record.phone_number] = ref
+        return out
+
+    def flex_flows(self) -> list[Any]:
+        """Every Flex Flow of the account."""
+        return self._list(("flex_flows",), "list Flex Flows", self.client.flex_api.v1.flex_flow)
+
+    # TaskRouter
+
+    def workspaces(self) -> list[Any]:
+        """The workspaces matching flexorch:workspace (one when all is well)."""
+        ref = self.config.workspace
+        workspaces = self.client.taskrouter.v1.workspaces
+        if ref.sid:
+            found = self._fetch(("workspace",), f"fetch workspace {ref.sid}", workspaces(ref.sid))
+            return [found] if found is not None else []
+        name = ref.friendly_name
+        listed = self._list(
+            ("workspace",), f'look up workspace "{name}"', workspaces, friendly_name=name, limit=20
+        )
+        return [w for w in listed if w.friendly_name == name]
+
+    def workspace(self) -> Any:
+        """The one workspace, or None."""
+        found = self.workspaces()
+        return found[0] if len(found) == 1 else None
+
+    def _workspace_list(self, key: str, what: str, path: str, **filters: Any) -> list[Any]:
+        """A list under the workspace (`path` like "tasks"); [] without a workspace."""
+        ws = self.workspace()
+        if ws is None:
+            return []
+        collection: Any = self.client.taskrouter.v1.workspaces(ws.sid)
+        for part in path.split("."):
+            name, _, sid = part.partition(":")
+            collection = getattr(collection, name)
+            if sid:
+                collection = collection(sid)
+        return self._list((key,), what, collection, **filters)
+
+    def workflows(self) -> list[Any]:
+        """The workspace's Workflows named like the stack's."""
+        name = self.config.workflow.friendly_name
+        found = self._workspace_list(
+            "workflows", f'look up Workflow "{name}"', "workflows", friendly_name=name, limit=20
+        )
+        return [w for w in found if w.friendly_name == name]
+
+    def task_channels(self) -> list[Any]:
+        """The workspace's TaskChannels."""
+        return self._workspace_list("task_channels", "list TaskChannels", "task_channels")
+
+    def workers(self) -> list[Any]:
+        """The workspace's workers."""
+        return self._workspace_list("workers", "list workers", "workers")
+
+    def tasks(self) -> list[Any]:
+        """The workspace's tasks (TaskRouter keeps finished ones for a while)."""
+        return self._workspace_list("tasks", "list tasks", "tasks")
+
+    def reservations(self, task_sid: str) -> list[Any]:
+        """A task's reservations."""
+        return self._workspace_list(
+            f"reservations {task_sid}",
+            f"list reservations of {task_sid}",
+            f"tasks:{task_sid}.reservations",
+            limit=50,
+        )
+
+    def contact_uris(self) -> dict[str, list[Any]]:
+        """contact_uri -> the workers that carry it."""
+        out: dict[str, list[Any]] = {}
+        for worker in self.workers():
+            uri = attributes_of(worker.attributes).get("contact_uri")
+            if isinstance(uri, str) and uri:
+                out.setdefault(uri, []).append(worker)
+        return out
+
+    def tasks_by_channel(self) -> dict[str, list[Any]]:
+        """Chat channel SID -> the tasks whose `channelSid` attribute names it, newest first."""
+        out: dict[str, list[Any]] = {}
+        for task in newest(self.tasks()):
+            channel = attributes_of(task.attributes).get("channelSid")
+            if isinstance(channel, str):
+                out.setdefault(channel, []).append(task)
+        return out
+
+    # Chat
+
+    def _chat(self) -> Any:
+        return self.client.chat.v2.services(self.config.chat_service.sid)
+
+    def chat_service(self) -> Any:
+        """The stack's chat service, or None."""
+        return self._fetch(("chat_service",), "fetch the chat service", self._chat())
+
+    def channels(self) -> list[Any]:
+        """The chat service's channels."""
+        return self._list(("channels",), "list chat channels", self._chat().channels)
+
+    def chat_messages(self, channel: str) -> list[Any]:
+        """A channel's latest messages."""
+        return self._list(
+            ("chat_messages", channel),
+            f"list messages of {channel}",
+            self._chat().channels(channel).messages,
+            order="desc",
+            limit=50,
+        )
+
+    def members(self, channel: str) -> list[Any]:
+        """A channel's members."""
+        return self._list(
+            ("members", channel),
+            f"list members of {channel}",
+            self._chat().channels(channel).members,
+        )
+
+    def roles(self) -> dict[str, Any]:
+        """The chat service's roles by SID."""
+        roles = self._list(("roles",), "list chat roles", self._chat().roles)
+        return {role.sid: role for role in roles}
+
+    def users(self) -> list[Any]:
+        """The chat service's users."""
+        return self._list(("users",), "list chat users", self._chat().users)
+
+    # Proxy and Studio
+
+    def proxy_services(self) -> list[Any]:
+        """The account's Proxy services."""
+        return self._list(("proxy",), "list Proxy services", self.client.proxy.v1.services)
+
+    def _proxy(self, sid: str) -> Any:
+        return self.client.proxy.v1.services(sid)
+
+    def sessions(self) -> list[Any]:
+        """Every Proxy session of every Proxy service."""
+        out: list[Any] = []
+        for service in self.proxy_services():
+            out += self._list(
+                ("sessions", service.sid),
+                f"list Proxy sessions of {service.sid}",
+                self._proxy(service.sid).sessions,
+            )
+        return out
+
+    def interactions(self, session: Any) -> list[Any]:
+        """A Proxy session's interactions."""
+        handle = self._proxy(session.service_sid).sessions(session.sid)
+        return self._list(
+            ("interactions", session.sid),
+            f"list interactions of {session.sid}",
+            handle.interactions,
+            limit=50,
+        )
+
+    def proxy_pools(self) -> dict[str, list[str]]:
+        """Proxy service SID -> the phone numbers in its pool."""
+        out: dict[str, list[str]] = {}
+        for service in self.proxy_services():
+            numbers = self._list(
+                ("proxy_numbers", service.sid),
+                f"list numbers of {service.sid}",
+                self._proxy(service.sid).phone_numbers,
+            )
+            out[service.sid] = [n.phone_number for n in numbers]
+        return out
+
+    def studio_flows(self) -> list[Any]:
+        """The account's Studio flows."""
+        return self._list(("studio",), "list Studio flows", self.client.studio.v2.flows)
+
+    def executions(self) -> list[Any]:
+        """Every execution of every Studio flow."""
+        out: list[Any] = []
+        for flow in self.studio_flows():
+            out += self._list(
+                ("executions", flow.sid),
+                f"list executions of {flow.sid}",
+                self.client.studio.v2.flows(flow.sid).executions,
+            )
+        return out
+
+    def steps(self, execution: Any) -> list[Any]:
+        """A Studio execution's steps, oldest first."""
+        handle = self.client.studio.v2.flows(execution.flow_sid).executions(execution.sid)
+        steps = self._list(("steps", execution.sid), f"list steps of {execution.sid}", handle.steps)
+        return oldest(steps)
+
+
+def twilio_client(credentials: Credentials) -> Any:
+    """The client doctor reads through: FLEXORCH_TWILIO_BASE_URL honoured, few retries.
+
+    Doctor is interactive, so an unreachable endpoint is reported after three attempts (about
+    1.5 s of backoff) rather than the providers' five.
+    """
+    http = RetryingHttpClient(os.environ.get(BASE_URL_ENV) or None, max_attempts=3, timeout=20.0)
+    return make_client(credentials, http)
+
+
+def endpoint() -> str:
+    """Where the doctor's requests go: FLEXORCH_TWILIO_BASE_URL, else Twilio itself."""
+    return os.environ.get(BASE_URL_ENV) or PUBLIC_ENDPOINT
+
+
+def requests_made(client: Any) -> int:
+    """How many HTTP requests `client` sent (retries included), when its HTTP client counts."""
+    return int(getattr(getattr(client, "http_client", None), "requests_made", 0) or 0)

@@ -1,0 +1,193 @@
+"""The doctor's verdicts and how they are shown: checks, sections, the report, text and JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from flexorch.errors import FlexorchError, TwilioUnreachable
+
+Status = Literal["pass", "fail", "warn", "skipped"]
+STATUS_ORDER: tuple[Status, ...] = ("pass", "fail", "warn", "skipped")
+SCHEMA = "flexorch-doctor/1"
+# How many examples a check lists in its evidence.
+EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's verdict."""
+
+    id: str
+    title: str
+    status: Status
+    detail: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    fix: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The check as it appears in `--json` output."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "evidence": self.evidence,
+            "fix": self.fix or None,
+        }
+
+
+@dataclass(frozen=True)
+class Section:
+    """A named group of checks: `config`, `message` or `hygiene`."""
+
+    name: str
+    checks: tuple[Check, ...]
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one doctor run found."""
+
+    stack: str
+    source: str
+    account_sid: str
+    endpoint: str
+    sections: tuple[Section, ...]
+    message: dict[str, str] | None = None
+    requests: int = 0
+    seconds: float = 0.0
+
+    @property
+    def checks(self) -> list[Check]:
+        """Every check, in order."""
+        return [check for section in self.sections for check in section.checks]
+
+    def check(self, check_id: str) -> Check:
+        """The check with this id."""
+        for check in self.checks:
+            if check.id == check_id:
+                return check
+        raise KeyError(check_id)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a check failed, else 0 (warnings and skipped checks do not fail)."""
+        return 1 if any(c.status == "fail" for c in self.checks) else 0
+
+    def counts(self) -> dict[str, int]:
+        """How many checks have each status."""
+        return {status: sum(c.status == status for c in self.checks) for status in STATUS_ORDER}
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable machine-readable document printed by `--json`."""
+        return {
+            "schema": SCHEMA,
+            "stack": self.stack,
+            "source": self.source,
+            "account_sid": self.account_sid,
+            "endpoint": self.endpoint,
+            "message": self.message,
+            "exit_code": self.exit_code,
+            "counts": self.counts(),
+            "requests": self.requests,
+            "sections": [
+                {"name": s.name, "checks": [c.to_json() for c in s.checks]} for s in self.sections
+            ],
+            "error": None,
+        }
+
+
+def sentence(parts: list[str]) -> str:
+    """Fixes joined into one sentence, as a check's `fix` reads."""
+    text = " and ".join(p for p in parts if p)
+    return text[:1].upper() + text[1:] + "." if text else ""
+
+
+COLOURS = {"pass": "32", "fail": "31;1", "warn": "33", "skipped": "2"}
+
+
+def render_text(report: Report, colour: bool = False) -> str:
+    """The report as a table for people; ANSI colours only when asked (a terminal)."""
+
+    def paint(status: str, text: str) -> str:
+        return f"\x1b[{COLOURS[status]}m{text}\x1b[0m" if colour else text
+
+    width = max((len(c.title) for c in report.checks), default=0)
+    lines = [
+        f"flexorch doctor: stack {report.stack} ({report.source}), account "
+        f"{report.account_sid} at {report.endpoint}"
+    ]
+    for section in report.sections:
+        lines.append("")
+        lines.append(section.heading or section.name)
+        for check in section.checks:
+            status = paint(check.status, check.status.ljust(7))
+            lines.append(f"  {status}  {check.title.ljust(width)}  {check.detail}")
+            pad = " " * 11
+            if check.evidence:
+                lines.append(f"{pad}evidence: {_evidence(check.evidence)}")
+            if check.fix and check.status in ("fail", "warn"):
+                lines.append(f"{pad}fix: {check.fix}")
+        if section.name == "config":
+            lines.append(
+                f"{' ' * 11}(walk one message with --message SM... or --from +E164 to check its "
+                "path from SMS to agent)"
+            )
+    counts = report.counts()
+    lines.append("")
+    verdict = paint("fail" if report.exit_code else "pass", f"exit {report.exit_code}")
+    lines.append(
+        f"{counts['fail']} failed, {counts['warn']} warning(s), {counts['pass']} passed, "
+        f"{counts['skipped']} skipped ({report.requests} read-only requests, "
+        f"{report.seconds:.1f} s): {verdict}"
+    )
+    return "\n".join(lines)
+
+
+def _evidence(evidence: Mapping[str, Any]) -> str:
+    def show(value: Any) -> str:
+        if isinstance(value, Mapping) and set(value) == {"found", "expected"}:
+            found, expected = show(value["found"]), show(value["expected"])
+            return found if found == expected else f"{found} (expected {expected})"
+        if isinstance(value, Mapping):
+            return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, list | tuple):
+            return ", ".join(show(v) for v in value) if value else "none"
+        return "none" if value is None or value == "" else str(value)
+
+    return "; ".join(f"{key} {show(value)}" for key, value in evidence.items())
+
+
+def error_document(
+    error: FlexorchError,
+    *,
+    stack: str,
+    source: str,
+    endpoint: str,
+    account_sid: str | None = None,
+    requests: int = 0,
+) -> dict[str, Any]:
+    """The `--json` document of a run that stopped before any check (exit 2 or 3).
+
+    The same schema as a report's, with no sections and `error` saying why: `usage` for bad
+    arguments or config (exit 2), `twilio` for Twilio unreachable or credentials rejected (3).
+    """
+    return {
+        "schema": SCHEMA,
+        "stack": stack,
+        "source": source,
+        "account_sid": account_sid,
+        "endpoint": endpoint,
+        "message": None,
+        "exit_code": error.exit_code,
+        "counts": dict.fromkeys(STATUS_ORDER, 0),
+        "requests": requests,
+        "sections": [],
+        "error": {
+            "kind": "twilio" if isinstance(error, TwilioUnreachable) else "usage",
+            "problems": list(error.problems),
+        },
+    }

@@ -1,0 +1,581 @@
+"""The message section: the eight steps of Flex's messaging checklist for one inbound message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flexorch.doctor.account import Account, attributes_of, lookup, newest, parse_time, stamp
+from flexorch.doctor.checks import guarded, number_check
+from flexorch.doctor.report import Check, Status, sentence
+from flexorch.twilio_facts import (
+    ACCEPTED_RESERVATION,
+    AGENT_PERMISSIONS,
+    AGENT_ROLE,
+    OPEN_SESSION,
+    chat_identity,
+    on_managed_channel,
+)
+
+# HTTP Request widgets leave by `failed`, Run Function widgets by `fail`.
+FAILED_TRANSITIONS = ("failed", "fail")
+
+
+STEPS = {
+    1: ("1-received", "1. message received"),
+    2: ("2-number", "2. number on the handler"),
+    3: ("3-proxy", "3. Proxy session"),
+    4: ("4-channel", "4. chat channel"),
+    5: ("5-studio", "5. Studio execution"),
+    6: ("6-task", "6. TaskRouter task"),
+    7: ("7-agent", "7. agent accepted and joined"),
+    8: ("8-completed", "8. completed and closed"),
+}
+# A step runs only when the steps it needs did not fail.
+DEPENDS = {2: (1,), 3: (2,), 4: (2,), 5: (2,), 6: (4, 5), 7: (6,), 8: (7,)}
+
+
+class Walk:
+    """The eight steps for one inbound message, in order, each given what earlier ones found."""
+
+    def __init__(self, account: Account, message_sid: str | None, sender: str | None) -> None:
+        """Walk `message_sid`, or the latest inbound message from `sender`."""
+        self.account = account
+        self.config = account.config
+        self.message_sid = message_sid
+        self.sender = sender
+        self.message: Any = None
+        self.channel: Any = None
+        self.session: Any = None
+        self.task: Any = None
+        self.results: dict[int, Check] = {}
+        self.root: dict[int, int] = {}
+
+    @property
+    def customer(self) -> str:
+        """The customer's address (the message's From)."""
+        return str(self.message.from_)
+
+    def run(self) -> list[Check]:
+        """Every step's check."""
+        order: list[tuple[int, Callable[[], Check]]] = [
+            (1, self.received),
+            (2, self.number),
+            (4, self.chat_channel),
+            (3, self.proxy),
+            (5, self.studio),
+            (6, self.routed_task),
+            (7, self.agent),
+            (8, self.completed),
+        ]
+        # Step 3 finds its session by the chat channel, so step 4 is looked at first.
+        for step, run in order:
+            check_id, title = STEPS[step]
+            blocked = [
+                self.root.get(d, d)
+                for d in DEPENDS.get(step, ())
+                if self.results[d].status == "fail" or d in self.root
+            ]
+            if blocked:
+                self.root[step] = blocked[0]
+                reason = f"because step {blocked[0]} failed"
+                self.results[step] = Check(check_id, title, "skipped", reason)
+                continue
+            self.results[step] = guarded(check_id, title, run)
+        return [self.results[step] for step in sorted(self.results)]
+
+    def _check(
+        self, step: int, status: Status, detail: str, evidence: dict[str, Any], fix: str = ""
+    ) -> Check:
+        check_id, title = STEPS[step]
+        return Check(check_id, title, status, detail, evidence, fix)
+
+    # 1
+    def received(self) -> Check:
+        """Did Twilio receive the message (Messages, direction inbound)."""
+        managed = self.account.managed_numbers()
+        if self.message_sid:
+            message = self.account.message(self.message_sid)
+            if message is None:
+                return self._check(
+                    1,
+                    "fail",
+                    f"no message {self.message_sid} in account {self.account.account_sid}",
+                    {"sid": self.message_sid},
+                    "Copy the SID from the Messaging logs of the account the "
+                    "credentials belong to.",
+                )
+            if message.direction != "inbound":
+                return self._check(
+                    1,
+                    "fail",
+                    f"{message.sid} is {message.direction} (sent by this account), "
+                    "not a customer's inbound message",
+                    {"sid": message.sid, "direction": message.direction},
+                    "Walk the customer's inbound message, or use --from with "
+                    "the customer's number.",
+                )
+        else:
+            sender = str(self.sender)
+            sent = self.account.messages_from(sender)
+            inbound = [m for m in sent if m.direction == "inbound" and m.to in managed]
+            if not inbound:
+                to = ", ".join(managed) or "none (flexorch:numbers is empty)"
+                return self._check(
+                    1,
+                    "fail",
+                    f"no inbound message from {sender} to a managed number ({to})",
+                    {
+                        "from": sender,
+                        "managed_numbers": list(managed),
+                        "messages_from_sender": len(sent),
+                    },
+                    "Check that the customer texts one of the stack's numbers "
+                    "and that Twilio did not block it (Messaging logs, errors "
+                    "21610 and 30007).",
+                )
+            message = newest(inbound, "date_sent")[0]
+        self.message = message
+        evidence = {
+            "sid": message.sid,
+            "from": message.from_,
+            "to": message.to,
+            "direction": message.direction,
+            "status": message.status,
+            "date_sent": stamp(message.date_sent or message.date_created),
+        }
+        detail = f"{message.sid} from {message.from_} to {message.to}, {message.status}"
+        return self._check(1, "pass", detail, evidence)
+
+    # 2
+    def number(self) -> Check:
+        """Is the number free of Flex Flows and pointed at the handler."""
+        to = str(self.message.to)
+        ref = self.account.managed_numbers().get(to)
+        check_id, title = STEPS[2]
+        if ref is None:
+            return self._check(
+                2,
+                "fail",
+                f"{to} is not one of this stack's numbers, so the stack does not "
+                "route it to the handler",
+                {"number": to, "managed_numbers": list(self.config.numbers)},
+                "Add the number to flexorch:numbers and run `pulumi up`, or walk "
+                "a message sent to a managed number.",
+            )
+        return number_check(self.account, ref, check_id, title)
+
+    # 4 (looked at before 3)
+    def chat_channel(self) -> Check:
+        """Is there a chat channel with the customer's message."""
+        customer = self.customer
+        channels = self.account.channels()
+        mine = newest(c for c in channels if attributes_of(c.attributes).get("from") == customer)
+        sid = self.config.chat_service.sid
+        if not mine:
+            return self._check(
+                4,
+                "fail",
+                f"no channel of chat service {sid} has attributes.from "
+                f"{customer} ({len(channels)} channels looked at)",
+                {"chat_service": sid, "customer": customer, "channels_scanned": len(channels)},
+                "Make the handler create the customer's chat channel (Flex's "
+                "Channels API, with the customer's address as identity) before "
+                "it creates the task.",
+            )
+        body = (self.message.body or "").strip()
+        for channel in mine[:3]:
+            for posted in self.account.chat_messages(channel.sid):
+                same = (posted.body or "").strip() == body if body else posted.from_ == customer
+                if same:
+                    self.channel = channel
+                    status = attributes_of(channel.attributes).get("status")
+                    return self._check(
+                        4,
+                        "pass",
+                        f"{channel.sid} holds the customer's message {posted.sid}",
+                        {
+                            "channel": channel.sid,
+                            "chat_message": posted.sid,
+                            "channel_status": status,
+                            "channels_of_customer": len(mine),
+                        },
+                    )
+        self.channel = mine[0]
+        return self._check(
+            4,
+            "fail",
+            f"{mine[0].sid} is the customer's channel, but none of its latest messages is the SMS",
+            {"channel": mine[0].sid, "channels_of_customer": len(mine), "sms_body": body},
+            "Make the handler post each inbound SMS into the customer's channel "
+            "(Chat Messages API, from the customer's identity).",
+        )
+
+    # 3
+    def proxy(self) -> Check:
+        """If Proxy is in use, is there a Session with an Interaction."""
+        to = str(self.message.to)
+        pools = [ks for ks, numbers in self.account.proxy_pools().items() if to in numbers]
+        named = []
+        if self.channel is not None:
+            named = [s for s in self.account.sessions() if s.unique_name == self.channel.sid]
+        if not named:
+            if not pools:
+                return self._check(
+                    3,
+                    "skipped",
+                    "Proxy is not in use for this message (no session named after "
+                    "its chat channel, the number is in no Proxy pool)",
+                    {"proxy_services": len(self.account.proxy_services())},
+                )
+            if self.channel is None:
+                return self._check(
+                    3,
+                    "skipped",
+                    "because step 4 failed (Flex names the session after the chat channel)",
+                    {"proxy_pools": pools},
+                )
+            return self._check(
+                3,
+                "fail",
+                f"{to} is in the pool of Proxy service {pools[0]}, but no session "
+                f"is named after channel {self.channel.sid}",
+                {"proxy_pools": pools, "channel": self.channel.sid},
+                "Create the Proxy session with uniqueName set to the chat channel "
+                "SID, or take the number out of the Proxy pool.",
+            )
+        session = newest(named)[0]
+        self.session = session
+        interactions = self.account.interactions(session)
+        evidence = {
+            "session": session.sid,
+            "service": session.service_sid,
+            "status": session.status,
+            "interactions": len(interactions),
+        }
+        if not interactions:
+            return self._check(
+                3,
+                "fail",
+                f"Proxy session {session.sid} ({session.status}) has no "
+                "interaction, so the message did not go through it",
+                evidence,
+                "Check the session's participants (the customer's number and "
+                "the proxy number) and the Proxy service's callbacks in the "
+                "Proxy logs.",
+            )
+        channel_status = str(attributes_of(self.channel.attributes).get("status", "")).upper()
+        if session.status not in OPEN_SESSION and channel_status == "ACTIVE":
+            return self._check(
+                3,
+                "fail",
+                f"Proxy session {session.sid} is {session.status} "
+                f"({session.closed_reason or 'no reason given'}) while channel "
+                f"{self.channel.sid} is still active",
+                evidence,
+                "Lengthen the session's ttl, or close the chat channel when the session ends.",
+            )
+        return self._check(
+            3,
+            "pass",
+            f"Proxy session {session.sid} ({session.status}) with "
+            f"{len(interactions)} interaction(s)",
+            evidence,
+        )
+
+    # 5
+    def studio(self) -> Check:
+        """If Studio is in use, did its execution for the customer avoid failed widgets."""
+        customer = self.customer
+        executions = [e for e in self.account.executions() if e.contact_channel_address == customer]
+        if not executions:
+            return self._check(
+                5,
+                "skipped",
+                f"Studio is not in use for this message (no execution for {customer})",
+                {"studio_flows": len(self.account.studio_flows())},
+            )
+        sent = parse_time(self.message.date_sent or self.message.date_created)
+        earlier = [
+            e
+            for e in executions
+            if sent is None or (parse_time(e.date_created) or sent) <= sent + timedelta(minutes=5)
+        ]
+        execution = newest(earlier or executions)[0]
+        steps = self.account.steps(execution)
+        failed = [s for s in steps if str(s.name).lower() in FAILED_TRANSITIONS]
+        evidence: dict[str, Any] = {
+            "execution": execution.sid,
+            "flow": execution.flow_sid,
+            "status": execution.status,
+            "steps": len(steps),
+        }
+        if failed:
+            widget = failed[0].transitioned_from
+            evidence["failed_widget"] = widget
+            evidence["failed_step"] = failed[0].sid
+            return self._check(
+                5,
+                "fail",
+                f"execution {execution.sid} of flow {execution.flow_sid} left "
+                f"widget {widget} by its failed transition",
+                evidence,
+                f"Open the execution in Studio's logs: fix what widget {widget} "
+                "calls (its HTTP request or Function returned an error), or "
+                "connect its failed transition.",
+            )
+        return self._check(
+            5,
+            "pass",
+            f"execution {execution.sid} of flow {execution.flow_sid} "
+            f"({execution.status}, {len(steps)} steps) has no failed widget",
+            evidence,
+        )
+
+    # 6
+    def routed_task(self) -> Check:
+        """Is there a task referencing the channel and naming a worker's contact_uri."""
+        if self.account.workspace() is None:
+            return self._check(
+                6,
+                "fail",
+                f"no TaskRouter workspace {self.config.workspace.describe()}",
+                {"workspace": self.config.workspace.describe()},
+                "Set flexorch:workspace to the Flex workspace of this account.",
+            )
+        channel = self.channel
+        tasks = self.account.tasks_by_channel().get(channel.sid, [])
+        if not tasks:
+            status = str(attributes_of(channel.attributes).get("status", "")).upper()
+            evidence = {
+                "channel": channel.sid,
+                "channel_status": status,
+                "tasks_scanned": len(self.account.tasks()),
+            }
+            if status == "INACTIVE":
+                return self._check(
+                    6,
+                    "warn",
+                    f"no task references {channel.sid} any more; the channel is "
+                    "inactive, and TaskRouter deletes finished tasks after a while",
+                    evidence,
+                    "Walk a more recent message to see its task.",
+                )
+            return self._check(
+                6,
+                "fail",
+                f"no TaskRouter task references channel {channel.sid}",
+                evidence,
+                "Make the handler create the task with attributes channelSid "
+                f"and {self.config.workflow.target_attribute} on the contact_uri "
+                "Workflow.",
+            )
+        task = tasks[0]
+        self.task = task
+        attributes = attributes_of(task.attributes)
+        attribute = self.config.workflow.target_attribute
+        target = lookup(attributes, attribute)
+        uris = self.account.contact_uris()
+        workflows = self.account.workflows()
+        evidence = {
+            "task": task.sid,
+            "assignment_status": task.assignment_status,
+            "channel": channel.sid,
+            attribute: target,
+            "worker_contact_uris": sorted(uris),
+            "workflow": task.workflow_sid,
+            "task_channel": task.task_channel_unique_name,
+        }
+        problems: list[str] = []
+        fixes: list[str] = []
+        if target is None:
+            problems.append(f"it has no {attribute} attribute")
+            fixes.append(f"make the handler set {attribute} to the agent's contact_uri")
+        elif target not in uris:
+            known = ", ".join(sorted(uris)) or "none"
+            problems.append(
+                f"{attribute} is {target!r}, which no worker has (contact_uris: {known})"
+            )
+            fixes.append(f"set {attribute} to the contact_uri of an existing worker")
+        if workflows and task.workflow_sid != workflows[0].sid:
+            problems.append(
+                f'it was created on Workflow {task.workflow_sid} "{task.workflow_friendly_name}",'
+                f' not "{self.config.workflow.friendly_name}" ({workflows[0].sid})'
+            )
+            fixes.append(f"create tasks on Workflow {workflows[0].sid}")
+        managed = {c.unique_name for c in self.config.task_channels}
+        on_channel = on_managed_channel(self.config, task.task_channel_unique_name, attributes)
+        if managed and not on_channel:
+            problems.append(
+                f'it is on TaskChannel "{task.task_channel_unique_name}", not a managed channel '
+                f"({', '.join(sorted(managed))}), so Flex orchestrates it itself"
+            )
+            fixes.append(f"create it on TaskChannel {sorted(managed)[0]}")
+        if problems:
+            return self._check(
+                6, "fail", f"task {task.sid}: " + "; ".join(problems), evidence, sentence(fixes)
+            )
+        return self._check(
+            6,
+            "pass",
+            f"{task.sid} ({task.assignment_status}) references {channel.sid} and targets {target}",
+            evidence,
+        )
+
+    # 7
+    def agent(self) -> Check:
+        """Did the targeted agent accept and join the channel with the standard agent role."""
+        task, channel = self.task, self.channel
+        if task is None:
+            return self._check(7, "skipped", "because step 6 found no task", {})
+        target = lookup(attributes_of(task.attributes), self.config.workflow.target_attribute)
+        reservations = self.account.reservations(task.sid)
+        accepted = [r for r in reservations if r.reservation_status in ACCEPTED_RESERVATION]
+        seen = [f"{r.sid} {r.reservation_status} ({r.worker_name})" for r in reservations]
+        if not accepted:
+            detail = (
+                f"no reservation of {task.sid} was accepted ({', '.join(seen)})"
+                if reservations
+                else f"TaskRouter created no reservation for {task.sid}"
+            )
+            fix = (
+                "Check that the agent is available and in the Workflow's queue, and that Flex "
+                "auto-accepts (flexorch:autoAccept) or the agent accepts in time."
+            )
+            return self._check(7, "fail", detail, {"task": task.sid, "reservations": seen}, fix)
+        reservation = newest(accepted, "date_updated")[0]
+        workers = {w.sid: w for w in self.account.workers()}
+        worker = workers.get(reservation.worker_sid)
+        uri = attributes_of(worker.attributes).get("contact_uri") if worker else None
+        evidence: dict[str, Any] = {
+            "reservation": reservation.sid,
+            "reservation_status": reservation.reservation_status,
+            "worker": reservation.worker_sid,
+            "contact_uri": {"found": uri, "expected": target},
+        }
+        if uri != target:
+            return self._check(
+                7,
+                "fail",
+                f"{reservation.sid} was accepted by {reservation.worker_name} "
+                f"({uri}), not by {target}",
+                evidence,
+                "Run `pulumi up` to restore the contact_uri Workflow, which "
+                "reserves only the worker the task names.",
+            )
+        identity = chat_identity(str(uri))
+        members = self.account.members(channel.sid)
+        member = next((m for m in members if m.identity == identity), None)
+        evidence["identity"] = identity
+        evidence["members"] = [m.identity for m in members]
+        if member is None:
+            left = "LeaveChatChannel" in (
+                self.config.orchestration.wrapup + self.config.orchestration.completed
+            )
+            if left and task.assignment_status == "completed":
+                return self._check(
+                    7,
+                    "pass",
+                    f"{reservation.sid} accepted by {identity}, who left "
+                    f"{channel.sid} on completion as the orchestration says",
+                    evidence,
+                )
+            return self._check(
+                7,
+                "fail",
+                f"{identity} accepted {reservation.sid} but is not a member of "
+                f"{channel.sid}, so cannot see or answer the customer",
+                evidence,
+                "Make the handler add the agent to the channel when the "
+                "reservation is accepted, or add AddToChatChannel to "
+                "flexorch:orchestration.accepted.",
+            )
+        role = self.account.roles().get(member.role_sid)
+        name = role.friendly_name if role is not None else member.role_sid
+        permissions = list(role.permissions or []) if role is not None else []
+        missing = [p for p in AGENT_PERMISSIONS if p not in permissions]
+        extra = sorted(set(permissions) - set(AGENT_PERMISSIONS))
+        evidence.update(
+            member=member.sid,
+            role={"found": name, "expected": AGENT_ROLE},
+            permissions={"missing": missing, "extra": extra},
+        )
+        if role is None or name != AGENT_ROLE:
+            return self._check(
+                7,
+                "fail",
+                f"member {member.sid} ({identity}) has role {name}, not agent",
+                evidence,
+                "Add the agent to the channel with the chat service's agent role.",
+            )
+        if missing:
+            return self._check(
+                7,
+                "fail",
+                f"role agent {role.sid} lacks {', '.join(missing)}",
+                evidence,
+                f"Give role {role.sid} back its standard permissions: "
+                f"{', '.join(AGENT_PERMISSIONS)}.",
+            )
+        if extra:
+            return self._check(
+                7,
+                "warn",
+                f"role agent {role.sid} has more than the standard permissions: {', '.join(extra)}",
+                evidence,
+                f"Remove {', '.join(extra)} from role {role.sid}.",
+            )
+        return self._check(
+            7,
+            "pass",
+            f"{reservation.sid} accepted by {identity} ({uri}), member "
+            f"{member.sid} with role agent",
+            evidence,
+        )
+
+    # 8
+    def completed(self) -> Check:
+        """After completion, is the task completed and the channel inactive."""
+        task, channel = self.task, self.channel
+        if task is None:
+            return self._check(8, "skipped", "because step 6 found no task", {})
+        status = str(attributes_of(channel.attributes).get("status", "")).upper() or "(none)"
+        evidence = {
+            "task": task.sid,
+            "assignment_status": task.assignment_status,
+            "channel": channel.sid,
+            "channel_status": {"found": status, "expected": "INACTIVE"},
+        }
+        if task.assignment_status == "completed":
+            if status == "INACTIVE":
+                return self._check(
+                    8, "pass", f"{task.sid} completed and {channel.sid} INACTIVE", evidence
+                )
+            return self._check(
+                8,
+                "fail",
+                f"{task.sid} is completed but {channel.sid} is still {status}, so "
+                "the customer's next message lands in a channel no agent watches",
+                evidence,
+                "Set the channel's attributes status to INACTIVE when the task "
+                "ends (in the handler, or with DeactivateChatChannel in "
+                "flexorch:orchestration.wrapup).",
+            )
+        if task.assignment_status == "canceled":
+            return self._check(
+                8,
+                "fail",
+                f"{task.sid} was canceled ({task.reason or 'no reason given'}) "
+                "after the agent accepted it",
+                evidence,
+                "Find what canceled the task (TaskRouter events of the task) "
+                "and complete tasks instead.",
+            )
+        return self._check(
+            8,
+            "skipped",
+            f"{task.sid} is still {task.assignment_status}; run doctor again after "
+            "the agent completes it",
+            evidence,
+        )

@@ -1,0 +1,105 @@
+"""The structure of the package: floors that import only downwards, and no import circles.
+
+errors -> config -> Twilio facts and client, loading -> routing, render, doctor, sandbox ->
+resources (Pulumi) -> component -> CLI. Lazy imports inside functions count too: they are
+dependencies.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from helpers import ROOT
+
+PACKAGE = ROOT / "flexorch"
+
+# The floor of each module (by the longest matching prefix); a module imports only lower floors,
+# or modules of its own sub-package (which must not form a circle either).
+FLOORS = {
+    "flexorch": 0,  # the root holds __version__ and re-exports the component lazily
+    "flexorch.errors": 0,
+    "flexorch.config": 1,
+    "flexorch.twilio_facts": 2,
+    "flexorch.twilio_client": 2,  # the one Twilio HTTP seam, shared by resources and doctor
+    "flexorch.loading": 2,
+    "flexorch.routing": 3,
+    "flexorch.render": 3,
+    "flexorch.doctor": 3.5,
+    "flexorch.sandbox": 3.5,
+    "flexorch.resources": 4,
+    "flexorch.component": 5,
+    "flexorch.cli": 6,
+}
+# Pulumi is imported only from these floors up: the CLI, the doctor and the sandbox start fast.
+PULUMI_FLOOR = 4
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def floor(module: str) -> float:
+    best = max((p for p in FLOORS if module == p or module.startswith(p + ".")), key=len)
+    return FLOORS[best]
+
+
+def imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {
+        name: {m for m in imports(path) if m in modules and m != name}
+        for name, path in modules.items()
+        if name != "flexorch"  # the package root only re-exports, lazily
+    }
+
+
+def test_every_import_runs_down_a_floor_or_stays_in_its_sub_package() -> None:
+    upward = []
+    for module, targets in graph().items():
+        for target in targets:
+            package = module.rsplit(".", 1)[0]
+            same_package = package != "flexorch" and package in (target, target.rsplit(".", 1)[0])
+            # A package's __init__ re-exporting its own modules (flexorch.doctor -> .report).
+            same_package = same_package or target.startswith(module + ".")
+            if not same_package and floor(target) >= floor(module):
+                upward.append(f"{module} -> {target}")
+    assert upward == []
+
+
+def test_no_import_circles() -> None:
+    edges = graph()
+    circles: list[list[str]] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        for target in sorted(edges.get(node, ())):
+            if target in trail:
+                circles.append([*trail[trail.index(target) :], target])
+            elif len(trail) < 30:
+                visit(target, [*trail, target])
+
+    for start in sorted(edges):
+        visit(start, [start])
+    assert circles == []
+
+
+def test_pulumi_is_imported_only_by_the_resources_and_above() -> None:
+    low = [
+        module_name(path)
+        for path in PACKAGE.rglob("*.py")
+        if module_name(path) != "flexorch"
+        and floor(module_name(path)) < PULUMI_FLOOR
+        and any(m == "pulumi" or m.startswith("pulumi.") for m in imports(path))
+    ]
+    assert low == []
