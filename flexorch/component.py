@@ -237,6 +237,7 @@ class CustomMessaging(pulumi.ComponentResource):
     ) -> None:
         """Validate `args` (every problem, one line each) and declare the children."""
         super().__init__("flexorch:index:CustomMessaging", resource_name, None, opts)
+        self._opts = opts or pulumi.ResourceOptions()
         try:
             leaves: list[tuple[tuple[str | int, ...], Any]] = []
             plain = _find_outputs(_as_mapping(args), (), leaves)
@@ -271,7 +272,16 @@ class CustomMessaging(pulumi.ComponentResource):
         # flexorch 0.1's program named its one component "flexorch" and its children without a
         # prefix; that alias lets such a stack upgrade with no replacement.
         aliases = [pulumi.Alias(name=old_name)] if self._name == "flexorch" else []
-        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), aliases=aliases)
+        # protect and aliases pass from parent to child by themselves; these do not.
+        given: Any = self._opts.depends_on
+        inherited: list[Any] = [given] if isinstance(given, pulumi.Resource) else list(given or [])
+        return pulumi.ResourceOptions(
+            parent=self,
+            depends_on=[*inherited, *depends_on],
+            aliases=aliases,
+            retain_on_delete=self._opts.retain_on_delete,
+            custom_timeouts=self._opts.custom_timeouts,
+        )
 
     def _declare(
         self,

@@ -25,7 +25,7 @@ from flexorch import __version__
 from flexorch.config import ORCHESTRATION_EVENTS, StackConfig
 from flexorch.errors import FlexorchError
 
-# templates/ sits at the repository root (the layout in DESIGN.md); flexorch/templates links to it
+# templates/ sits at the repository root (the README's Layout); flexorch/templates links to it
 # in a checkout and is a real folder inside the wheel, so the package loader finds it in both.
 TEMPLATE_PACKAGE = ("flexorch", "templates")
 MANIFEST = "flexorch-manifest.json"

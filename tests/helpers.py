@@ -87,17 +87,24 @@ class InProcessHttp:
         return Response(status, json.dumps(body) if body is not None else "", headers={})
 
 
-def use_fake(monkeypatch: Any, fake: Any) -> InProcessHttp:
-    """Make every provider's client talk to `fake`; returns the request log."""
+def use_fake(monkeypatch: Any, fake: Any, http: InProcessHttp | None = None) -> InProcessHttp:
+    """The one seam: every Twilio client (providers and doctor) talks to `fake` in this process.
+
+    Returns the request log. `http` replaces the transport, e.g. one that injects faults.
+    """
     from twilio.rest import Client
 
     from flexorch.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN
+    from flexorch.twilio_client import BASE_URL_ENV
 
-    http = InProcessHttp(fake)
+    transport = http or InProcessHttp(fake)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.delenv(BASE_URL_ENV, raising=False)
     monkeypatch.setattr(
-        "flexorch.resources.base.make_client",
-        lambda creds: Client(creds.username, creds.password, creds.account_sid, http_client=http),
+        "flexorch.twilio_client.make_client",
+        lambda creds, http_client=None: Client(
+            creds.username, creds.password, creds.account_sid, http_client=transport
+        ),
     )
-    return http
+    return transport

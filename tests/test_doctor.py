@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import ROOT, InProcessHttp
+from helpers import ROOT, InProcessHttp, use_fake
 from twilio.rest import Client
 
 from flexorch import doctor, twilio_facts
@@ -62,7 +62,8 @@ HYGIENE_OK = {
 }
 
 
-# DESIGN.md, step 7: the standard permissions of Flex's agent channel role, in the guide's order.
+# The troubleshooting guide, step 7: the standard permissions of Flex's agent channel role,
+# in the guide's order.
 GUIDE_AGENT_PERMISSIONS = (
     "sendMessage",
     "sendMediaMessage",
@@ -160,17 +161,7 @@ def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[FakeTwilio], InProcessHttp
     """Make doctor read from a fake in this process; returns the fake's request log."""
 
     def install(fake: FakeTwilio, http: InProcessHttp | None = None) -> InProcessHttp:
-        http = http or InProcessHttp(fake)
-        monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
-        monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
-        monkeypatch.delenv(BASE_URL_ENV, raising=False)
-        monkeypatch.setattr(
-            "flexorch.doctor.twilio_client",
-            lambda creds: Client(
-                creds.username, creds.password, creds.account_sid, http_client=http
-            ),
-        )
-        return http
+        return use_fake(monkeypatch, fake, http)
 
     return install
 

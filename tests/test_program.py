@@ -229,8 +229,18 @@ def test_a_bad_output_value_fails_when_it_resolves(mocks):
 
 
 @pulumi.runtime.test
-def test_two_components_coexist_and_opts_reach_every_child(mocks):
-    east = CustomMessaging("east", small(), opts=pulumi.ResourceOptions(protect=True))
+def test_two_components_coexist_and_opts_reach_every_child(mocks, monkeypatch):
+    retained: dict[str, bool | None] = {}
+    original = pulumi.dynamic.Resource.__init__
+
+    def spy(self, provider, name, props, opts=None):
+        retained[name] = opts.retain_on_delete if opts else None
+        original(self, provider, name, props, opts)
+
+    monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", spy)
+    east = CustomMessaging(
+        "east", small(), opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True)
+    )
     west = CustomMessaging("west", small(numbers=["+15005550007"]))
 
     def check(_):
@@ -238,5 +248,9 @@ def test_two_components_coexist_and_opts_reach_every_child(mocks):
         assert len(names) == len(set(names)) == 14
         assert all(child._protect for child in east.children)
         assert not any(child._protect for child in west.children)
+        assert {n for n, kept in retained.items() if kept} == {
+            n for n in retained if n.startswith("east-")
+        }
+        assert len(retained) == 14
 
     return settle(*[c.urn for c in east.children + west.children]).apply(check)

@@ -7,10 +7,10 @@ Three sections, each a list of checks that report pass, fail, warn or skipped wi
   and its SMS webhook points at the handler; the chat service's webhooks, the workspace, the
   contact_uri Workflow, the task channels and the workers' contact_uri attributes match the stack.
 - `message` (with `--message SM...`, or `--from +E164` for the latest inbound message from that
-  customer to a managed number): the eight steps of DESIGN.md in order. A step whose step it
-  depends on failed is `skipped`, naming that step, rather than a second failure. The message's
-  number, the Workflow and the workers are judged by steps 2, 6 and 7, so the config section is
-  left out.
+  customer to a managed number): the eight steps of the README's Doctor section, in order.
+  A step whose step it depends on failed is `skipped`, naming that step, rather than a second
+  failure. The message's number, the Workflow and the workers are judged by steps 2, 6 and 7,
+  so the config section is left out.
 - `hygiene` (always): Flex Flows per managed number, chat users near the 1,000-channel limit,
   orphaned channels and Proxy sessions, Studio executions left active. The walked message's
   channel and session are left to the walk (step 8 reports a channel left active).

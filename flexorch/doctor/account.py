@@ -9,14 +9,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+from flexorch import twilio_client as clients
 from flexorch.config import StackConfig
-from flexorch.twilio_client import (
-    BASE_URL_ENV,
-    Credentials,
-    RetryingHttpClient,
-    make_client,
-    twilio_call,
-)
+from flexorch.twilio_client import BASE_URL_ENV, Credentials, RetryingHttpClient, twilio_call
 
 T = TypeVar("T")
 PUBLIC_ENDPOINT = "https://*.twilio.com"
@@ -350,7 +345,7 @@ def twilio_client(credentials: Credentials) -> Any:
     1.5 s of backoff) rather than the providers' five.
     """
     http = RetryingHttpClient(os.environ.get(BASE_URL_ENV) or None, max_attempts=3, timeout=20.0)
-    return make_client(credentials, http)
+    return clients.make_client(credentials, http)
 
 
 def endpoint() -> str:

@@ -16,8 +16,9 @@ from typing import Any, ClassVar, TypeVar
 from pulumi.dynamic import ConfigureRequest, DiffResult, ResourceProvider, UpdateResult
 from twilio.rest import Client
 
+from flexorch import twilio_client
 from flexorch.errors import FlexorchError
-from flexorch.twilio_client import Credentials, make_client
+from flexorch.twilio_client import Credentials
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,7 +79,7 @@ class TwilioProvider(ResourceProvider):
     def client(self) -> Client:
         """A fresh client for this call, from stack config or the TWILIO_* environment."""
         get = getattr(self, "_config_get", lambda _key: None)
-        return make_client(Credentials.find(get))
+        return twilio_client.make_client(Credentials.find(get))
 
     def label(self, props: dict[str, Any]) -> str:
         """How errors name the resource."""

@@ -80,7 +80,10 @@ def _remove(fake: FakeTwilio, template: str, **match: Any) -> None:
 
 
 def apply_stack(fake: FakeTwilio, config: StackConfig) -> FakeTwilio:
-    """What `pulumi up` of `config` leaves in the seeded account (see stack/orchestration.py)."""
+    """What `pulumi up` of `config` leaves in the seeded account, without importing Pulumi.
+
+    tests/test_sandbox.py runs the real providers through the component and compares.
+    """
     handler = config.handler
     managed = {form for n in config.numbers for form in identities(n)}
     for number in fake.all(seed.NUMBERS):
