@@ -294,6 +294,10 @@ class CustomMessaging(pulumi.ComponentResource):
             f"{name}-flex-flow-guard",
             numbers=list(config.numbers),
             mode=config.flex_flows,
+            # With Output values, the guard (like every other child) is registered only once
+            # they resolve and validate, so a bad one changes nothing in Twilio; its check still
+            # sees the plain numbers and mode at preview.
+            config_valid=pick(lambda c: True),
             opts=self._child(f"{name}-flex-flow-guard", "flex-flow-guard"),
         )
 

@@ -196,12 +196,14 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
         *,
         numbers: list[str],
         mode: str,
+        config_valid: pulumi.Input[bool] = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Guard the numbers (E.164 or PN SIDs) in `fail` or `disable` mode."""
         props = {
             "numbers": numbers,
             "mode": mode,
+            "config_valid": config_valid,  # only orders the registration; never compared
             "resolved_numbers": None,
             "conflicts": None,
             "disabled": None,

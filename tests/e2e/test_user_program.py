@@ -31,7 +31,7 @@ from flexorch.component import ChatServiceArgs, HandlerArgs, SidOrNameArgs, Task
 
 class HandlerAppProvider(ResourceProvider):
     def create(self, props):
-        return CreateResult("handler-app", {"url": "http://localhost:3000/east"})
+        return CreateResult("handler-app", {"url": EAST_URL})
 
 
 class HandlerApp(Resource):
@@ -64,14 +64,17 @@ pulumi.export("westChannels", west.task_channel_sids)
 """
 
 
-def write_program(project: Path, east_number: str) -> None:
+def write_program(
+    project: Path, east_number: str, east_url: str = "http://localhost:3000/east"
+) -> None:
     constants = (
         f"CHAT = {seed.CHAT_SERVICE_SID!r}\nWEST_CHAT = {WEST_CHAT!r}\n"
         f"NUMBER_EAST = {east_number!r}\nNUMBER_WEST = {seed.FREE_NUMBER!r}\n"
+        f"EAST_URL = {east_url!r}\n"
     )
     source = textwrap.dedent(PROGRAM)
-    head, _, rest = source.partition("\napp = ")
-    (project / "__main__.py").write_text(f"{head}\n{constants}\napp = {rest}")
+    head, _, rest = source.partition("\n\nclass HandlerAppProvider")
+    (project / "__main__.py").write_text(f"{head}\n\n{constants}\n\nclass HandlerAppProvider{rest}")
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +162,19 @@ def test_a_bad_value_fails_preview_with_its_key_path_line(stack: auto.Stack) -> 
         'write it like "+15005550006" (quoted, no spaces) or PN followed by 32 hex digits'
     ) in output
     assert "Traceback" not in output
+
+
+def test_a_bad_output_value_fails_up_when_it_resolves(stack: auto.Stack, sandbox: Sandbox) -> None:
+    project = Path(stack.workspace.work_dir)
+    write_program(project, seed.FLEX_FLOW_NUMBER, east_url="ftp://handler.example.com")
+    mark = len(sandbox.requests)
+    with pytest.raises(auto.errors.CommandError) as raised:
+        stack.up()
+    output = str(raised.value)
+    assert (
+        'flexorch:handler.url: "ftp://handler.example.com" must use https (Twilio sends '
+        "customer messages to it); http is only allowed for localhost and 127.0.0.1"
+    ) in output
+    assert "Traceback" not in output and "never retrieved" not in output
+    assert [r for r in sandbox.since(mark) if r["method"] != "GET"] == []
+    stack.destroy()
