@@ -113,10 +113,19 @@ OPERATIONS: dict[str, Callable[[], Any]] = {
     "workflow: update": lambda: WorkflowProvider().update(WW, WORKFLOW, WORKFLOW),
     "workflow: read": lambda: WorkflowProvider().read(WW, WORKFLOW),
     "workflow: delete": lambda: WorkflowProvider().delete(WW, WORKFLOW),
+    "workflow: adopt by SID (fetch + update)": lambda: WorkflowProvider().create(
+        dict(WORKFLOW, adopt_sid=WW)
+    ),
+    "workflow: restore (adopted)": lambda: WorkflowProvider().delete(
+        WW, dict(WORKFLOW, adopted_previous=dict(WORKFLOW, task_reservation_timeout=30.0))
+    ),
     "task channel: create": lambda: TaskChannelProvider().create(CHANNEL),
     "task channel: update": lambda: TaskChannelProvider().update(TC, CHANNEL, CHANNEL),
     "task channel: read": lambda: TaskChannelProvider().read(TC, CHANNEL),
     "task channel: delete": lambda: TaskChannelProvider().delete(TC, CHANNEL),
+    "task channel: restore (adopted)": lambda: TaskChannelProvider().delete(
+        TC, dict(CHANNEL, adopted_previous={"friendly_name": "Made by hand"})
+    ),
     "chat webhooks: adopt (fetch + update)": lambda: ChatServiceWebhooksProvider().create(CHAT),
     "chat webhooks: update": lambda: ChatServiceWebhooksProvider().update(IS, CHAT, CHAT),
     "chat webhooks: read": lambda: ChatServiceWebhooksProvider().read(IS, CHAT),
