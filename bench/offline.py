@@ -3,7 +3,7 @@
 Each is timed two ways: the command a user or CI step runs (a fresh `python -m flexorch.cli`
 process, so interpreter start-up and imports included), and the library call alone in this
 process (`load_stack_file`, `flexorch.render.render`), cold (first call: template compilation)
-and warm. A missing `render` is reported as n/a, never as a crash.
+and warm.
 """
 
 from __future__ import annotations
@@ -122,20 +122,15 @@ def _render_cli(path: Path, folder: Path, repeat: int) -> dict[str, Any]:
             "render", "--config", str(path), "--out", str(folder / f"out{next(outs)}")
         )
         if code != 0:
-            raise LookupError(f"exit {code}: {err.splitlines()[-1] if err else ''}")
+            raise RuntimeError(f"flexorch render: exit {code}: {err}")
         return seconds
 
-    try:
-        return _samples(once, repeat)
-    except LookupError as missing:
-        return {"median": None, "note": f"n/a: `flexorch render` is not available ({missing})"}
+    return _samples(once, repeat)
 
 
 def _render_in_process(loaded: Any, repeat: int) -> dict[str, Any]:
-    try:
-        from flexorch import render
-    except ImportError as missing:
-        return {"median": None, "note": f"n/a: flexorch.render cannot be imported ({missing})"}
+    from flexorch import render
+
     cold = _in_process(lambda: render.render(loaded.config, loaded.name, "js"))
     warm = _samples(
         lambda: _in_process(lambda: render.render(loaded.config, loaded.name, "js")), repeat
