@@ -71,7 +71,9 @@ ORCHESTRATION_EVENTS = ("AddToChatChannel", "DeactivateChatChannel", "LeaveChatC
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 ATTRIBUTE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-UNIQUE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+# Twilio's TaskChannel docs: unique and friendly names do not support hyphens ("may cause a
+# parsing error"); the Flex UI name (flexName) may keep them.
+UNIQUE_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
 def _closest(word: str, choices: Iterable[str]) -> str | None:
@@ -151,10 +153,24 @@ def _attribute_path(value: str) -> str:
     return value
 
 
+def _no_hyphen(value: str) -> str:
+    if "-" in value:
+        raise ValueError(
+            f'"{value}" has a hyphen, which TaskRouter TaskChannel names do not support; '
+            "use a space or _ instead"
+        )
+    return value
+
+
 def _task_channel_name(value: str) -> str:
     if not UNIQUE_NAME.fullmatch(value):
+        fix = (
+            "; write it with _ (the Flex UI name, flexName, may keep the hyphen)"
+            if "-" in value
+            else ""
+        )
         raise ValueError(
-            f'"{value}" is not a valid TaskChannel unique name; use only letters, digits, _ and -'
+            f'"{value}" is not a valid TaskChannel unique name; use only letters, digits and _{fix}'
         )
     if value.lower() in BUILTIN_TASK_CHANNELS:
         raise ValueError(f'"{value}" is a Flex built-in channel; choose another name')
@@ -322,7 +338,7 @@ class TaskChannel(_Model):
 
     unique_name: Annotated[str, AfterValidator(_task_channel_name)]
     """TaskRouter unique name; not a Flex built-in."""
-    friendly_name: Text | None = None
+    friendly_name: Annotated[Text, AfterValidator(_no_hyphen)] | None = None
     """TaskRouter friendly name; defaults to uniqueName."""
     flex_name: Text | None = None
     """Flex UI TaskChannel name; defaults to uniqueName."""

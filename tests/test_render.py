@@ -72,13 +72,13 @@ def nasty_config() -> StackConfig:
             taskChannels=[
                 {
                     "uniqueName": f"custom{i}",
-                    "friendlyName": text,
+                    "friendlyName": text.replace("-", "_"),  # TaskRouter refuses hyphens there
                     "flexName": text,
                     "channelType": text,
                 }
                 for i, text in enumerate(NASTY)
             ]
-            + [{"uniqueName": "plain-channel"}],
+            + [{"uniqueName": "plain_channel", "flexName": "plain-channel"}],
             autoAccept={"attribute": NASTY_ATTRIBUTE},
             orchestration={"accepted": ["AddToChatChannel"], "completed": ["LeaveChatChannel"]},
         )
@@ -618,7 +618,7 @@ def test_render_diff_as_markdown_pr_comment(tmp_path: Path) -> None:
         "```diff",
     ]
     assert lines[-3:] == ["```", "", "</details>"]
-    assert '+    uniqueName: "whatsapp-custom",' in lines
+    assert '+    uniqueName: "whatsapp_custom",' in lines
 
 
 def test_markdown_fence_outlasts_backticks_in_the_diff(tmp_path: Path) -> None:

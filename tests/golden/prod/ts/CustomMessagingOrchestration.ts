@@ -26,7 +26,7 @@ const CHANNELS: ReadonlyArray<ManagedChannel> = [
     channelType: "custom",
   },
   {
-    uniqueName: "whatsapp-custom",
+    uniqueName: "whatsapp_custom",
     flexName: "whatsapp-custom",
     channelType: null,
   },
