@@ -112,9 +112,15 @@ class RetryingHttpClient(TwilioHttpClient):
         max_attempts: int = MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
+        busy_is_unreachable: bool = False,
     ) -> None:
-        """Route every product to `base_url` when given (sandbox, contract mock, a gateway)."""
+        """Route every product to `base_url` when given (sandbox, contract mock, a gateway).
+
+        `busy_is_unreachable`: when 429/5xx outlast the retries, raise TwilioUnreachable instead
+        of returning the answer (the doctor's exit 3: its checks could not run, none failed).
+        """
         super().__init__(timeout=timeout)
+        self.busy_is_unreachable = busy_is_unreachable
         self.base_url = base_url.rstrip("/") if base_url else None
         self.max_attempts = max_attempts
         self.sleep = sleep
@@ -159,6 +165,11 @@ class RetryingHttpClient(TwilioHttpClient):
             if status == 422:
                 return _contract_violation(response)
             retryable = status in (429, 503) or (status >= 500 and not _is_create(method, url))
+            if retryable and attempt == self.max_attempts and self.busy_is_unreachable:
+                raise TwilioUnreachable(
+                    f"Twilio kept answering HTTP {status} at {urlsplit(url).netloc} "
+                    f"({attempt} attempts); try again later"
+                )
             if not retryable or attempt == self.max_attempts:
                 return response
             self.sleep(retry_delay(attempt, _header(response, "Retry-After")))

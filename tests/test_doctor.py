@@ -843,6 +843,40 @@ def test_unreachable_exit_3(run: Callable[..., Result], monkeypatch: pytest.Monk
     }
 
 
+def test_twilio_answering_429_throughout_is_exit_3_not_a_failed_check(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.server
+    import threading
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(429)
+            self.send_header("Retry-After", "0")
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"code": 20429, "message": "Too Many Requests", "status": 429}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv(BASE_URL_ENV, f"http://127.0.0.1:{server.server_port}")
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+        result = run("--config", SANDBOX_STACK)
+    finally:
+        server.shutdown()
+        server.server_close()
+    line = (
+        f"Twilio kept answering HTTP 429 at 127.0.0.1:{server.server_port} (3 attempts); "
+        "try again later"
+    )
+    assert (result.code, result.err, result.out) == (3, line + "\n", "")
+
+
 def test_json_for_bad_arguments_and_bad_config_exit_2(
     run: Callable[..., Result], use: Callable[..., Any], tmp_path: Path
 ) -> None:

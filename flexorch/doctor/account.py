@@ -344,7 +344,12 @@ def twilio_client(credentials: Credentials) -> Any:
     Doctor is interactive, so an unreachable endpoint is reported after three attempts (about
     1.5 s of backoff) rather than the providers' five.
     """
-    http = RetryingHttpClient(os.environ.get(BASE_URL_ENV) or None, max_attempts=3, timeout=20.0)
+    http = RetryingHttpClient(
+        os.environ.get(BASE_URL_ENV) or None,
+        max_attempts=3,
+        timeout=20.0,
+        busy_is_unreachable=True,
+    )
     return clients.make_client(credentials, http)
 
 
