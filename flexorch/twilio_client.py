@@ -164,7 +164,12 @@ class RetryingHttpClient(TwilioHttpClient):
             status = response.status_code
             if status == 422:
                 return _contract_violation(response)
-            retryable = status in (429, 503) or (status >= 500 and not _is_create(method, url))
+            # A cut-off or garbled answer to a request that is safe to repeat is asked again;
+            # one to a create is left to the caller (it may have been applied).
+            garbled = status < 300 and not _is_json(response.text)
+            retryable = status in (429, 503) or (
+                (status >= 500 or garbled) and not _is_create(method, url)
+            )
             if retryable and attempt == self.max_attempts and self.busy_is_unreachable:
                 raise TwilioUnreachable(
                     f"Twilio kept answering HTTP {status} at {urlsplit(url).netloc} "
@@ -174,6 +179,17 @@ class RetryingHttpClient(TwilioHttpClient):
                 return response
             self.sleep(retry_delay(attempt, _header(response, "Retry-After")))
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+
+def _is_json(text: str | None) -> bool:
+    """An empty body (a 204 delete) or a JSON document."""
+    if not text:
+        return True
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _contract_violation(response: Response) -> Response:
@@ -242,6 +258,12 @@ def twilio_call(
     """
     try:
         yield
+    except json.JSONDecodeError:
+        sent = f" ({', '.join(fields)})" if fields else ""
+        raise TwilioApiError(
+            f"{resource}: {action}{sent}: Twilio's answer was not JSON (cut off or garbled); "
+            "run again"
+        ) from None
     except TwilioException as raised:
         exc = as_rest_error(raised)
         if exc is None:

@@ -173,3 +173,33 @@ def test_rejected_credentials_are_unreachable_class() -> None:
         twilio_call("X", "read"),
     ):
         raise TwilioRestException(401, "/v1/x", "Authenticate", 20003, "GET")
+
+
+def test_a_garbled_answer_to_a_read_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = Script(monkeypatch, [Response(200, '{"sid": "WS'), Response(200, '{"sid": "WS1"}')])
+    response = client([]).request("GET", URL)
+    assert (response.text, len(script.urls)) == ('{"sid": "WS1"}', 2)
+
+
+def test_a_garbled_answer_to_a_create_is_not_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
+    collection = "https://taskrouter.twilio.com/v1/Workspaces/WS" + "0" * 32 + "/Workflows"
+    script = Script(monkeypatch, [Response(201, "<html>proxy error")])
+    assert client([]).request("POST", collection).text == "<html>proxy error"
+    assert len(script.urls) == 1
+
+
+def test_a_garbled_answer_that_persists_is_one_line_naming_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from twilio.rest import Client
+
+    from flexorch.twilio_client import TwilioApiError, twilio_call
+
+    Script(monkeypatch, [Response(200, "<html>") for _ in range(MAX_ATTEMPTS)])
+    twilio = Client("AC" + "1" * 32, "token", http_client=client([]))
+    with pytest.raises(TwilioApiError) as caught:
+        with twilio_call('Workspace "WS1"', "read"):
+            twilio.taskrouter.v1.workspaces("WS" + "0" * 32).fetch()
+    assert str(caught.value) == (
+        'Workspace "WS1": read: Twilio\'s answer was not JSON (cut off or garbled); run again'
+    )
