@@ -88,3 +88,15 @@ def rewrite_flexorch_config(path: Path, config: dict[str, Any]) -> None:
     flexorch = {k: v for k, v in config.items() if k.startswith("flexorch:")}
     document["config"] = {**kept, **flexorch}
     path.write_text(yaml.safe_dump(document))
+
+
+def adopted_settings(sandbox: Sandbox) -> dict[str, Any]:
+    """The settings `up` changes and `destroy` must put back, as the sandbox has them now."""
+    fake = sandbox.fake
+    return {
+        "numbers": {n["phone_number"]: dict(n) for n in fake.all(seed.NUMBERS)},
+        "chat": dict(fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)),
+        "flows": {f["sid"]: f["enabled"] for f in fake.all(seed.FLEX_FLOWS)},
+        "workflows": {w["sid"] for w in fake.all(seed.WORKFLOWS)},
+        "channels": {c["sid"] for c in fake.all(seed.TASK_CHANNELS)},
+    }

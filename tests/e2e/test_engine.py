@@ -15,7 +15,7 @@ from typing import Any
 import pulumi.automation as auto
 import pytest
 import yaml
-from engine import engine, rewrite_flexorch_config
+from engine import adopted_settings, engine, rewrite_flexorch_config
 from helpers import ROOT
 
 from flexorch.sandbox import seed
@@ -42,14 +42,7 @@ def stack(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="module")
 def before(sandbox: Sandbox) -> dict[str, Any]:
     """The adopted settings as the seeded account has them, before any up."""
-    fake = sandbox.fake
-    return {
-        "numbers": {n["phone_number"]: dict(n) for n in fake.all(seed.NUMBERS)},
-        "chat": dict(fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)),
-        "flows": {f["sid"]: f["enabled"] for f in fake.all(seed.FLEX_FLOWS)},
-        "workflows": {w["sid"] for w in fake.all(seed.WORKFLOWS)},
-        "channels": {c["sid"] for c in fake.all(seed.TASK_CHANNELS)},
-    }
+    return adopted_settings(sandbox)
 
 
 def writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:

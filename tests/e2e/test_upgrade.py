@@ -28,7 +28,7 @@ from typing import Any
 import pulumi.automation as auto
 import pytest
 import yaml
-from engine import TOOLS, engine_env, rewrite_flexorch_config
+from engine import TOOLS, adopted_settings, engine_env, rewrite_flexorch_config
 from helpers import ROOT
 
 from flexorch.sandbox import seed
@@ -96,14 +96,7 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def before(sandbox: Sandbox) -> dict[str, Any]:
     """The adopted settings as the seeded account has them, before any up."""
-    fake = sandbox.fake
-    return {
-        "numbers": {n["phone_number"]: dict(n) for n in fake.all(seed.NUMBERS)},
-        "chat": dict(fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)),
-        "flows": {f["sid"]: f["enabled"] for f in fake.all(seed.FLEX_FLOWS)},
-        "workflows": {w["sid"] for w in fake.all(seed.WORKFLOWS)},
-        "channels": {c["sid"] for c in fake.all(seed.TASK_CHANNELS)},
-    }
+    return adopted_settings(sandbox)
 
 
 @pytest.fixture
