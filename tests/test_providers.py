@@ -430,3 +430,35 @@ def test_conflict_report_lists_each_flow() -> None:
         '  FO1 "A" on +1 (channel type sms)',
         '  FO2 "B" on whatsapp:+1 (channel type whatsapp)',
     ]
+
+
+# --- Console drift: deleted by a person ----------------------------------------------------
+
+
+def test_a_workflow_deleted_in_the_console_reads_as_gone(http, fake) -> None:
+    created = WorkflowProvider().create(workflow_props(DOC))
+    records = fake.records[seed.WORKFLOWS]
+    del records[created.id]
+    read = WorkflowProvider().read(created.id, created.outs)
+    assert (read.id, read.outs) == ("", {})
+
+
+def test_a_task_channel_deleted_in_the_console_reads_as_gone(http, fake) -> None:
+    props = {"workspace_sid": WORKSPACE_SID, "unique_name": "custom1", "friendly_name": "Custom"}
+    created = TaskChannelProvider().create(props)
+    del fake.records[seed.TASK_CHANNELS][created.id]
+    read = TaskChannelProvider().read(created.id, created.outs)
+    assert (read.id, read.outs) == ("", {})
+
+
+def test_an_adopted_workflow_deleted_in_the_console_is_one_line(http, fake) -> None:
+    old = existing_workflow(fake)
+    created = WorkflowProvider().create(dict(workflow_props(DOC), adopt_sid=old["sid"]))
+    del fake.records[seed.WORKFLOWS][old["sid"]]
+    with pytest.raises(FlexorchError) as caught:
+        WorkflowProvider().read(created.id, created.outs)
+    assert str(caught.value) == (
+        f'Workflow "Custom messaging": {old["sid"]} was adopted by this stack but no longer exists '
+        "in Twilio; remove its sid / adopt key from the stack config (a new one is then created), "
+        "or restore it"
+    )

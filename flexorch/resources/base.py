@@ -13,7 +13,13 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from pulumi.dynamic import ConfigureRequest, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import (
+    ConfigureRequest,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
 from twilio.rest import Client
 
 from flexorch import twilio_client
@@ -118,6 +124,20 @@ class TwilioProvider(ResourceProvider):
         result = {key: props.get(key) for key in self.inputs}
         result.update(values)
         return result
+
+
+def gone(label: str, id_: str, props: Mapping[str, Any]) -> ReadResult:
+    """A refresh's answer for an object deleted outside flexorch (Twilio answered 404).
+
+    Owned: an empty id tells the engine it is gone, so `up --refresh` creates it again.
+    Adopted: it was not ours to re-create, so that is one line naming it.
+    """
+    if props.get("adopted_previous"):
+        raise FlexorchError(
+            f"{label}: {id_} was adopted by this stack but no longer exists in Twilio; remove "
+            "its sid / adopt key from the stack config (a new one is then created), or restore it"
+        )
+    return ReadResult("", {})
 
 
 def form_fields(settings: Mapping[str, Any]) -> tuple[str, ...]:

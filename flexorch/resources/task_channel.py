@@ -13,7 +13,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
-from flexorch.resources.base import TwilioProvider
+from flexorch.resources.base import TwilioProvider, gone
 from flexorch.twilio_client import twilio_call
 
 
@@ -75,8 +75,11 @@ class TaskChannelProvider(TwilioProvider):
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        with twilio_call(self.label(props), "read"):
+        live = None
+        with twilio_call(self.label(props), "read", missing_ok=True):
             live = self._channels(props)(id_).fetch()
+        if live is None:
+            return gone(self.label(props), id_, props)
         outs = self.outs(
             props, sid=id_, unique_name=live.unique_name, friendly_name=live.friendly_name
         )

@@ -14,7 +14,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from flexorch.resources.base import TwilioProvider, pick_one
+from flexorch.resources.base import TwilioProvider, gone, pick_one
 from flexorch.routing import canonical_json
 from flexorch.twilio_client import twilio_call
 
@@ -101,8 +101,11 @@ class WorkflowProvider(TwilioProvider):
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        with twilio_call(self.label(props), "read"):
+        live = None
+        with twilio_call(self.label(props), "read", missing_ok=True):
             live = self._workflows(props)(id_).fetch()
+        if live is None:
+            return gone(self.label(props), id_, props)
         # Keep the stack's own text when the live document is the same by value, so a refresh
         # of an unchanged workflow shows no drift.
         configuration = props.get("configuration")

@@ -116,6 +116,21 @@ def test_refresh_reads_every_resource_and_up_repairs_drift(stack: Any, sandbox: 
     assert number["sms_url"] == HANDLER
 
 
+def test_up_refresh_recreates_what_was_deleted_in_the_console(stack: Any, sandbox: Sandbox) -> None:
+    fake = sandbox.fake
+    outputs = stack.outputs()
+    workflow, channel = outputs["workflowSid"].value, outputs["taskChannelSids"].value["custom1"]
+    del fake.records[seed.WORKFLOWS][workflow]
+    del fake.records[seed.TASK_CHANNELS][channel]
+    up = stack.up(refresh=True)
+    assert up.summary.resource_changes == {"same": 8, "create": 2}
+    recreated = stack.outputs()
+    assert recreated["workflowSid"].value != workflow
+    assert fake.find(seed.WORKFLOWS, sid=recreated["workflowSid"].value)
+    assert fake.find(seed.TASK_CHANNELS, unique_name="custom1")
+    stack.preview(expect_no_changes=True)
+
+
 def test_a_change_is_exactly_that_update(stack: Any, sandbox: Sandbox) -> None:
     config = sandbox_config()
     config["flexorch:handler"] = {"url": "http://localhost:3000/flex/v2"}
