@@ -462,3 +462,31 @@ def test_an_adopted_workflow_deleted_in_the_console_is_one_line(http, fake) -> N
         "in Twilio; remove its sid / adopt key from the stack config (a new one is then created), "
         "or restore it"
     )
+
+
+def test_a_flex_flow_re_enabled_in_the_console_is_drift_disabled_again(http, fake) -> None:
+    provider = FlexFlowGuardProvider()
+    created = provider.create(guard_props("disable"))
+    sms_flow = fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")
+    assert provider.read(created.id, created.outs).outs["drift"] == []
+    sms_flow["enabled"] = True  # a person turned it back on
+    refreshed = provider.read(created.id, created.outs).outs
+    assert [f["sid"] for f in refreshed["drift"]] == [sms_flow["sid"]]
+    assert provider.diff(created.id, refreshed, guard_props("disable")).changes is True
+    updated = provider.update(created.id, refreshed, guard_props("disable"))
+    assert sms_flow["enabled"] is False
+    assert updated.outs["disabled"] == [sms_flow["sid"]] and updated.outs["drift"] == []
+    provider.delete(created.id, updated.outs)
+    assert sms_flow["enabled"] is True
+
+
+def test_in_fail_mode_drift_stops_the_preview_naming_the_flow(http, fake) -> None:
+    provider = FlexFlowGuardProvider()
+    numbers = [FREE_NUMBER]
+    created = provider.create(guard_props("fail", numbers=numbers))
+    flow = fake.add(seed.FLEX_FLOWS, friendly_name="Console SMS", channel_type="sms",
+                    contact_identity=FREE_NUMBER, enabled=True)  # fmt: skip
+    refreshed = provider.read(created.id, created.outs).outs
+    with pytest.raises(FlexorchError) as caught:
+        provider.diff(created.id, refreshed, guard_props("fail", numbers=numbers))
+    assert f'{flow["sid"]} "Console SMS" on {FREE_NUMBER} (channel type sms)' in str(caught.value)

@@ -17,6 +17,7 @@ from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     CreateResult,
+    DiffResult,
     ReadResult,
     Resource,
     UpdateResult,
@@ -114,6 +115,21 @@ class FlexFlowGuardProvider(TwilioProvider):
         failures = [CheckFailure("numbers", conflict_report(conflicts))] if conflicts else []
         return CheckResult(news, failures)
 
+    @override
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Inputs as usual, plus drift: a conflicting flow that a refresh found enabled again.
+
+        `fail` stops the preview naming the flows; `disable` plans the update that disables
+        them again.
+        """
+        result = super().diff(_id, olds, news)
+        drift = [Flow(**flow) for flow in olds.get("drift") or []]
+        if not drift:
+            return result
+        if news.get("mode") == "fail":
+            raise FlexorchError(conflict_report(drift))
+        return DiffResult(changes=True, replaces=result.replaces, delete_before_replace=True)
+
     def _enforce(self, props: dict[str, Any], already: list[str]) -> dict[str, Any]:
         client = self.client()
         conflicts, others, numbers = self._scan(client, props)
@@ -125,10 +141,12 @@ class FlexFlowGuardProvider(TwilioProvider):
                 f'Flex Flow {flow.sid} "{flow.friendly_name}"', "disable", ("Enabled",)
             ):
                 client.flex_api.v1.flex_flow(flow.sid).update(enabled=False)
-            disabled.append(flow.sid)
+            if flow.sid not in disabled:  # re-disabled after drift: still recorded once
+                disabled.append(flow.sid)
         return {
             "resolved_numbers": numbers,
             "disabled": disabled,
+            "drift": [],
             "conflicts": [asdict(f) for f in conflicts],
             "others": [asdict(f) for f in others],
         }
@@ -159,8 +177,10 @@ class FlexFlowGuardProvider(TwilioProvider):
             props,
             resolved_numbers=numbers,
             disabled=props.get("disabled") or [],
-            conflicts=[asdict(f) for f in conflicts],
+            conflicts=props.get("conflicts") or [],
             others=[asdict(f) for f in others],
+            # Enabled flows that take a managed number: re-enabled in the Console since up.
+            drift=[asdict(f) for f in conflicts],
         )
         return ReadResult(id_, outs)
 
@@ -208,5 +228,6 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
             "conflicts": None,
             "disabled": None,
             "others": None,
+            "drift": None,
         }
         super().__init__(FlexFlowGuardProvider(), name, props, opts)

@@ -131,6 +131,18 @@ def test_up_refresh_recreates_what_was_deleted_in_the_console(stack: Any, sandbo
     stack.preview(expect_no_changes=True)
 
 
+def test_up_refresh_disables_a_flex_flow_re_enabled_in_the_console(
+    stack: Any, sandbox: Sandbox
+) -> None:
+    flow = sandbox.fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)
+    assert flow["enabled"] is False
+    flow["enabled"] = True  # a person turned it back on
+    up = stack.up(refresh=True)
+    assert up.summary.resource_changes == {"same": 9, "update": 1}
+    assert flow["enabled"] is False
+    stack.preview(expect_no_changes=True)
+
+
 def test_a_change_is_exactly_that_update(stack: Any, sandbox: Sandbox) -> None:
     config = sandbox_config()
     config["flexorch:handler"] = {"url": "http://localhost:3000/flex/v2"}
