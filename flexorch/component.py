@@ -17,7 +17,7 @@ import pulumi
 
 from flexorch.config import NAMESPACE, Queue, StackConfig, parse_config
 from flexorch.errors import FlexorchError
-from flexorch.loading import engine_namespace
+from flexorch.loading import engine_namespace, plain_text_token
 from flexorch.resources.chat_webhooks import ChatServiceWebhooks
 from flexorch.resources.flex_flow_guard import FlexFlowGuard
 from flexorch.resources.phone_number import PhoneNumberRoute
@@ -208,6 +208,15 @@ def stack_config() -> StackConfig:
     return _validated(engine_namespace(get_config_env()))
 
 
+def _refuse_plain_text_token() -> None:
+    """`twilio:authToken` set without --secret in the engine's config: refused, as validate does."""
+    from pulumi.runtime.config import get_config_env, get_config_secret_keys_env
+
+    token = plain_text_token(get_config_env(), get_config_secret_keys_env())
+    if token:
+        raise pulumi.RunError(token)
+
+
 def _validated(raw: Mapping[str, Any]) -> StackConfig:
     """`parse_config` whose problems end the run as a RunError, which Pulumi prints as is."""
     try:
@@ -236,6 +245,7 @@ class CustomMessaging(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Validate `args` (every problem, one line each) and declare the children."""
+        _refuse_plain_text_token()
         super().__init__("flexorch:index:CustomMessaging", resource_name, None, opts)
         self._opts = opts or pulumi.ResourceOptions()
         try:

@@ -104,10 +104,34 @@ def namespace_values(config: Mapping[str, Any], source: str) -> dict[str, Any]:
                 "store it in plain text (credentials belong under twilio:)"
             )
             continue
-        values[name] = value
+        values[name] = _json_text(value)
     if problems:
         raise FlexorchError(problems)
     return values
+
+
+def _json_text(value: Any) -> Any:
+    """A list or object given as JSON text, read as Pulumi's `config.get_object` reads it.
+
+    `pulumi config set flexorch:numbers '["+15005550006"]'` stores a string; the program (which
+    gets it as JSON text from the engine) and `flexorch validate` both see the list.
+    """
+    if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def plain_text_token(config_env: Mapping[str, str], secret_keys: list[str]) -> str | None:
+    """The problem line when the engine was handed `twilio:authToken` set without --secret."""
+    if "twilio:authToken" in config_env and "twilio:authToken" not in secret_keys:
+        return (
+            "twilio:authToken: is stored in plain text in the stack config; remove it and run "
+            "`pulumi config set --secret twilio:authToken` (or set TWILIO_AUTH_TOKEN)"
+        )
+    return None
 
 
 def project_file_of(path: Path) -> Path | None:
@@ -227,7 +251,7 @@ def engine_namespace(config_env: Mapping[str, str]) -> dict[str, Any]:
         if not key.startswith(prefix):
             continue
         try:
-            raw[key[len(prefix) :]] = json.loads(text)
+            raw[key[len(prefix) :]] = _json_text(json.loads(text))
         except ValueError:
             raw[key[len(prefix) :]] = text
     return raw

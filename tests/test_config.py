@@ -190,3 +190,29 @@ def test_duplicates_are_found_even_when_a_sibling_is_invalid() -> None:
         'flexorch:taskChannels[1].uniqueName: "c1" is already used by taskChannels[0]; '
         "each TaskChannel needs its own unique name",
     ]
+
+
+def test_json_text_values_read_as_pulumi_config_get_object_reads_them(tmp_path: Path) -> None:
+    from flexorch.loading import engine_namespace
+
+    path = tmp_path / "Pulumi.json.yaml"
+    path.write_text(
+        "config:\n"
+        '  flexorch:handler: \'{"url": "https://h.example.com/flex"}\'\n'
+        "  flexorch:workspace: {friendlyName: Flex Task Assignment}\n"
+        "  flexorch:chatService: {sid: IS0123456789abcdef0123456789abcdef}\n"
+        "  flexorch:numbers: '[\"+15005550006\"]'\n"
+    )
+    offline = load_stack_file(path).config
+    assert offline.numbers == ("+15005550006",)
+    assert offline.handler.url == "https://h.example.com/flex"
+    engine = engine_namespace(
+        {
+            "flexorch:numbers": '["+15005550006"]',
+            "flexorch:handler": '{"url": "https://h.example.com/flex"}',
+            "flexorch:workspace": '{"friendlyName": "Flex Task Assignment"}',
+            "flexorch:chatService": '{"sid": "IS0123456789abcdef0123456789abcdef"}',
+            "twilio:accountSid": "AC" + "1" * 32,
+        }
+    )
+    assert parse_config(engine) == offline

@@ -178,3 +178,19 @@ def test_a_bad_output_value_fails_up_when_it_resolves(stack: auto.Stack, sandbox
     assert "Traceback" not in output and "never retrieved" not in output
     assert [r for r in sandbox.since(mark) if r["method"] != "GET"] == []
     stack.destroy()
+
+
+def test_a_plain_text_auth_token_is_refused_as_validate_refuses_it(stack: auto.Stack) -> None:
+    write_program(Path(stack.workspace.work_dir), seed.FLEX_FLOW_NUMBER)
+    stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=False))
+    try:
+        with pytest.raises(auto.errors.CommandError) as raised:
+            stack.preview()
+    finally:
+        stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
+    output = str(raised.value)
+    assert (
+        "twilio:authToken: is stored in plain text in the stack config; remove it and run "
+        "`pulumi config set --secret twilio:authToken` (or set TWILIO_AUTH_TOKEN)"
+    ) in output
+    assert "Traceback" not in output
