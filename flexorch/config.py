@@ -8,6 +8,7 @@ at once, each as `flexorch:<key path>: <what is wrong>; <how to fix it>`.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -110,12 +111,35 @@ def _not_blank(value: str) -> str:
     return value
 
 
+_HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def _valid_host(host: str) -> bool:
+    """A DNS name of letters, digits and inner hyphens, or an IP address."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
 def _webhook_url(value: str) -> str:
+    example = "write it like https://handler.example.com/flex"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f'"{value}" contains a control character; {example}')
     parts = urlsplit(value)
     if any(c.isspace() for c in value) or not parts.netloc or not parts.hostname:
-        raise ValueError(
-            f'"{value}" is not an absolute URL; write it like https://handler.example.com/flex'
-        )
+        raise ValueError(f'"{value}" is not an absolute URL; {example}')
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.rsplit("]", 1)[-1].endswith(":")):
+        raise ValueError(f'"{value}" has no valid port (a number 1..65535); {example}')
+    if not _valid_host(parts.hostname):
+        raise ValueError(f'"{value}" has no valid host name; {example}')
     if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
         return value
     if parts.scheme != "https":
@@ -607,5 +631,22 @@ def parse_config(raw: Mapping[str, Any]) -> StackConfig:
         if all(existing != line for _, existing in problems):
             problems.append((loc, line))
     if problems or config is None:
-        raise FlexorchError([line for _, line in problems])
+        raise FlexorchError(_readable([line for _, line in problems]))
     return config
+
+
+MAX_PROBLEMS = 50
+_LONG_QUOTED = re.compile(r'"([^"]{80})[^"]{20,}"')
+
+
+def _readable(lines: list[str]) -> list[str]:
+    """Each problem on one line, echoed values shortened, and no more than MAX_PROBLEMS lines."""
+    out = []
+    for line in lines[:MAX_PROBLEMS]:
+        line = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in line)
+        out.append(_LONG_QUOTED.sub(lambda m: f'"{m.group(1)}…"', line))
+    if len(lines) > MAX_PROBLEMS:
+        out.append(
+            f"{NAMESPACE}: {len(lines) - MAX_PROBLEMS} more problems not shown; fix these first"
+        )
+    return out

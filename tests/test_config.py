@@ -216,3 +216,47 @@ def test_json_text_values_read_as_pulumi_config_get_object_reads_them(tmp_path: 
         }
     )
     assert parse_config(engine) == offline
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://h.example.com:99999/flex", "has no valid port (a number 1..65535)"),
+        ("https://h.example.com:abc/flex", "has no valid port (a number 1..65535)"),
+        ("https://h.example.com:/flex", "has no valid port (a number 1..65535)"),
+        ("https://-.-/flex", "has no valid host name"),
+        ("https://h.exa_mple.com/flex", "has no valid host name"),
+        ("https://h.example.com/fl\x00ex", "contains a control character"),
+        ("https://h.example.com/fl\x07ex", "contains a control character"),
+    ],
+)
+def test_urls_twilio_could_not_call_are_refused(url: str, problem: str) -> None:
+    with pytest.raises(FlexorchError) as caught:
+        parse_config(minimal_config(handler={"url": url}))
+    shown = url.encode("unicode_escape").decode()
+    assert caught.value.problems == [
+        f'flexorch:handler.url: "{shown}" {problem}; write it like https://handler.example.com/flex'
+    ]
+
+
+def test_good_urls_with_ports_and_addresses_pass() -> None:
+    for url in ("https://h.example.com:8443/flex", "https://203.0.113.7/flex",
+                "http://localhost:3000/flex", "http://[::1]:3000/flex"):  # fmt: skip
+        assert parse_config(minimal_config(handler={"url": url})).handler.url == url
+
+
+def test_a_value_with_a_newline_stays_on_one_line_and_a_huge_one_is_shortened() -> None:
+    with pytest.raises(FlexorchError) as caught:
+        parse_config(minimal_config(autoAccept={"attribute": 5}, handler={"url": "x\ny" * 2000}))
+    lines = caught.value.problems
+    assert all("\n" not in line for line in lines)
+    url_line = next(line for line in lines if line.startswith("flexorch:handler.url"))
+    assert len(url_line) < 250 and '…"' in url_line
+
+
+def test_the_list_of_problems_is_capped() -> None:
+    raw = minimal_config(**{f"unknown{i}": 1 for i in range(300)})
+    with pytest.raises(FlexorchError) as caught:
+        parse_config(raw)
+    assert len(caught.value.problems) == 51
+    assert caught.value.problems[-1] == ("flexorch: 250 more problems not shown; fix these first")
