@@ -121,6 +121,10 @@ def _valid_host(host: str) -> bool:
         return True
     except ValueError:
         pass
+    try:  # an internationalised name is valid as its punycode form is
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
     labels = host.rstrip(".").split(".")
     return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 

@@ -241,7 +241,8 @@ def test_urls_twilio_could_not_call_are_refused(url: str, problem: str) -> None:
 
 def test_good_urls_with_ports_and_addresses_pass() -> None:
     for url in ("https://h.example.com:8443/flex", "https://203.0.113.7/flex",
-                "http://localhost:3000/flex", "http://[::1]:3000/flex"):  # fmt: skip
+                "http://localhost:3000/flex", "http://[::1]:3000/flex",
+                "https://bücher.example/flex"):  # fmt: skip
         assert parse_config(minimal_config(handler={"url": url})).handler.url == url
 
 
