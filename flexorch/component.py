@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from flexorch.config import NAMESPACE, Queue, StackConfig, parse_config
+from flexorch.config import NAMESPACE, Queue, StackConfig, key_path, parse_config
 from flexorch.errors import FlexorchError
 from flexorch.loading import engine_namespace, plain_text_token
 from flexorch.resources.chat_webhooks import ChatServiceWebhooks
@@ -167,9 +167,8 @@ def _find_outputs(value: Any, path: tuple[str | int, ...], found: list[Any]) -> 
         make = _PLACEHOLDERS.get(key)
         placeholder = make(path) if make is not None else None
         if placeholder is None:
-            where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path)
             raise FlexorchError(
-                f"{NAMESPACE}:{where.replace('.[', '[')}: must be a plain value, not a "
+                f"{NAMESPACE}:{key_path(path)}: must be a plain value, not a "
                 "pulumi.Output; it decides which resources exist (only URLs, methods, SIDs and "
                 "friendly names may be Outputs)"
             )

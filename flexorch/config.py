@@ -333,6 +333,14 @@ class Queue(_SidOrName):
     sid: Annotated[str, _sid("WQ", "TaskRouter queue")] | None = None
 
 
+def _one_way_to_adopt(sid: str | None, adopt: bool, what: str, by_name: str) -> None:
+    if sid is not None and adopt:
+        raise ValueError(
+            f"give either sid or adopt: true, not both; sid adopts that {what}, adopt: true "
+            f"{by_name}"
+        )
+
+
 class Workflow(_Model):
     """The Workflow that routes a task to the worker whose contact_uri it names."""
 
@@ -353,11 +361,7 @@ class Workflow(_Model):
 
     @model_validator(mode="after")
     def _one_way_to_adopt(self) -> Workflow:
-        if self.sid is not None and self.adopt:
-            raise ValueError(
-                "give either sid or adopt: true, not both; sid adopts that Workflow, adopt: true "
-                "the one named friendlyName"
-            )
+        _one_way_to_adopt(self.sid, self.adopt, "Workflow", "the one named friendlyName")
         return self
 
 
@@ -379,11 +383,7 @@ class TaskChannel(_Model):
 
     @model_validator(mode="after")
     def _one_way_to_adopt(self) -> TaskChannel:
-        if self.sid is not None and self.adopt:
-            raise ValueError(
-                "give either sid or adopt: true, not both; sid adopts that TaskChannel, adopt: "
-                "true the one with this uniqueName"
-            )
+        _one_way_to_adopt(self.sid, self.adopt, "TaskChannel", "the one with this uniqueName")
         return self
 
     @property
@@ -491,7 +491,8 @@ _TYPE_NAMES = {
 }
 
 
-def _path(loc: Iterable[str | int]) -> str:
+def key_path(loc: Iterable[str | int]) -> str:
+    """`workflow.queue.sid`, `numbers[0]`: a location as the problem lines write it."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -548,10 +549,10 @@ def _problem(error: Any) -> str:
         key = str(loc[-1])
         model = _model_at(loc[:-1])
         known = [f.alias or n for n, f in model.model_fields.items()] if model else []
-        return f'{NAMESPACE}:{_path(loc)}: unknown key "{key}"; {did_you_mean(key, known)}'
-    where = f"{NAMESPACE}:{_path(loc)}" if loc else NAMESPACE
+        return f'{NAMESPACE}:{key_path(loc)}: unknown key "{key}"; {did_you_mean(key, known)}'
+    where = f"{NAMESPACE}:{key_path(loc)}" if loc else NAMESPACE
     if kind == "missing":
-        generic = re.sub(r"\[\d+\]", "[]", _path(loc))
+        generic = re.sub(r"\[\d+\]", "[]", key_path(loc))
         hint = _MISSING_HINTS.get(generic, "add it")
         return f"{where}: is required; {hint}"
     if kind == "value_error":
@@ -631,7 +632,7 @@ def parse_config(raw: Mapping[str, Any]) -> StackConfig:
     except ValidationError as exc:
         problems = [(tuple(e["loc"]), _problem(e)) for e in exc.errors()]
     for loc, text in _duplicates(raw):
-        line = f"{NAMESPACE}:{_path(loc)}: {text}"
+        line = f"{NAMESPACE}:{key_path(loc)}: {text}"
         if all(existing != line for _, existing in problems):
             problems.append((loc, line))
     if problems or config is None:

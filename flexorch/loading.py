@@ -80,6 +80,9 @@ def _read_yaml(path: Path) -> Any:
         raise FlexorchError(f"{where}: invalid YAML ({problem}); fix the syntax there") from None
 
 
+TOKEN_KEY = "twilio:authToken"
+
+
 def namespace_values(config: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Pick the `flexorch:` keys out of a stack's `config:` mapping, prefix stripped.
 
@@ -91,11 +94,8 @@ def namespace_values(config: Mapping[str, Any], source: str) -> dict[str, Any]:
     for key, value in config.items():
         key = str(key)
         namespace, _, name = key.rpartition(":")
-        if key == "twilio:authToken" and not (isinstance(value, Mapping) and "secure" in value):
-            problems.append(
-                f"{key}: is stored in plain text in {source}; remove it and run "
-                "`pulumi config set --secret twilio:authToken` (or set TWILIO_AUTH_TOKEN)"
-            )
+        if key == TOKEN_KEY and not (isinstance(value, Mapping) and "secure" in value):
+            problems.append(_plain_text_token(source))
         if namespace not in ("", NAMESPACE):
             continue
         if isinstance(value, Mapping) and set(value) == {"secure"}:
@@ -126,12 +126,16 @@ def _json_text(value: Any) -> Any:
 
 def plain_text_token(config_env: Mapping[str, str], secret_keys: list[str]) -> str | None:
     """The problem line when the engine was handed `twilio:authToken` set without --secret."""
-    if "twilio:authToken" in config_env and "twilio:authToken" not in secret_keys:
-        return (
-            "twilio:authToken: is stored in plain text in the stack config; remove it and run "
-            "`pulumi config set --secret twilio:authToken` (or set TWILIO_AUTH_TOKEN)"
-        )
+    if TOKEN_KEY in config_env and TOKEN_KEY not in secret_keys:
+        return _plain_text_token("the stack config")
     return None
+
+
+def _plain_text_token(source: str) -> str:
+    return (
+        f"{TOKEN_KEY}: is stored in plain text in {source}; remove it and run "
+        f"`pulumi config set --secret {TOKEN_KEY}` (or set TWILIO_AUTH_TOKEN)"
+    )
 
 
 def project_file_of(path: Path) -> Path | None:

@@ -27,6 +27,15 @@ def same_document(a: Any, b: Any) -> bool:
         return bool(a == b)
 
 
+def _settings(values: dict[str, Any]) -> dict[str, Any]:
+    """What flexorch writes to a Workflow (create, update, restore): the engine's floats as int."""
+    return {
+        "friendly_name": values["friendly_name"],
+        "configuration": values["configuration"],
+        "task_reservation_timeout": int(values["task_reservation_timeout"]),
+    }
+
+
 class WorkflowProvider(TwilioProvider):
     """Creates, updates in place and deletes the Workflow.
 
@@ -68,18 +77,10 @@ class WorkflowProvider(TwilioProvider):
 
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
-        settings = {
-            "friendly_name": props["friendly_name"],
-            "configuration": props["configuration"],
-            "task_reservation_timeout": int(props["task_reservation_timeout"]),
-        }
+        settings = _settings(props)
         existing = self._existing(props)
         if existing is not None:
-            previous = {
-                "friendly_name": existing.friendly_name,
-                "configuration": existing.configuration,
-                "task_reservation_timeout": existing.task_reservation_timeout,
-            }
+            previous = {key: getattr(existing, key) for key in settings}
             with twilio_call(self.label(props), "update", self.fields):
                 self._workflows(props)(existing.sid).update(**settings)
             return CreateResult(
@@ -92,11 +93,7 @@ class WorkflowProvider(TwilioProvider):
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         with twilio_call(self.label(news), "update", self.fields):
-            self._workflows(news)(id_).update(
-                friendly_name=news["friendly_name"],
-                configuration=news["configuration"],
-                task_reservation_timeout=int(news["task_reservation_timeout"]),
-            )
+            self._workflows(news)(id_).update(**_settings(news))
         return UpdateResult(self.carry(olds, news, sid=id_))
 
     @override
@@ -125,11 +122,7 @@ class WorkflowProvider(TwilioProvider):
         previous = props.get("adopted_previous")
         if previous:  # adopted: put back what it was, never delete it
             with twilio_call(self.label(props), "restore", self.fields, missing_ok=True):
-                self._workflows(props)(id_).update(
-                    friendly_name=previous["friendly_name"],
-                    configuration=previous["configuration"],
-                    task_reservation_timeout=int(previous["task_reservation_timeout"]),
-                )
+                self._workflows(props)(id_).update(**_settings(previous))
             return
         with twilio_call(self.label(props), "delete", missing_ok=True):
             self._workflows(props)(id_).delete()
