@@ -18,12 +18,12 @@ import pulumi
 from flexorch.config import NAMESPACE, Queue, StackConfig, key_path, parse_config
 from flexorch.errors import FlexorchError
 from flexorch.loading import engine_namespace, plain_text_token
-from flexorch.resources.chat_webhooks import ChatServiceWebhooks
-from flexorch.resources.flex_flow_guard import FlexFlowGuard
-from flexorch.resources.phone_number import PhoneNumberRoute
+from flexorch.resources.chat_webhooks import ChatServiceSnapshot, ChatServiceWebhooks
+from flexorch.resources.flex_flow_guard import FlexFlowGuard, FlexFlowSnapshot
+from flexorch.resources.phone_number import PhoneNumberRoute, PhoneNumberSnapshot
 from flexorch.resources.queue import TaskQueue
-from flexorch.resources.task_channel import TaskChannel
-from flexorch.resources.workflow import Workflow
+from flexorch.resources.task_channel import TaskChannel, TaskChannelSnapshot
+from flexorch.resources.workflow import Workflow, WorkflowSnapshot
 from flexorch.resources.workspace import Workspace
 from flexorch.routing import workflow_configuration
 
@@ -228,8 +228,10 @@ class CustomMessaging(pulumi.ComponentResource):
     """Everything one Flex account needs for custom messaging orchestration.
 
     Children are named `<name>-<what>`, so two components in one program never collide, and
-    `opts` reaches every child. The Flex Flow guard is registered first and every resource that
-    changes Twilio depends on it, so `flexFlows: fail` with a conflict changes nothing.
+    `opts` reaches every child. Reads come first: every adopted object is looked up and its
+    settings recorded by a read-only snapshot. The Flex Flow guard depends on all of them and
+    every other resource that changes Twilio depends on the guard, so a bad reference, or
+    `flexFlows: fail` with a conflict, fails before anything in Twilio changes.
     """
 
     workflow_sid: pulumi.Output[str]
@@ -275,12 +277,13 @@ class CustomMessaging(pulumi.ComponentResource):
         self._declare(resource_name, config, pick)
 
     def _child(
-        self, name: str, old_name: str, depends_on: Sequence[pulumi.Resource] = ()
+        self, name: str, old_name: str | None = None, depends_on: Sequence[pulumi.Resource] = ()
     ) -> pulumi.ResourceOptions:
         """Options for a child: parent, the caller's opts, and the name the 0.1 program used."""
         # flexorch 0.1's program named its one component "flexorch" and its children without a
         # prefix; that alias lets such a stack upgrade with no replacement.
-        aliases = [pulumi.Alias(name=old_name)] if self._name == "flexorch" else []
+        upgraded = old_name is not None and self._name == "flexorch"
+        aliases = [pulumi.Alias(name=old_name)] if upgraded else []
         # protect and aliases pass from parent to child by themselves; these do not.
         given: Any = self._opts.depends_on
         inherited: list[Any] = [given] if isinstance(given, pulumi.Resource) else list(given or [])
@@ -299,35 +302,30 @@ class CustomMessaging(pulumi.ComponentResource):
         pick: Callable[[Callable[[StackConfig], Any]], Any],
     ) -> None:
         chat = config.chat_service
-        guard = FlexFlowGuard(
-            f"{name}-flex-flow-guard",
-            numbers=list(config.numbers),
-            mode=config.flex_flows,
-            # With Output values, the guard (like every other child) is registered only once
-            # they resolve and validate, so a bad one changes nothing in Twilio; its check still
-            # sees the plain numbers and mode at preview.
-            config_valid=pick(lambda c: True),
-            opts=self._child(f"{name}-flex-flow-guard", "flex-flow-guard"),
-        )
+        wf = config.workflow
 
+        # --- reads: every adopted object looked up, its settings recorded -------------------
         workspace = Workspace(
             f"{name}-workspace",
             sid=pick(lambda c: c.workspace.sid),
             friendly_name=pick(lambda c: c.workspace.friendly_name),
             opts=self._child(f"{name}-workspace", "workspace"),
         )
+        workspace_lookup = pick(
+            lambda c: {"sid": c.workspace.sid, "friendly_name": c.workspace.friendly_name}
+        )
 
         def queue(suffix: str, read: Callable[[StackConfig], Queue | None], key: str) -> TaskQueue:
             return TaskQueue(
                 f"{name}-{suffix}",
                 workspace_sid=workspace.sid,
+                workspace_lookup=workspace_lookup,
                 sid=pick(lambda c: _must(read(c)).sid),
                 friendly_name=pick(lambda c: _must(read(c)).friendly_name),
                 config_key=key,
-                opts=self._child(f"{name}-{suffix}", suffix, [guard]),
+                opts=self._child(f"{name}-{suffix}", suffix),
             )
 
-        wf = config.workflow
         main_queue = queue("queue", lambda c: c.workflow.queue, "workflow.queue")
         fallback = None
         if wf.fallback_queue is not None:
@@ -339,10 +337,76 @@ class CustomMessaging(pulumi.ComponentResource):
                     "fallback-queue", lambda c: c.workflow.fallback_queue, "workflow.fallbackQueue"
                 )
             )
+        queues = [main_queue] if fallback in (None, main_queue) else [main_queue, fallback]
+
+        chat_url = pick(lambda c: c.handler.effective_chat_url)
+        chat_snapshot = ChatServiceSnapshot(
+            f"{name}-chat-service",
+            service_sid=pick(lambda c: c.chat_service.sid),
+            handler_url=chat_url,
+            opts=self._child(f"{name}-chat-service"),
+        )
+        sms_url = pick(lambda c: c.handler.effective_sms_url)
+        number_snapshots = {
+            number: PhoneNumberSnapshot(
+                f"{name}-number-{number}-before",
+                number=number,
+                handler_url=sms_url,
+                opts=self._child(f"{name}-number-{number}-before"),
+            )
+            for number in config.numbers
+        }
+        flows = FlexFlowSnapshot(
+            f"{name}-flex-flows",
+            numbers=list(config.numbers),
+            opts=self._child(f"{name}-flex-flows"),
+        )
+        workflow_snapshot = None
+        if wf.sid or wf.adopt:
+            workflow_snapshot = WorkflowSnapshot(
+                f"{name}-workflow-before",
+                workspace_sid=workspace.sid,
+                workspace_lookup=workspace_lookup,
+                adopt_sid=pick(lambda c: c.workflow.sid),
+                adopt_by_name=wf.adopt,
+                friendly_name=pick(lambda c: c.workflow.friendly_name),
+                opts=self._child(f"{name}-workflow-before"),
+            )
+        channel_snapshots = {
+            channel.unique_name: TaskChannelSnapshot(
+                f"{name}-channel-{channel.unique_name}-before",
+                workspace_sid=workspace.sid,
+                workspace_lookup=workspace_lookup,
+                unique_name=channel.unique_name,
+                adopt_sid=channel.sid,
+                adopt_by_name=channel.adopt,
+                opts=self._child(f"{name}-channel-{channel.unique_name}-before"),
+            )
+            for channel in config.task_channels
+            if channel.sid or channel.adopt
+        }
+        reads: list[pulumi.Resource] = [
+            workspace, *queues, chat_snapshot, *number_snapshots.values(), flows,
+            *([workflow_snapshot] if workflow_snapshot else []), *channel_snapshots.values(),
+        ]  # fmt: skip
+
+        # --- writes: each after every read ----------------------------------------------------
+        guard = FlexFlowGuard(
+            f"{name}-flex-flow-guard",
+            numbers=list(config.numbers),
+            mode=config.flex_flows,
+            snapshot=flows.recorded(),
+            # With Output values, the guard (like every other child) is registered only once
+            # they resolve and validate, so a bad one changes nothing in Twilio; its check still
+            # sees the plain numbers and mode at preview.
+            config_valid=pick(lambda c: True),
+            opts=self._child(f"{name}-flex-flow-guard", "flex-flow-guard", reads),
+        )
 
         channels = {}
         for index, channel in enumerate(config.task_channels):
             unique = channel.unique_name
+            snapshot = channel_snapshots.get(unique)
             channels[unique] = TaskChannel(
                 f"{name}-channel-{unique}",
                 workspace_sid=workspace.sid,
@@ -352,6 +416,7 @@ class CustomMessaging(pulumi.ComponentResource):
                 ),
                 adopt_sid=channel.sid,
                 adopt_by_name=channel.adopt,
+                adopted=snapshot.recorded() if snapshot else None,
                 opts=self._child(f"{name}-channel-{unique}", f"channel-{unique}", [guard]),
             )
 
@@ -367,13 +432,14 @@ class CustomMessaging(pulumi.ComponentResource):
             task_reservation_timeout=wf.reservation_timeout,
             adopt_sid=pick(lambda c: c.workflow.sid),
             adopt_by_name=wf.adopt,
+            adopted=workflow_snapshot.recorded() if workflow_snapshot else None,
             opts=self._child(f"{name}-workflow", "workflow", [guard]),
         )
 
-        chat_url = pick(lambda c: c.handler.effective_chat_url)
         chat_webhooks = ChatServiceWebhooks(
             f"{name}-chat-webhooks",
             service_sid=pick(lambda c: c.chat_service.sid),
+            snapshot=chat_snapshot.recorded(),
             pre_webhook_url=chat_url if chat.pre_events else "",
             post_webhook_url=chat_url if chat.post_events else "",
             webhook_method=pick(lambda c: c.handler.method),
@@ -386,7 +452,8 @@ class CustomMessaging(pulumi.ComponentResource):
             PhoneNumberRoute(
                 f"{name}-number-{number}",
                 number=number,
-                sms_url=pick(lambda c: c.handler.effective_sms_url),
+                snapshot=number_snapshots[number].recorded(),
+                sms_url=sms_url,
                 sms_method=pick(lambda c: c.handler.method),
                 opts=self._child(f"{name}-number-{number}", f"number-{number}", [guard]),
             )
@@ -394,9 +461,8 @@ class CustomMessaging(pulumi.ComponentResource):
         ]
 
         # Every child, so callers (and tests) can wait for the whole graph to be registered.
-        queues = [main_queue] if fallback in (None, main_queue) else [main_queue, fallback]
-        self.children: list[pulumi.CustomResource] = [
-            guard, workspace, *queues, *channels.values(), workflow, chat_webhooks, *routes,
+        self.children: list[pulumi.Resource] = [
+            *reads, guard, *channels.values(), workflow, chat_webhooks, *routes,
         ]  # fmt: skip
         self.workspace_sid = workspace.sid
         self.workflow_sid = workflow.sid

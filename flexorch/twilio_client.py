@@ -1,7 +1,8 @@
 """The one way flexorch talks to Twilio: credentials, endpoint override, retries, clear errors.
 
-Providers and the doctor build a client per call from here; nothing here holds a client or a
-credential at module level, because provider objects are pickled into Pulumi state.
+Providers share one client per account and endpoint in their process (one connection pool:
+a TCP and TLS handshake per request is most of a request's cost on real Twilio); nothing is
+held on the provider objects, because those are pickled into Pulumi state.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -27,13 +31,27 @@ from twilio.rest import Client
 from flexorch.errors import FlexorchError, TwilioUnreachable
 
 BASE_URL_ENV = "FLEXORCH_TWILIO_BASE_URL"
+TIMEOUT_ENV = "FLEXORCH_TWILIO_TIMEOUT"
 MAX_ATTEMPTS = 5
 MAX_DELAY = 30.0
+POOL_SIZE = 32
 _SID_SEGMENT = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}(\.json)?")
 
 
 class TwilioApiError(FlexorchError):
     """Twilio refused a request; the text names the resource, the fields, code and message."""
+
+    def __init__(self, problems: list[str] | str, status: int | None = None) -> None:
+        """`status`: Twilio's HTTP status, when it answered."""
+        super().__init__(problems)
+        self.status = status
+
+
+class CreateOutcomeUnknown(FlexorchError):
+    """A create was sent but its answer was lost: Twilio may or may not have applied it.
+
+    Repeating it blindly could make a second object; the caller looks it up by name instead.
+    """
 
 
 @dataclass(frozen=True)
@@ -102,8 +120,10 @@ def _is_create(method: str, url: str) -> bool:
 class RetryingHttpClient(TwilioHttpClient):
     """Twilio's HTTP client with bounded retries and an optional single base URL.
 
-    429 and 503 ("not processed, try later") are retried for every request; other 5xx only for
-    requests that are safe to repeat (reads, deletes, updates of an existing resource).
+    429 and 503 ("not processed, try later") are retried for every request. Other 5xx, garbled
+    answers and failed connections are retried for requests that are safe to repeat (reads,
+    deletes, updates that set absolute values); after a create was sent they raise
+    CreateOutcomeUnknown, because Twilio may have applied it.
     """
 
     def __init__(
@@ -120,6 +140,11 @@ class RetryingHttpClient(TwilioHttpClient):
         of returning the answer (the doctor's exit 3: its checks could not run, none failed).
         """
         super().__init__(timeout=timeout)
+        # One pool per process serves every operation the engine runs at once (the SDK's
+        # default keeps 6 connections for https and none of its own for http).
+        if self.session is not None:
+            for prefix in ("https://", "http://"):
+                self.session.mount(prefix, HTTPAdapter(pool_maxsize=POOL_SIZE))
         self.busy_is_unreachable = busy_is_unreachable
         self.base_url = base_url.rstrip("/") if base_url else None
         self.max_attempts = max_attempts
@@ -153,6 +178,11 @@ class RetryingHttpClient(TwilioHttpClient):
                     method, url, params, data, headers, auth, timeout, allow_redirects
                 )
             except requests.RequestException as exc:
+                if _is_create(method, url) and _maybe_sent(exc):
+                    raise CreateOutcomeUnknown(
+                        f"{method} {urlsplit(url).path}: the connection failed after the "
+                        f"request was sent ({type(exc).__name__})"
+                    ) from None
                 if attempt == self.max_attempts:
                     host = urlsplit(url).netloc
                     raise TwilioUnreachable(
@@ -167,9 +197,10 @@ class RetryingHttpClient(TwilioHttpClient):
             # A cut-off or garbled answer to a request that is safe to repeat is asked again;
             # one to a create is left to the caller (it may have been applied).
             garbled = status < 300 and not _is_json(response.text)
-            retryable = status in (429, 503) or (
-                (status >= 500 or garbled) and not _is_create(method, url)
-            )
+            if (garbled or (status >= 500 and status != 503)) and _is_create(method, url):
+                what = "was not JSON" if garbled else f"was HTTP {status}"
+                raise CreateOutcomeUnknown(f"{method} {urlsplit(url).path}: the answer {what}")
+            retryable = status in (429, 503) or status >= 500 or garbled
             if retryable and attempt == self.max_attempts and self.busy_is_unreachable:
                 raise TwilioUnreachable(
                     f"Twilio kept answering HTTP {status} at {urlsplit(url).netloc} "
@@ -179,6 +210,17 @@ class RetryingHttpClient(TwilioHttpClient):
                 return response
             self.sleep(retry_delay(attempt, _header(response, "Retry-After")))
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """False only when the request cannot have reached Twilio (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)
+        return not isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return True
 
 
 def _is_json(text: str | None) -> bool:
@@ -215,15 +257,48 @@ def _header(response: Response, name: str) -> str | None:
     return None
 
 
+_CLIENTS: dict[tuple[Credentials, str, str], Client] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
 def make_client(credentials: Credentials, http_client: RetryingHttpClient | None = None) -> Client:
-    """A Twilio client for one operation, honouring FLEXORCH_TWILIO_BASE_URL."""
-    http = http_client or RetryingHttpClient(os.environ.get(BASE_URL_ENV) or None)
+    """The process's Twilio client for these credentials, honouring the endpoint settings.
+
+    One per account, key and endpoint, so every operation of a provider process reuses its
+    connections. `http_client` builds a one-off client instead (the doctor's own retry rules).
+    """
+    if http_client is not None:
+        return _client(credentials, http_client)
+    base_url = os.environ.get(BASE_URL_ENV) or ""
+    timeout = os.environ.get(TIMEOUT_ENV) or ""
+    key = (credentials, base_url, timeout)
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            http = RetryingHttpClient(base_url or None, timeout=_seconds(timeout))
+            _CLIENTS[key] = _client(credentials, http)
+        return _CLIENTS[key]
+
+
+def _client(credentials: Credentials, http: RetryingHttpClient) -> Client:
     return Client(
         credentials.username,
         credentials.password,
         account_sid=credentials.account_sid,
         http_client=http,
     )
+
+
+def _seconds(value: str) -> float:
+    """FLEXORCH_TWILIO_TIMEOUT: seconds to wait for each answer (default 30)."""
+    if not value:
+        return 30.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise FlexorchError(f"{TIMEOUT_ENV}: {value!r} is not a number of seconds above 0")
+    return seconds
 
 
 def as_rest_error(exc: TwilioException) -> TwilioRestException | None:
@@ -279,4 +354,6 @@ def twilio_call(
                 f"{resource}: {action}: Twilio rejected the credentials ({code}: {message}); "
                 "check twilio:accountSid and twilio:authToken"
             ) from None
-        raise TwilioApiError(f"{resource}: {action}{sent}: {code}: {message}") from None
+        raise TwilioApiError(
+            f"{resource}: {action}{sent}: {code}: {message}", status=exc.status
+        ) from None

@@ -31,20 +31,31 @@ TOOLS = ROOT / ".tools"
 PASSPHRASE = "sandbox-passphrase"
 
 
-def engine_env(tmp: Path, sandbox: Sandbox, python: str | None = None) -> dict[str, str]:
-    """The environment the Pulumi CLI runs with: local backend, no network, the sandbox."""
+def engine_env(
+    tmp: Path, sandbox: Sandbox, python: str | None = None, base_url: str | None = None
+) -> dict[str, str]:
+    """The environment the Pulumi CLI runs with: local backend, no network, the sandbox.
+
+    `base_url`: where Twilio requests go instead of the sandbox itself (a proxy in front of it).
+    """
     return {
         "PULUMI_BACKEND_URL": (tmp / "state").as_uri(),
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_PYTHON_CMD": python or sys.executable,
-        BASE_URL_ENV: sandbox.url,
+        BASE_URL_ENV: base_url or sandbox.url,
         "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
     }
 
 
-def engine(tmp: Path, sandbox: Sandbox, name: str, config: dict[str, Any]) -> auto.Stack:
+def engine(
+    tmp: Path,
+    sandbox: Sandbox,
+    name: str,
+    config: dict[str, Any],
+    env: dict[str, str] | None = None,
+) -> auto.Stack:
     """A stack on a local file backend whose program is this repo's `stack/`.
 
     Args:
@@ -54,6 +65,7 @@ def engine(tmp: Path, sandbox: Sandbox, name: str, config: dict[str, Any]) -> au
         config: the stack's `flexorch:` settings, as in a `Pulumi.<name>.yaml` `config:` block;
             the sandbox account's credentials are added as `twilio:accountSid` and the secret
             `twilio:authToken`.
+        env: environment on top of `engine_env(tmp, sandbox)` (e.g. another base URL).
 
     Raises:
         FlexorchError: when the Pulumi CLI is not installed in `.tools/bin`.
@@ -72,7 +84,7 @@ def engine(tmp: Path, sandbox: Sandbox, name: str, config: dict[str, Any]) -> au
     options = auto.LocalWorkspaceOptions(
         work_dir=str(project),
         pulumi_home=str(tmp / "home"),
-        env_vars=engine_env(tmp, sandbox),
+        env_vars={**engine_env(tmp, sandbox), **(env or {})},
         pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
     )
     stack = auto.create_or_select_stack(stack_name=name, work_dir=str(project), opts=options)

@@ -90,10 +90,13 @@ class InProcessHttp:
 def use_fake(monkeypatch: Any, fake: Any, http: InProcessHttp | None = None) -> InProcessHttp:
     """The one seam: every Twilio client (providers and doctor) talks to `fake` in this process.
 
-    Returns the request log. `http` replaces the transport, e.g. one that injects faults.
+    Returns the request log. `http` replaces the transport, e.g. one that injects faults. Like
+    `make_client` in a provider process, every call gets the same client per credentials, so
+    snapshot look-ups are made once (`flexorch.resources.lookups.forget()` makes them again).
     """
     from twilio.rest import Client
 
+    from flexorch.resources import lookups
     from flexorch.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN
     from flexorch.twilio_client import BASE_URL_ENV
 
@@ -101,10 +104,15 @@ def use_fake(monkeypatch: Any, fake: Any, http: InProcessHttp | None = None) -> 
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
     monkeypatch.delenv(BASE_URL_ENV, raising=False)
-    monkeypatch.setattr(
-        "flexorch.twilio_client.make_client",
-        lambda creds, http_client=None: Client(
-            creds.username, creds.password, creds.account_sid, http_client=transport
-        ),
-    )
+    clients: dict[Any, Client] = {}
+
+    def make_client(creds: Any, http_client: Any = None) -> Client:
+        if creds not in clients:
+            clients[creds] = Client(
+                creds.username, creds.password, creds.account_sid, http_client=transport
+            )
+        return clients[creds]
+
+    monkeypatch.setattr("flexorch.twilio_client.make_client", make_client)
+    lookups.forget()
     return transport

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from http.client import RemoteDisconnected
+
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from flexorch.errors import FlexorchError, TwilioUnreachable
 from flexorch.twilio_client import (
     MAX_ATTEMPTS,
+    CreateOutcomeUnknown,
     Credentials,
     RetryingHttpClient,
     TwilioApiError,
+    make_client,
     retry_delay,
     twilio_call,
 )
@@ -74,9 +79,57 @@ def test_gives_up_after_the_bound_and_returns_the_last_answer(
 
 def test_a_create_is_not_repeated_after_a_500(monkeypatch: pytest.MonkeyPatch) -> None:
     script = Script(monkeypatch, [Response(500, "{}"), Response(201, "{}")])
-    response = client([]).request("POST", URL + "/Workflows", data={"FriendlyName": "x"})
-    assert response.status_code == 500
+    with pytest.raises(CreateOutcomeUnknown, match="Workflows: the answer was HTTP 500"):
+        client([]).request("POST", URL + "/Workflows", data={"FriendlyName": "x"})
     assert len(script.urls) == 1
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        requests.ConnectionError(ProtocolError("Connection aborted.", RemoteDisconnected())),
+        requests.ReadTimeout("read timed out"),
+    ],
+)
+def test_a_create_whose_answer_is_lost_is_not_repeated(
+    monkeypatch: pytest.MonkeyPatch, lost: Exception
+) -> None:
+    script = Script(monkeypatch, [lost, Response(201, "{}")])
+    with pytest.raises(CreateOutcomeUnknown, match="after the request was sent"):
+        client([]).request("POST", URL + "/TaskChannels", data={"UniqueName": "x"})
+    assert len(script.urls) == 1
+
+
+def test_a_create_that_never_connected_is_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    refused = requests.ConnectionError(NewConnectionError(None, "Connection refused"))  # type: ignore[arg-type]
+    script = Script(monkeypatch, [refused, requests.ConnectTimeout(), Response(201, "{}")])
+    response = client([]).request("POST", URL + "/TaskChannels", data={"UniqueName": "x"})
+    assert (response.status_code, len(script.urls)) == (201, 3)
+
+
+def test_an_update_is_sent_again_after_a_dropped_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dropped = requests.ConnectionError(ProtocolError("Connection aborted.", RemoteDisconnected()))
+    script = Script(monkeypatch, [dropped, Response(200, "{}")])
+    response = client([]).request("POST", URL + "/Workflows/WW" + "0" * 32, data={"A": "b"})
+    assert (response.status_code, len(script.urls)) == (200, 2)
+
+
+def test_one_client_per_account_and_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEXORCH_TWILIO_BASE_URL", "http://127.0.0.1:9")
+    one = Credentials(ACCOUNT, ACCOUNT, "token")
+    other = Credentials("AC" + "2" * 32, "AC" + "2" * 32, "token")
+    assert make_client(one) is make_client(Credentials(ACCOUNT, ACCOUNT, "token"))
+    assert make_client(one) is not make_client(other)
+    monkeypatch.setenv("FLEXORCH_TWILIO_BASE_URL", "http://127.0.0.1:10")
+    assert make_client(one).http_client.base_url == "http://127.0.0.1:10"
+
+
+def test_a_bad_timeout_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEXORCH_TWILIO_TIMEOUT", "soon")
+    with pytest.raises(FlexorchError, match="FLEXORCH_TWILIO_TIMEOUT: 'soon' is not a number"):
+        make_client(Credentials(ACCOUNT, ACCOUNT, "token"))
 
 
 def test_an_update_is_repeated_after_a_500(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -184,7 +237,8 @@ def test_a_garbled_answer_to_a_read_is_asked_again(monkeypatch: pytest.MonkeyPat
 def test_a_garbled_answer_to_a_create_is_not_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
     collection = "https://taskrouter.twilio.com/v1/Workspaces/WS" + "0" * 32 + "/Workflows"
     script = Script(monkeypatch, [Response(201, "<html>proxy error")])
-    assert client([]).request("POST", collection).text == "<html>proxy error"
+    with pytest.raises(CreateOutcomeUnknown, match="the answer was not JSON"):
+        client([]).request("POST", collection)
     assert len(script.urls) == 1
 
 

@@ -161,7 +161,8 @@ def test_typed_args_declare_what_the_mapping_declares(mocks):
                 r.name.removeprefix(prefix): {
                     k: v
                     for k, v in r.inputs.items()
-                    if k not in ("__provider", "configuration", "workspace_sid")
+                    # SIDs the mocks hand out in registration order
+                    if k not in ("__provider", "configuration", "workspace_sid", "snapshot")
                 }
                 for r in mocks.resources
                 if r.name.startswith(prefix)
@@ -170,7 +171,8 @@ def test_typed_args_declare_what_the_mapping_declares(mocks):
         assert inputs("typed-") == inputs("mapped-")
         assert set(inputs("typed-")) == {
             "flex-flow-guard", "workspace", "queue", "channel-custom1", "workflow",
-            "chat-webhooks", "number-+15005550006",
+            "chat-webhooks", "number-+15005550006", "chat-service", "flex-flows",
+            "number-+15005550006-before",
         }  # fmt: skip
 
     return settle(*[c.urn for c in typed.children + mapped.children]).apply(check)
@@ -245,12 +247,12 @@ def test_two_components_coexist_and_opts_reach_every_child(mocks, monkeypatch):
 
     def check(_):
         names = [r.name for r in mocks.resources if r.typ != "flexorch:index:CustomMessaging"]
-        assert len(names) == len(set(names)) == 14
+        assert len(names) == len(set(names)) == 20
         assert all(child._protect for child in east.children)
         assert not any(child._protect for child in west.children)
         assert {n for n, kept in retained.items() if kept} == {
             n for n in retained if n.startswith("east-")
         }
-        assert len(retained) == 14
+        assert len(retained) == 20
 
     return settle(*[c.urn for c in east.children + west.children]).apply(check)

@@ -1,28 +1,44 @@
-"""Provider logic against a stateful fake Twilio in this process: the requests each step makes,
-what is recorded at adoption and restored on destroy, and diffs that need no request."""
+"""Provider logic against a stateful fake Twilio in this process, in the read-before-write design.
+
+Every adopted object is read by a snapshot provider first; its writer takes that record as an
+input and never reads it. Covered here: the requests each step makes (one list of numbers for
+every number snapshot, none for an unchanged check), what is recorded and restored on destroy,
+re-runs after a crash between the write and the state (the recorded snapshot still holds the
+settings from before), creates whose answer was lost or that an earlier stopped run made, checks
+that fail a bad reference before any write, and diffs that need no request.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from helpers import use_fake
+from helpers import InProcessHttp, use_fake
+from pulumi.runtime.rpc import UNKNOWN
 
 from flexorch.errors import FlexorchError
-from flexorch.resources.chat_webhooks import ChatServiceWebhooksProvider
+from flexorch.resources import lookups
+from flexorch.resources.chat_webhooks import (
+    ChatServiceSnapshotProvider,
+    ChatServiceWebhooksProvider,
+)
 from flexorch.resources.flex_flow_guard import (
     FlexFlowGuardProvider,
+    FlexFlowSnapshotProvider,
     Flow,
     conflict_report,
     find_conflicts,
 )
-from flexorch.resources.phone_number import PhoneNumberRouteProvider
+from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumberSnapshotProvider
 from flexorch.resources.queue import TaskQueueProvider
-from flexorch.resources.task_channel import TaskChannelProvider
-from flexorch.resources.workflow import WorkflowProvider
+from flexorch.resources.task_channel import TaskChannelProvider, TaskChannelSnapshotProvider
+from flexorch.resources.workflow import WorkflowProvider, WorkflowSnapshotProvider
 from flexorch.resources.workspace import WorkspaceProvider
 from flexorch.sandbox import seed
 from flexorch.sandbox.seed import (
+    ACCOUNT_SID,
     CHAT_SERVICE_SID,
     EVERYONE_SID,
     FLEX_FLOW_NUMBER,
@@ -30,6 +46,18 @@ from flexorch.sandbox.seed import (
     PROXY_WEBHOOK,
     WORKSPACE_SID,
 )
+from flexorch.twilio_client import CreateOutcomeUnknown
+
+WORKSPACE_LOOKUP = {"sid": None, "friendly_name": "Flex Task Assignment"}
+SMS_HANDLER = "https://handler.example.com/sms"
+CHAT_HANDLER = "https://handler.example.com/flex"
+NUMBERS_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers.json"
+WORKFLOWS_PATH = f"/v1/Workspaces/{WORKSPACE_SID}/Workflows"
+CHANNELS_PATH = f"/v1/Workspaces/{WORKSPACE_SID}/TaskChannels"
+
+
+def number_path(sid: str) -> str:
+    return f"/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{sid}.json"
 
 
 @pytest.fixture
@@ -46,6 +74,55 @@ def writes(http) -> list[tuple[str, str]]:
     return [(m, p) for m, p, _ in http.log if m != "GET"]
 
 
+def methods(http) -> list[str]:
+    return [m for m, _, _ in http.log]
+
+
+def one_line(error: BaseException | str) -> str:
+    text = str(error)
+    assert "\n" not in text, text
+    return text
+
+
+# --- Snapshots in general ------------------------------------------------------------------
+
+
+def snapshot_cases() -> list[tuple[Any, dict]]:
+    return [
+        (PhoneNumberSnapshotProvider(), {"number": FREE_NUMBER, "handler_url": SMS_HANDLER}),
+        (
+            ChatServiceSnapshotProvider(),
+            {"service_sid": CHAT_SERVICE_SID, "handler_url": CHAT_HANDLER},
+        ),
+        (FlexFlowSnapshotProvider(), {"numbers": [FREE_NUMBER, FLEX_FLOW_NUMBER]}),
+        (WorkspaceProvider(), {"lookup_sid": None, "lookup_name": "Flex Task Assignment"}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_a_snapshot_reads_once_and_then_never_again(http, index) -> None:
+    provider, props = snapshot_cases()[index]
+    assert provider.check({}, props).failures == []
+    looked_up = list(http.log)  # a new snapshot is looked up at check (preview)...
+    assert looked_up and set(methods(http)) == {"GET"}
+    created = provider.create(props)
+    assert http.log == looked_up  # ...and create answers from the same look-up
+    http.log.clear()
+    lookups.forget()  # a later run: nothing remembered, and still no request when unchanged
+    assert provider.check(created.outs, props).failures == []
+    if not isinstance(provider, WorkspaceProvider):  # the workspace's refresh still fetches
+        read = provider.read(created.id, created.outs)
+        assert (read.id, read.outs) == (created.id, created.outs)
+    provider.delete(created.id, created.outs)
+    assert http.log == []
+
+
+def test_a_snapshot_check_with_unknown_inputs_makes_no_request(http) -> None:
+    props = {"number": FREE_NUMBER, "handler_url": UNKNOWN}
+    assert PhoneNumberSnapshotProvider().check({}, props).failures == []
+    assert http.log == []
+
+
 # --- Workspace ---------------------------------------------------------------------------
 
 
@@ -53,7 +130,7 @@ def test_workspace_adopted_by_name_with_one_read(http) -> None:
     result = WorkspaceProvider().create({"lookup_sid": None, "lookup_name": "Flex Task Assignment"})
     assert result.id == WORKSPACE_SID
     assert result.outs["sid"] == WORKSPACE_SID
-    assert [m for m, _, _ in http.log] == ["GET"]
+    assert methods(http) == ["GET"]
 
 
 def test_workspace_adopted_by_sid(http) -> None:
@@ -62,12 +139,16 @@ def test_workspace_adopted_by_sid(http) -> None:
 
 
 def test_workspace_not_found_says_how_to_fix(http) -> None:
-    with pytest.raises(FlexorchError) as caught:
-        WorkspaceProvider().create({"lookup_sid": None, "lookup_name": "Nope"})
-    assert str(caught.value) == (
+    expected = (
         'Workspace "Nope": no TaskRouter workspace has that name; check flexorch:workspace.sid '
         "or use its SID"
     )
+    props = {"lookup_sid": None, "lookup_name": "Nope"}
+    failures = WorkspaceProvider().check({}, props).failures
+    assert [f.reason for f in failures] == [expected]
+    with pytest.raises(FlexorchError) as caught:
+        WorkspaceProvider().create(props)
+    assert str(caught.value) == expected
 
 
 def test_workspace_is_never_deleted(http, fake) -> None:
@@ -79,9 +160,9 @@ def test_workspace_is_never_deleted(http, fake) -> None:
 # --- TaskQueue ---------------------------------------------------------------------------
 
 
-def queue_props(name: str) -> dict:
-    return {"workspace_sid": WORKSPACE_SID, "lookup_sid": None, "lookup_name": name,
-            "config_key": "workflow.queue"}  # fmt: skip
+def queue_props(name: str | None, sid: str | None = None, workspace: Any = WORKSPACE_SID) -> dict:
+    return {"workspace_sid": workspace, "workspace_lookup": WORKSPACE_LOOKUP, "lookup_sid": sid,
+            "lookup_name": name, "config_key": "workflow.queue"}  # fmt: skip
 
 
 def test_existing_queue_is_adopted_and_survives_delete(http, fake) -> None:
@@ -102,16 +183,58 @@ def test_missing_queue_is_created_for_all_workers_and_deleted_with_the_stack(htt
     assert not [q for q in fake.all(seed.QUEUES) if q["sid"] == result.id]
 
 
+@pytest.mark.parametrize("workspace", [WORKSPACE_SID, UNKNOWN], ids=["known", "unknown"])
+def test_a_mistyped_queue_sid_fails_in_check_naming_it(http, workspace) -> None:
+    typo = "WQ" + "0" * 32
+    result = TaskQueueProvider().check({}, queue_props(None, sid=typo, workspace=workspace))
+    assert len(result.failures) == 1
+    assert typo in one_line(result.failures[0].reason)
+    # Looked up in the right workspace, found from workspace_lookup while its SID is unknown.
+    assert f"/v1/Workspaces/{WORKSPACE_SID}/TaskQueues/{typo}" in [p for _, p, _ in http.log]
+    assert writes(http) == []
+
+
+def test_a_queue_check_with_the_workspace_unknown_passes_a_good_sid(http) -> None:
+    props = queue_props(None, sid=EVERYONE_SID, workspace=UNKNOWN)
+    assert TaskQueueProvider().check({}, props).failures == []
+    http.log.clear()
+    assert TaskQueueProvider().check(props, props).failures == []  # unchanged: no request
+    assert http.log == []
+
+
 # --- Workflow ----------------------------------------------------------------------------
 
 
-def workflow_props(document: dict, timeout: int = 120) -> dict:
-    return {
+def workflow_props(document: dict, timeout: int = 120, **extra: Any) -> dict:
+    props = {
         "workspace_sid": WORKSPACE_SID,
         "friendly_name": "Custom messaging",
         "configuration": json.dumps(document),
         "task_reservation_timeout": timeout,
     }
+    props.update(extra)
+    return props
+
+
+def workflow_snapshot_props(props: dict) -> dict:
+    """The WorkflowSnapshot's inputs for a Workflow's props."""
+    return {
+        "workspace_sid": props["workspace_sid"],
+        "workspace_lookup": WORKSPACE_LOOKUP,
+        "adopt_sid": props.get("adopt_sid"),
+        "adopt_by_name": props.get("adopt_by_name"),
+        "friendly_name": props["friendly_name"],
+    }
+
+
+def workflow_snapshot(props: dict) -> dict:
+    """Run the WorkflowSnapshot of a Workflow's props; its record, as the Workflow gets it."""
+    outs = WorkflowSnapshotProvider().create(workflow_snapshot_props(props)).outs
+    return {"sid": outs["sid"], "previous": outs["previous"]}
+
+
+def adopt_workflow(props: dict) -> Any:
+    return WorkflowProvider().create(dict(props, adopted=workflow_snapshot(props)))
 
 
 DOC = {"task_routing": {"filters": [], "default_filter": {"queue": EVERYONE_SID}}}
@@ -120,7 +243,7 @@ DOC = {"task_routing": {"filters": [], "default_filter": {"queue": EVERYONE_SID}
 def test_workflow_create_update_delete(http, fake) -> None:
     provider = WorkflowProvider()
     created = provider.create(workflow_props(DOC))
-    assert writes(http) == [("POST", f"/v1/Workspaces/{WORKSPACE_SID}/Workflows")]
+    assert writes(http) == [("POST", WORKFLOWS_PATH)]
     assert json.loads(fake.find(seed.WORKFLOWS, sid=created.id)["configuration"]) == DOC
     news = workflow_props(DOC, timeout=60)
     provider.update(created.id, {**created.outs, "__provider": "x"}, news)
@@ -162,12 +285,15 @@ def test_workflow_read_keeps_the_stack_text_when_equal_by_value(http, fake) -> N
     assert provider.read(created.id, created.outs).outs["configuration"] == '{"drifted": true}'
 
 
-def existing_workflow(fake, name: str = "Handler routing") -> dict:
+OLD_DOC = json.dumps({"task_routing": {"filters": []}})
+
+
+def existing_workflow(fake, name: str = "Handler routing", configuration: str = OLD_DOC) -> dict:
     return fake.add(
         seed.WORKFLOWS,
         {"WorkspaceSid": WORKSPACE_SID},
         friendly_name=name,
-        configuration=json.dumps({"task_routing": {"filters": []}}),
+        configuration=configuration,
         task_reservation_timeout=30,
     )
 
@@ -176,25 +302,28 @@ def existing_workflow(fake, name: str = "Handler routing") -> dict:
 def test_an_adopted_workflow_keeps_its_sid_and_is_restored_not_deleted(http, fake, how) -> None:
     old = existing_workflow(fake)
     count = len(fake.all(seed.WORKFLOWS))
-    props = dict(workflow_props(DOC), friendly_name="Handler routing")
+    props = workflow_props(DOC, friendly_name="Handler routing")
     props.update({"adopt_sid": old["sid"]} if how == "sid" else {"adopt_by_name": True})
-    created = WorkflowProvider().create(props)
+    adopted = workflow_snapshot(props)
+    assert adopted["sid"] == old["sid"] and writes(http) == []
+    http.log.clear()
+    created = WorkflowProvider().create(dict(props, adopted=adopted))
     assert created.id == old["sid"]
-    assert writes(http) == [("POST", f"/v1/Workspaces/{WORKSPACE_SID}/Workflows/{old['sid']}")]
+    # The writer only writes: the snapshot did the reading.
+    assert http.log[0][:2] == ("POST", f"{WORKFLOWS_PATH}/{old['sid']}") and len(http.log) == 1
     assert len(fake.all(seed.WORKFLOWS)) == count
     live = fake.find(seed.WORKFLOWS, sid=old["sid"])
     assert (json.loads(live["configuration"]), live["task_reservation_timeout"]) == (DOC, 120)
     WorkflowProvider().delete(created.id, created.outs)
     live = fake.find(seed.WORKFLOWS, sid=old["sid"])
-    assert (live["configuration"], live["task_reservation_timeout"]) == (
-        json.dumps({"task_routing": {"filters": []}}),
-        30,
-    )
+    assert (live["configuration"], live["task_reservation_timeout"]) == (OLD_DOC, 30)
 
 
 def test_adopt_by_name_with_no_such_workflow_creates_one_and_deletes_it(http, fake) -> None:
     before = {w["sid"] for w in fake.all(seed.WORKFLOWS)}
-    created = WorkflowProvider().create(dict(workflow_props(DOC), adopt_by_name=True))
+    props = workflow_props(DOC, adopt_by_name=True)
+    assert workflow_snapshot(props) == {"sid": "", "previous": None}
+    created = adopt_workflow(props)
     assert created.id not in before and created.outs.get("adopted_previous") is None
     WorkflowProvider().delete(created.id, created.outs)
     assert {w["sid"] for w in fake.all(seed.WORKFLOWS)} == before
@@ -202,10 +331,20 @@ def test_adopt_by_name_with_no_such_workflow_creates_one_and_deletes_it(http, fa
 
 def test_adopting_a_missing_workflow_sid_is_one_line(http, fake) -> None:
     missing = "WW" + "e" * 32
+    props = workflow_snapshot_props(workflow_props(DOC, adopt_sid=missing))
+    failures = WorkflowSnapshotProvider().check({}, props).failures
+    assert len(failures) == 1 and missing in one_line(failures[0].reason)
     with pytest.raises(FlexorchError) as caught:
-        WorkflowProvider().create(dict(workflow_props(DOC), adopt_sid=missing))
-    assert "\n" not in str(caught.value) and missing in str(caught.value)
+        WorkflowSnapshotProvider().create(props)
+    assert missing in one_line(caught.value)
     assert writes(http) == []
+
+
+def test_a_missing_workflow_sid_fails_check_while_the_workspace_sid_is_unknown(http) -> None:
+    missing = "WW" + "e" * 32
+    props = workflow_snapshot_props(workflow_props(DOC, adopt_sid=missing, workspace_sid=UNKNOWN))
+    failures = WorkflowSnapshotProvider().check({}, props).failures
+    assert len(failures) == 1 and missing in failures[0].reason
 
 
 def test_switching_to_an_adopted_workflow_is_a_replacement(http) -> None:
@@ -214,29 +353,76 @@ def test_switching_to_an_adopted_workflow_is_a_replacement(http) -> None:
     assert WorkflowProvider().diff("WW2", olds, news).replaces == ["adopt_sid"]
 
 
+def named(fake, template: str, **match: Any) -> list[dict]:
+    return [r for r in fake.all(template) if all(r.get(k) == v for k, v in match.items())]
+
+
+def test_a_workflow_an_earlier_stopped_run_made_is_taken_over(http, fake) -> None:
+    # Same name, same document by value (another key order and indentation).
+    reordered = {"task_routing": {"default_filter": {"queue": EVERYONE_SID}, "filters": []}}
+    earlier = existing_workflow(fake, "Custom messaging", json.dumps(reordered, indent=2))
+    created = WorkflowProvider().create(workflow_props(DOC))
+    assert created.id == earlier["sid"]
+    assert [p for m, p, _ in http.log if m == "POST"] == []
+    assert len(named(fake, seed.WORKFLOWS, friendly_name="Custom messaging")) == 1
+
+
+def test_a_workflow_of_the_same_name_with_another_document_is_refused(http, fake) -> None:
+    other = existing_workflow(fake, "Custom messaging")
+    with pytest.raises(FlexorchError) as caught:
+        WorkflowProvider().create(workflow_props(DOC))
+    text = one_line(caught.value)
+    assert other["sid"] in text and "workflow.adopt" in text and "friendlyName" in text
+    assert writes(http) == []
+    assert fake.find(seed.WORKFLOWS, sid=other["sid"])["configuration"] == OLD_DOC
+
+
+def test_adopt_by_name_re_run_after_a_crash_makes_no_second_workflow(http, fake) -> None:
+    props = workflow_props(DOC, adopt_by_name=True)
+    record = workflow_snapshot(props)  # none of that name yet: one is created
+    WorkflowProvider().create(dict(props, adopted=record))
+    # Stopped before the Workflow reached the state; the snapshot's record did. Re-run:
+    WorkflowProvider().create(dict(props, adopted=record))
+    assert len(named(fake, seed.WORKFLOWS, friendly_name="Custom messaging")) == 1
+
+
 # --- TaskChannel -------------------------------------------------------------------------
+
+CHANNEL = {"workspace_sid": WORKSPACE_SID, "unique_name": "custom1", "friendly_name": "Custom"}
+
+
+def channel_snapshot(props: dict) -> dict:
+    """Run the TaskChannelSnapshot of a TaskChannel's props; its record."""
+    snapshot = {
+        "workspace_sid": props["workspace_sid"],
+        "workspace_lookup": WORKSPACE_LOOKUP,
+        "unique_name": props["unique_name"],
+        "adopt_sid": props.get("adopt_sid"),
+        "adopt_by_name": props.get("adopt_by_name"),
+    }
+    outs = TaskChannelSnapshotProvider().create(snapshot).outs
+    return {"sid": outs["sid"], "previous": outs["previous"]}
 
 
 def test_task_channel_lifecycle(http, fake) -> None:
     provider = TaskChannelProvider()
-    props = {"workspace_sid": WORKSPACE_SID, "unique_name": "custom1", "friendly_name": "Custom"}
-    created = provider.create(props)
+    created = provider.create(dict(CHANNEL))
     assert created.id.startswith("TC")
-    renamed = dict(props, friendly_name="Custom SMS")
+    renamed = dict(CHANNEL, friendly_name="Custom SMS")
     assert provider.diff(created.id, created.outs, renamed).replaces == []
     provider.update(created.id, created.outs, renamed)
     assert fake.find(seed.TASK_CHANNELS, sid=created.id)["friendly_name"] == "Custom SMS"
-    assert provider.diff(created.id, created.outs, dict(props, unique_name="c2")).replaces == [
+    assert provider.diff(created.id, created.outs, dict(CHANNEL, unique_name="c2")).replaces == [
         "unique_name"
     ]
     provider.delete(created.id, renamed)
-    assert not [c for c in fake.all(seed.TASK_CHANNELS) if c["unique_name"] == "custom1"]
+    assert not named(fake, seed.TASK_CHANNELS, unique_name="custom1")
 
 
-def existing_channel(fake, unique: str = "custom1") -> dict:
+def existing_channel(fake, unique: str = "custom1", friendly: str = "Made by hand") -> dict:
     return fake.add(
         seed.TASK_CHANNELS, {"WorkspaceSid": WORKSPACE_SID}, unique_name=unique,
-        friendly_name="Made by hand",
+        friendly_name=friendly,
     )  # fmt: skip
 
 
@@ -244,10 +430,14 @@ def existing_channel(fake, unique: str = "custom1") -> dict:
 def test_an_adopted_task_channel_keeps_its_sid_and_its_old_name_comes_back(http, fake, how) -> None:
     old = existing_channel(fake)
     count = len(fake.all(seed.TASK_CHANNELS))
-    props = {"workspace_sid": WORKSPACE_SID, "unique_name": "custom1", "friendly_name": "Custom"}
-    props.update({"adopt_sid": old["sid"]} if how == "sid" else {"adopt_by_name": True})
-    created = TaskChannelProvider().create(props)
+    how_to = {"adopt_sid": old["sid"]} if how == "sid" else {"adopt_by_name": True}
+    props = dict(CHANNEL, **how_to)
+    adopted = channel_snapshot(props)
+    assert adopted == {"sid": old["sid"], "previous": {"friendly_name": "Made by hand"}}
+    http.log.clear()
+    created = TaskChannelProvider().create(dict(props, adopted=adopted))
     assert created.id == old["sid"]
+    assert writes(http) == [("POST", f"{CHANNELS_PATH}/{old['sid']}")] and methods(http) == ["POST"]
     assert len(fake.all(seed.TASK_CHANNELS)) == count
     assert fake.find(seed.TASK_CHANNELS, sid=old["sid"])["friendly_name"] == "Custom"
     TaskChannelProvider().delete(created.id, created.outs)
@@ -256,23 +446,100 @@ def test_an_adopted_task_channel_keeps_its_sid_and_its_old_name_comes_back(http,
 
 def test_adopting_a_channel_by_sid_with_another_unique_name_says_so(http, fake) -> None:
     old = existing_channel(fake, "other")
-    props = {"workspace_sid": WORKSPACE_SID, "unique_name": "custom1", "friendly_name": "Custom",
-             "adopt_sid": old["sid"]}  # fmt: skip
-    with pytest.raises(FlexorchError) as caught:
-        TaskChannelProvider().create(props)
-    assert str(caught.value) == (
+    props = dict(CHANNEL, adopt_sid=old["sid"])
+    expected = (
         f'TaskChannel "custom1": {old["sid"]} has the unique name "other"; set '
         "taskChannels[].uniqueName to it (TaskRouter cannot rename a channel's unique name)"
     )
+    with pytest.raises(FlexorchError) as caught:
+        channel_snapshot(props)
+    assert str(caught.value) == expected
+    snapshot = {k: props.get(k) for k in ("workspace_sid", "unique_name", "adopt_sid")}
+    failures = TaskChannelSnapshotProvider().check({}, snapshot).failures
+    assert [f.reason for f in failures] == [expected]
     assert writes(http) == []
+
+
+def test_a_channel_an_earlier_stopped_run_made_is_taken_over(http, fake) -> None:
+    earlier = existing_channel(fake, "custom1", "Custom")
+    created = TaskChannelProvider().create(dict(CHANNEL))
+    assert created.id == earlier["sid"]
+    assert named(fake, seed.TASK_CHANNELS, unique_name="custom1") == [earlier]
+    # One create was sent; TaskRouter refused it (the name is taken), so nothing new exists.
+    assert [p for m, p, _ in http.log if m == "POST"] == [CHANNELS_PATH]
+
+
+def test_a_channel_of_the_unique_name_with_another_friendly_name_names_adopt(http, fake) -> None:
+    other = existing_channel(fake, "custom1", "Made by hand")
+    with pytest.raises(FlexorchError) as caught:
+        TaskChannelProvider().create(dict(CHANNEL))
+    text = one_line(caught.value)
+    assert other["sid"] in text and "adopt: true" in text and "Made by hand" in text
+    assert named(fake, seed.TASK_CHANNELS, unique_name="custom1") == [other]
+    assert other["friendly_name"] == "Made by hand"
+
+
+# --- Creates whose answer was lost -----------------------------------------------------------
+
+
+class LoseFirstCreate(InProcessHttp):
+    """Loses the answer to the first POST to a collection ending in `suffix`.
+
+    `applied`: Twilio made the object before the answer was lost; else it never got there.
+    """
+
+    def __init__(self, fake: Any, suffix: str, applied: bool) -> None:
+        super().__init__(fake)
+        self.suffix, self.applied, self.lost = suffix, applied, False
+
+    def request(self, method, url, *args, **kwargs):
+        path = urlsplit(url).path
+        if self.lost or method != "POST" or not path.endswith(self.suffix):
+            return super().request(method, url, *args, **kwargs)
+        self.lost = True
+        if self.applied:
+            super().request(method, url, *args, **kwargs)
+        else:
+            self.log.append((method, path, {}))
+        raise CreateOutcomeUnknown(f"{method} {path}: the answer was HTTP 502")
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_a_task_channel_create_with_a_lost_answer_makes_one(monkeypatch, fake, applied) -> None:
+    http = use_fake(monkeypatch, fake, LoseFirstCreate(fake, "/TaskChannels", applied))
+    created = TaskChannelProvider().create(dict(CHANNEL))
+    [channel] = named(fake, seed.TASK_CHANNELS, unique_name="custom1")
+    assert created.id == channel["sid"] and channel["friendly_name"] == "Custom"
+    posts = [p for m, p, _ in http.log if m == "POST"]
+    assert posts == [CHANNELS_PATH] * (1 if applied else 2)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_a_workflow_create_with_a_lost_answer_makes_one(monkeypatch, fake, applied) -> None:
+    http = use_fake(monkeypatch, fake, LoseFirstCreate(fake, "/Workflows", applied))
+    created = WorkflowProvider().create(workflow_props(DOC))
+    [workflow] = named(fake, seed.WORKFLOWS, friendly_name="Custom messaging")
+    assert created.id == workflow["sid"] and json.loads(workflow["configuration"]) == DOC
+    posts = [p for m, p, _ in http.log if m == "POST"]
+    assert posts == [WORKFLOWS_PATH] * (1 if applied else 2)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_a_queue_create_with_a_lost_answer_makes_one(monkeypatch, fake, applied) -> None:
+    http = use_fake(monkeypatch, fake, LoseFirstCreate(fake, "/TaskQueues", applied))
+    created = TaskQueueProvider().create(queue_props("Overflow"))
+    [queue] = named(fake, seed.QUEUES, friendly_name="Overflow")
+    assert (created.id, created.outs["created"]) == (queue["sid"], True)
+    assert len([m for m, _, _ in http.log if m == "POST"]) == (1 if applied else 2)
 
 
 # --- ChatServiceWebhooks -------------------------------------------------------------------
 
 
-def chat_props(url: str = "https://handler.example.com/flex", **extra) -> dict:
+def chat_props(url: str = CHAT_HANDLER, snapshot: dict | None = None, **extra) -> dict:
     props = {
         "service_sid": CHAT_SERVICE_SID,
+        "snapshot": snapshot,
         "pre_webhook_url": "",
         "post_webhook_url": url,
         "webhook_method": "POST",
@@ -283,16 +550,27 @@ def chat_props(url: str = "https://handler.example.com/flex", **extra) -> dict:
     return props
 
 
+def chat_snapshot(handler: str = CHAT_HANDLER) -> dict:
+    """Run the ChatServiceSnapshot; its record, as ChatServiceWebhooks gets it."""
+    props = {"service_sid": CHAT_SERVICE_SID, "handler_url": handler}
+    outs = ChatServiceSnapshotProvider().create(props).outs
+    return {"previous": outs["previous"], "points_at_handler": outs["points_at_handler"]}
+
+
 def test_chat_webhooks_adopt_record_previous_and_restore(http, fake) -> None:
     before = dict(fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID))
+    snapshot = chat_snapshot()
+    assert snapshot["previous"]["webhook_filters"] == [] and not snapshot["points_at_handler"]
+    assert methods(http) == ["GET"]
+    http.log.clear()
     provider = ChatServiceWebhooksProvider()
-    created = provider.create(chat_props())
+    created = provider.create(chat_props(snapshot=snapshot))
     service = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
-    assert service["post_webhook_url"] == "https://handler.example.com/flex"
+    assert service["post_webhook_url"] == CHAT_HANDLER
     assert service["webhook_filters"] == ["onMessageSent", "onChannelUpdated"]
     assert service["post_webhook_retry_count"] == 1
     assert created.outs["previous"]["webhook_filters"] == []
-    assert [m for m, _, _ in http.log] == ["GET", "POST"]
+    assert methods(http) == ["POST"]
     provider.delete(created.id, created.outs)
     service = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
     # The spec cannot express an empty URL, so the URL stays; with the events restored to none,
@@ -300,6 +578,31 @@ def test_chat_webhooks_adopt_record_previous_and_restore(http, fake) -> None:
     assert service["webhook_filters"] == before["webhook_filters"] == []
     assert service["post_webhook_retry_count"] == before["post_webhook_retry_count"]
     assert service["webhook_method"] == before["webhook_method"]
+
+
+def test_chat_webhooks_created_again_after_a_crash_still_restore_the_old_settings(
+    http, fake
+) -> None:
+    service = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
+    service.update(webhook_filters=["onMessageAdded"], post_webhook_url="https://old.example.com/")
+    props = chat_props(snapshot=chat_snapshot())
+    provider = ChatServiceWebhooksProvider()
+    provider.create(props)
+    # Stopped before the webhooks reached the state; the snapshot's record did. Re-run:
+    http.log.clear()
+    again = provider.create(props)
+    assert methods(http) == ["POST"]
+    assert again.outs["previous"]["post_webhook_url"] == "https://old.example.com/"
+    assert again.outs["previous"]["webhook_filters"] == ["onMessageAdded"]
+    assert again.outs["previous_unknown"] is False
+    # A snapshot taken now, after the write, would only see flexorch's own settings.
+    lookups.forget()
+    late = chat_snapshot()
+    assert late["points_at_handler"] is True
+    assert late["previous"]["post_webhook_url"] == CHAT_HANDLER
+    provider.delete(again.id, again.outs)
+    assert service["post_webhook_url"] == "https://old.example.com/"
+    assert service["webhook_filters"] == ["onMessageAdded"]
 
 
 def test_chat_webhooks_diff_normalises(http) -> None:
@@ -317,41 +620,147 @@ def test_chat_webhooks_diff_normalises(http) -> None:
 
 # --- PhoneNumberRoute --------------------------------------------------------------------
 
+RECORD = ("sid", "phone_number", "previous", "points_at_handler", "other_handler")
+
+
+def number_snapshot(number: str, handler: str = SMS_HANDLER) -> dict:
+    """Run the PhoneNumberSnapshot; its record, as the route gets it."""
+    outs = PhoneNumberSnapshotProvider().create({"number": number, "handler_url": handler}).outs
+    return {key: outs[key] for key in RECORD}
+
+
+def route_props(number: str, snapshot: dict, url: str = SMS_HANDLER, method: str = "POST") -> dict:
+    return {"number": number, "snapshot": snapshot, "sms_url": url, "sms_method": method}
+
+
+def route(number: str, url: str = SMS_HANDLER, method: str = "POST") -> tuple[dict, Any]:
+    """Snapshot the number, then route it: the route's props and its CreateResult."""
+    props = route_props(number, number_snapshot(number, url), url, method)
+    return props, PhoneNumberRouteProvider().create(props)
+
 
 def test_number_routed_and_restored(http, fake) -> None:
-    provider = PhoneNumberRouteProvider()
-    props = {
-        "number": FREE_NUMBER,
-        "sms_url": "https://handler.example.com/sms",
-        "sms_method": "POST",
-    }
-    created = provider.create(props)
+    props, created = route(FREE_NUMBER)
     number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
-    assert number["sms_url"] == "https://handler.example.com/sms"
+    assert number["sms_url"] == SMS_HANDLER
     assert created.outs["previous"]["sms_url"] == PROXY_WEBHOOK
-    assert [m for m, _, _ in http.log] == ["GET", "POST"]
-    provider.delete(created.id, created.outs)
+    assert created.outs["previous_unknown"] is False
+    # One list (the snapshot), then one write (the route): the route reads nothing itself.
+    assert [(m, p) for m, p, _ in http.log] == [
+        ("GET", NUMBERS_PATH),
+        ("POST", number_path(number["sid"])),
+    ]
+    PhoneNumberRouteProvider().delete(created.id, created.outs)
     assert fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)["sms_url"] == PROXY_WEBHOOK
 
 
 def test_number_by_sid_and_flex_fallback_cleared(http, fake) -> None:
     number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
     number["sms_fallback_url"] = PROXY_WEBHOOK
-    provider = PhoneNumberRouteProvider()
-    props = {"number": number["sid"], "sms_url": "https://h.example.com/sms", "sms_method": "GET"}
-    created = provider.create(props)
+    _props, created = route(number["sid"], "https://h.example.com/sms", "GET")
     assert created.outs["phone_number"] == FREE_NUMBER
     assert number["sms_fallback_url"] == "https://h.example.com/sms"
     assert number["sms_method"] == "GET"
-    provider.delete(created.id, created.outs)
+    PhoneNumberRouteProvider().delete(created.id, created.outs)
     assert number["sms_fallback_url"] == PROXY_WEBHOOK
 
 
 def test_unknown_number_is_a_clear_error(http) -> None:
-    with pytest.raises(FlexorchError, match=r'PhoneNumberRoute "\+15551234567": no phone number'):
-        PhoneNumberRouteProvider().create(
-            {"number": "+15551234567", "sms_url": "https://h.example.com", "sms_method": "POST"}
+    props = {"number": "+15551234567", "handler_url": SMS_HANDLER}
+    with pytest.raises(FlexorchError, match=r'PhoneNumber "\+15551234567": no phone number'):
+        PhoneNumberSnapshotProvider().create(props)
+
+
+def add_numbers(fake, count: int) -> list[str]:
+    added = []
+    for i in range(count):
+        number = f"+1500556{i:04d}"
+        fake.add(seed.NUMBERS, {"AccountSid": ACCOUNT_SID}, sid=seed.sid("PN", number),
+                 phone_number=number, sms_url=PROXY_WEBHOOK, sms_method="POST",
+                 sms_fallback_url=None)  # fmt: skip
+        added.append(number)
+    return added
+
+
+def test_a_hundred_number_snapshots_cost_one_list_of_numbers(http, fake) -> None:
+    numbers = add_numbers(fake, 100)
+    provider = PhoneNumberSnapshotProvider()
+    pn_sid = seed.sid("PN", numbers[-1])
+    for number in [*numbers[:-1], pn_sid]:  # one of them by its PN SID
+        props = {"number": number, "handler_url": SMS_HANDLER}
+        assert provider.check({}, props).failures == []
+        created = provider.create(props)
+        assert created.outs["previous"]["sms_url"] == PROXY_WEBHOOK
+    assert (created.id, created.outs["phone_number"]) == (pn_sid, numbers[-1])
+    assert [(m, p) for m, p, _ in http.log] == [("GET", NUMBERS_PATH)]
+
+
+def test_an_unknown_number_fails_in_snapshot_check_before_any_write(http, fake) -> None:
+    add_numbers(fake, 3)
+    props = {"number": "+15551234567", "handler_url": SMS_HANDLER}
+    result = PhoneNumberSnapshotProvider().check({}, props)
+    assert [(f.property, f.reason) for f in result.failures] == [
+        (
+            "number",
+            'PhoneNumber "+15551234567": no phone number of this account is +15551234567; '
+            "check flexorch:numbers (E.164 like +15005550006, or a PN SID)",
         )
+    ]
+    assert [(m, p) for m, p, _ in http.log] == [("GET", NUMBERS_PATH)]
+
+
+def test_a_route_created_again_after_a_crash_keeps_the_settings_from_before(http, fake) -> None:
+    number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
+    props, _first = route(FREE_NUMBER)
+    assert number["sms_url"] == SMS_HANDLER
+    # Stopped before the route reached the state; the snapshot's record did. Re-run:
+    http.log.clear()
+    again = PhoneNumberRouteProvider().create(props)
+    assert [(m, p) for m, p, _ in http.log] == [("POST", number_path(number["sid"]))]
+    assert again.outs["previous"]["sms_url"] == PROXY_WEBHOOK
+    assert again.outs["previous_unknown"] is False
+    # A snapshot taken now, after the write, would only see the handler.
+    lookups.forget()
+    late = number_snapshot(FREE_NUMBER)
+    assert late["points_at_handler"] is True and late["previous"]["sms_url"] == SMS_HANDLER
+    PhoneNumberRouteProvider().delete(again.id, again.outs)
+    assert number["sms_url"] == PROXY_WEBHOOK
+
+
+def test_a_number_on_another_handler_is_reported_with_its_url(http, fake) -> None:
+    number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
+    number["sms_url"] = "https://other-stack.example.com/sms"
+    snapshot = number_snapshot(FREE_NUMBER)
+    assert snapshot["other_handler"] == "https://other-stack.example.com/sms"
+    assert snapshot["points_at_handler"] is False
+    created = PhoneNumberRouteProvider().create(route_props(FREE_NUMBER, snapshot))
+    PhoneNumberRouteProvider().delete(created.id, created.outs)
+    assert number["sms_url"] == "https://other-stack.example.com/sms"
+
+
+def test_a_number_already_on_this_stacks_handler_is_marked_so(http, fake) -> None:
+    number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
+    number["sms_url"] = "HTTPS://Handler.example.com/sms/"  # the same URL, spelled otherwise
+    snapshot = number_snapshot(FREE_NUMBER)
+    assert (snapshot["points_at_handler"], snapshot["other_handler"]) == (True, "")
+    created = PhoneNumberRouteProvider().create(route_props(FREE_NUMBER, snapshot))
+    assert created.outs["previous_unknown"] is True
+
+
+def test_a_flex_hosted_number_is_on_no_other_handler(http) -> None:
+    snapshot = number_snapshot(FREE_NUMBER)
+    assert (snapshot["points_at_handler"], snapshot["other_handler"]) == (False, "")
+
+
+def test_a_routed_number_released_from_the_account_is_one_line_on_refresh(http, fake) -> None:
+    _props, created = route(FREE_NUMBER)
+    del fake.records[seed.NUMBERS][created.id]
+    with pytest.raises(FlexorchError) as caught:
+        PhoneNumberRouteProvider().read(created.id, created.outs)
+    assert str(caught.value) == (
+        f'PhoneNumberRoute "{FREE_NUMBER}": {created.id} is no longer a number of this account; '
+        "remove it from flexorch:numbers (and `pulumi state delete` its resources)"
+    )
 
 
 # --- FlexFlowGuard -----------------------------------------------------------------------
@@ -375,23 +784,41 @@ def test_conflicts_are_enabled_flows_on_a_managed_number_in_any_form() -> None:
     assert [f.sid for f in others] == ["FO5", "FO6"]
 
 
-def guard_props(mode: str, numbers=(FREE_NUMBER, FLEX_FLOW_NUMBER)) -> dict:
-    return {"numbers": list(numbers), "mode": mode}
+BOTH = (FREE_NUMBER, FLEX_FLOW_NUMBER)
+SMS_FLOW_SID = seed.sid("FO", "SMS Flex Flow")
+
+
+def guard_props(mode: str, numbers=BOTH, snapshot: dict | None = None) -> dict:
+    return {"numbers": list(numbers), "mode": mode, "snapshot": snapshot}
+
+
+def flows_snapshot(numbers=BOTH) -> dict:
+    """Run the FlexFlowSnapshot; its outputs."""
+    return FlexFlowSnapshotProvider().create({"numbers": list(numbers)}).outs
+
+
+def recorded(outs: dict) -> dict:
+    """What the guard gets of the FlexFlowSnapshot's outputs."""
+    return {k: outs[k] for k in ("resolved_numbers", "conflicts", "others")}
+
+
+def guard(mode: str, numbers=BOTH) -> dict:
+    """Guard props with a snapshot of the flows taken now."""
+    return guard_props(mode, numbers, recorded(flows_snapshot(numbers)))
 
 
 def test_fail_mode_fails_in_check_listing_the_flow_and_the_fix(http, fake) -> None:
     result = FlexFlowGuardProvider().check({}, guard_props("fail"))
     assert len(result.failures) == 1
     reason = result.failures[0].reason
-    flow_sid = seed.sid("FO", "SMS Flex Flow")
-    assert f'{flow_sid} "SMS Flex Flow" on {FLEX_FLOW_NUMBER} (channel type sms)' in reason
+    assert f'{SMS_FLOW_SID} "SMS Flex Flow" on {FLEX_FLOW_NUMBER} (channel type sms)' in reason
     assert "flexorch:flexFlows: disable" in reason
     assert writes(http) == []
 
 
 def test_fail_mode_create_changes_nothing(http) -> None:
     with pytest.raises(FlexorchError, match="1 enabled Flex Flow"):
-        FlexFlowGuardProvider().create(guard_props("fail"))
+        FlexFlowGuardProvider().create(guard("fail"))
     assert writes(http) == []
 
 
@@ -401,25 +828,96 @@ def test_unchanged_guard_check_makes_no_request(http) -> None:
     assert http.log == []
 
 
+def test_the_flows_snapshot_records_conflicts_and_others_with_one_list(http, fake) -> None:
+    outs = flows_snapshot([seed.sid("PN", FLEX_FLOW_NUMBER)])  # a PN SID resolves to its number
+    assert outs["resolved_numbers"] == [FLEX_FLOW_NUMBER]
+    assert [c["sid"] for c in outs["conflicts"]] == [SMS_FLOW_SID]
+    assert outs["conflicts"][0]["contact_identity"] == FLEX_FLOW_NUMBER
+    assert [o["friendly_name"] for o in outs["others"]] == ["Flex Web Channel Flow"]
+    assert sorted(p for _, p, _ in http.log) == sorted([NUMBERS_PATH, seed.FLEX_FLOWS])
+    assert writes(http) == []
+
+
 def test_disable_mode_disables_exactly_the_conflict_and_destroy_reenables(http, fake) -> None:
     provider = FlexFlowGuardProvider()
-    created = provider.create(guard_props("disable"))
+    props = guard("disable")
+    http.log.clear()
+    created = provider.create(props)
     sms_flow = fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")
     web_flow = fake.find(seed.FLEX_FLOWS, friendly_name="Flex Web Channel Flow")
     assert sms_flow["enabled"] is False and web_flow["enabled"] is True
     assert created.outs["disabled"] == [sms_flow["sid"]]
     assert [o["sid"] for o in created.outs["others"]] == [web_flow["sid"]]
+    assert methods(http) == ["POST"]  # the guard acts on the snapshot: no list of its own
     provider.delete(created.id, created.outs)
+    assert sms_flow["enabled"] is True
+
+
+def test_a_guard_created_again_after_a_crash_still_re_enables_the_flow(http, fake) -> None:
+    sms_flow = fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")
+    props = guard("disable")
+    provider = FlexFlowGuardProvider()
+    provider.create(props)
+    assert sms_flow["enabled"] is False
+    # Stopped before the guard reached the state; the snapshot's record did. Re-run:
+    again = provider.create(props)
+    assert again.outs["disabled"] == [SMS_FLOW_SID]
+    # A snapshot taken now, after the disable, would see no conflict and lose the flow.
+    lookups.forget()
+    assert flows_snapshot()["conflicts"] == []
+    provider.delete(again.id, again.outs)
     assert sms_flow["enabled"] is True
 
 
 def test_dropping_a_number_reenables_its_flow(http, fake) -> None:
     provider = FlexFlowGuardProvider()
-    created = provider.create(guard_props("disable"))
-    news = guard_props("disable", numbers=[FREE_NUMBER])
-    updated = provider.update(created.id, created.outs, news)
+    snapshot = flows_snapshot()
+    created = provider.create(guard_props("disable", BOTH, recorded(snapshot)))
+    news = {"numbers": [FREE_NUMBER]}
+    snapshot = FlexFlowSnapshotProvider().update("flex-flows", snapshot, news).outs
+    updated = provider.update(
+        created.id, created.outs, guard_props("disable", [FREE_NUMBER], recorded(snapshot))
+    )
     assert fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")["enabled"] is True
     assert updated.outs["disabled"] == []
+
+
+def test_numbers_added_then_removed_touch_only_the_new_numbers_flow(http, fake) -> None:
+    sms_flow = fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")
+    provider = FlexFlowGuardProvider()
+    snapshot = flows_snapshot([FLEX_FLOW_NUMBER])
+    created = provider.create(guard_props("disable", [FLEX_FLOW_NUMBER], recorded(snapshot)))
+    assert created.outs["disabled"] == [SMS_FLOW_SID] and sms_flow["enabled"] is False
+    new_flow = fake.add(seed.FLEX_FLOWS, friendly_name="WhatsApp Flow", channel_type="whatsapp",
+                        contact_identity=f"whatsapp:{FREE_NUMBER}", enabled=True)  # fmt: skip
+
+    # Added: the snapshot keeps the recorded conflict (now disabled) and adds the new one.
+    lookups.forget()  # a later run: a new provider process
+    news = {"numbers": [FLEX_FLOW_NUMBER, FREE_NUMBER]}
+    snapshot = FlexFlowSnapshotProvider().update("flex-flows", snapshot, news).outs
+    assert [c["sid"] for c in snapshot["conflicts"]] == [SMS_FLOW_SID, new_flow["sid"]]
+    http.log.clear()
+    added = provider.update(
+        created.id, created.outs, guard_props("disable", news["numbers"], recorded(snapshot))
+    )
+    assert writes(http) == [("POST", f"{seed.FLEX_FLOWS}/{new_flow['sid']}")]
+    assert new_flow["enabled"] is False and sms_flow["enabled"] is False
+    assert added.outs["disabled"] == [SMS_FLOW_SID, new_flow["sid"]]
+
+    # Removed again: only its flow comes back.
+    lookups.forget()
+    news = {"numbers": [FLEX_FLOW_NUMBER]}
+    snapshot = FlexFlowSnapshotProvider().update("flex-flows", snapshot, news).outs
+    assert [c["sid"] for c in snapshot["conflicts"]] == [SMS_FLOW_SID]
+    http.log.clear()
+    removed = provider.update(
+        created.id, added.outs, guard_props("disable", news["numbers"], recorded(snapshot))
+    )
+    assert writes(http) == [("POST", f"{seed.FLEX_FLOWS}/{new_flow['sid']}")]
+    assert new_flow["enabled"] is True and sms_flow["enabled"] is False
+    assert removed.outs["disabled"] == [SMS_FLOW_SID]
+    provider.delete(created.id, removed.outs)
+    assert sms_flow["enabled"] is True
 
 
 def test_conflict_report_lists_each_flow() -> None:
@@ -444,8 +942,7 @@ def test_a_workflow_deleted_in_the_console_reads_as_gone(http, fake) -> None:
 
 
 def test_a_task_channel_deleted_in_the_console_reads_as_gone(http, fake) -> None:
-    props = {"workspace_sid": WORKSPACE_SID, "unique_name": "custom1", "friendly_name": "Custom"}
-    created = TaskChannelProvider().create(props)
+    created = TaskChannelProvider().create(dict(CHANNEL))
     del fake.records[seed.TASK_CHANNELS][created.id]
     read = TaskChannelProvider().read(created.id, created.outs)
     assert (read.id, read.outs) == ("", {})
@@ -453,7 +950,7 @@ def test_a_task_channel_deleted_in_the_console_reads_as_gone(http, fake) -> None
 
 def test_an_adopted_workflow_deleted_in_the_console_is_one_line(http, fake) -> None:
     old = existing_workflow(fake)
-    created = WorkflowProvider().create(dict(workflow_props(DOC), adopt_sid=old["sid"]))
+    created = adopt_workflow(workflow_props(DOC, adopt_sid=old["sid"]))
     del fake.records[seed.WORKFLOWS][old["sid"]]
     with pytest.raises(FlexorchError) as caught:
         WorkflowProvider().read(created.id, created.outs)
@@ -466,14 +963,17 @@ def test_an_adopted_workflow_deleted_in_the_console_is_one_line(http, fake) -> N
 
 def test_a_flex_flow_re_enabled_in_the_console_is_drift_disabled_again(http, fake) -> None:
     provider = FlexFlowGuardProvider()
-    created = provider.create(guard_props("disable"))
+    props = guard("disable")
+    created = provider.create(props)
     sms_flow = fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")
     assert provider.read(created.id, created.outs).outs["drift"] == []
     sms_flow["enabled"] = True  # a person turned it back on
     refreshed = provider.read(created.id, created.outs).outs
     assert [f["sid"] for f in refreshed["drift"]] == [sms_flow["sid"]]
-    assert provider.diff(created.id, refreshed, guard_props("disable")).changes is True
-    updated = provider.update(created.id, refreshed, guard_props("disable"))
+    assert provider.diff(created.id, refreshed, props).changes is True
+    http.log.clear()
+    updated = provider.update(created.id, refreshed, props)
+    assert writes(http) == [("POST", f"{seed.FLEX_FLOWS}/{sms_flow['sid']}")]
     assert sms_flow["enabled"] is False
     assert updated.outs["disabled"] == [sms_flow["sid"]] and updated.outs["drift"] == []
     provider.delete(created.id, updated.outs)
@@ -483,10 +983,11 @@ def test_a_flex_flow_re_enabled_in_the_console_is_drift_disabled_again(http, fak
 def test_in_fail_mode_drift_stops_the_preview_naming_the_flow(http, fake) -> None:
     provider = FlexFlowGuardProvider()
     numbers = [FREE_NUMBER]
-    created = provider.create(guard_props("fail", numbers=numbers))
+    props = guard("fail", numbers)
+    created = provider.create(props)
     flow = fake.add(seed.FLEX_FLOWS, friendly_name="Console SMS", channel_type="sms",
                     contact_identity=FREE_NUMBER, enabled=True)  # fmt: skip
     refreshed = provider.read(created.id, created.outs).outs
     with pytest.raises(FlexorchError) as caught:
-        provider.diff(created.id, refreshed, guard_props("fail", numbers=numbers))
+        provider.diff(created.id, refreshed, props)
     assert f'{flow["sid"]} "Console SMS" on {FREE_NUMBER} (channel type sms)' in str(caught.value)

@@ -129,6 +129,11 @@ class Applying(pulumi.runtime.Mocks):
             "ChatServiceWebhooks": chat_webhooks.ChatServiceWebhooksProvider(),
             "PhoneNumberRoute": phone_number.PhoneNumberRouteProvider(),
             "FlexFlowGuard": flex_flow_guard.FlexFlowGuardProvider(),
+            "ChatServiceSnapshot": chat_webhooks.ChatServiceSnapshotProvider(),
+            "PhoneNumberSnapshot": phone_number.PhoneNumberSnapshotProvider(),
+            "FlexFlowSnapshot": flex_flow_guard.FlexFlowSnapshotProvider(),
+            "WorkflowSnapshot": workflow.WorkflowSnapshotProvider(),
+            "TaskChannelSnapshot": task_channel.TaskChannelSnapshotProvider(),
         }
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):

@@ -1,8 +1,8 @@
-"""What every flexorch dynamic provider shares: credentials, a client per call, normalised diffs.
+"""What flexorch's dynamic providers share: credentials, the client, normalised diffs, snapshots.
 
 Pulumi pickles the provider object into each resource's state, so providers keep nothing but
-what `configure()` hands them inside the provider process (never pickled), and build the Twilio
-client inside each method.
+what `configure()` hands them inside the provider process (never pickled), and ask
+`make_client` for the process's client inside each method.
 https://www.pulumi.com/docs/iac/concepts/resources/dynamic-providers/
 """
 
@@ -13,18 +13,25 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
+import pulumi
 from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
     ConfigureRequest,
+    CreateResult,
     DiffResult,
     ReadResult,
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 from twilio.rest import Client
+from typing_extensions import override
 
 from flexorch import twilio_client
 from flexorch.errors import FlexorchError
-from flexorch.twilio_client import Credentials
+from flexorch.twilio_client import CreateOutcomeUnknown, Credentials
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,7 +90,7 @@ class TwilioProvider(ResourceProvider):
         self._config_get = req.config.get
 
     def client(self) -> Client:
-        """A fresh client for this call, from stack config or the TWILIO_* environment."""
+        """The process's client for the stack config's (or the TWILIO_* environment's) account."""
         get = getattr(self, "_config_get", lambda _key: None)
         return twilio_client.make_client(Credentials.find(get))
 
@@ -126,13 +133,13 @@ class TwilioProvider(ResourceProvider):
         return result
 
 
-def gone(label: str, id_: str, props: Mapping[str, Any]) -> ReadResult:
+def gone(label: str, id_: str, props: Mapping[str, Any], adopted: bool = False) -> ReadResult:
     """A refresh's answer for an object deleted outside flexorch (Twilio answered 404).
 
     Owned: an empty id tells the engine it is gone, so `up --refresh` creates it again.
     Adopted: it was not ours to re-create, so that is one line naming it.
     """
-    if props.get("adopted_previous"):
+    if adopted or props.get("adopted_previous"):
         raise FlexorchError(
             f"{label}: {id_} was adopted by this stack but no longer exists in Twilio; remove "
             "its sid / adopt key from the stack config (a new one is then created), or restore it"
@@ -157,3 +164,81 @@ def pick_one(found: list[Any], label: str, what: str, key: str) -> Any:
     raise FlexorchError(
         f"{label}: {len(found)} {what}s have that name ({sids}); set flexorch:{key}"
     )
+
+
+def known(value: Any) -> bool:
+    """False while the engine still computes (part of) the value: a preview of a new stack."""
+    if isinstance(value, Mapping):
+        return all(known(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(known(v) for v in value)
+    return not isinstance(value, Unknown) and bool(value != UNKNOWN)
+
+
+def warn(message: str) -> None:
+    """A warning the engine shows with the resource's step (the provider host's stderr)."""
+    pulumi.log.warn(message)
+
+
+class SnapshotProvider(TwilioProvider):
+    """A step that only reads: what flexorch will change, recorded before anything changes it.
+
+    The writing resource takes the snapshot's outputs as inputs, so it runs after the snapshot
+    is in state: a crash or a lost answer after a write can never make flexorch record its own
+    values as the ones from before. A bad reference fails here, before any write, and at
+    preview too (`check` looks a new one up). Destroy forgets it; refresh keeps what it recorded.
+    """
+
+    def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The outputs to record (they must include `sid`); a FlexorchError for a bad reference."""
+        raise NotImplementedError
+
+    # The input a failed look-up is reported under.
+    reference: ClassVar[str] = ""
+
+    @override
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        # A workspace the engine has no SID for yet is found from the config's reference.
+        needed = dict(news)
+        if known(news.get("workspace_lookup")):
+            needed.pop("workspace_sid", None)
+        if (olds and not self.changed(olds, news)) or not known(needed):
+            return CheckResult(news, [])
+        try:
+            self.look_up(news)
+        except FlexorchError as error:
+            return CheckResult(news, [CheckFailure(self.reference or self.inputs[0], str(error))])
+        return CheckResult(news, [])
+
+    @override
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        found = self.look_up(props)
+        return CreateResult(str(found["sid"] or self.kind), self.outs(props, **found))
+
+    @override
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """What was recorded stays: the writer's own refresh reports what Twilio has now."""
+        return ReadResult(id_, props)
+
+    @override
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """A snapshot changed nothing, so there is nothing to undo."""
+
+
+def create_resolved(label: str, create: Callable[[], Any], find: Callable[[], Any]) -> Any:
+    """`create()`, resolving a lost answer by `find()` (a look-up by name) instead of repeating.
+
+    Found: Twilio applied the create, so that object is taken over. Not found: it was not
+    applied, so it is sent once more.
+    """
+    for attempt in (1, 2):
+        try:
+            return create()
+        except CreateOutcomeUnknown as lost:
+            found = find()
+            if found is not None:
+                warn(f"{label}: {lost}; found {found.sid}, created by it, and took it over")
+                return found
+            if attempt == 2:
+                raise FlexorchError(f"{label}: {lost}, twice; run again") from None
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,6 +1,7 @@
-"""ChatServiceWebhooks: points the adopted Flex chat service's webhooks at the handler.
+"""ChatServiceSnapshot and ChatServiceWebhooks: the Flex chat service's webhooks, at the handler.
 
-What the service had before is recorded at adoption and put back on destroy.
+The snapshot records what the service had before flexorch (read-only, in state before any
+write); the webhooks resource points the service at the handler and puts that back on destroy.
 """
 
 from __future__ import annotations
@@ -11,9 +12,67 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from flexorch.resources.base import TwilioProvider, form_fields
+from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, warn
+from flexorch.resources.lookups import once
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import chat_service_settings, same_events, same_method, same_url
+
+
+class ChatServiceSnapshotProvider(SnapshotProvider):
+    """Fetches the chat service and records its webhook settings."""
+
+    kind = "ChatServiceSnapshot"
+    inputs = ("service_sid",)
+    replace_on = inputs
+
+    @override
+    def label(self, props: dict[str, Any]) -> str:
+        return f'ChatService "{props.get("service_sid")}"'
+
+    @override
+    def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
+        client = self.client()
+        sid = props["service_sid"]
+
+        def fetch() -> Any:
+            with twilio_call(self.label(props), "look up"):
+                return client.chat.v2.services(sid).fetch()
+
+        previous = chat_service_settings(once(client, ("chat-service", sid), fetch))
+        handler = props.get("handler_url")
+        on_handler = bool(handler) and any(
+            same_url(previous[key], handler) for key in ("pre_webhook_url", "post_webhook_url")
+        )
+        return {"sid": sid, "previous": previous, "points_at_handler": on_handler}
+
+
+class ChatServiceSnapshot(Resource, module="flexorch", name="ChatServiceSnapshot"):
+    """The Flex chat service's webhook settings from before flexorch (read-only)."""
+
+    previous: pulumi.Output[dict[str, Any]]
+    points_at_handler: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        service_sid: pulumi.Input[str],
+        handler_url: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Record the service's settings; `handler_url` only tells whether it is already there."""
+        props = {
+            "service_sid": service_sid,
+            "handler_url": handler_url,
+            "sid": None,
+            "previous": None,
+            "points_at_handler": None,
+        }
+        super().__init__(ChatServiceSnapshotProvider(), name, props, opts)
+
+    def recorded(self) -> pulumi.Output[dict[str, Any]]:
+        """What the webhooks resource needs of the snapshot, as one input."""
+        return pulumi.Output.all(previous=self.previous, points_at_handler=self.points_at_handler)
 
 
 class ChatServiceWebhooksProvider(TwilioProvider):
@@ -68,12 +127,19 @@ class ChatServiceWebhooksProvider(TwilioProvider):
 
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
-        with twilio_call(self.label(props), "look up"):
-            previous = chat_service_settings(
-                self.client().chat.v2.services(props["service_sid"]).fetch()
+        snapshot = props["snapshot"]
+        if snapshot.get("points_at_handler"):
+            warn(
+                f"{self.label(props)}: its webhooks already pointed at this stack's handler when "
+                "adopted, so their settings from before flexorch are unknown; destroy leaves them"
             )
         self._apply(props, self.wanted(props), "update")
-        return CreateResult(props["service_sid"], self.outs(props, previous=previous))
+        outs = self.outs(
+            props,
+            previous=dict(snapshot["previous"]),
+            previous_unknown=bool(snapshot.get("points_at_handler")),
+        )
+        return CreateResult(props["service_sid"], outs)
 
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -92,6 +158,7 @@ class ChatServiceWebhooksProvider(TwilioProvider):
             webhook_filters=live["webhook_filters"],
             retry_count=live["post_webhook_retry_count"],
             previous=props.get("previous"),
+            previous_unknown=props.get("previous_unknown") or False,
         )
         return ReadResult(id_, outs)
 
@@ -112,8 +179,9 @@ class ChatServiceWebhooks(Resource, module="flexorch", name="ChatServiceWebhooks
         self,
         name: str,
         *,
-        service_sid: str,
-        pre_webhook_url: str,
+        service_sid: pulumi.Input[str],
+        snapshot: pulumi.Input[dict[str, Any]],
+        pre_webhook_url: pulumi.Input[str],
         post_webhook_url: str,
         webhook_method: str,
         webhook_filters: list[str],
@@ -123,11 +191,13 @@ class ChatServiceWebhooks(Resource, module="flexorch", name="ChatServiceWebhooks
         """Manage the service's webhook settings; empty URLs switch that kind of webhook off."""
         props = {
             "service_sid": service_sid,
+            "snapshot": snapshot,  # consumed at create; never compared
             "pre_webhook_url": pre_webhook_url,
             "post_webhook_url": post_webhook_url,
             "webhook_method": webhook_method,
             "webhook_filters": webhook_filters,
             "retry_count": retry_count,
             "previous": None,
+            "previous_unknown": None,
         }
         super().__init__(ChatServiceWebhooksProvider(), name, props, opts)

@@ -1,9 +1,13 @@
-"""FlexFlowGuard: makes sure no enabled Flex Flow still takes a managed number's messages.
+"""FlexFlowSnapshot and FlexFlowGuard: no enabled Flex Flow still takes a managed number.
 
 A Flex Flow whose contact identity is a managed number means Flex's own message handler would
 still answer that number. `fail` stops preview and up listing each one; `disable` disables
 exactly those and re-enables them on destroy. Every Flex Flow shares the Flex chat service, so
 other enabled flows (web chat, say) are not conflicts: they keep Flex's orchestration.
+
+The snapshot records the conflicting flows before the guard disables any, so a crash after a
+disable can never lose which flows to re-enable. The guard's refresh lists the flows again: one
+re-enabled in the Console is drift, which `up --refresh` disables again or refuses, by mode.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from pulumi.dynamic import (
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
-from flexorch.resources.base import TwilioProvider
+from flexorch.resources.base import SnapshotProvider, TwilioProvider, known
+from flexorch.resources.lookups import account_numbers, flex_flows
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import identities
 
@@ -82,36 +87,94 @@ def conflict_report(conflicts: list[Flow]) -> str:
     return "\n".join(lines)
 
 
+def resolved_numbers(client: Any, numbers: list[str]) -> list[str]:
+    """E.164 forms of the managed numbers (PN SIDs looked up in the account's numbers)."""
+    found = account_numbers(client)
+    return [found[n].phone_number if n in found else n for n in numbers]
+
+
+def scan(client: Any, numbers: list[str]) -> tuple[list[Flow], list[Flow], list[str]]:
+    """Conflicts, other enabled flows and the E.164 numbers, from this process's first list."""
+    resolved = resolved_numbers(client, numbers)
+    conflicts, others = find_conflicts([flow_of(r) for r in flex_flows(client)], resolved)
+    return conflicts, others, resolved
+
+
+class FlexFlowSnapshotProvider(SnapshotProvider):
+    """Records the enabled Flex Flows on managed numbers, before the guard changes any."""
+
+    kind = "FlexFlowSnapshot"
+    inputs = ("numbers",)
+
+    @override
+    def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
+        conflicts, others, numbers = scan(self.client(), list(props["numbers"]))
+        return {
+            "sid": "flex-flows",
+            "resolved_numbers": numbers,
+            "conflicts": [asdict(f) for f in conflicts],
+            "others": [asdict(f) for f in others],
+        }
+
+    @override
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Numbers added or removed: keep what was recorded for the kept ones, add the new."""
+        fresh = self.look_up(news)
+        managed = {form for n in fresh["resolved_numbers"] for form in identities(n)}
+        kept = [c for c in olds.get("conflicts") or [] if c["contact_identity"] in managed]
+        known = {c["sid"] for c in kept}
+        conflicts = kept + [c for c in fresh["conflicts"] if c["sid"] not in known]
+        return UpdateResult(
+            self.carry(
+                olds,
+                news,
+                resolved_numbers=fresh["resolved_numbers"],
+                conflicts=conflicts,
+                others=fresh["others"],
+            )
+        )
+
+
+class FlexFlowSnapshot(Resource, module="flexorch", name="FlexFlowSnapshot"):
+    """The Flex Flows that took managed numbers before flexorch (read-only)."""
+
+    resolved_numbers: pulumi.Output[list[str]]
+    conflicts: pulumi.Output[list[dict[str, Any]]]
+    others: pulumi.Output[list[dict[str, Any]]]
+
+    def __init__(
+        self, name: str, *, numbers: list[str], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Record the flows on `numbers` (E.164 or PN SIDs)."""
+        props = {
+            "numbers": numbers,
+            "sid": None,
+            "resolved_numbers": None,
+            "conflicts": None,
+            "others": None,
+        }
+        super().__init__(FlexFlowSnapshotProvider(), name, props, opts)
+
+    def recorded(self) -> pulumi.Output[dict[str, Any]]:
+        """What the guard needs of the snapshot, as one input."""
+        return pulumi.Output.all(
+            resolved_numbers=self.resolved_numbers, conflicts=self.conflicts, others=self.others
+        )
+
+
 class FlexFlowGuardProvider(TwilioProvider):
-    """Lists Flex Flows; fails or disables the conflicting ones."""
+    """Fails on, or disables, the flows its snapshot recorded and any a refresh found again."""
 
     kind = "FlexFlowGuard"
     inputs = ("numbers", "mode")
-
-    def _numbers(self, client: Any, numbers: list[str]) -> list[str]:
-        """E.164 forms of the managed numbers (PN SIDs are looked up)."""
-        resolved = []
-        for number in numbers:
-            if number.startswith("PN"):
-                with twilio_call(f'FlexFlowGuard number "{number}"', "look up"):
-                    number = client.incoming_phone_numbers(number).fetch().phone_number
-            resolved.append(number)
-        return resolved
-
-    def _scan(self, client: Any, props: dict[str, Any]) -> tuple[list[Flow], list[Flow], list[str]]:
-        numbers = self._numbers(client, list(props["numbers"]))
-        with twilio_call("FlexFlowGuard", "list Flex Flows"):
-            flows = [flow_of(r) for r in client.flex_api.v1.flex_flow.list()]
-        conflicts, others = find_conflicts(flows, numbers)
-        return conflicts, others, numbers
 
     @override
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Fail preview early in `fail` mode; an unchanged guard costs no API call."""
         unchanged = bool(olds) and not self.changed(olds, news)
-        if news.get("mode") != "fail" or unchanged or not _known(news.get("numbers")):
+        if news.get("mode") != "fail" or unchanged or not known(news.get("numbers")):
             return CheckResult(news, [])
-        conflicts, _others, _numbers = self._scan(self.client(), news)
+        conflicts, _others, _numbers = scan(self.client(), list(news["numbers"]))
         failures = [CheckFailure("numbers", conflict_report(conflicts))] if conflicts else []
         return CheckResult(news, failures)
 
@@ -130,56 +193,72 @@ class FlexFlowGuardProvider(TwilioProvider):
             raise FlexorchError(conflict_report(drift))
         return DiffResult(changes=True, replaces=result.replaces, delete_before_replace=True)
 
-    def _enforce(self, props: dict[str, Any], already: list[str]) -> dict[str, Any]:
+    def _enforce(self, props: dict[str, Any], flows: list[dict[str, Any]]) -> list[str]:
+        """Disable `flows` (`disable` mode) or refuse them (`fail`); their SIDs."""
+        if flows and props["mode"] == "fail":
+            raise FlexorchError(conflict_report([Flow(**f) for f in flows]))
         client = self.client()
-        conflicts, others, numbers = self._scan(client, props)
-        if conflicts and props["mode"] == "fail":
-            raise FlexorchError(conflict_report(conflicts))
-        disabled = list(already)
-        for flow in conflicts:
+        for flow in flows:
             with twilio_call(
-                f'Flex Flow {flow.sid} "{flow.friendly_name}"', "disable", ("Enabled",)
+                f'Flex Flow {flow["sid"]} "{flow["friendly_name"]}"',
+                "disable",
+                ("Enabled",),
+                missing_ok=True,
             ):
-                client.flex_api.v1.flex_flow(flow.sid).update(enabled=False)
-            if flow.sid not in disabled:  # re-disabled after drift: still recorded once
-                disabled.append(flow.sid)
+                client.flex_api.v1.flex_flow(flow["sid"]).update(enabled=False)
+        return [flow["sid"] for flow in flows]
+
+    def _results(self, snapshot: dict[str, Any], disabled: list[str]) -> dict[str, Any]:
         return {
-            "resolved_numbers": numbers,
+            "resolved_numbers": snapshot["resolved_numbers"],
             "disabled": disabled,
             "drift": [],
-            "conflicts": [asdict(f) for f in conflicts],
-            "others": [asdict(f) for f in others],
+            "conflicts": snapshot["conflicts"],
+            "others": snapshot["others"],
         }
 
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult("flex-flow-guard", self.outs(props, **self._enforce(props, [])))
+        snapshot = props["snapshot"]
+        disabled = self._enforce(props, list(snapshot["conflicts"]))
+        outs = self.outs(props, **self._results(snapshot, disabled))
+        return CreateResult("flex-flow-guard", outs)
 
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Enforce on the new numbers; re-enable flows of numbers no longer managed."""
-        configured, resolved = olds.get("numbers") or [], olds.get("resolved_numbers") or []
-        kept = [e164 for n, e164 in zip(configured, resolved, strict=False) if n in news["numbers"]]
-        still: list[str] = []
-        released: list[str] = []
-        disabled_flows = {c["sid"]: c for c in olds.get("conflicts") or []}
-        for sid in olds.get("disabled") or []:
-            flow = disabled_flows.get(sid)
-            on_kept = flow is None or find_conflicts([Flow(**{**flow, "enabled": True})], kept)[0]
-            (still if on_kept else released).append(sid)
-        self._reenable(released)
-        return UpdateResult(self.carry(olds, news, **self._enforce(news, still)))
+        """Re-enable flows of numbers no longer managed; disable new conflicts and drift.
+
+        A flow already disabled is not written again unless a refresh found it enabled.
+        """
+        snapshot = news["snapshot"]
+        managed = {form for n in snapshot["resolved_numbers"] for form in identities(n)}
+        drift = list(olds.get("drift") or [])
+        before = set(olds.get("disabled") or [])
+        wanted: dict[str, dict[str, Any]] = {}
+        for flow in [*(olds.get("conflicts") or []), *snapshot["conflicts"], *drift]:
+            if flow["contact_identity"] in managed:
+                wanted[flow["sid"]] = flow
+        self._reenable([sid for sid in olds.get("disabled") or [] if sid not in wanted])
+        again = {flow["sid"] for flow in drift}
+        self._enforce(news, [f for sid, f in wanted.items() if sid not in before or sid in again])
+        results = self._results(snapshot, list(wanted))
+        results["conflicts"] = list(wanted.values())
+        return UpdateResult(self.carry(olds, news, **results))
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        conflicts, others, numbers = self._scan(self.client(), props)
+        """List the flows now: conflicting ones enabled again since up are drift."""
+        client = self.client()
+        numbers = props.get("resolved_numbers") or resolved_numbers(client, list(props["numbers"]))
+        with twilio_call("FlexFlowGuard", "list Flex Flows"):
+            flows = [flow_of(r) for r in client.flex_api.v1.flex_flow.list()]
+        conflicts, others = find_conflicts(flows, numbers)
         outs = self.outs(
             props,
             resolved_numbers=numbers,
             disabled=props.get("disabled") or [],
             conflicts=props.get("conflicts") or [],
             others=[asdict(f) for f in others],
-            # Enabled flows that take a managed number: re-enabled in the Console since up.
             drift=[asdict(f) for f in conflicts],
         )
         return ReadResult(id_, outs)
@@ -190,17 +269,10 @@ class FlexFlowGuardProvider(TwilioProvider):
         self._reenable(props.get("disabled") or [])
 
     def _reenable(self, sids: list[str]) -> None:
-        if not sids:
-            return
         client = self.client()
         for sid in sids:
-            with twilio_call(f"Flex Flow {sid}", "re-enable", ("Enabled",)):
+            with twilio_call(f"Flex Flow {sid}", "re-enable", ("Enabled",), missing_ok=True):
                 client.flex_api.v1.flex_flow(sid).update(enabled=True)
-
-
-def _known(value: Any) -> bool:
-    """False while the engine still computes the value (a preview of a new stack)."""
-    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
 
 
 class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
@@ -216,13 +288,18 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
         *,
         numbers: list[str],
         mode: str,
+        snapshot: pulumi.Input[dict[str, Any]],
         config_valid: pulumi.Input[bool] = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Guard the numbers (E.164 or PN SIDs) in `fail` or `disable` mode."""
+        """Guard the numbers (E.164 or PN SIDs) in `fail` or `disable` mode.
+
+        `snapshot` is the FlexFlowSnapshot's record of the flows to act on.
+        """
         props = {
             "numbers": numbers,
             "mode": mode,
+            "snapshot": snapshot,  # consumed at create and update; never compared
             "config_valid": config_valid,  # only orders the registration; never compared
             "resolved_numbers": None,
             "conflicts": None,

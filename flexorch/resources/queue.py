@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, Resource
 from typing_extensions import override
 
-from flexorch.resources.base import TwilioProvider, pick_one
+from flexorch.errors import FlexorchError
+from flexorch.resources.base import TwilioProvider, create_resolved, known, pick_one
+from flexorch.resources.lookups import once
+from flexorch.resources.workspace import workspace_sid
 from flexorch.twilio_client import twilio_call
 
 # A queue that holds every worker, as Flex's own `Everyone` queue does.
@@ -26,20 +29,51 @@ class TaskQueueProvider(TwilioProvider):
     def label(self, props: dict[str, Any]) -> str:
         return f'TaskQueue "{props.get("lookup_sid") or props.get("lookup_name")}"'
 
+    def _found(self, props: dict[str, Any], workspace: str) -> list[Any]:
+        """The queues the reference names (once per process: check and create share it)."""
+        client = self.client()
+        sid, name = props.get("lookup_sid"), props.get("lookup_name")
+
+        def fetch() -> list[Any]:
+            queues = client.taskrouter.v1.workspaces(workspace).task_queues
+            with twilio_call(self.label(props), "look up"):
+                if sid:
+                    return [queues(sid).fetch()]
+                return list(queues.list(friendly_name=name, limit=20))
+
+        return once(client, ("queue", workspace, sid, name), fetch)
+
+    @override
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """A new queue reference is looked up at preview, so a wrong SID fails before any write."""
+        lookup = {k: news.get(k) for k in ("lookup_sid", "lookup_name", "workspace_lookup")}
+        if (olds and not self.changed(olds, news)) or not known(lookup):
+            return CheckResult(news, [])
+        try:
+            found = self._found(news, workspace_sid(self, news))
+            if found or not news.get("lookup_name"):
+                pick_one(found, self.label(news), "TaskRouter queue", news["config_key"])
+        except FlexorchError as error:
+            return CheckResult(news, [CheckFailure("lookup_sid", str(error))])
+        return CheckResult(news, [])
+
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
         queues = self.client().taskrouter.v1.workspaces(props["workspace_sid"]).task_queues
         label = self.label(props)
-        with twilio_call(label, "look up"):
-            if props.get("lookup_sid"):
-                found = [queues(props["lookup_sid"]).fetch()]
-            else:
-                found = queues.list(friendly_name=props["lookup_name"], limit=20)
+        found = self._found(props, props["workspace_sid"])
         if not found and props.get("lookup_name"):
-            with twilio_call(label, "create", ("FriendlyName", "TargetWorkers")):
-                queue = queues.create(
-                    friendly_name=props["lookup_name"], target_workers=ALL_WORKERS
-                )
+            name = props["lookup_name"]
+
+            def create() -> Any:
+                with twilio_call(label, "create", ("FriendlyName", "TargetWorkers")):
+                    return queues.create(friendly_name=name, target_workers=ALL_WORKERS)
+
+            def find() -> Any:
+                with twilio_call(label, "look up"):
+                    return next(iter(queues.list(friendly_name=name, limit=1)), None)
+
+            queue = create_resolved(label, create, find)
             return CreateResult(queue.sid, self.outs(props, sid=queue.sid, created=True))
         queue = pick_one(found, label, "TaskRouter queue", props["config_key"])
         return CreateResult(queue.sid, self.outs(props, sid=queue.sid, created=False))
@@ -71,14 +105,20 @@ class TaskQueue(Resource, module="flexorch", name="TaskQueue"):
         name: str,
         *,
         workspace_sid: pulumi.Input[str],
-        sid: str | None,
-        friendly_name: str | None,
+        workspace_lookup: pulumi.Input[dict[str, Any]],
+        sid: pulumi.Input[str] | None,
+        friendly_name: pulumi.Input[str] | None,
         config_key: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Adopt (or create, by name) the queue; `config_key` names it in error messages."""
+        """Adopt (or create, by name) the queue; `config_key` names it in error messages.
+
+        `workspace_lookup` (the config's workspace `sid` / `friendly_name`) lets a preview
+        look the queue up before the workspace's SID is known.
+        """
         props = {
             "workspace_sid": workspace_sid,
+            "workspace_lookup": workspace_lookup,  # for checks only; never compared
             "lookup_sid": sid,
             "lookup_name": friendly_name,
             "config_key": config_key,

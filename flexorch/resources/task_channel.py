@@ -1,7 +1,9 @@
 """TaskChannel: a custom TaskChannel, created or adopted; a new unique name means a new channel.
 
-An adopted channel (`taskChannels[].sid`, or `adopt: true` by unique name) keeps its SID; its
-friendly name from before is recorded at adoption and put back on destroy instead of deleting it.
+An adopted channel (`taskChannels[].sid`, or `adopt: true` by unique name) keeps its SID; a
+TaskChannelSnapshot records its friendly name before any write, and destroy puts it back instead
+of deleting it. TaskRouter refuses a second channel of one unique name, so a create whose answer
+was lost, or one an earlier stopped run made, is found by that name and taken over.
 """
 
 from __future__ import annotations
@@ -13,8 +15,87 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
-from flexorch.resources.base import TwilioProvider, gone
-from flexorch.twilio_client import twilio_call
+from flexorch.resources.base import (
+    SnapshotProvider,
+    TwilioProvider,
+    create_resolved,
+    gone,
+    warn,
+)
+from flexorch.resources.workspace import workspace_sid
+from flexorch.twilio_client import TwilioApiError, twilio_call
+
+
+def find_channel(channels: Any, label: str, unique_name: str) -> Any:
+    """The workspace's channel of this unique name, or None."""
+    with twilio_call(label, "look up"):
+        return next((c for c in channels.list() if c.unique_name == unique_name), None)
+
+
+class TaskChannelSnapshotProvider(SnapshotProvider):
+    """Finds the channel to adopt (by SID, or by unique name) and records its friendly name."""
+
+    kind = "TaskChannelSnapshot"
+    inputs = ("workspace_sid", "unique_name", "adopt_sid", "adopt_by_name")
+    replace_on = inputs
+    reference = "adopt_sid"
+
+    @override
+    def label(self, props: dict[str, Any]) -> str:
+        return f'TaskChannel "{props.get("unique_name")}"'
+
+    @override
+    def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
+        channels = self.client().taskrouter.v1.workspaces(workspace_sid(self, props)).task_channels
+        label = self.label(props)
+        if props.get("adopt_sid"):
+            with twilio_call(label, "look up"):
+                found = channels(props["adopt_sid"]).fetch()
+            if found.unique_name != props["unique_name"]:
+                raise FlexorchError(
+                    f"{label}: {props['adopt_sid']} has the unique name "
+                    f'"{found.unique_name}"; set taskChannels[].uniqueName to it (TaskRouter '
+                    "cannot rename a channel's unique name)"
+                )
+        else:
+            found = find_channel(channels, label, props["unique_name"])
+        if found is None:  # adopt by name, none has it: one is created
+            return {"sid": "", "previous": None}
+        return {"sid": found.sid, "previous": {"friendly_name": found.friendly_name}}
+
+
+class TaskChannelSnapshot(Resource, module="flexorch", name="TaskChannelSnapshot"):
+    """The friendly name of the channel to adopt, from before flexorch (read-only)."""
+
+    sid: pulumi.Output[str]
+    previous: pulumi.Output[dict[str, Any] | None]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        workspace_sid: pulumi.Input[str],
+        workspace_lookup: pulumi.Input[dict[str, Any]],
+        unique_name: str,
+        adopt_sid: str | None,
+        adopt_by_name: bool | None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Find the channel `adopt_sid`, or (`adopt_by_name`) the one named `unique_name`."""
+        props = {
+            "workspace_sid": workspace_sid,
+            "workspace_lookup": workspace_lookup,  # for checks only; never compared
+            "unique_name": unique_name,
+            "adopt_sid": adopt_sid,
+            "adopt_by_name": adopt_by_name or None,
+            "sid": None,
+            "previous": None,
+        }
+        super().__init__(TaskChannelSnapshotProvider(), name, props, opts)
+
+    def recorded(self) -> pulumi.Output[dict[str, Any]]:
+        """What the TaskChannel needs of the snapshot, as one input."""
+        return pulumi.Output.all(sid=self.sid, previous=self.previous)
 
 
 class TaskChannelProvider(TwilioProvider):
@@ -32,39 +113,42 @@ class TaskChannelProvider(TwilioProvider):
     def _channels(self, props: dict[str, Any]) -> Any:
         return self.client().taskrouter.v1.workspaces(props["workspace_sid"]).task_channels
 
-    def _existing(self, props: dict[str, Any]) -> Any:
-        """The channel to adopt, or None when there is none to adopt (then one is created)."""
-        channels = self._channels(props)
-        if props.get("adopt_sid"):
-            with twilio_call(self.label(props), "read"):
-                existing = channels(props["adopt_sid"]).fetch()
-            if existing.unique_name != props["unique_name"]:
-                raise FlexorchError(
-                    f"{self.label(props)}: {props['adopt_sid']} has the unique name "
-                    f'"{existing.unique_name}"; set taskChannels[].uniqueName to it (TaskRouter '
-                    "cannot rename a channel's unique name)"
-                )
-            return existing
-        if props.get("adopt_by_name"):
-            with twilio_call(self.label(props), "read"):
-                found = [c for c in channels.list() if c.unique_name == props["unique_name"]]
-            return found[0] if found else None
-        return None
+    def _ours(self, props: dict[str, Any]) -> Any:
+        """The channel of this unique name if it is the one this stack would make, else None."""
+        found = find_channel(self._channels(props), self.label(props), props["unique_name"])
+        if found is None or found.friendly_name == props["friendly_name"]:
+            return found
+        raise FlexorchError(
+            f"{self.label(props)}: a TaskChannel with this unique name already exists "
+            f'({found.sid}, friendly name "{found.friendly_name}"); set adopt: true on it in '
+            "flexorch:taskChannels to adopt it (restored on destroy), or choose another uniqueName"
+        )
 
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
-        existing = self._existing(props)
-        if existing is not None:
-            with twilio_call(self.label(props), "update", ("FriendlyName",)):
-                self._channels(props)(existing.sid).update(friendly_name=props["friendly_name"])
-            previous = {"friendly_name": existing.friendly_name}
-            return CreateResult(
-                existing.sid, self.outs(props, sid=existing.sid, adopted_previous=previous)
-            )
-        with twilio_call(self.label(props), "create", ("FriendlyName", "UniqueName")):
-            channel = self._channels(props).create(
-                friendly_name=props["friendly_name"], unique_name=props["unique_name"]
-            )
+        adopted = props.get("adopted") or {}
+        label = self.label(props)
+        if adopted.get("sid"):
+            with twilio_call(label, "update", ("FriendlyName",)):
+                self._channels(props)(adopted["sid"]).update(friendly_name=props["friendly_name"])
+            outs = self.outs(props, sid=adopted["sid"], adopted_previous=adopted["previous"])
+            return CreateResult(adopted["sid"], outs)
+
+        def create() -> Any:
+            with twilio_call(label, "create", ("FriendlyName", "UniqueName")):
+                return self._channels(props).create(
+                    friendly_name=props["friendly_name"], unique_name=props["unique_name"]
+                )
+
+        try:
+            channel = create_resolved(label, create, lambda: self._ours(props))
+        except TwilioApiError as refused:
+            # TaskRouter refuses a unique name it has: made by an earlier run that was stopped?
+            earlier = self._ours(props) if refused.status == 400 else None
+            if earlier is None:
+                raise
+            warn(f"{label}: found {earlier.sid}, made by an earlier run; took it over")
+            channel = earlier
         return CreateResult(channel.sid, self.outs(props, sid=channel.sid))
 
     @override
@@ -111,15 +195,20 @@ class TaskChannel(Resource, module="flexorch", name="TaskChannel"):
         friendly_name: pulumi.Input[str],
         adopt_sid: str | None = None,
         adopt_by_name: bool | None = None,
+        adopted: pulumi.Input[dict[str, Any]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Own the TaskChannel `unique_name` in the workspace, created or adopted."""
+        """Own the TaskChannel `unique_name` in the workspace, created or adopted.
+
+        `adopted`: the TaskChannelSnapshot's record, when the config adopts one.
+        """
         props = {
             "workspace_sid": workspace_sid,
             "unique_name": unique_name,
             "friendly_name": friendly_name,
             "adopt_sid": adopt_sid,
             "adopt_by_name": adopt_by_name or None,
+            "adopted": adopted,  # consumed at create; never compared
             "sid": None,
             "adopted_previous": None,
         }

@@ -1,8 +1,9 @@
 """Workflow: the contact_uri Workflow, created or adopted; its JSON is compared by value.
 
 An adopted Workflow (`workflow.sid`, or `workflow.adopt` by friendly name) keeps its SID, which
-handlers have wired in; its settings from before are recorded at adoption and put back on
-destroy instead of deleting it.
+handlers have wired in; a WorkflowSnapshot records its settings before any write, and destroy
+puts them back instead of deleting it. A create whose answer was lost, or one an earlier run
+made before it was stopped, is found by name and taken over rather than made twice.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from flexorch.resources.base import TwilioProvider, gone, pick_one
+from flexorch.errors import FlexorchError
+from flexorch.resources.base import (
+    SnapshotProvider,
+    TwilioProvider,
+    create_resolved,
+    gone,
+    pick_one,
+    warn,
+)
+from flexorch.resources.workspace import workspace_sid
 from flexorch.routing import canonical_json
 from flexorch.twilio_client import twilio_call
 
@@ -34,6 +44,72 @@ def _settings(values: dict[str, Any]) -> dict[str, Any]:
         "configuration": values["configuration"],
         "task_reservation_timeout": int(values["task_reservation_timeout"]),
     }
+
+
+class WorkflowSnapshotProvider(SnapshotProvider):
+    """Finds the Workflow to adopt (by SID, or by friendly name) and records its settings."""
+
+    kind = "WorkflowSnapshot"
+    inputs = ("workspace_sid", "adopt_sid", "adopt_by_name")
+    replace_on = inputs
+    reference = "adopt_sid"
+
+    @override
+    def label(self, props: dict[str, Any]) -> str:
+        return f'Workflow "{props.get("adopt_sid") or props.get("friendly_name")}"'
+
+    @override
+    def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
+        workflows = self.client().taskrouter.v1.workspaces(workspace_sid(self, props)).workflows
+        label = self.label(props)
+        with twilio_call(label, "look up"):
+            if props.get("adopt_sid"):
+                found = workflows(props["adopt_sid"]).fetch()
+            else:
+                named = workflows.list(friendly_name=props["friendly_name"])
+                found = pick_one(named, label, "Workflow", "workflow.sid") if named else None
+        if found is None:  # adopt by name, none has it: one is created
+            return {"sid": "", "previous": None}
+        previous = {
+            "friendly_name": found.friendly_name,
+            "configuration": found.configuration,
+            "task_reservation_timeout": found.task_reservation_timeout,
+        }
+        return {"sid": found.sid, "previous": previous}
+
+
+class WorkflowSnapshot(Resource, module="flexorch", name="WorkflowSnapshot"):
+    """The settings of the Workflow to adopt, from before flexorch (read-only)."""
+
+    sid: pulumi.Output[str]
+    previous: pulumi.Output[dict[str, Any] | None]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        workspace_sid: pulumi.Input[str],
+        workspace_lookup: pulumi.Input[dict[str, Any]],
+        adopt_sid: pulumi.Input[str] | None,
+        adopt_by_name: bool | None,
+        friendly_name: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Find the Workflow `adopt_sid`, or (`adopt_by_name`) the one named `friendly_name`."""
+        props = {
+            "workspace_sid": workspace_sid,
+            "workspace_lookup": workspace_lookup,  # for checks only; never compared
+            "adopt_sid": adopt_sid,
+            "adopt_by_name": adopt_by_name or None,
+            "friendly_name": friendly_name,  # the name to adopt by; never compared
+            "sid": None,
+            "previous": None,
+        }
+        super().__init__(WorkflowSnapshotProvider(), name, props, opts)
+
+    def recorded(self) -> pulumi.Output[dict[str, Any]]:
+        """What the Workflow needs of the snapshot, as one input."""
+        return pulumi.Output.all(sid=self.sid, previous=self.previous)
 
 
 class WorkflowProvider(TwilioProvider):
@@ -62,32 +138,45 @@ class WorkflowProvider(TwilioProvider):
     def _workflows(self, props: dict[str, Any]) -> Any:
         return self.client().taskrouter.v1.workspaces(props["workspace_sid"]).workflows
 
-    def _existing(self, props: dict[str, Any]) -> Any:
-        """The Workflow to adopt, or None when there is none to adopt (then one is created)."""
-        workflows = self._workflows(props)
-        if props.get("adopt_sid"):
-            with twilio_call(self.label(props), "read"):
-                return workflows(props["adopt_sid"]).fetch()
-        if props.get("adopt_by_name"):
-            with twilio_call(self.label(props), "read"):
-                found = workflows.list(friendly_name=props["friendly_name"])
-            if found:
-                return pick_one(found, self.label(props), "Workflow", "workflow.sid")
+    def _named(self, props: dict[str, Any]) -> list[Any]:
+        with twilio_call(self.label(props), "look up"):
+            return list(self._workflows(props).list(friendly_name=props["friendly_name"]))
+
+    def _ours(self, props: dict[str, Any]) -> Any:
+        """A Workflow this stack would have made: its name and its document (None if none)."""
+        found = self._named(props)
+        same = [w for w in found if same_document(w.configuration, props["configuration"])]
+        if same:
+            return same[0]
+        if found:
+            raise FlexorchError(
+                f"{self.label(props)}: a Workflow of that name already exists ({found[0].sid}) "
+                "with another configuration; set flexorch:workflow.adopt: true to adopt it "
+                "(restored on destroy), or give flexorch:workflow.friendlyName another name"
+            )
         return None
 
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
         settings = _settings(props)
-        existing = self._existing(props)
-        if existing is not None:
-            previous = {key: getattr(existing, key) for key in settings}
+        adopted = props.get("adopted") or {}
+        if adopted.get("sid"):
             with twilio_call(self.label(props), "update", self.fields):
-                self._workflows(props)(existing.sid).update(**settings)
-            return CreateResult(
-                existing.sid, self.outs(props, sid=existing.sid, adopted_previous=previous)
-            )
-        with twilio_call(self.label(props), "create", self.fields):
-            workflow = self._workflows(props).create(**settings)
+                self._workflows(props)(adopted["sid"]).update(**settings)
+            outs = self.outs(props, sid=adopted["sid"], adopted_previous=adopted["previous"])
+            return CreateResult(adopted["sid"], outs)
+        # An earlier run may have made it and been stopped before recording it.
+        earlier = self._ours(props)
+        if earlier is not None:
+            warn(f"{self.label(props)}: found {earlier.sid}, made by an earlier run; took it over")
+            workflow = earlier
+        else:
+
+            def create() -> Any:
+                with twilio_call(self.label(props), "create", self.fields):
+                    return self._workflows(props).create(**settings)
+
+            workflow = create_resolved(self.label(props), create, lambda: self._ours(props))
         return CreateResult(workflow.sid, self.outs(props, sid=workflow.sid))
 
     @override
@@ -144,9 +233,13 @@ class Workflow(Resource, module="flexorch", name="Workflow"):
         task_reservation_timeout: int,
         adopt_sid: pulumi.Input[str] | None = None,
         adopt_by_name: bool | None = None,
+        adopted: pulumi.Input[dict[str, Any]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Own a Workflow with this JSON configuration, created or adopted in the workspace."""
+        """Own a Workflow with this JSON configuration, created or adopted in the workspace.
+
+        `adopted`: the WorkflowSnapshot's record, when the config adopts one.
+        """
         props = {
             "workspace_sid": workspace_sid,
             "friendly_name": friendly_name,
@@ -154,6 +247,7 @@ class Workflow(Resource, module="flexorch", name="Workflow"):
             "task_reservation_timeout": task_reservation_timeout,
             "adopt_sid": adopt_sid,
             "adopt_by_name": adopt_by_name or None,
+            "adopted": adopted,  # consumed at create; never compared
             "sid": None,
             "adopted_previous": None,
         }

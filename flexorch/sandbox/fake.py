@@ -22,6 +22,12 @@ from typing import Any
 from flexorch.sandbox import specs
 
 PAGING = {"PageSize", "Page", "PageToken"}
+# TaskRouter answers 400 (code 20001, "Queue named X already exists for workspace WS...") to a
+# second queue of one name; TaskChannel unique names are unique in a workspace the same way.
+UNIQUE_IN_WORKSPACE = {
+    "TaskQueues": ("friendly_name", "Queue"),
+    "TaskChannels": ("unique_name", "TaskChannel"),
+}
 
 
 def snake(name: str) -> str:
@@ -250,7 +256,14 @@ class FakeTwilio:
     ) -> tuple[int, dict[str, Any] | None]:
         parents = {k: v for k, v in parents.items() if k != "AccountSid"}
         if request.method == "POST":
-            return 201, self._create(c, parents, self._fields(c, request.form))
+            try:
+                fields = self._fields(c, request.form)
+            except ValueError as bad:
+                return 400, _error(20001, str(bad), 400)
+            taken = self._taken(c, parents, fields)
+            if taken:
+                return 400, _error(20001, taken, 400)
+            return 201, self._create(c, parents, fields)
         if request.method != "GET":
             return 405, _error(20004, "Method not allowed", 405)
         wanted = {snake(k): v[-1] for k, v in request.query.items() if k not in PAGING}
@@ -293,6 +306,21 @@ class FakeTwilio:
             },
         }
 
+    def _taken(self, c: Collection, parents: dict[str, str], fields: dict[str, Any]) -> str:
+        """What TaskRouter refuses to create twice in a workspace, as its error message."""
+        unique = UNIQUE_IN_WORKSPACE.get(c.template.rsplit("/", 1)[-1])
+        if unique is None or fields.get(unique[0]) is None:
+            return ""
+        name = fields[unique[0]]
+        for record in self.records.get(c.template, {}).values():
+            same_parent = all(record.get(snake(k)) == v for k, v in parents.items())
+            if same_parent and record.get(unique[0]) == name:
+                return (
+                    f"{unique[1]} named {name} already exists for workspace "
+                    f"{parents.get('WorkspaceSid')} for account {self.account_sid}"
+                )
+        return ""
+
     def _item(
         self, c: Collection, path: dict[str, str], request: Request
     ) -> tuple[int, dict[str, Any] | None]:
@@ -301,7 +329,10 @@ class FakeTwilio:
         if request.method == "GET":
             return 200, records[sid]
         if request.method == "POST":
-            records[sid].update(self._fields(c, request.form))
+            try:
+                records[sid].update(self._fields(c, request.form))
+            except ValueError as bad:
+                return 400, _error(20001, str(bad), 400)
             if "date_updated" in records[sid]:
                 records[sid]["date_updated"] = self._timestamp(
                     c.schema["properties"]["date_updated"]
@@ -318,6 +349,7 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def _cast(schema: dict[str, Any], values: list[str]) -> Any:
+    """A form value as the JSON type the spec gives it; Twilio refuses what does not parse."""
     kind = schema.get("type")
     if kind == "array":
         # A lone empty value is how a form clears a list (an empty list sends no key at all).
@@ -327,8 +359,10 @@ def _cast(schema: dict[str, Any], values: list[str]) -> Any:
         try:
             return int(value)
         except ValueError:
-            return value
+            raise ValueError(f"Invalid integer value: {value!r}") from None
     if kind == "boolean":
+        if value.lower() not in ("true", "false"):
+            raise ValueError(f"Invalid boolean value: {value!r}")
         return value.lower() == "true"
     return value
 

@@ -52,15 +52,29 @@ def writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_preview_plans_every_resource(stack: Any, sandbox: Sandbox, before: dict) -> None:
     mark = len(sandbox.requests)
     result = stack.preview()
-    # component, guard, workspace, queue, 1 channel, workflow, chat webhooks, 2 numbers, stack
-    assert result.change_summary == {"create": 10}
-    assert writes(sandbox.since(mark)) == []
+    # stack, component; reads: workspace, queue, chat service, 2 numbers, Flex Flows; writes:
+    # guard, 1 channel, workflow, chat webhooks, 2 numbers
+    assert result.change_summary == {"create": 14}
+    requests = sandbox.since(mark)
+    assert writes(requests) == []
+    # A preview looks every adopted object up (a wrong reference fails here): one read each.
+    assert len(requests) == 5, requests
 
 
 def test_up_routes_and_points_everything_at_the_handler(stack: Any, sandbox: Sandbox) -> None:
+    mark = len(sandbox.requests)
     result = stack.up()
     assert result.summary.result == "succeeded"
-    assert result.summary.resource_changes == {"create": 10}
+    assert result.summary.resource_changes == {"create": 14}
+    requests = sandbox.since(mark)
+    reads = [r["path"] for r in requests if r["method"] == "GET"]
+    # workspace, queue, chat service, the numbers in one page, the Flex Flows; the workflow's
+    # look-up by name (an earlier run may have made it)
+    assert len(reads) == 6, reads
+    first_write = next(i for i, r in enumerate(requests) if r["method"] != "GET")
+    assert all(
+        r["path"].endswith("/Workflows") for r in requests[first_write:] if r["method"] == "GET"
+    )
     fake = sandbox.fake
     workflow = fake.find(seed.WORKFLOWS, sid=result.outputs["workflowSid"].value)
     document = json.loads(workflow["configuration"])
@@ -91,7 +105,7 @@ def test_no_change_preview_and_up_make_no_request(stack: Any, sandbox: Sandbox) 
     mark = len(sandbox.requests)
     stack.preview(expect_no_changes=True)
     up = stack.up()
-    assert up.summary.resource_changes == {"same": 10}
+    assert up.summary.resource_changes == {"same": 14}
     assert sandbox.since(mark) == []
 
 
@@ -107,11 +121,11 @@ def test_state_holds_no_plaintext_auth_token(stack: Any) -> None:
 
 def test_refresh_reads_every_resource_and_up_repairs_drift(stack: Any, sandbox: Sandbox) -> None:
     stack.refresh()
-    assert stack.preview().change_summary == {"same": 10}  # read() agrees with the stack
+    assert stack.preview().change_summary == {"same": 14}  # read() agrees with the stack
     number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
     number["sms_url"] = "https://someone-else.example.com/sms"  # changed in the Console
     stack.refresh()
-    assert stack.preview().change_summary == {"same": 9, "update": 1}
+    assert stack.preview().change_summary == {"same": 13, "update": 1}
     stack.up()
     assert number["sms_url"] == HANDLER
 
@@ -123,7 +137,7 @@ def test_up_refresh_recreates_what_was_deleted_in_the_console(stack: Any, sandbo
     del fake.records[seed.WORKFLOWS][workflow]
     del fake.records[seed.TASK_CHANNELS][channel]
     up = stack.up(refresh=True)
-    assert up.summary.resource_changes == {"same": 8, "create": 2}
+    assert up.summary.resource_changes == {"same": 12, "create": 2}
     recreated = stack.outputs()
     assert recreated["workflowSid"].value != workflow
     assert fake.find(seed.WORKFLOWS, sid=recreated["workflowSid"].value)
@@ -138,7 +152,7 @@ def test_up_refresh_disables_a_flex_flow_re_enabled_in_the_console(
     assert flow["enabled"] is False
     flow["enabled"] = True  # a person turned it back on
     up = stack.up(refresh=True)
-    assert up.summary.resource_changes == {"same": 9, "update": 1}
+    assert up.summary.resource_changes == {"same": 13, "update": 1}
     assert flow["enabled"] is False
     stack.preview(expect_no_changes=True)
 
@@ -151,9 +165,9 @@ def test_a_change_is_exactly_that_update(stack: Any, sandbox: Sandbox) -> None:
     preview = stack.preview(diff=True)
     # new handler URL: both numbers and the chat webhooks; new channel: one create and the
     # workflow document (its filter lists channel types, unchanged here, so no update).
-    assert preview.change_summary == {"same": 7, "update": 3, "create": 1}
+    assert preview.change_summary == {"same": 11, "update": 3, "create": 1}
     up = stack.up()
-    assert up.summary.resource_changes == {"same": 7, "update": 3, "create": 1}
+    assert up.summary.resource_changes == {"same": 11, "update": 3, "create": 1}
     fake = sandbox.fake
     assert fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_url"] == HANDLER + "/v2"
     assert fake.find(seed.TASK_CHANNELS, unique_name="custom2")
@@ -206,3 +220,40 @@ def test_a_request_the_spec_rejects_is_one_clear_line(sandbox: Sandbox, tmp_path
     assert 'must match format \\"uri\\"' in lines[0] or 'must match format "uri"' in lines[0]
     assert "Traceback" not in text
     stack.destroy()
+
+
+def test_a_mistyped_queue_sid_fails_preview_and_up_before_any_write(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = sandbox_config()
+    wrong = "WQ" + "f" * 32
+    config["flexorch:workflow"] = {**config.get("flexorch:workflow", {}), "queue": {"sid": wrong}}
+    stack = engine(tmp_path, sandbox, "mistyped", config)
+    mark = len(sandbox.requests)
+    for run in (stack.preview, stack.up):
+        with pytest.raises(auto.errors.CommandError) as caught:
+            run()
+        assert wrong in str(caught.value)
+        assert "Traceback" not in str(caught.value)
+    # Numbers, chat service and Flex Flows were only read: nothing moved to the handler.
+    assert writes(sandbox.since(mark)) == []
+
+
+def test_a_number_already_on_the_handler_is_adopted_with_a_warning(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = sandbox_config()
+    config["flexorch:numbers"] = [seed.FREE_NUMBER]
+    number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
+    before = number["sms_url"]
+    number["sms_url"] = HANDLER  # left by a stack whose state was lost
+    stack = engine(tmp_path, sandbox, "orphaned", config)
+    try:
+        up = stack.up()
+        assert "already pointed at this stack's handler when adopted" in up.stdout
+        state = stack.export_stack().deployment["resources"]
+        route = next(r for r in state if r["type"].endswith("PhoneNumberRoute"))
+        assert route["outputs"]["previous_unknown"] is True
+        stack.destroy()
+    finally:
+        number["sms_url"] = before

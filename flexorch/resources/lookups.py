@@ -1,0 +1,87 @@
+"""Look-ups made once per provider process: one list of the account's numbers, of its Flex Flows.
+
+A deployment's snapshots and checks all run before the writes that depend on them, so one
+answer per process serves every resource that asks (100 numbers cost one list page, not 100
+fetches). Only those read-only steps use this; a refresh or a write always asks Twilio anew.
+Entries are keyed on the client, which `make_client` keeps per account and endpoint.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from twilio.rest import Client
+
+from flexorch.errors import FlexorchError
+from flexorch.twilio_client import twilio_call
+
+T = TypeVar("T")
+# Twilio's largest page: the account's numbers in as few requests as it allows.
+PAGE_SIZE = 1000
+
+
+@dataclass
+class _Entry:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    done: bool = False
+    value: Any = None
+    error: FlexorchError | None = None
+
+
+_MEMO: weakref.WeakKeyDictionary[Client, dict[Hashable, _Entry]] = weakref.WeakKeyDictionary()
+_MEMO_LOCK = threading.Lock()
+
+
+def once(client: Client, key: Hashable, fetch: Callable[[], T]) -> T:
+    """`fetch()` the first time this process asks `key` of this client; its answer after that.
+
+    A user error (a bad reference, rejected credentials) is kept too: every resource that asks
+    gets the same line without another request.
+    """
+    with _MEMO_LOCK:
+        entry = _MEMO.setdefault(client, {}).setdefault(key, _Entry())
+    with entry.lock:
+        if not entry.done:
+            try:
+                entry.value = fetch()
+            except FlexorchError as error:
+                entry.error = error
+            entry.done = True
+    if entry.error is not None:
+        raise entry.error
+    return entry.value  # type: ignore[no-any-return]
+
+
+def forget() -> None:
+    """Drop every remembered answer (tests that change the account between steps)."""
+    with _MEMO_LOCK:
+        _MEMO.clear()
+
+
+def account_numbers(client: Client) -> dict[str, Any]:
+    """The account's incoming numbers by E.164 number and by PN SID."""
+
+    def fetch() -> dict[str, Any]:
+        with twilio_call("PhoneNumbers", "list the account's numbers"):
+            records = client.incoming_phone_numbers.list(page_size=PAGE_SIZE)
+        found: dict[str, Any] = {}
+        for record in records:
+            found[record.phone_number] = record
+            found[record.sid] = record
+        return found
+
+    return once(client, "numbers", fetch)
+
+
+def flex_flows(client: Client) -> list[Any]:
+    """The account's Flex Flows, as listed before this process changed any."""
+
+    def fetch() -> list[Any]:
+        with twilio_call("FlexFlowGuard", "list Flex Flows"):
+            return list(client.flex_api.v1.flex_flow.list(page_size=PAGE_SIZE))
+
+    return once(client, "flex-flows", fetch)

@@ -1,0 +1,178 @@
+"""Faults after Twilio applied a write, against the real engine: nothing duplicated, nothing lost.
+
+Each case runs `pulumi up` through a FaultProxy in front of a fresh sandbox account, with one
+fault on one request: the connection dropped, a 5xx, a read timeout or a garbled answer after
+the write was applied, or the CLI killed (SIGKILL) right after an adoption write and then
+`pulumi cancel` and a plain `up` to recover. Each asserts the end state (the numbers and the
+chat service on the handler, exactly one Workflow and one TaskChannel), that destroy puts every
+adopted setting back, and that no traceback reached the user. Console drift (a Flex Flow
+re-enabled, a Workflow or TaskChannel deleted, a number's SmsUrl changed) is repaired by
+`up --refresh` in tests/e2e/test_engine.py.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi.automation as auto
+import pytest
+import yaml
+from engine import TOOLS, adopted_settings, engine
+from faults.proxy import FaultProxy, RequestInfo
+from helpers import ROOT
+
+from flexorch.sandbox import seed
+from flexorch.sandbox.server import Sandbox
+
+HANDLER = "http://localhost:3000/flex"
+WORKFLOW = "Custom messaging - route to contact_uri"  # the config's default friendly name
+NUMBER_UPDATE = r"/IncomingPhoneNumbers/PN[0-9a-f]{32}\.json$"
+
+
+def sandbox_config() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "examples" / "Pulumi.sandbox.yaml").read_text())["config"]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed.flex_account()) as running:
+        yield running
+
+
+@pytest.fixture
+def proxy(sandbox: Sandbox) -> Iterator[FaultProxy]:
+    with FaultProxy(sandbox.url) as running:
+        yield running
+
+
+def stack_behind(proxy: FaultProxy, sandbox: Sandbox, tmp: Path, **env: str) -> auto.Stack:
+    return engine(
+        tmp, sandbox, "faults", sandbox_config(), {"FLEXORCH_TWILIO_BASE_URL": proxy.url, **env}
+    )
+
+
+def assert_converged(sandbox: Sandbox) -> None:
+    """Everything points at the handler, and exactly one of each owned object exists."""
+    fake = sandbox.fake
+    for number in (seed.FREE_NUMBER, seed.FLEX_FLOW_NUMBER):
+        assert fake.find(seed.NUMBERS, phone_number=number)["sms_url"] == HANDLER
+    assert fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)["post_webhook_url"] == HANDLER
+    assert fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["enabled"] is False
+    fake.find(seed.TASK_CHANNELS, unique_name="custom1")  # exactly one, or LookupError
+    assert len([w for w in fake.all(seed.WORKFLOWS) if w["friendly_name"] == WORKFLOW]) == 1
+
+
+def assert_restored(sandbox: Sandbox, before: dict[str, Any]) -> None:
+    """Destroy put every adopted setting back and removed what the stack made."""
+    after = adopted_settings(sandbox)
+    for number, record in before["numbers"].items():
+        now = after["numbers"][number]
+        assert (now["sms_url"], now["sms_method"], now["sms_fallback_url"]) == (
+            record["sms_url"],
+            record["sms_method"],
+            record["sms_fallback_url"],
+        ), number
+    for key in ("webhook_filters", "webhook_method"):
+        assert after["chat"][key] == before["chat"][key], key
+    # An empty URL cannot be sent (Twilio's spec types it as a URI): with the filters back as
+    # they were, a URL that was empty before stays set but silent.
+    for key in ("pre_webhook_url", "post_webhook_url"):
+        if before["chat"][key]:
+            assert after["chat"][key] == before["chat"][key], key
+    assert after["flows"] == before["flows"]
+    assert after["workflows"] == before["workflows"]
+    assert after["channels"] == before["channels"]
+
+
+def no_traceback(*texts: str) -> None:
+    for text in texts:
+        assert "Traceback" not in text, text[-3000:]
+
+
+# --- a fault on one request, the run goes on ------------------------------------------------
+
+FAULTS: dict[str, Callable[[FaultProxy], Any]] = {
+    "drop after a TaskChannel create": lambda p: p.drop("POST", r"/TaskChannels$"),
+    "500 after a Workflow create": lambda p: p.error("POST", r"/Workflows$", status=500),
+    "read timeout on a TaskChannel create": lambda p: p.stall("POST", r"/TaskChannels$", 3),
+    "garbled answer to a number update": lambda p: p.garble("POST", NUMBER_UPDATE),
+    "500 after a number update": lambda p: p.error("POST", NUMBER_UPDATE, status=500),
+    "drop after a Flex Flow disable": lambda p: p.drop("POST", r"/FlexFlows/FO[0-9a-f]{32}$"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_fault_after_a_write_converges_without_duplicates(
+    fault: str, sandbox: Sandbox, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    before = adopted_settings(sandbox)
+    rule = FAULTS[fault](proxy)
+    stack = stack_behind(proxy, sandbox, tmp_path, FLEXORCH_TWILIO_TIMEOUT="1")
+    up = stack.up()
+    assert proxy.fired(rule) == 1
+    assert_converged(sandbox)
+    stack.preview(expect_no_changes=True)
+    destroy = stack.destroy()
+    assert_restored(sandbox, before)
+    no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
+
+
+# --- the CLI killed right after an adoption write --------------------------------------------
+
+WRITES = {
+    "number": ("POST", NUMBER_UPDATE),
+    "chat service": ("POST", r"/Services/IS[0-9a-f]{32}$"),
+    "Flex Flow": ("POST", r"/FlexFlows/FO[0-9a-f]{32}$"),
+    "Workflow create": ("POST", r"/Workflows$"),
+    "TaskChannel create": ("POST", r"/TaskChannels$"),
+}
+
+
+def cli(stack: auto.Stack, *args: str) -> subprocess.Popen[str]:
+    """The Pulumi CLI on this stack as a child process (so it can be killed)."""
+    env = {**os.environ, **stack.workspace.env_vars}
+    env["PULUMI_HOME"] = stack.workspace.pulumi_home or ""
+    return subprocess.Popen(
+        [str(TOOLS / "bin" / "pulumi"), *args, "--stack", stack.name, "--non-interactive"],
+        cwd=stack.workspace.work_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_killed_right_after_an_adoption_write_recovers_and_restores(
+    write: str, sandbox: Sandbox, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    before = adopted_settings(sandbox)
+    stack = stack_behind(proxy, sandbox, tmp_path)
+    running: list[subprocess.Popen[str]] = []
+
+    def kill(_request: RequestInfo) -> str:
+        # The whole process group: the CLI, the program and the provider host die at once.
+        os.killpg(running[0].pid, signal.SIGKILL)
+        return "drop"
+
+    method, path = WRITES[write]
+    rule = proxy.after(method, path, kill)
+    running.append(cli(stack, "up", "--yes", "--skip-preview"))
+    output, _ = running[0].communicate(timeout=120)
+    assert proxy.fired(rule) == 1, output
+    assert running[0].returncode == -signal.SIGKILL
+
+    cancel = cli(stack, "cancel", "--yes")
+    cancel.communicate(timeout=60)
+    up = stack.up()
+    assert_converged(sandbox)
+    stack.preview(expect_no_changes=True)
+    destroy = stack.destroy()
+    assert_restored(sandbox, before)
+    no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
