@@ -254,6 +254,11 @@ class CustomMessaging(pulumi.ComponentResource):
             plain = _find_outputs(_as_mapping(args), (), leaves)
         except FlexorchError as error:
             raise pulumi.RunError("\n".join(error.problems)) from None
+        except RecursionError:
+            raise pulumi.RunError(
+                f"{NAMESPACE}: a value is nested thousands of levels deep; no flexorch key "
+                "nests that deep, so remove the extra levels"
+            ) from None
         config = _validated(plain)
         if leaves:
             paths = [path for path, _ in leaves]

@@ -619,12 +619,37 @@ def _duplicates(raw: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str
     return problems
 
 
+# No flexorch key nests more than 4 levels; far deeper input is a mistake or an attack, and would
+# exhaust Python's recursion (pydantic, JSON) before any useful message.
+MAX_DEPTH = 16
+
+
+def too_deep(raw: Any) -> str | None:
+    """The first key nested more than MAX_DEPTH levels, as a problem line (no recursion)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(raw, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return (
+                f"{NAMESPACE}:{key_path(path[:1])}: is nested more than {MAX_DEPTH} levels deep; "
+                "no flexorch key nests that deep, so remove the extra levels"
+            )
+        if isinstance(value, Mapping):
+            stack.extend((v, (*path, str(k))) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+    return None
+
+
 def parse_config(raw: Mapping[str, Any]) -> StackConfig:
     """Validate the `flexorch:` namespace (keys without the prefix) into a StackConfig.
 
     Raises:
         FlexorchError: with every problem found, one line each.
     """
+    deep = too_deep(dict(raw))
+    if deep:
+        raise FlexorchError(deep)
     problems: list[tuple[tuple[str | int, ...], str]] = []
     config: StackConfig | None = None
     try:

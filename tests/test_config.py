@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,29 @@ def test_the_list_of_problems_is_capped() -> None:
         parse_config(raw)
     assert len(caught.value.problems) == 51
     assert caught.value.problems[-1] == ("flexorch: 250 more problems not shown; fix these first")
+
+
+@pytest.mark.parametrize("depth", [17, 200, 5000])
+def test_a_value_nested_absurdly_deep_is_one_line_in_validate_and_the_program(depth: int) -> None:
+    from flexorch.loading import engine_namespace
+
+    text = "[" * depth + "]" * depth
+    base = {
+        "handler": {"url": "https://h.example.com/flex"},
+        "workspace": {"friendlyName": "Flex Task Assignment"},
+        "chatService": {"sid": "IS0123456789abcdef0123456789abcdef"},
+    }
+    engine = {f"flexorch:{k}": json.dumps(v) for k, v in base.items()}
+    with pytest.raises(FlexorchError) as caught:
+        parse_config(engine_namespace({**engine, "flexorch:numbers": text}))
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].startswith("flexorch:")
+    assert "levels" in caught.value.problems[0]
+
+
+def test_sixteen_levels_are_not_refused_for_depth() -> None:
+    value: list = []
+    for _ in range(15):
+        value = [value]
+    lines = problems({"numbers": value})
+    assert not any("levels deep" in line for line in lines)

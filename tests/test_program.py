@@ -206,6 +206,17 @@ def test_a_bad_plain_value_fails_with_the_validate_line(mocks):
     ]
 
 
+@pytest.mark.parametrize("depth", [40, 5000])
+def test_a_value_nested_absurdly_deep_is_one_line_not_a_recursion_error(mocks, depth):
+    deep: list = []
+    for _ in range(depth):
+        deep = [deep]
+    with pytest.raises(pulumi.RunError) as raised:
+        CustomMessaging("east", small(numbers=deep))
+    assert len(str(raised.value).splitlines()) == 1
+    assert "levels deep" in str(raised.value)
+
+
 def test_an_output_where_a_resource_name_comes_from_is_refused(mocks):
     with pytest.raises(pulumi.RunError) as raised:
         CustomMessaging("east", small(numbers=[pulumi.Output.from_input("+15005550006")]))

@@ -991,3 +991,23 @@ def test_in_fail_mode_drift_stops_the_preview_naming_the_flow(http, fake) -> Non
     with pytest.raises(FlexorchError) as caught:
         provider.diff(created.id, refreshed, props)
     assert f'{flow["sid"]} "Console SMS" on {FREE_NUMBER} (channel type sms)' in str(caught.value)
+
+
+# --- the provider host ---------------------------------------------------------------------
+
+
+def test_the_host_pool_that_runs_configure_is_widened() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flexorch.resources.base import widen_host_pool
+
+    pool = ThreadPoolExecutor(max_workers=4)
+    other = ThreadPoolExecutor(max_workers=4)
+    try:
+        assert pool.submit(widen_host_pool, 32).result() is True
+        assert pool._max_workers == 32
+        assert other._max_workers == 4  # only the pool the call runs on
+        assert widen_host_pool(32) is False  # not on a pool thread: nothing to widen
+    finally:
+        pool.shutdown()
+        other.shutdown()

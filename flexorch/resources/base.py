@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -63,6 +64,32 @@ def user_errors(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# Operations the provider host serves at once; the engine's default --parallel is 4 per CPU.
+HOST_WORKERS = 32
+
+
+def widen_host_pool(workers: int = HOST_WORKERS) -> bool:
+    """Let the dynamic provider host serve `workers` operations at once instead of 4.
+
+    Pulumi's host (`pulumi/dynamic/__main__.py`, 3.272) serves gRPC from a
+    `ThreadPoolExecutor(max_workers=4)` made in its `main()` and offers no setting, so the
+    engine's parallel steps queue behind 4 threads (4 requests in flight to Twilio). `configure`
+    runs on one of that pool's threads: the pool holding the current thread is raised in place
+    (an executor starts threads up to `_max_workers` as work arrives). Anything unexpected
+    leaves it as it was; the bench measures the requests in flight.
+    """
+    import gc
+    from concurrent.futures import ThreadPoolExecutor
+
+    me = threading.current_thread()
+    for candidate in gc.get_objects():
+        if isinstance(candidate, ThreadPoolExecutor) and me in getattr(candidate, "_threads", ()):
+            if getattr(candidate, "_max_workers", workers) < workers:
+                candidate._max_workers = workers
+                return True
+    return False
+
+
 def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
@@ -86,7 +113,9 @@ class TwilioProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the stack config's lookup; runs in the provider process only, never pickled."""
         global _IN_PROVIDER_HOST
-        _IN_PROVIDER_HOST = True
+        if not _IN_PROVIDER_HOST:
+            _IN_PROVIDER_HOST = True
+            widen_host_pool()
         self._config_get = req.config.get
 
     def client(self) -> Client:

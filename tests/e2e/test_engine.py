@@ -257,3 +257,22 @@ def test_a_number_already_on_the_handler_is_adopted_with_a_warning(
         stack.destroy()
     finally:
         number["sms_url"] = before
+
+
+def test_rejected_credentials_are_one_clear_line(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = sandbox_config()
+    config["flexorch:flexFlows"] = "fail"
+    stack = engine(tmp_path, sandbox, "rejected-credentials", config)
+    stack.set_config("twilio:authToken", auto.ConfigValue("not-the-token", secret=True))
+    mark = len(sandbox.requests)
+    for run in (stack.preview, stack.up):
+        with pytest.raises(auto.errors.CommandError) as caught:
+            run()
+        text = str(caught.value)
+        assert "Traceback" not in text, text[-3000:]
+        said = [line for line in text.splitlines() if "rejected the credentials" in line]
+        assert said, text[-3000:]
+        assert all("check twilio:accountSid and twilio:authToken" in line for line in said)
+    # One refusal per look-up at most: the first one's answer serves every resource after it.
+    assert len(sandbox.since(mark)) <= 12
+    assert writes(sandbox.since(mark)) == []
