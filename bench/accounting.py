@@ -4,14 +4,15 @@ Accounting for "up from scratch" (the target "at most 1 write per owned resource
 adopted one"), precisely:
 
 - owned: the Workflow, each TaskChannel, and the TaskQueue when flexorch creates it (the bench
-  stacks adopt `Everyone`, so none). Each may cost 1 write (its create) and no read.
-- adopted: the Workspace, the TaskQueue, the Flex chat service and each number. Each may cost 1
-  read (the look-up by SID, name or E.164 number, a fetch or a one-page list).
+  stacks adopt `Everyone`, so none). Each may cost 1 write (its create); the Workflow also 1
+  read (the look-up by name that finds one an earlier, stopped run made).
+- adopted: the Workspace, the TaskQueue, the Flex chat service, each 1 read (the look-up by
+  SID or name); the numbers, 1 read per page of the account's numbers (1000 a page).
 - a write that configures an adopted resource counts as the owned-style write of that adoption:
   1 write for the chat service's webhooks, 1 per number's SMS webhook (Workspace and TaskQueue
   are only read).
-- the Flex Flow guard: 1 read per page of Flex Flows (the list, once per check or create; 50 a
-  page) plus 1 write per conflicting flow it disables (`flexFlows: disable`).
+- the Flex Flow guard: 1 read per page of Flex Flows (the list, once per process; 1000 a page)
+  plus 1 write per conflicting flow it disables (`flexFlows: disable`).
 
 A read is a GET; a write is any other method (POST creates/updates, DELETE). Requests Prism
 rejected (422) are logged by the sandbox's front and counted too, as `rejected`.
@@ -38,7 +39,8 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("PhoneNumber", re.compile(r"^/2010-04-01/Accounts/[^/]+/IncomingPhoneNumbers")),
     ("FlexFlow", re.compile(r"^/v1/FlexFlows")),
 )
-FLEX_FLOW_PAGE = 50
+# Twilio's largest page, which flexorch's lists ask for (flexorch/resources/lookups.py).
+PAGE = 1000
 
 
 def kind_of(path: str) -> str:
@@ -123,20 +125,20 @@ def up_budget(shape: Shape, flex_flows: int, conflicts: int, created_queues: int
 
     Args:
         shape: numbers and channels of the stack.
-        flex_flows: how many Flex Flows the account has (the guard lists them, 50 a page).
+        flex_flows: how many Flex Flows the account has (listed once, 1000 a page).
         conflicts: how many of them the guard disables.
         created_queues: TaskQueues flexorch creates rather than adopts (they are then owned).
     """
     return Budget(
         {
-            "Workflow": {"reads": 0, "writes": 1},
+            "Workflow": {"reads": 1, "writes": 1},
             "TaskChannel": {"reads": 0, "writes": shape.channels},
             "TaskQueue": {"reads": 1, "writes": created_queues},
             "Workspace": {"reads": 1, "writes": 0},
             "ChatService": {"reads": 1, "writes": 1},
-            "PhoneNumber": {"reads": shape.numbers, "writes": shape.numbers},
+            "PhoneNumber": {"reads": math.ceil(shape.numbers / PAGE), "writes": shape.numbers},
             "FlexFlow": {
-                "reads": max(1, math.ceil(flex_flows / FLEX_FLOW_PAGE)),
+                "reads": max(1, math.ceil(flex_flows / PAGE)),
                 "writes": conflicts,
             },
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -74,3 +75,20 @@ def versions() -> dict[str, str | None]:
         "flexorch": _package("flexorch"),
         "prism": _output(str(prism), "--version") if prism.exists() else None,
     }
+
+
+DEFAULT_PARALLEL = 8
+
+
+def engine_parallel() -> int:
+    """The Pulumi CLI's default `--parallel` (what the bench's `up` and `destroy` run with).
+
+    Read from `pulumi up --help` (`(default 8)`); the CLI's documented default if that fails.
+    """
+    text = _output(str(TOOLS / "bin" / "pulumi"), "up", "--help") or ""
+    for line in text.splitlines():
+        if "--parallel" in line:
+            found = re.search(r"\(default (\d+)\)", line)
+            if found:
+                return int(found.group(1))
+    return DEFAULT_PARALLEL

@@ -5,6 +5,9 @@ every number's SMS webhook and the chat service's webhooks follow it) previewed 
 and destroy. The operations share the stack, so they run in this order. A preview changes
 nothing, so each preview is run `repeat` times and its median reported (the machine is shared,
 timings are noisy); the other operations run once.
+
+Per operation the sandbox also says how many requests were in flight at most and how many client
+connections were opened (`Sandbox.traffic`); with `latency_ms` every answer comes that late.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from bench.accounting import Tally, tally, up_budget
 from bench.shapes import CHANGED_HANDLER, Shape, account, numbers_of, stack_config
 from flexorch.sandbox import seed
-from flexorch.sandbox.server import Sandbox
+from flexorch.sandbox.server import Sandbox, Traffic
 from tests.engine import engine, rewrite_flexorch_config
 
 PREVIEW_SCRATCH = "preview from scratch"
@@ -39,17 +42,25 @@ OPERATIONS = (
     UP_CHANGE,
     DESTROY,
 )
+PREVIEWS = (PREVIEW_SCRATCH, PREVIEW_SAME, PREVIEW_CHANGE)
+"""Compared to the floor's preview; every other operation to the floor's up."""
 
 
 @dataclass
 class Measured:
-    """One operation: wall time (median of the samples), resource changes, requests made."""
+    """One operation: wall time (median of the samples), resource changes, requests made.
+
+    `requests`, `max_in_flight` and `connections` are the first run's; `request_totals` every
+    run's request count.
+    """
 
     operation: str
     samples: list[float]
     changes: dict[str, int]
     requests: Tally
     request_totals: list[int]
+    max_in_flight: int = 0
+    connections: int = 0
 
     @property
     def seconds(self) -> float:
@@ -65,6 +76,8 @@ class Measured:
             "changes": self.changes,
             "requests": self.requests.as_dict(),
             "request_totals": self.request_totals,
+            "max_in_flight": self.max_in_flight,
+            "connections": self.connections,
         }
 
 
@@ -76,19 +89,33 @@ def _measure(
     name: str, sandbox: Sandbox, run: Callable[[], dict[str, int]], times: int = 1
 ) -> Measured:
     samples: list[float] = []
-    tallies: list[Tally] = []
+    traffic: list[Traffic] = []
     changes: dict[str, int] = {}
     for _ in range(times):
-        mark = len(sandbox.requests)
+        mark = sandbox.mark()
         started = time.perf_counter()
         changes = run()
         samples.append(time.perf_counter() - started)
-        tallies.append(tally(sandbox.since(mark)))
-    return Measured(name, samples, changes, tallies[0], [t.total for t in tallies])
+        traffic.append(sandbox.traffic(mark))
+    first = traffic[0]
+    return Measured(
+        name,
+        samples,
+        changes,
+        tally(first.requests),
+        [len(t.requests) for t in traffic],
+        first.max_in_flight,
+        first.connections,
+    )
 
 
-def run_shape(shape: Shape, repeat: int = 3, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run every operation on a stack of this shape against its own freshly seeded sandbox."""
+def run_shape(
+    shape: Shape, repeat: int = 3, log: Callable[[str], None] = print, latency_ms: float = 0
+) -> dict[str, Any]:
+    """Run every operation on a stack of this shape against its own freshly seeded sandbox.
+
+    `latency_ms`: how late the sandbox answers every request.
+    """
     fake = account(shape)
     flows = fake.all(seed.FLEX_FLOWS)
     managed = set(numbers_of(shape.numbers))
@@ -96,7 +123,7 @@ def run_shape(shape: Shape, repeat: int = 3, log: Callable[[str], None] = print)
     started = time.perf_counter()
     results: list[Measured] = []
     with tempfile.TemporaryDirectory(prefix=f"flexorch-bench-{shape.name}-") as tmp:
-        with Sandbox(fake, workdir=Path(tmp) / "sandbox") as sandbox:
+        with Sandbox(fake, workdir=Path(tmp) / "sandbox", latency_ms=latency_ms) as sandbox:
             stack = engine(Path(tmp), sandbox, shape.name, stack_config(shape))
 
             def preview() -> dict[str, int]:
@@ -110,7 +137,14 @@ def run_shape(shape: Shape, repeat: int = 3, log: Callable[[str], None] = print)
 
             def step(name: str, run: Callable[[], dict[str, int]], times: int = 1) -> None:
                 results.append(_measure(name, sandbox, run, times))
-                log(f"  {shape.name}: {name}: {results[-1].seconds:.1f} s")
+                done = results[-1]
+                traffic = (
+                    f", {done.requests.total} requests, at most {done.max_in_flight} in flight, "
+                    f"{done.connections} connections"
+                    if done.requests.total
+                    else ""
+                )
+                log(f"  {shape.name} @{latency_ms:g} ms: {name}: {done.seconds:.1f} s{traffic}")
 
             step(PREVIEW_SCRATCH, preview, repeat)
             step(UP_SCRATCH, up)
@@ -126,7 +160,10 @@ def run_shape(shape: Shape, repeat: int = 3, log: Callable[[str], None] = print)
     up_scratch = results[OPERATIONS.index(UP_SCRATCH)].requests
     return {
         "shape": {"name": shape.name, "numbers": shape.numbers, "channels": shape.channels},
-        "resources": resource_count(shape),
+        "latency_ms": latency_ms,
+        "contract_checks": sandbox.prism_missing is None,
+        "resources": sum(results[OPERATIONS.index(UP_SCRATCH)].changes.values())
+        or resource_count(shape),
         "operations": {m.operation: m.as_dict() for m in results},
         "up_budget": {"reads": budget.reads, "writes": budget.writes, "by_kind": budget.by_kind},
         "up_over_budget": budget.over(up_scratch),
@@ -135,9 +172,10 @@ def run_shape(shape: Shape, repeat: int = 3, log: Callable[[str], None] = print)
 
 
 def resource_count(shape: Shape) -> int:
-    """Pulumi resources of the stack.
+    """Pulumi resources of the stack as first designed (a fallback: the results count them).
 
-    The stack itself, the component, the Flex Flow guard, the workspace, the queue, the
+    The results take the resource changes of up from scratch, the snapshots included. Here: the
+    stack itself, the component, the Flex Flow guard, the workspace, the queue, the
     workflow and the chat webhooks, plus one per channel and one per number.
     """
     return 7 + shape.channels + shape.numbers

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import accounting
-from bench.pulumi_ops import OPERATIONS, UP_SCRATCH
+from bench.pulumi_ops import OPERATIONS, PREVIEWS, UP_SCRATCH
+from bench.targets import at, latencies
 
 
 def write(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
@@ -23,14 +24,90 @@ def _holds(value: bool | None) -> str:
     return {True: "**yes**", False: "**no**", None: "n/a"}[value]
 
 
-def _cell(op: dict[str, Any]) -> str:
+def _of(op: str) -> str:
+    """Which floor an operation is compared to."""
+    return "preview" if op in PREVIEWS else "up"
+
+
+def _cell(op: dict[str, Any], floor: dict[str, Any] | None) -> str:
     requests = op["requests"]
-    return f"{op['seconds']:.2f} s · {requests['reads']} r / {requests['writes']} w"
+    parts = [f"{op['seconds']:.2f} s"]
+    if floor:
+        parts.append(f"{op['seconds'] / floor[_of(op['operation'])]['seconds']:.1f}×")
+    parts.append(f"{requests['reads']} r / {requests['writes']} w")
+    if requests["total"]:
+        parts.append(f"{op.get('max_in_flight', 0)} in flight")
+        parts.append(f"{op.get('connections', 0)} conn.")
+    return " · ".join(parts)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _latency_title(latency: float) -> str:
+    if not latency:
+        return "Sandbox answering at once (latency 0 ms)"
+    return f"Every answer {latency:g} ms late (`--latency {latency:g}`)"
+
+
+def tables(results: dict[str, Any]) -> list[str]:
+    """The floor, the operations per latency, and the targets: what the console shows too."""
+    stacks, floor = results["stacks"], results.get("floor")
+    lines: list[str] = []
+    if floor:
+        lines += [
+            "## The engine's floor",
+            "",
+            'An empty Pulumi Python program (`import pulumi; pulumi.export("x", 1)`), same CLI, '
+            "interpreter and environment as the stacks; median of "
+            f"{_runs(len(floor['preview']['samples']))}. Preview operations below are divided by "
+            "its preview, up and destroy by its up.",
+            "",
+        ]
+        lines += _table(
+            ["", "preview", "up"],
+            [
+                [
+                    "empty program",
+                    f"{floor['preview']['seconds']:.2f} s",
+                    f"{floor['up']['seconds']:.2f} s",
+                ],
+                [
+                    "samples",
+                    ", ".join(f"{x:.2f}" for x in floor["preview"]["samples"]),
+                    ", ".join(f"{x:.2f}" for x in floor["up"]["samples"]),
+                ],
+            ],
+        )
+        lines.append("")
+    lines += [
+        "## Pulumi operations",
+        "",
+        "Wall time of the Automation API call (Pulumi CLI, Python program and dynamic provider "
+        f"host included; previews: median of {_runs(results['repeat'])})"
+        + (" · ratio to the floor" if floor else "")
+        + " · Twilio requests the sandbox saw (r = reads, GET; w = writes, POST/DELETE) · the "
+        "most requests in flight at once · client connections opened. Engine `--parallel`: "
+        f"{results.get('engine_parallel', 'default')}. Stacks are named "
+        "`n<numbers>-c<channels>`; the one-value change is the handler URL (every number's SMS "
+        "webhook and the chat service's webhooks follow it).",
+        "",
+    ]
+    for latency in latencies(stacks):
+        here = at(stacks, latency)
+        lines += [f"### {_latency_title(latency)}", ""]
+        header = ["operation", *(f"{s['shape']['name']} ({s['resources']} res.)" for s in here)]
+        rows = [[op, *(_cell(s["operations"][op], floor) for s in here)] for op in OPERATIONS]
+        lines += _table(header, rows)
+        lines.append("")
+    lines += ["## Targets", ""]
+    lines += _table(
+        ["target", "measured", "holds"],
+        [[t["target"], t["measured"], _holds(t["holds"])] for t in results["targets"]],
+    )
+    return lines
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -48,34 +125,22 @@ def markdown(results: dict[str, Any]) -> str:
         f"{v['pulumi_sdk']}, twilio SDK {v['twilio_sdk']}, pydantic {v['pydantic']}, "
         f"Jinja2 {v['jinja2']}, Prism {v['prism']}, flexorch {v['flexorch']}.",
         "",
-        "## Targets",
-        "",
     ]
-    lines += _table(
-        ["target", "measured", "holds"],
-        [[t["target"], t["measured"], _holds(t["holds"])] for t in results["targets"]],
-    )
+    lines += tables(results)
+    first = at(stacks, min(latencies(stacks), default=0))
     lines += [
         "",
-        "## Pulumi operations",
+        "## up from scratch, requests per Twilio resource kind (made / budget)",
         "",
-        "Wall time of the Automation API call (Pulumi CLI, Python program and dynamic provider "
-        f"host included; previews: median of {_runs(results['repeat'])}) · Twilio requests the "
-        "sandbox saw (r = reads, GET; w = writes, POST/DELETE). Stacks are named "
-        "`n<numbers>-c<channels>`; the one-value change is the handler URL (every number's SMS "
-        "webhook and the chat service's webhooks follow it).",
+        "The same at every latency; shown for the first one.",
         "",
     ]
-    header = ["operation", *(f"{s['shape']['name']} ({s['resources']} res.)" for s in stacks)]
-    rows = [[op, *(_cell(s["operations"][op]) for s in stacks)] for op in OPERATIONS]
-    lines += _table(header, rows)
-    lines += ["", "### up from scratch, requests per Twilio resource kind (made / budget)", ""]
-    made_by_kind = [s["operations"][UP_SCRATCH]["requests"]["by_kind"] for s in stacks]
-    kinds = sorted({k for s in stacks for k in s["up_budget"]["by_kind"]}.union(*made_by_kind))
+    made_by_kind = [s["operations"][UP_SCRATCH]["requests"]["by_kind"] for s in first]
+    kinds = sorted({k for s in first for k in s["up_budget"]["by_kind"]}.union(*made_by_kind))
     rows = []
     for kind in kinds:
         row = [kind]
-        for s, made_here in zip(stacks, made_by_kind, strict=True):
+        for s, made_here in zip(first, made_by_kind, strict=True):
             made = made_here.get(kind, {})
             budget = s["up_budget"]["by_kind"].get(kind, {})
             row.append(
@@ -83,8 +148,25 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{made.get('writes', 0)}/{budget.get('writes', 0)} w"
             )
         rows.append(row)
-    lines += _table(["kind", *(s["shape"]["name"] for s in stacks)], rows)
+    lines += _table(["kind", *(s["shape"]["name"] for s in first)], rows)
+    if results["offline"]:
+        lines += _offline(results)
+    # The accounting module's docstring is the definition; the results quote it, minus its title.
+    definition = "\n".join((accounting.__doc__ or "").splitlines()[2:]).strip()
+    lines += ["", "## How requests are counted", "", definition]
     lines += [
+        "",
+        "In flight and connections are counted by the sandbox's front, the server the client "
+        "connects to (`flexorch.sandbox.server`): a request is in flight from its headers read "
+        "to its answer ready (the latency included), and a connection is one the front accepted.",
+    ]
+    if results.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def _offline(results: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         "## Offline commands",
         "",
@@ -119,23 +201,18 @@ def markdown(results: dict[str, Any]) -> str:
             f"{imports['total']:.0f} ms in all — {parts}; "
             "the render itself is the in-process time above.",
         ]
-    # The accounting module's docstring is the definition; the results quote it, minus its title.
-    definition = "\n".join((accounting.__doc__ or "").splitlines()[2:]).strip()
-    lines += ["", "## How requests are counted", "", definition]
-    if results.get("notes"):
-        lines += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"]]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _seconds(sample: dict[str, Any]) -> str:
     if sample.get("median") is None:
-        return sample.get("note", "n/a")
+        return str(sample.get("note", "n/a"))
     return f"{sample['median']:.3f} s"
 
 
 def _ms(sample: dict[str, Any]) -> str:
     if sample.get("median") is None:
-        return sample.get("note", "n/a")
+        return str(sample.get("note", "n/a"))
     return f"{sample['median'] * 1000:.1f} ms"
 
 

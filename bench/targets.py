@@ -1,14 +1,33 @@
-"""The issue's targets, judged from the measurements: what each compared, and whether it holds."""
+"""The issues' targets, judged from the measurements: what each compared, and whether it holds.
+
+Issue #10's targets are on the 100-number, 5-channel stack (`TARGET_SHAPE`): its times as ratios
+to the engine's floor (the empty program, measured in the same run) with the sandbox answering at
+once, and its concurrency, connections and times with every answer `SLOW_MS` late. When that
+stack or latency is not in the run, the target is judged on the largest stack there is, said so,
+and left undecided (`holds` None): a smaller stack's numbers do not answer the issue.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.pulumi_ops import PREVIEW_SAME, PREVIEW_SCRATCH, UP_SAME, UP_SCRATCH
+from bench.pulumi_ops import DESTROY, PREVIEW_SAME, PREVIEW_SCRATCH, UP_SAME, UP_SCRATCH
 
 RENDER_LIMIT = 0.5
 PREVIEW_RATIO_LIMIT = 3.0
+
+# Issue #10.
+TARGET_SHAPE = (100, 5)
+SLOW_MS = 150
+NO_CHANGE_PREVIEW_RATIO = 1.5
+UP_SCRATCH_RATIO = 3.0
+UP_SCRATCH_READS = 6
+NO_CHANGE_UP_RATIO = 1.5
+REQUESTS_PER_CONNECTION = 10
+SLOW_UP_SECONDS = 4.0
+SLOW_DESTROY_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -24,9 +43,24 @@ class Target:
         return {"target": self.name, "measured": self.measured, "holds": self.holds}
 
 
+def label(stack: dict[str, Any]) -> str:
+    """`n100-c5 @150 ms`."""
+    return f"{stack['shape']['name']} @{stack.get('latency_ms', 0):g} ms"
+
+
+def latencies(stacks: list[dict[str, Any]]) -> list[float]:
+    """The latencies the run measured, in order."""
+    return sorted({s.get("latency_ms", 0) for s in stacks})
+
+
+def at(stacks: list[dict[str, Any]], latency: float) -> list[dict[str, Any]]:
+    """The stacks measured at this latency."""
+    return [s for s in stacks if s.get("latency_ms", 0) == latency]
+
+
 def _no_change(stacks: list[dict[str, Any]]) -> Target:
     made = {
-        f"{s['shape']['name']} {op}": sum(s["operations"][op]["request_totals"])
+        f"{label(s)} {op}": sum(s["operations"][op]["request_totals"])
         for s in stacks
         for op in (PREVIEW_SAME, UP_SAME)
     }
@@ -47,10 +81,10 @@ def _budget(stacks: list[dict[str, Any]]) -> Target:
         made = s["operations"][UP_SCRATCH]["requests"]
         budget = s["up_budget"]
         parts.append(
-            f"{s['shape']['name']}: {made['reads']}/{budget['reads']} reads, "
+            f"{label(s)}: {made['reads']}/{budget['reads']} reads, "
             f"{made['writes']}/{budget['writes']} writes"
         )
-        over += [f"{s['shape']['name']} {problem}" for problem in s["up_over_budget"]]
+        over += [f"{label(s)} {problem}" for problem in s["up_over_budget"]]
     measured = "; ".join(parts) + (f" — over: {', '.join(over)}" if over else "")
     return Target(
         "up from scratch: ≤ 1 write per owned resource (+ 1 per configured adoption, per disabled "
@@ -61,7 +95,8 @@ def _budget(stacks: list[dict[str, Any]]) -> Target:
 
 
 def _preview_ratio(stacks: list[dict[str, Any]]) -> Target:
-    by_shape = {(s["shape"]["numbers"], s["shape"]["channels"]): s for s in stacks}
+    fastest = at(stacks, min(latencies(stacks), default=0))
+    by_shape = {(s["shape"]["numbers"], s["shape"]["channels"]): s for s in fastest}
     pairs = [
         (channels, by_shape[(10, channels)], hundred)
         for (numbers, channels), hundred in by_shape.items()
@@ -82,6 +117,9 @@ def _preview_ratio(stacks: list[dict[str, Any]]) -> Target:
 
 
 def _render(offline: list[dict[str, Any]]) -> Target:
+    name = f"render < {RENDER_LIMIT} s (the command, start-up included)"
+    if not offline:
+        return Target(name, "n/a: offline commands not measured in this run", None)
     cli = [o["render_cli"]["median"] for o in offline]
     lib = [o["render_in_process"]["median"] for o in offline]
     if any(t is None for t in cli + lib):
@@ -99,10 +137,111 @@ def _render(offline: list[dict[str, Any]]) -> Target:
         f"`flexorch render` command (new process): median ≤ {worst_cli:.3f} s{start_up}; "
         f"`flexorch.render.render` in process: ≤ {worst_lib * 1000:.1f} ms warm"
     )
-    name = f"render < {RENDER_LIMIT} s (the command, start-up included)"
     return Target(name, measured, worst_cli < RENDER_LIMIT)
 
 
-def judge(stacks: list[dict[str, Any]], offline: list[dict[str, Any]]) -> list[Target]:
-    """Every target, in the issue's order."""
-    return [_no_change(stacks), _budget(stacks), _preview_ratio(stacks), _render(offline)]
+def _subject(stacks: list[dict[str, Any]], latency: float) -> tuple[dict[str, Any] | None, str]:
+    """The stack a target is judged on at this latency, and a note when it is not the issue's."""
+    here = at(stacks, latency)
+    for s in here:
+        if (s["shape"]["numbers"], s["shape"]["channels"]) == TARGET_SHAPE:
+            return s, ""
+    if not here:
+        return None, f"n/a: nothing measured at {latency:g} ms"
+    largest = max(here, key=lambda s: (s["shape"]["numbers"], s["shape"]["channels"]))
+    numbers, channels = TARGET_SHAPE
+    return largest, f" (not judged: n{numbers}-c{channels} @{latency:g} ms is not in this run)"
+
+
+def _judged(
+    name: str,
+    stacks: list[dict[str, Any]],
+    latency: float,
+    check: Callable[[dict[str, Any]], tuple[str, bool]],
+) -> Target:
+    subject, note = _subject(stacks, latency)
+    if subject is None:
+        return Target(name, note, None)
+    measured, holds = check(subject)
+    return Target(name, f"{label(subject)}: {measured}{note}", None if note else holds)
+
+
+def ratio(stack: dict[str, Any], op: str, floor: dict[str, Any], of: str) -> tuple[float, str]:
+    """The operation's median time over the floor's `of` ("preview" or "up"), and how it reads."""
+    seconds, base = stack["operations"][op]["seconds"], floor[of]["seconds"]
+    value = seconds / base
+    return value, f"{seconds:.2f} s / {base:.2f} s (empty program's {of}) = {value:.2f}×"
+
+
+def _floor_ratio(
+    stacks: list[dict[str, Any]], floor: dict[str, Any], op: str, of: str, limit: float
+) -> Target:
+    def check(stack: dict[str, Any]) -> tuple[str, bool]:
+        value, text = ratio(stack, op, floor, of)
+        return text, value <= limit
+
+    name = f"{op}: ≤ {limit:g}× the empty program's {of} (no latency)"
+    return _judged(name, stacks, 0, check)
+
+
+def _up_reads(stacks: list[dict[str, Any]]) -> Target:
+    def check(stack: dict[str, Any]) -> tuple[str, bool]:
+        reads = stack["operations"][UP_SCRATCH]["requests"]["reads"]
+        return f"{reads} reads", reads <= UP_SCRATCH_READS
+
+    return _judged(f"{UP_SCRATCH}: ≤ {UP_SCRATCH_READS} reads in all", stacks, 0, check)
+
+
+def _in_flight(stacks: list[dict[str, Any]], parallel: int) -> Target:
+    def check(stack: dict[str, Any]) -> tuple[str, bool]:
+        op = stack["operations"][UP_SCRATCH]
+        return f"at most {op['max_in_flight']} in flight", op["max_in_flight"] >= parallel
+
+    name = f"{UP_SCRATCH} @{SLOW_MS} ms: ≥ {parallel} requests in flight (the engine's --parallel)"
+    return _judged(name, stacks, SLOW_MS, check)
+
+
+def _connections(stacks: list[dict[str, Any]]) -> Target:
+    def check(stack: dict[str, Any]) -> tuple[str, bool]:
+        op = stack["operations"][UP_SCRATCH]
+        made, opened = op["requests"]["total"], op["connections"]
+        return (
+            f"{opened} connections for {made} requests",
+            opened * REQUESTS_PER_CONNECTION <= made,
+        )
+
+    name = f"{UP_SCRATCH} @{SLOW_MS} ms: ≤ 1 new connection per {REQUESTS_PER_CONNECTION} requests"
+    return _judged(name, stacks, SLOW_MS, check)
+
+
+def _slow_seconds(stacks: list[dict[str, Any]], op: str, limit: float) -> Target:
+    def check(stack: dict[str, Any]) -> tuple[str, bool]:
+        seconds = stack["operations"][op]["seconds"]
+        return f"{seconds:.2f} s", seconds <= limit
+
+    return _judged(f"{op} @{SLOW_MS} ms: ≤ {limit:g} s", stacks, SLOW_MS, check)
+
+
+def judge(
+    stacks: list[dict[str, Any]],
+    offline: list[dict[str, Any]],
+    floor: dict[str, Any] | None = None,
+    parallel: int = 8,
+) -> list[Target]:
+    """Every target: issue #10's first (in its order), then the earlier ones the bench keeps."""
+    speed: list[Target] = []
+    if floor is not None:
+        speed += [
+            _floor_ratio(stacks, floor, PREVIEW_SAME, "preview", NO_CHANGE_PREVIEW_RATIO),
+            _floor_ratio(stacks, floor, UP_SCRATCH, "up", UP_SCRATCH_RATIO),
+            _up_reads(stacks),
+            _floor_ratio(stacks, floor, UP_SAME, "up", NO_CHANGE_UP_RATIO),
+        ]
+    speed += [
+        _in_flight(stacks, parallel),
+        _connections(stacks),
+        _slow_seconds(stacks, UP_SCRATCH, SLOW_UP_SECONDS),
+        _slow_seconds(stacks, DESTROY, SLOW_DESTROY_SECONDS),
+    ]
+    earlier = [_no_change(stacks), _budget(stacks), _preview_ratio(stacks), _render(offline)]
+    return speed + earlier

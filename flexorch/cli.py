@@ -121,12 +121,16 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     if args.scenario not in scenarios.SCENARIOS:
         names = ", ".join(sorted(scenarios.SCENARIOS))
         raise FlexorchError(f'--scenario: no scenario "{args.scenario}"; use one of {names}')
+    if not 0 <= args.latency <= 60_000:
+        raise FlexorchError(f"--latency: {args.latency:g} ms; use 0 to 60000 milliseconds")
     fake = scenarios.scenario(args.scenario)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with Sandbox(fake, port=args.port, log_path=args.log) as sandbox:
+    with Sandbox(fake, port=args.port, log_path=args.log, latency_ms=args.latency) as sandbox:
         print(f"flexorch sandbox: a local Twilio at {sandbox.url} (scenario {args.scenario})")
         print(sandbox.checks)
+        if args.latency:
+            print(f"every answer {args.latency:g} ms late (--latency)")
         print("point a stack (or doctor) at it with:")
         print(f"  export {BASE_URL_ENV}={sandbox.url}")
         print(f"  export TWILIO_ACCOUNT_SID={seed.ACCOUNT_SID}")
@@ -266,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--port", type=int, default=None, help="port to listen on (default: free)")
     sandbox.add_argument("--log", type=Path, default=None, help="request log file (JSON lines)")
+    sandbox.add_argument(
+        "--latency",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="answer every request MS milliseconds late, as a distant Twilio would "
+        "(concurrent requests overlap; default 0)",
+    )
     sandbox.set_defaults(run=cmd_sandbox)
 
     doctor = commands.add_parser(
@@ -274,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Without --message/--from: checks the stack's numbers, chat service, workspace, "
             "Workflow, task channels and workers. With one: walks that message through the "
-            "eight steps of Flex's messaging checklist. Account hygiene is always checked. "
+            "nine steps of Flex's messaging checklist. Account hygiene is always checked. "
             "Exit 0 all pass (warnings allowed), 1 a check failed, 2 bad config or arguments, "
             "3 Twilio unreachable or credentials rejected."
         ),

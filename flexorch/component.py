@@ -20,7 +20,7 @@ from flexorch.errors import FlexorchError
 from flexorch.loading import engine_namespace, plain_text_token
 from flexorch.resources.chat_webhooks import ChatServiceSnapshot, ChatServiceWebhooks
 from flexorch.resources.flex_flow_guard import FlexFlowGuard, FlexFlowSnapshot
-from flexorch.resources.phone_number import PhoneNumberRoute, PhoneNumberSnapshot
+from flexorch.resources.phone_number import PhoneNumberRoute, PhoneNumbersSnapshot
 from flexorch.resources.queue import TaskQueue
 from flexorch.resources.task_channel import TaskChannel, TaskChannelSnapshot
 from flexorch.resources.workflow import Workflow, WorkflowSnapshot
@@ -352,15 +352,12 @@ class CustomMessaging(pulumi.ComponentResource):
             opts=self._child(f"{name}-chat-service"),
         )
         sms_url = pick(lambda c: c.handler.effective_sms_url)
-        number_snapshots = {
-            number: PhoneNumberSnapshot(
-                f"{name}-number-{number}-before",
-                number=number,
-                handler_url=sms_url,
-                opts=self._child(f"{name}-number-{number}-before"),
-            )
-            for number in config.numbers
-        }
+        numbers = PhoneNumbersSnapshot(
+            f"{name}-phone-numbers",
+            numbers=list(config.numbers),
+            handler_url=sms_url,
+            opts=self._child(f"{name}-phone-numbers"),
+        )
         flows = FlexFlowSnapshot(
             f"{name}-flex-flows",
             numbers=list(config.numbers),
@@ -391,7 +388,7 @@ class CustomMessaging(pulumi.ComponentResource):
             if channel.sid or channel.adopt
         }
         reads: list[pulumi.Resource] = [
-            workspace, *queues, chat_snapshot, *number_snapshots.values(), flows,
+            workspace, *queues, chat_snapshot, numbers, flows,
             *([workflow_snapshot] if workflow_snapshot else []), *channel_snapshots.values(),
         ]  # fmt: skip
 
@@ -457,7 +454,7 @@ class CustomMessaging(pulumi.ComponentResource):
             PhoneNumberRoute(
                 f"{name}-number-{number}",
                 number=number,
-                snapshot=number_snapshots[number].recorded(),
+                snapshot=numbers.recorded(number),
                 sms_url=sms_url,
                 sms_method=pick(lambda c: c.handler.method),
                 opts=self._child(f"{name}-number-{number}", f"number-{number}", [guard]),

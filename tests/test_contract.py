@@ -21,7 +21,7 @@ from flexorch.resources.chat_webhooks import (
     ChatServiceWebhooksProvider,
 )
 from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider, FlexFlowSnapshotProvider
-from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumberSnapshotProvider
+from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
 from flexorch.resources.queue import TaskQueueProvider
 from flexorch.resources.task_channel import TaskChannelProvider, TaskChannelSnapshotProvider
 from flexorch.resources.workflow import WorkflowProvider, WorkflowSnapshotProvider
@@ -163,7 +163,7 @@ OPERATIONS: dict[str, Callable[[], Any]] = {
         IS, dict(CHAT, previous=dict(PREVIOUS_CHAT, post_webhook_url="", webhook_filters=[]))
     ),
     "number: snapshot (one page of the account's numbers)": lambda: lookup(
-        lambda: PhoneNumberSnapshotProvider().create({"number": PN, "handler_url": HANDLER})
+        lambda: PhoneNumbersSnapshotProvider().create({"numbers": [PN], "handler_url": HANDLER})
     ),
     "number: route (update)": lambda: PhoneNumberRouteProvider().create(
         dict(

@@ -14,6 +14,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,7 @@ WALK = [
     "6-task",
     "7-agent",
     "8-completed",
+    "9-relayed",
 ]
 # What a healthy custom orchestration looks like: no Proxy or Studio in the message's path.
 WALK_OK = {step: "pass" for step in WALK} | {"3-proxy": "skipped", "5-studio": "skipped"}
@@ -56,6 +59,7 @@ CONFIG_OK = {
 }
 HYGIENE_OK = {
     "flex-flows": "pass",
+    "channel-webhooks": "pass",
     "channel-limit": "pass",
     "orphans": "pass",
     "studio-stale": "pass",
@@ -91,19 +95,23 @@ EXPECTED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     ),
     "step3-proxy-no-interaction": ({"3-proxy": "fail"}, {}),
     "step4-no-chat-channel": (
-        {"4-channel": "fail"} | skipped("6-task", "7-agent", "8-completed"),
+        {"4-channel": "fail"} | skipped(*WALK[5:]),
         {},
     ),
-    "step5-studio-widget-failed": (
-        {"5-studio": "fail"} | skipped("6-task", "7-agent", "8-completed"),
-        {},
+    # With a message, step 4 judges the walked channel and hygiene leaves it to the walk.
+    "step4-channel-studio-webhook": (
+        {"4-channel": "fail"} | skipped(*WALK[5:]),
+        {"channel-webhooks": "fail"},
     ),
-    "step6-target-worker-unknown": ({"6-task": "fail"} | skipped("7-agent", "8-completed"), {}),
-    "step7-agent-not-member": ({"7-agent": "fail"} | skipped("8-completed"), {}),
+    "step5-studio-widget-failed": ({"5-studio": "fail"} | skipped(*WALK[5:]), {}),
+    "step6-target-worker-unknown": ({"6-task": "fail"} | skipped(*WALK[6:]), {}),
+    "step7-agent-not-member": ({"7-agent": "fail"} | skipped(*WALK[7:]), {}),
     # Without a message, the hygiene check sees the still-active channel as an orphan; with it,
     # step 8 reports that channel and hygiene leaves it to the walk.
     "step8-channel-still-active": ({"8-completed": "fail"}, {"orphans": "fail"}),
+    "step9-reply-not-relayed": ({"9-relayed": "fail"}, {}),
     "hygiene-flex-flow-janitor": ({"flex-flows": "warn"}, {"flex-flows": "warn"}),
+    "hygiene-channel-webhooks": ({"channel-webhooks": "fail"}, {"channel-webhooks": "fail"}),
     "hygiene-channel-limit": ({"channel-limit": "fail"}, {"channel-limit": "fail"}),
     "hygiene-orphans": ({"orphans": "fail"}, {"orphans": "fail"}),
     "hygiene-studio-stale": ({"studio-stale": "fail"}, {"studio-stale": "fail"}),
@@ -497,6 +505,176 @@ def test_step8_active_channel() -> None:
     assert "DeactivateChatChannel" in check.fix
 
 
+def remove_command(channel: str, webhook: str) -> str:
+    return (
+        "twilio api:chat:v2:services:channels:webhooks:remove --service-sid "
+        f"{seed.CHAT_SERVICE_SID} --channel-sid {channel} --sid {webhook}"
+    )
+
+
+def test_step4_an_active_channel_with_a_studio_webhook_fails_with_the_command_to_delete_it() -> (
+    None
+):
+    check = report(scenarios.channel_studio_webhook()).check("4-channel")
+    webhook = scenarios.CHANNEL_WEBHOOK_SID
+    assert (check.status, check.detail) == (
+        "fail",
+        f"{scenarios.CHANNEL_SID} holds the customer's message "
+        f"{seed.sid('IM', 'customer sms in channel')}, but it is ACTIVE and still has channel "
+        f"webhook {webhook} (studio), so each message posted into it also goes to Studio flow "
+        f"{seed.STUDIO_FLOW_SID}",
+    )
+    assert check.evidence["flex_webhooks"] == [
+        {
+            "channel": scenarios.CHANNEL_SID,
+            "webhook": webhook,
+            "type": "studio",
+            "to": f"Studio flow {seed.STUDIO_FLOW_SID}",
+        }
+    ]
+    assert check.fix == f"Delete it: `{remove_command(scenarios.CHANNEL_SID, webhook)}`."
+
+
+def _channel_webhook(fake: FakeTwilio, channel: str, **fields: Any) -> dict[str, Any]:
+    parents = {**scenarios.CHAT, "ChannelSid": channel}
+    return fake.add(scenarios.CHANNEL_WEBHOOKS, parents, **fields)
+
+
+def test_step4_the_handlers_own_channel_webhook_is_no_flex_handler() -> None:
+    fake = scenarios.channel_studio_webhook()
+    fake.records[scenarios.CHANNEL_WEBHOOKS].clear()
+    handler = {"url": "http://localhost:3000/flex", "method": "POST", "filters": ["onMessageSent"]}
+    _channel_webhook(fake, scenarios.CHANNEL_SID, type="webhook", configuration=handler)
+    check = report(fake).check("4-channel")
+    assert check.status == "pass"
+    assert check.detail.endswith("; no Studio or Flex webhook on it")
+    assert check.evidence["flex_webhooks"] == []
+    # A Twilio-hosted URL is Flex's own handling, whatever the webhook's type.
+    proxy = {"url": seed.PROXY_WEBHOOK, "method": "POST"}
+    added = _channel_webhook(fake, scenarios.CHANNEL_SID, type="trigger", configuration=proxy)
+    check = report(fake).check("4-channel")
+    assert check.status == "fail"
+    assert check.evidence["flex_webhooks"][0]["webhook"] == added["sid"]
+    assert check.evidence["flex_webhooks"][0]["to"] == seed.PROXY_WEBHOOK
+
+
+def test_step4_an_sms_without_a_body_is_found_by_its_author() -> None:
+    fake = scenarios.all_pass()
+    fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)["body"] = ""
+    fake.find(seed.CHAT_MESSAGES, sid=seed.sid("IM", "customer sms in channel"))["body"] = ""
+    assert report(fake).check("4-channel").status == "pass"
+
+
+def test_step9_a_relayed_reply_passes() -> None:
+    check = report(scenarios.all_pass()).check("9-relayed")
+    assert (check.status, check.detail) == (
+        "pass",
+        f"each of alice's 1 message(s) in {scenarios.CHANNEL_SID} was sent as an SMS from "
+        "+15005550006 to +15558675309",
+    )
+    assert check.evidence["pairs"] == [f"{scenarios.AGENT_REPLY_SID} -> {scenarios.RELAY_SID}"]
+    assert (check.evidence["agent_messages"], check.evidence["relayed"]) == (1, 1)
+
+
+def test_step9_names_the_first_reply_not_relayed_and_the_relay_fix() -> None:
+    result = report(scenarios.reply_not_relayed())
+    check = result.check("9-relayed")
+    reply = scenarios.AGENT_REPLY_SID
+    assert check.status == "fail" and result.exit_code == 1
+    assert check.detail.startswith(f"alice's message {reply} (20")
+    assert check.detail.endswith(
+        f"in {scenarios.CHANNEL_SID} has no SMS from +15005550006 to +15558675309 after it; "
+        "1 of 1 not relayed, so the customer never hears back"
+    )
+    assert check.evidence["not_relayed"] == [reply]
+    assert (check.evidence["outbound_sms"], check.evidence["relayed"]) == (0, 0)
+    assert check.fix == (
+        "Make the handler's onMessageSent relay send each message whose From is not the "
+        "customer as an SMS from +15005550006 to the customer's address (the chat service "
+        "posts onMessageSent to http://localhost:3000/flex)."
+    )
+    chat = CONFIG.chat_service.model_copy(update={"webhook_filters": ("onChannelUpdated",)})
+    config = CONFIG.model_copy(update={"chat_service": chat})
+    fix = report(scenarios.reply_not_relayed(), config=config).check("9-relayed").fix
+    assert fix.startswith(
+        "Add onMessageSent to flexorch:chatService.webhookFilters and run `pulumi up` and "
+        "make the handler's onMessageSent relay"
+    )
+
+
+def _relay(fake: FakeTwilio) -> dict[str, Any]:
+    return fake.find(seed.MESSAGES, sid=scenarios.RELAY_SID)
+
+
+def _at(fake: FakeTwilio, record: dict[str, Any], **delta: float) -> None:
+    """Move an SMS to `delta` after the agent's reply."""
+    reply = fake.find(seed.CHAT_MESSAGES, sid=scenarios.AGENT_REPLY_SID)
+    when = datetime.fromisoformat(reply["date_created"].replace("Z", "+00:00"))
+    record["date_created"] = record["date_sent"] = format_datetime(when + timedelta(**delta))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda fake, sms: _at(fake, sms, seconds=-30), id="sent-before-the-reply"),
+        pytest.param(lambda fake, sms: _at(fake, sms, minutes=30), id="sent-half-an-hour-later"),
+        pytest.param(lambda fake, sms: sms.update(direction="inbound"), id="inbound"),
+        pytest.param(lambda fake, sms: sms.update(to="+15558675310"), id="to-someone-else"),
+        pytest.param(lambda fake, sms: sms.update({"from": "+15005550007"}), id="other-number"),
+    ],
+)
+def test_step9_only_an_outgoing_sms_to_the_customer_after_the_reply_is_its_relay(
+    change: Callable[[FakeTwilio, dict[str, Any]], None],
+) -> None:
+    fake = scenarios.all_pass()
+    change(fake, _relay(fake))
+    check = report(fake).check("9-relayed")
+    assert (check.status, check.evidence["not_relayed"]) == ("fail", [scenarios.AGENT_REPLY_SID])
+
+
+def test_step9_each_reply_needs_its_own_sms() -> None:
+    fake = scenarios.all_pass()
+    reply = fake.find(seed.CHAT_MESSAGES, sid=scenarios.AGENT_REPLY_SID)
+    later = datetime.fromisoformat(reply["date_created"].replace("Z", "+00:00"))
+    # One second later: the one relayed SMS (two seconds after the first) follows both.
+    later += timedelta(seconds=1)
+    second = fake.add(
+        seed.CHAT_MESSAGES,
+        {**scenarios.CHAT, "ChannelSid": scenarios.CHANNEL_SID},
+        body="Found it: it ships tomorrow.",
+        index=2,
+        date_created=later.isoformat().replace("+00:00", "Z"),
+        **{"from": scenarios.AGENT},
+    )
+    check = report(fake).check("9-relayed")
+    assert check.status == "fail"
+    assert check.detail.startswith(f"alice's message {second['sid']} (")
+    assert check.detail.endswith("1 of 2 not relayed, so the customer never hears back")
+    assert check.evidence["pairs"] == [f"{scenarios.AGENT_REPLY_SID} -> {scenarios.RELAY_SID}"]
+    relay = dict(_relay(fake), sid=seed.sid("SM", "second relay"))
+    _at(fake, fake.add(seed.MESSAGES, scenarios.ACCOUNT, **relay), minutes=1, seconds=1)
+    assert report(fake).check("9-relayed").evidence["relayed"] == 2
+
+
+def test_step9_is_skipped_when_the_agent_wrote_nothing() -> None:
+    fake = scenarios.reply_not_relayed()
+    fake.records[seed.CHAT_MESSAGES].pop(scenarios.AGENT_REPLY_SID)
+    result = report(fake)
+    check = result.check("9-relayed")
+    assert (check.status, check.detail) == (
+        "skipped",
+        f"alice wrote nothing in {scenarios.CHANNEL_SID}, so there is no reply to relay",
+    )
+    assert check.evidence["agent_messages"] == 0
+    assert result.exit_code == 0
+
+
+def test_step9_without_a_task_is_skipped_naming_step_6() -> None:
+    fake = scenarios.all_pass()
+    fake.records[seed.TASKS].clear()
+    assert report(fake).check("9-relayed").detail == "because step 6 found no task"
+
+
 # --- config checks --------------------------------------------------------------------------
 
 
@@ -665,6 +843,92 @@ def test_hygiene_studio_stale() -> None:
     assert "--status ended" in check.fix
 
 
+def test_hygiene_channel_webhooks() -> None:
+    check = report(scenarios.channel_flex_webhook(), walk=False).check("channel-webhooks")
+    channel, webhook = scenarios.RETURNING_CHANNEL_SID, scenarios.RETURNING_WEBHOOK_SID
+    studio = (
+        f"https://webhooks.twilio.com/v1/Accounts/{seed.ACCOUNT_SID}/Flows/{seed.STUDIO_FLOW_SID}"
+    )
+    assert check.status == "fail"
+    assert check.detail == (
+        "1 webhook(s) on 1 active channel(s) of managed numbers still hand messages to Studio "
+        f"or Flex, so a returning customer's SMS goes there again, e.g. {channel} has {webhook} "
+        f"(webhook, to {studio})"
+    )
+    assert check.evidence["examples"] == [
+        {"channel": channel, "webhook": webhook, "type": "webhook", "to": studio}
+    ]
+    assert (check.evidence["active_channels"], check.evidence["flex_webhooks"]) == (1, 1)
+    assert check.fix == f"Delete it: `{remove_command(channel, webhook)}`."
+    # The walked customer's channel is left to step 4; this one is still another customer's.
+    assert report(scenarios.channel_flex_webhook()).check("channel-webhooks").status == "fail"
+    assert report(scenarios.channel_studio_webhook()).check("channel-webhooks").status == "pass"
+
+
+def test_hygiene_channel_webhooks_lists_each_one_to_delete() -> None:
+    fake = scenarios.channel_flex_webhook()
+    _channel_webhook(
+        fake,
+        scenarios.RETURNING_CHANNEL_SID,
+        sid=seed.sid("WH", "second"),
+        type="studio",
+        configuration={"flow_sid": seed.STUDIO_FLOW_SID},
+    )
+    check = report(fake, walk=False).check("channel-webhooks")
+    channel = scenarios.RETURNING_CHANNEL_SID
+    commands = [
+        remove_command(channel, scenarios.RETURNING_WEBHOOK_SID),
+        remove_command(channel, seed.sid("WH", "second")),
+    ]
+    assert check.detail.startswith("2 webhook(s) on 1 active channel(s)")
+    assert check.fix == f"Delete them: `{'; '.join(commands)}`."
+
+
+def _webhook_reads(fake: FakeTwilio) -> tuple[doctor.Check, list[str]]:
+    """The channel-webhooks check without a message, and the channels whose webhooks it read."""
+    http = InProcessHttp(fake)
+    client = Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http)
+    check = doctor.run_doctor(CONFIG, client).check("channel-webhooks")
+    return check, [url.split("/")[-2] for _m, url, _f in http.log if url.endswith("/Webhooks")]
+
+
+def test_hygiene_channel_webhooks_ignore_inactive_channels() -> None:
+    fake = scenarios.channel_flex_webhook()
+    channel = fake.find(seed.CHAT_CHANNELS, sid=scenarios.RETURNING_CHANNEL_SID)
+    assert _webhook_reads(fake)[1] == [scenarios.RETURNING_CHANNEL_SID]
+    channel["attributes"] = json.dumps({**json.loads(channel["attributes"]), "status": "INACTIVE"})
+    check, read = _webhook_reads(fake)
+    assert (check.status, check.evidence["active_channels"], read) == ("pass", 0, [])
+    # Nor does step 4 judge the walked channel once it is closed.
+    fake = scenarios.channel_studio_webhook()
+    channel = fake.find(seed.CHAT_CHANNELS, sid=scenarios.CHANNEL_SID)
+    channel["attributes"] = json.dumps({**json.loads(channel["attributes"]), "status": "INACTIVE"})
+    assert report(fake).check("4-channel").status == "pass"
+
+
+def test_hygiene_channel_webhooks_only_judge_channels_of_managed_numbers() -> None:
+    fake = scenarios.all_pass()
+    # A web chat: Flex's Web Channel Flow still hands it to Studio, as it should.
+    web = fake.add(
+        seed.CHAT_CHANNELS,
+        scenarios.CHAT,
+        friendly_name="Jane",
+        attributes=json.dumps({"from": "Jane", "channel_type": "web", "status": "ACTIVE"}),
+    )
+    _channel_webhook(
+        fake, web["sid"], type="studio", configuration={"flow_sid": seed.STUDIO_FLOW_SID}
+    )
+    check, read = _webhook_reads(fake)
+    assert (check.status, check.evidence["of_managed_numbers"], read) == ("pass", 0, [])
+    assert (
+        check.detail == "0 active channel(s) of managed numbers, none with a Studio or Flex webhook"
+    )
+    # A channel that names a managed number is one, even when its customer never texted it.
+    web["attributes"] = json.dumps({**json.loads(web["attributes"]), "to": seed.FLEX_FLOW_NUMBER})
+    check, read = _webhook_reads(fake)
+    assert (check.status, read) == ("fail", [web["sid"]])
+
+
 def test_a_product_twilio_refuses_fails_its_checks_only() -> None:
     class NoProxy(InProcessHttp):
         def request(self, method, url, *args, **kwargs):
@@ -710,7 +974,7 @@ def test_json_document_shape(run: Callable[..., Result], use: Callable[..., Any]
     assert (document["stack"], document["source"]) == ("sandbox", str(SANDBOX_STACK))
     assert document["exit_code"] == result.code == 1
     assert document["message"]["sid"] == scenarios.MESSAGE_SID
-    assert document["counts"] == {"pass": 8, "fail": 1, "warn": 0, "skipped": 3}
+    assert document["counts"] == {"pass": 9, "fail": 1, "warn": 0, "skipped": 4}
     for section in document["sections"]:
         for check in section["checks"]:
             assert set(check) == {"id", "title", "status", "detail", "evidence", "fix"}
@@ -730,8 +994,10 @@ def test_text_table(run: Callable[..., Result], use: Callable[..., Any]) -> None
     assert lines[agent].split()[0] == "fail"
     assert lines[agent + 1].strip().startswith("evidence: reservation WR")
     assert lines[agent + 2].strip().startswith("fix: Make the handler add the agent")
-    assert "skipped  8. completed and closed" in out and "because step 7 failed" in out
-    assert lines[-1].startswith("1 failed, 0 warning(s), 8 passed, 3 skipped")
+    for step in ("8. completed and closed", "9. agent's replies sent as SMS"):
+        line = next(line for line in lines if step in line)
+        assert line.split()[0] == "skipped" and line.endswith("because step 7 failed")
+    assert lines[-1].startswith("1 failed, 0 warning(s), 9 passed, 4 skipped")
     assert lines[-1].endswith("exit 1")
 
 
@@ -1151,6 +1417,25 @@ class TestAgainstTheSandbox:
             "FlexFlows",
         } <= read
         assert any("/Accounts/" in r["path"] and "/Messages" in r["path"] for r in requests)
+        # Step 9: the number's messages to the customer.
+        assert any({"From", "To"} <= set(r["query"]) for r in requests)
+
+    def test_channel_webhooks_and_who_texted_a_number_are_valid_reads(
+        self, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with Sandbox(scenarios.channel_studio_webhook()) as other:
+            monkeypatch.setenv(BASE_URL_ENV, other.url)
+            monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
+            monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+            walked = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER, "--json")
+            hygiene = run("--config", SANDBOX_STACK, "--json")
+            requests = other.since(0)
+        assert walked.check("4-channel")["status"] == "fail"
+        assert hygiene.check("channel-webhooks")["status"] == "fail"
+        self.assert_read_only_and_valid(requests)
+        webhooks = f"/Channels/{scenarios.CHANNEL_SID}/Webhooks"
+        assert sum(r["path"].endswith(webhooks) for r in requests) == 2
+        assert any(r["path"].endswith("/Messages.json") and "To" in r["query"] for r in requests)
 
     def test_config_and_hygiene(self, against: Sandbox, run: Callable[..., Result]) -> None:
         mark = len(against.requests)

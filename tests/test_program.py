@@ -172,7 +172,7 @@ def test_typed_args_declare_what_the_mapping_declares(mocks):
         assert set(inputs("typed-")) == {
             "flex-flow-guard", "workspace", "queue", "channel-custom1", "workflow",
             "chat-webhooks", "number-+15005550006", "chat-service", "flex-flows",
-            "number-+15005550006-before",
+            "phone-numbers",
         }  # fmt: skip
 
     return settle(*[c.urn for c in typed.children + mapped.children]).apply(check)

@@ -31,7 +31,7 @@ from flexorch.resources.flex_flow_guard import (
     conflict_report,
     find_conflicts,
 )
-from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumberSnapshotProvider
+from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
 from flexorch.resources.queue import TaskQueueProvider
 from flexorch.resources.task_channel import TaskChannelProvider, TaskChannelSnapshotProvider
 from flexorch.resources.workflow import WorkflowProvider, WorkflowSnapshotProvider
@@ -89,7 +89,7 @@ def one_line(error: BaseException | str) -> str:
 
 def snapshot_cases() -> list[tuple[Any, dict]]:
     return [
-        (PhoneNumberSnapshotProvider(), {"number": FREE_NUMBER, "handler_url": SMS_HANDLER}),
+        (PhoneNumbersSnapshotProvider(), {"numbers": [FREE_NUMBER], "handler_url": SMS_HANDLER}),
         (
             ChatServiceSnapshotProvider(),
             {"service_sid": CHAT_SERVICE_SID, "handler_url": CHAT_HANDLER},
@@ -118,8 +118,8 @@ def test_a_snapshot_reads_once_and_then_never_again(http, index) -> None:
 
 
 def test_a_snapshot_check_with_unknown_inputs_makes_no_request(http) -> None:
-    props = {"number": FREE_NUMBER, "handler_url": UNKNOWN}
-    assert PhoneNumberSnapshotProvider().check({}, props).failures == []
+    props = {"numbers": [FREE_NUMBER], "handler_url": UNKNOWN}
+    assert PhoneNumbersSnapshotProvider().check({}, props).failures == []
     assert http.log == []
 
 
@@ -624,9 +624,11 @@ RECORD = ("sid", "phone_number", "previous", "points_at_handler", "other_handler
 
 
 def number_snapshot(number: str, handler: str = SMS_HANDLER) -> dict:
-    """Run the PhoneNumberSnapshot; its record, as the route gets it."""
-    outs = PhoneNumberSnapshotProvider().create({"number": number, "handler_url": handler}).outs
-    return {key: outs[key] for key in RECORD}
+    """Run the PhoneNumbersSnapshot of one number; its record, as the route gets it."""
+    props = {"numbers": [number], "handler_url": handler}
+    record = PhoneNumbersSnapshotProvider().create(props).outs["records"][number]
+    assert set(record) == set(RECORD)
+    return dict(record)
 
 
 def route_props(number: str, snapshot: dict, url: str = SMS_HANDLER, method: str = "POST") -> dict:
@@ -666,9 +668,9 @@ def test_number_by_sid_and_flex_fallback_cleared(http, fake) -> None:
 
 
 def test_unknown_number_is_a_clear_error(http) -> None:
-    props = {"number": "+15551234567", "handler_url": SMS_HANDLER}
+    props = {"numbers": ["+15551234567"], "handler_url": SMS_HANDLER}
     with pytest.raises(FlexorchError, match=r'PhoneNumber "\+15551234567": no phone number'):
-        PhoneNumberSnapshotProvider().create(props)
+        PhoneNumbersSnapshotProvider().create(props)
 
 
 def add_numbers(fake, count: int) -> list[str]:
@@ -682,27 +684,44 @@ def add_numbers(fake, count: int) -> list[str]:
     return added
 
 
-def test_a_hundred_number_snapshots_cost_one_list_of_numbers(http, fake) -> None:
+def test_a_hundred_numbers_are_recorded_with_one_list(http, fake) -> None:
     numbers = add_numbers(fake, 100)
-    provider = PhoneNumberSnapshotProvider()
     pn_sid = seed.sid("PN", numbers[-1])
-    for number in [*numbers[:-1], pn_sid]:  # one of them by its PN SID
-        props = {"number": number, "handler_url": SMS_HANDLER}
-        assert provider.check({}, props).failures == []
-        created = provider.create(props)
-        assert created.outs["previous"]["sms_url"] == PROXY_WEBHOOK
-    assert (created.id, created.outs["phone_number"]) == (pn_sid, numbers[-1])
+    props = {"numbers": [*numbers[:-1], pn_sid], "handler_url": SMS_HANDLER}  # one by PN SID
+    provider = PhoneNumbersSnapshotProvider()
+    assert provider.check({}, props).failures == []
+    records = provider.create(props).outs["records"]
+    assert len(records) == 100
+    assert all(r["previous"]["sms_url"] == PROXY_WEBHOOK for r in records.values())
+    assert (records[pn_sid]["sid"], records[pn_sid]["phone_number"]) == (pn_sid, numbers[-1])
     assert [(m, p) for m, p, _ in http.log] == [("GET", NUMBERS_PATH)]
+
+
+def test_a_number_added_later_is_recorded_and_the_others_are_not_read_again(http, fake) -> None:
+    provider = PhoneNumbersSnapshotProvider()
+    olds = provider.create({"numbers": [FREE_NUMBER], "handler_url": SMS_HANDLER}).outs
+    fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)["sms_url"] = SMS_HANDLER  # routed since
+    lookups.forget()  # a later run
+    news = {"numbers": [FREE_NUMBER, FLEX_FLOW_NUMBER], "handler_url": SMS_HANDLER}
+    assert provider.diff("phone-numbers", olds, news).replaces == []
+    records = provider.update("phone-numbers", olds, news).outs["records"]
+    assert records[FREE_NUMBER] == olds["records"][FREE_NUMBER]  # kept as adopted
+    assert records[FREE_NUMBER]["previous"]["sms_url"] == PROXY_WEBHOOK
+    assert records[FLEX_FLOW_NUMBER]["sid"] == seed.sid("PN", FLEX_FLOW_NUMBER)
+    dropped = provider.update("phone-numbers", olds, {**news, "numbers": [FLEX_FLOW_NUMBER]})
+    assert set(dropped.outs["records"]) == {FLEX_FLOW_NUMBER}
 
 
 def test_an_unknown_number_fails_in_snapshot_check_before_any_write(http, fake) -> None:
     add_numbers(fake, 3)
-    props = {"number": "+15551234567", "handler_url": SMS_HANDLER}
-    result = PhoneNumberSnapshotProvider().check({}, props)
+    props = {"numbers": [FREE_NUMBER, "+15551234567", "+15551234568"], "handler_url": SMS_HANDLER}
+    result = PhoneNumbersSnapshotProvider().check({}, props)
     assert [(f.property, f.reason) for f in result.failures] == [
         (
-            "number",
+            "numbers",
             'PhoneNumber "+15551234567": no phone number of this account is +15551234567; '
+            "check flexorch:numbers (E.164 like +15005550006, or a PN SID)\n"
+            'PhoneNumber "+15551234568": no phone number of this account is +15551234568; '
             "check flexorch:numbers (E.164 like +15005550006, or a PN SID)",
         )
     ]

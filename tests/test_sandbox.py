@@ -130,7 +130,7 @@ class Applying(pulumi.runtime.Mocks):
             "PhoneNumberRoute": phone_number.PhoneNumberRouteProvider(),
             "FlexFlowGuard": flex_flow_guard.FlexFlowGuardProvider(),
             "ChatServiceSnapshot": chat_webhooks.ChatServiceSnapshotProvider(),
-            "PhoneNumberSnapshot": phone_number.PhoneNumberSnapshotProvider(),
+            "PhoneNumbersSnapshot": phone_number.PhoneNumbersSnapshotProvider(),
             "FlexFlowSnapshot": flex_flow_guard.FlexFlowSnapshotProvider(),
             "WorkflowSnapshot": workflow.WorkflowSnapshotProvider(),
             "TaskChannelSnapshot": task_channel.TaskChannelSnapshotProvider(),
@@ -195,3 +195,87 @@ def test_the_doctor_scenarios_account_after_up_is_what_the_real_providers_leave(
     by_hand = scenarios.apply_stack(seed.flex_account(), scenarios.sandbox_config())
     assert account_settings(real) != account_settings(seed.flex_account())  # up did change it
     assert account_settings(by_hand) == account_settings(real)
+
+
+# Latency and traffic (issue #10's measuring side): every answer late, concurrency, connections.
+
+
+def _get(url: str, session=None):
+    import requests
+
+    getter = session or requests
+    return getter.get(f"{url}/v1/FlexFlows", auth=(seed.ACCOUNT_SID, seed.AUTH_TOKEN), timeout=30)
+
+
+def test_latency_delays_every_answer_and_concurrent_requests_overlap() -> None:
+    import threading
+
+    with Sandbox(seed.flex_account(), contract=False, latency_ms=300) as slow:
+        assert slow.latency_ms == 300
+        started = time.perf_counter()
+        assert _get(slow.url).status_code == 200
+        assert time.perf_counter() - started >= 0.3
+        mark = slow.mark()
+        barrier = threading.Barrier(5)
+        statuses: list[int] = []
+
+        def one() -> None:
+            barrier.wait()
+            statuses.append(_get(slow.url).status_code)
+
+        threads = [threading.Thread(target=one) for _ in range(5)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        traffic = slow.traffic(mark)
+    assert statuses == [200] * 5
+    assert 0.3 <= elapsed < 1.2  # one after another would take 1.5 s
+    assert traffic.max_in_flight == 5 and traffic.connections == 5
+    assert all(span.finished - span.started >= 0.3 for span in traffic.spans)
+
+
+def test_latency_is_zero_by_default_and_never_negative(tmp_path: Path) -> None:
+    assert Sandbox(seed.flex_account(), contract=False, workdir=tmp_path).latency_ms == 0
+    for bad in (-1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="latency_ms"):
+            Sandbox(seed.flex_account(), contract=False, latency_ms=bad)
+
+
+def test_connections_count_what_the_client_opens_with_prism_in_front(sandbox: Sandbox) -> None:
+    import requests
+
+    before = sandbox.connections
+    mark = sandbox.mark()
+    with requests.Session() as kept_alive:
+        for _ in range(3):
+            assert _get(sandbox.url, kept_alive).status_code == 200
+    for _ in range(2):
+        assert _get(sandbox.url).status_code == 200  # a new connection each
+    traffic = sandbox.traffic(mark)
+    assert [r["path"] for r in traffic.requests] == ["/v1/FlexFlows"] * 5
+    assert len(traffic.spans) == 5
+    assert traffic.connections == 3 == traffic.connections_used
+    assert sandbox.connections == before + 3
+    assert traffic.max_in_flight == 1  # one after another
+    assert sandbox.max_in_flight >= 1
+
+
+def test_in_flight_is_the_most_spans_open_at_one_instant() -> None:
+    from flexorch.sandbox.server import Span, max_in_flight
+
+    assert max_in_flight([]) == 0
+    spans = [Span(0, 2, 1), Span(1, 3, 2), Span(1.5, 1.8, 3), Span(3, 4, 2)]
+    assert max_in_flight(spans) == 3  # at 1.5-1.8; the one starting at 3 only touches
+    assert max_in_flight([Span(0, 1, 1), Span(1, 2, 1)]) == 1
+
+
+def test_the_command_takes_a_latency_and_refuses_a_negative_one(capsys) -> None:
+    from flexorch.cli import build_parser, main
+
+    assert build_parser().parse_args(["sandbox"]).latency == 0
+    assert build_parser().parse_args(["sandbox", "--latency", "150"]).latency == 150
+    assert main(["sandbox", "--latency", "-5"]) != 0
+    assert "--latency" in capsys.readouterr().err

@@ -7,18 +7,21 @@ Three sections, each a list of checks that report pass, fail, warn or skipped wi
   and its SMS webhook points at the handler; the chat service's webhooks, the workspace, the
   contact_uri Workflow, the task channels and the workers' contact_uri attributes match the stack.
 - `message` (with `--message SM...`, or `--from +E164` for the latest inbound message from that
-  customer to a managed number): the eight steps of the README's Doctor section, in order.
+  customer to a managed number): the nine steps of the README's Doctor section, in order.
   A step whose step it depends on failed is `skipped`, naming that step, rather than a second
   failure. The message's number, the Workflow and the workers are judged by steps 2, 6 and 7,
   so the config section is left out.
-- `hygiene` (always): Flex Flows per managed number, chat users near the 1,000-channel limit,
-  orphaned channels and Proxy sessions, Studio executions left active. The walked message's
-  channel and session are left to the walk (step 8 reports a channel left active).
+- `hygiene` (always): Flex Flows per managed number, Studio/Flex webhooks left on the active
+  channels of managed numbers, chat users near the 1,000-channel limit, orphaned channels and
+  Proxy sessions, Studio executions left active. The walked message's channel and session are
+  left to the walk (steps 4 and 8 report its webhooks and a channel left active).
 
 Doctor relies on the conventions of Flex and of Twilio's custom-orchestration guide:
 - the handler creates the customer's chat channel the way Flex's Channels API does, with channel
   attributes `{"from": <customer address>, "status": "ACTIVE" | "INACTIVE", ...}`, and posts each
   inbound SMS into it with the same body;
+- the handler relays each chat message the agent writes as an SMS from the number the customer
+  texted (on the chat service's `onMessageSent`);
 - the task's attributes hold `channelSid` and the target attribute (`targetWorker`) set to the
   agent's worker `contact_uri` (`client:alice`); the agent's chat identity is that contact_uri
   without `client:`;

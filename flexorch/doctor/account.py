@@ -30,6 +30,16 @@ def attributes_of(text: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def channel_status(channel: Any) -> str:
+    """A Flex chat channel's attributes.status (ACTIVE, INACTIVE), upper case; "" when unset."""
+    return str(attributes_of(channel.attributes).get("status", "")).upper()
+
+
+def chat_author(message: Any) -> Any:
+    """Who wrote a Chat v2 message: the SDK keeps its `from` as `_from` (API messages: `from_`)."""
+    return getattr(message, "_from", None)
+
+
 def lookup(attributes: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted TaskRouter attribute path, or None."""
     value: Any = attributes
@@ -128,6 +138,26 @@ class Account:
             self.client.messages,
             from_=address,
             limit=50,
+        )
+
+    def messages_to(self, address: str) -> list[Any]:
+        """The latest messages sent to `address`: who texts a managed number."""
+        return self._list(
+            ("messages_to", address),
+            f"list messages to {address}",
+            self.client.messages,
+            to=address,
+        )
+
+    def messages_between(self, sender: str, recipient: str) -> list[Any]:
+        """The latest messages from `sender` to `recipient` (twice the chat messages read)."""
+        return self._list(
+            ("messages_between", sender, recipient),
+            f"list messages from {sender} to {recipient}",
+            self.client.messages,
+            from_=sender,
+            to=recipient,
+            limit=100,
         )
 
     def number(self, ref: str) -> Any:
@@ -263,6 +293,14 @@ class Account:
             ("members", channel),
             f"list members of {channel}",
             self._chat().channels(channel).members,
+        )
+
+    def channel_webhooks(self, channel: str) -> list[Any]:
+        """A channel's own webhooks (Flex gives the channels it creates one to Studio)."""
+        return self._list(
+            ("channel_webhooks", channel),
+            f"list webhooks of {channel}",
+            self._chat().channels(channel).webhooks,
         )
 
     def roles(self) -> dict[str, Any]:

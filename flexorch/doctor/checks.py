@@ -35,6 +35,41 @@ def guarded(check_id: str, title: str, run: Callable[[], Check]) -> Check:
         )
 
 
+def flex_webhooks(account: Account, channel: Any) -> list[dict[str, Any]]:
+    """A channel's webhooks that still hand its messages to Studio or to Flex's own handling.
+
+    Flex gives each channel it creates a channel-scoped webhook (type `studio`, to the Flex
+    Flow's Studio flow); it outlives the switch to the handler, and every message posted into
+    the channel then goes there too. The guide's first rule: no Flex message handler on the
+    chat channels either.
+    """
+    found = []
+    for webhook in account.channel_webhooks(channel.sid):
+        configuration = attributes_of(webhook.configuration)
+        url = configuration.get("url")
+        if webhook.type == "studio":
+            target = f"Studio flow {configuration.get('flow_sid') or '(none)'}"
+        elif isinstance(url, str) and twilio_hosted(url):
+            target = url
+        else:
+            continue
+        found.append(
+            {"channel": channel.sid, "webhook": webhook.sid, "type": webhook.type, "to": target}
+        )
+    return found
+
+
+def remove_webhooks(account: Account, webhooks: list[dict[str, Any]]) -> str:
+    """The fix for `flex_webhooks`: the Twilio CLI line that deletes each of them."""
+    service = account.config.chat_service.sid
+    commands = "; ".join(
+        "twilio api:chat:v2:services:channels:webhooks:remove "
+        f"--service-sid {service} --channel-sid {w['channel']} --sid {w['webhook']}"
+        for w in webhooks
+    )
+    return f"Delete {'it' if len(webhooks) == 1 else 'them'}: `{commands}`."
+
+
 def number_check(account: Account, ref: str, check_id: str, title: str) -> Check:
     """A number exists, no enabled Flex Flow takes it, and its SMS webhook is the handler."""
     config = account.config

@@ -6,8 +6,16 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from flexorch.doctor.account import Account, attributes_of, describe_flow, oldest, parse_time
-from flexorch.doctor.checks import guarded
+from flexorch.doctor.account import (
+    Account,
+    attributes_of,
+    channel_status,
+    describe_flow,
+    newest,
+    oldest,
+    parse_time,
+)
+from flexorch.doctor.checks import flex_webhooks, guarded, remove_webhooks
 from flexorch.doctor.report import EXAMPLES, Check
 from flexorch.twilio_facts import (
     CHANNEL_LIMIT,
@@ -21,6 +29,8 @@ CHANNEL_WARN = 900
 STALE_AFTER = timedelta(days=1)
 # An active channel or open session younger than this may still be getting its task.
 ORPHAN_GRACE = timedelta(minutes=10)
+# Each channel costs one read of its webhooks: at most this many, most recently updated first.
+WEBHOOK_SCAN = 100
 
 
 def hygiene_checks(account: Account, now: datetime, judged: Iterable[str] = ()) -> list[Check]:
@@ -28,6 +38,11 @@ def hygiene_checks(account: Account, now: datetime, judged: Iterable[str] = ()) 
     judged = set(judged)
     return [
         guarded("flex-flows", "Flex Flows per number", lambda: _flex_flows(account)),
+        guarded(
+            "channel-webhooks",
+            "Studio/Flex webhooks on channels",
+            lambda: _channel_webhooks(account, judged),
+        ),
         guarded(
             "channel-limit", "chat users near the channel limit", lambda: _channel_limit(account)
         ),
@@ -87,6 +102,81 @@ def _flex_flows(account: Account) -> Check:
         for n, v in per_number.items()
     )
     return Check("flex-flows", title, "pass", summary or "the stack manages no numbers", evidence)
+
+
+def _channel_webhooks(account: Account, judged: set[str]) -> Check:
+    title = "Studio/Flex webhooks on channels"
+    active = [
+        c for c in account.channels() if channel_status(c) == "ACTIVE" and c.sid not in judged
+    ]
+    managed = _of_managed_numbers(account, active)
+    scanned = newest(managed, "date_updated")[:WEBHOOK_SCAN]
+    found = [w for channel in scanned for w in flex_webhooks(account, channel)]
+    evidence: dict[str, Any] = {
+        "active_channels": len(active),
+        "of_managed_numbers": len(managed),
+        "scanned": len(scanned),
+        "flex_webhooks": len(found),
+        "examples": found[:EXAMPLES],
+    }
+    if found:
+        first = found[0]
+        channels = len({w["channel"] for w in found})
+        return Check(
+            "channel-webhooks",
+            title,
+            "fail",
+            f"{len(found)} webhook(s) on {channels} active channel(s) of managed numbers still "
+            "hand messages to Studio or Flex, so a returning customer's SMS goes there again, "
+            f"e.g. {first['channel']} has {first['webhook']} ({first['type']}, to {first['to']})",
+            evidence,
+            remove_webhooks(account, found[:EXAMPLES])
+            + (
+                f" Then run doctor again for the other {len(found) - EXAMPLES}."
+                if len(found) > EXAMPLES
+                else ""
+            ),
+        )
+    unread = len(managed) - len(scanned)
+    more = f"; the {unread} least recently updated not read" if unread else ""
+    return Check(
+        "channel-webhooks",
+        title,
+        "pass",
+        f"{len(scanned)} active channel(s) of managed numbers, none with a Studio or Flex "
+        f"webhook{more}",
+        evidence,
+    )
+
+
+def _of_managed_numbers(account: Account, channels: list[Any]) -> list[Any]:
+    """The channels that name a managed number, or whose customer texted one.
+
+    Flex's channels name the customer (`attributes.from`, the friendly name) rather than the
+    number; the number's inbound messages say who its customers are.
+    """
+    managed = account.managed_numbers()
+    forms = {form for e164 in managed for form in identities(e164)}
+
+    def names_number(channel: Any) -> bool:
+        values = [channel.friendly_name, channel.unique_name]
+        values += attributes_of(channel.attributes).values()
+        return any(isinstance(v, str) and v in forms for v in values)
+
+    named = {c.sid for c in channels if names_number(c)}
+    if len(named) < len(channels):
+        customers = {
+            m.from_
+            for e164 in managed
+            for m in account.messages_to(e164)
+            if m.direction == "inbound"
+        }
+        named |= {
+            c.sid
+            for c in channels
+            if attributes_of(c.attributes).get("from") in customers or c.friendly_name in customers
+        }
+    return [c for c in channels if c.sid in named]
 
 
 def _channel_limit(account: Account) -> Check:
@@ -156,10 +246,7 @@ def _orphans(account: Account, now: datetime, judged: set[str]) -> Check:
         return "no task"
 
     active = [
-        c
-        for c in account.channels()
-        if str(attributes_of(c.attributes).get("status", "")).upper() == "ACTIVE"
-        and c.sid not in judged
+        c for c in account.channels() if channel_status(c) == "ACTIVE" and c.sid not in judged
     ]
     channels = []
     for channel in oldest(active):

@@ -1,4 +1,4 @@
-"""The message section: the eight steps of Flex's messaging checklist for one inbound message."""
+"""The message section: the nine steps of Flex's messaging checklist for one inbound message."""
 
 from __future__ import annotations
 
@@ -6,9 +6,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flexorch.doctor.account import Account, attributes_of, lookup, newest, parse_time, stamp
-from flexorch.doctor.checks import guarded, number_check
-from flexorch.doctor.report import Check, Status, sentence
+from flexorch.doctor.account import (
+    Account,
+    attributes_of,
+    channel_status,
+    chat_author,
+    lookup,
+    newest,
+    oldest,
+    parse_time,
+    stamp,
+)
+from flexorch.doctor.checks import flex_webhooks, guarded, number_check, remove_webhooks
+from flexorch.doctor.report import EXAMPLES, Check, Status, sentence
 from flexorch.twilio_facts import (
     ACCEPTED_RESERVATION,
     AGENT_PERMISSIONS,
@@ -20,6 +30,10 @@ from flexorch.twilio_facts import (
 
 # HTTP Request widgets leave by `failed`, Run Function widgets by `fail`.
 FAILED_TRANSITIONS = ("failed", "fail")
+# What the Messages API says of an SMS sent through it (the handler's relay) or as a TwiML reply.
+OUTBOUND = ("outbound-api", "outbound-reply")
+# The chat service posts onMessageSent within seconds; an SMS much later is some other message.
+RELAY_WINDOW = timedelta(minutes=10)
 
 
 STEPS = {
@@ -31,13 +45,14 @@ STEPS = {
     6: ("6-task", "6. TaskRouter task"),
     7: ("7-agent", "7. agent accepted and joined"),
     8: ("8-completed", "8. completed and closed"),
+    9: ("9-relayed", "9. agent's replies sent as SMS"),
 }
 # A step runs only when the steps it needs did not fail.
-DEPENDS = {2: (1,), 3: (2,), 4: (2,), 5: (2,), 6: (4, 5), 7: (6,), 8: (7,)}
+DEPENDS = {2: (1,), 3: (2,), 4: (2,), 5: (2,), 6: (4, 5), 7: (6,), 8: (7,), 9: (7,)}
 
 
 class Walk:
-    """The eight steps for one inbound message, in order, each given what earlier ones found."""
+    """The nine steps for one inbound message, in order, each given what earlier ones found."""
 
     def __init__(self, account: Account, message_sid: str | None, sender: str | None) -> None:
         """Walk `message_sid`, or the latest inbound message from `sender`."""
@@ -49,6 +64,7 @@ class Walk:
         self.channel: Any = None
         self.session: Any = None
         self.task: Any = None
+        self.agent_identity: str | None = None
         self.results: dict[int, Check] = {}
         self.root: dict[int, int] = {}
 
@@ -68,6 +84,7 @@ class Walk:
             (6, self.routed_task),
             (7, self.agent),
             (8, self.completed),
+            (9, self.relayed),
         ]
         # Step 3 finds its session by the chat channel, so step 4 is looked at first.
         for step, run in order:
@@ -187,21 +204,12 @@ class Walk:
         body = (self.message.body or "").strip()
         for channel in mine[:3]:
             for posted in self.account.chat_messages(channel.sid):
-                same = (posted.body or "").strip() == body if body else posted.from_ == customer
+                same = (
+                    (posted.body or "").strip() == body if body else chat_author(posted) == customer
+                )
                 if same:
                     self.channel = channel
-                    status = attributes_of(channel.attributes).get("status")
-                    return self._check(
-                        4,
-                        "pass",
-                        f"{channel.sid} holds the customer's message {posted.sid}",
-                        {
-                            "channel": channel.sid,
-                            "chat_message": posted.sid,
-                            "channel_status": status,
-                            "channels_of_customer": len(mine),
-                        },
-                    )
+                    return self._found_channel(channel, posted, len(mine))
         self.channel = mine[0]
         return self._check(
             4,
@@ -210,6 +218,34 @@ class Walk:
             {"channel": mine[0].sid, "channels_of_customer": len(mine), "sms_body": body},
             "Make the handler post each inbound SMS into the customer's channel "
             "(Chat Messages API, from the customer's identity).",
+        )
+
+    def _found_channel(self, channel: Any, posted: Any, of_customer: int) -> Check:
+        """Step 4 on the channel holding the SMS: an ACTIVE one carries no Studio/Flex webhook.
+
+        Otherwise the customer's messages go there as well as to the agent.
+        """
+        evidence: dict[str, Any] = {
+            "channel": channel.sid,
+            "chat_message": posted.sid,
+            "channel_status": attributes_of(channel.attributes).get("status"),
+            "channels_of_customer": of_customer,
+        }
+        detail = f"{channel.sid} holds the customer's message {posted.sid}"
+        if channel_status(channel) != "ACTIVE":
+            return self._check(4, "pass", detail, evidence)
+        webhooks = flex_webhooks(self.account, channel)
+        evidence["flex_webhooks"] = webhooks
+        if not webhooks:
+            return self._check(4, "pass", f"{detail}; no Studio or Flex webhook on it", evidence)
+        first = webhooks[0]
+        return self._check(
+            4,
+            "fail",
+            f"{detail}, but it is ACTIVE and still has channel webhook {first['webhook']} "
+            f"({first['type']}), so each message posted into it also goes to {first['to']}",
+            evidence,
+            remove_webhooks(self.account, webhooks),
         )
 
     # 3
@@ -265,8 +301,7 @@ class Walk:
                 "the proxy number) and the Proxy service's callbacks in the "
                 "Proxy logs.",
             )
-        channel_status = str(attributes_of(self.channel.attributes).get("status", "")).upper()
-        if session.status not in OPEN_SESSION and channel_status == "ACTIVE":
+        if session.status not in OPEN_SESSION and channel_status(self.channel) == "ACTIVE":
             return self._check(
                 3,
                 "fail",
@@ -347,7 +382,7 @@ class Walk:
         channel = self.channel
         tasks = self.account.tasks_by_channel().get(channel.sid, [])
         if not tasks:
-            status = str(attributes_of(channel.attributes).get("status", "")).upper()
+            status = channel_status(channel)
             evidence = {
                 "channel": channel.sid,
                 "channel_status": status,
@@ -465,6 +500,7 @@ class Walk:
                 "reserves only the worker the task names.",
             )
         identity = chat_identity(str(uri))
+        self.agent_identity = identity
         members = self.account.members(channel.sid)
         member = next((m for m in members if m.identity == identity), None)
         evidence["identity"] = identity
@@ -540,7 +576,7 @@ class Walk:
         task, channel = self.task, self.channel
         if task is None:
             return self._check(8, "skipped", "because step 6 found no task", {})
-        status = str(attributes_of(channel.attributes).get("status", "")).upper() or "(none)"
+        status = channel_status(channel) or "(none)"
         evidence = {
             "task": task.sid,
             "assignment_status": task.assignment_status,
@@ -578,4 +614,94 @@ class Walk:
             f"{task.sid} is still {task.assignment_status}; run doctor again after "
             "the agent completes it",
             evidence,
+        )
+
+    # 9
+    def relayed(self) -> Check:
+        """Did each message the agent wrote reach the customer as an SMS from the number.
+
+        With a custom handler nothing else relays the agent's chat messages: when it does not,
+        the agent types and the customer never hears back, though every other step passes.
+        """
+        identity, channel = self.agent_identity, self.channel
+        if identity is None:
+            why = "step 6 found no task" if self.task is None else "step 7 found no agent"
+            return self._check(9, "skipped", f"because {why}", {})
+        number, customer = str(self.message.to), self.customer
+        written = oldest(
+            m for m in self.account.chat_messages(channel.sid) if chat_author(m) == identity
+        )
+        evidence: dict[str, Any] = {
+            "channel": channel.sid,
+            "agent": identity,
+            "from": number,
+            "to": customer,
+            "agent_messages": len(written),
+        }
+        if not written:
+            return self._check(
+                9,
+                "skipped",
+                f"{identity} wrote nothing in {channel.sid}, so there is no reply to relay",
+                evidence,
+            )
+        sent = [
+            m
+            for m in oldest(self.account.messages_between(number, customer))
+            if m.direction in OUTBOUND
+        ]
+        unused = [(parse_time(m.date_created or m.date_sent), m) for m in sent]
+        pairs: list[str] = []
+        missing: list[Any] = []
+        # Oldest first, each chat message takes the earliest unused SMS sent after it.
+        for chat in written:
+            at = parse_time(chat.date_created)
+            index = next(
+                (
+                    i
+                    for i, (when, _sms) in enumerate(unused)
+                    if at is None or (when is not None and at <= when <= at + RELAY_WINDOW)
+                ),
+                None,
+            )
+            if index is None:
+                missing.append(chat)
+            else:
+                pairs.append(f"{chat.sid} -> {unused.pop(index)[1].sid}")
+        evidence.update(
+            outbound_sms=len(sent),
+            relayed=len(pairs),
+            pairs=pairs[:EXAMPLES],
+            not_relayed=[m.sid for m in missing[:EXAMPLES]],
+        )
+        if missing:
+            first = missing[0]
+            return self._check(
+                9,
+                "fail",
+                f"{identity}'s message {first.sid} ({stamp(first.date_created)}) in "
+                f"{channel.sid} has no SMS from {number} to {customer} after it; "
+                f"{len(missing)} of {len(written)} not relayed, so the customer never hears back",
+                evidence,
+                self._relay_fix(number),
+            )
+        return self._check(
+            9,
+            "pass",
+            f"each of {identity}'s {len(written)} message(s) in {channel.sid} was sent as an "
+            f"SMS from {number} to {customer}",
+            evidence,
+        )
+
+    def _relay_fix(self, number: str) -> str:
+        chat = self.config.chat_service
+        relay = (
+            "make the handler's onMessageSent relay send each message whose From is not the "
+            f"customer as an SMS from {number} to the customer's address (the chat service "
+            f"posts onMessageSent to {self.config.handler.effective_chat_url})"
+        )
+        if "onMessageSent" in chat.webhook_filters:
+            return sentence([relay])
+        return sentence(
+            ["add onMessageSent to flexorch:chatService.webhookFilters and run `pulumi up`", relay]
         )

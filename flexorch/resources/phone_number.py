@@ -1,8 +1,8 @@
-"""PhoneNumberSnapshot and PhoneNumberRoute: an adopted number's SMS webhook, at the handler.
+"""PhoneNumbersSnapshot and PhoneNumberRoute: an adopted number's SMS webhook, at the handler.
 
-Numbers are never bought or released. The snapshot records the number's SMS settings before
-flexorch changes them (one list of the account's numbers serves every snapshot of a process);
-the route points the number at the handler and puts those settings back on destroy.
+Numbers are never bought or released. The snapshot records the numbers' SMS settings before
+flexorch changes them (one list of the account's numbers, in as few pages as Twilio allows);
+each number's route points it at the handler and puts its settings back on destroy.
 """
 
 from __future__ import annotations
@@ -20,79 +20,90 @@ from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import same_method, same_url, sms_settings, twilio_hosted
 
 
-class PhoneNumberSnapshotProvider(SnapshotProvider):
-    """Finds the number (E.164 or PN SID) among the account's and records its SMS settings."""
+class PhoneNumbersSnapshotProvider(SnapshotProvider):
+    """Finds the managed numbers among the account's and records each one's SMS settings.
 
-    kind = "PhoneNumberSnapshot"
-    inputs = ("number",)
-    replace_on = inputs
+    One resource for all numbers: a number added later is looked up and recorded on its own,
+    the others keep what was recorded when they were adopted.
+    """
+
+    kind = "PhoneNumbersSnapshot"
+    inputs = ("numbers",)
 
     @override
     def label(self, props: dict[str, Any]) -> str:
-        return f'PhoneNumber "{props.get("number")}"'
+        return "PhoneNumbers"
+
+    def _records(self, props: dict[str, Any], numbers: list[str]) -> dict[str, Any]:
+        found = account_numbers(self.client())
+        handler = props.get("handler_url")
+        missing = [n for n in numbers if n not in found]
+        if missing:
+            raise FlexorchError(
+                [
+                    f'PhoneNumber "{n}": no phone number of this account is {n}; check '
+                    "flexorch:numbers (E.164 like +15005550006, or a PN SID)"
+                    for n in missing
+                ]
+            )
+        return {n: _record(found[n], handler) for n in numbers}
 
     @override
     def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
-        record = account_numbers(self.client()).get(props["number"])
-        if record is None:
-            raise FlexorchError(
-                f"{self.label(props)}: no phone number of this account is {props['number']}; "
-                "check flexorch:numbers (E.164 like +15005550006, or a PN SID)"
-            )
-        previous = sms_settings(record)
-        handler = props.get("handler_url")
-        custom = previous["sms_url"] and not twilio_hosted(previous["sms_url"])
-        return {
-            "sid": record.sid,
-            "phone_number": record.phone_number,
-            "previous": previous,
-            # Already on this stack's handler: what it had before flexorch is not known.
-            "points_at_handler": bool(handler) and same_url(previous["sms_url"], handler),
-            # On someone else's handler (another stack's?): destroy order then matters.
-            "other_handler": previous["sms_url"]
-            if custom and not same_url(previous["sms_url"], handler)
-            else "",
-        }
+        return {"sid": "phone-numbers", "records": self._records(props, list(props["numbers"]))}
+
+    @override
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Numbers added or removed: record the new ones, keep what was recorded for the rest."""
+        recorded = olds.get("records") or {}
+        kept = {n: recorded[n] for n in news["numbers"] if n in recorded}
+        added = self._records(news, [n for n in news["numbers"] if n not in recorded])
+        return UpdateResult(self.carry(olds, news, records={**kept, **added}))
 
 
-class PhoneNumberSnapshot(Resource, module="flexorch", name="PhoneNumberSnapshot"):
-    """A managed number's SMS settings from before flexorch (read-only)."""
+def _record(number: Any, handler: str | None) -> dict[str, Any]:
+    """What a route needs of a number: its SID, E.164 form and SMS settings from before."""
+    previous = sms_settings(number)
+    custom = previous["sms_url"] and not twilio_hosted(previous["sms_url"])
+    return {
+        "sid": number.sid,
+        "phone_number": number.phone_number,
+        "previous": previous,
+        # Already on this stack's handler: what it had before flexorch is not known.
+        "points_at_handler": bool(handler) and same_url(previous["sms_url"], handler),
+        # On someone else's handler (another stack's?): destroy order then matters.
+        "other_handler": previous["sms_url"]
+        if custom and not same_url(previous["sms_url"], handler)
+        else "",
+    }
 
-    sid: pulumi.Output[str]
-    phone_number: pulumi.Output[str]
-    previous: pulumi.Output[dict[str, Any]]
-    points_at_handler: pulumi.Output[bool]
-    other_handler: pulumi.Output[str]
+
+class PhoneNumbersSnapshot(Resource, module="flexorch", name="PhoneNumbersSnapshot"):
+    """The managed numbers' SMS settings from before flexorch (read-only)."""
+
+    records: pulumi.Output[dict[str, dict[str, Any]]]
 
     def __init__(
         self,
         name: str,
         *,
-        number: str,
+        numbers: list[str],
         handler_url: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Record `number`'s settings; `handler_url` only tells whether it is already there."""
+        """Record `numbers`' settings; `handler_url` only tells whether one is already there."""
         props = {
-            "number": number,
-            "handler_url": handler_url,
+            "numbers": numbers,
+            "handler_url": handler_url,  # never compared
             "sid": None,
-            "phone_number": None,
-            "previous": None,
-            "points_at_handler": None,
-            "other_handler": None,
+            "records": None,
         }
-        super().__init__(PhoneNumberSnapshotProvider(), name, props, opts)
+        super().__init__(PhoneNumbersSnapshotProvider(), name, props, opts)
 
-    def recorded(self) -> pulumi.Output[dict[str, Any]]:
-        """What the route needs of the snapshot, as one input."""
-        return pulumi.Output.all(
-            sid=self.sid,
-            phone_number=self.phone_number,
-            previous=self.previous,
-            points_at_handler=self.points_at_handler,
-            other_handler=self.other_handler,
-        )
+    def recorded(self, number: str) -> pulumi.Output[dict[str, Any] | None]:
+        """What the route of `number` needs of the snapshot."""
+        # None only under Pulumi's mocks, which answer with the inputs.
+        return self.records.apply(lambda records: (records or {}).get(number))
 
 
 class PhoneNumberRouteProvider(TwilioProvider):
@@ -194,12 +205,12 @@ class PhoneNumberRoute(Resource, module="flexorch", name="PhoneNumberRoute"):
         name: str,
         *,
         number: str,
-        snapshot: pulumi.Input[dict[str, Any]],
+        snapshot: pulumi.Input[dict[str, Any] | None],
         sms_url: pulumi.Input[str],
         sms_method: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Route `number`'s SMS to `sms_url`; `snapshot` is its PhoneNumberSnapshot's record."""
+        """Route `number`'s SMS to `sms_url`; `snapshot` is its PhoneNumbersSnapshot record."""
         props = {
             "number": number,
             "snapshot": snapshot,  # consumed at create; never compared

@@ -5,9 +5,10 @@ Every scenario starts from `all_pass()`: the seeded Flex account after `pulumi u
 set, the contact_uri Workflow and the `custom1` channel) plus one finished conversation that went
 the way a custom orchestration should: the customer's SMS, a chat channel the handler created
 (attributes `{"from": <customer>, "status": ...}` as Flex's Channels API stores them), a task
-targeting `client:alice`, her accepted reservation and agent membership, then completion with the
-channel made INACTIVE. Each other scenario breaks exactly one doctor check, so users can see
-what each failure looks like: `flexorch sandbox --scenario NAME`, then
+targeting `client:alice`, her accepted reservation and agent membership, her reply relayed as an
+SMS by the handler, then completion with the channel made INACTIVE. Each other scenario breaks
+exactly one doctor check, so users can see what each failure looks like:
+`flexorch sandbox --scenario NAME`, then
 `flexorch doctor --config examples/Pulumi.sandbox.yaml --from +15558675309`.
 """
 
@@ -45,6 +46,9 @@ AGENT_MEMBER_SID = seed.sid("MB", "alice in customer channel")
 CUSTOMER_MEMBER_SID = seed.sid("MB", "customer in customer channel")
 SESSION_SID = seed.sid("KC", "customer proxy session")
 EXECUTION_SID = seed.sid("FN", "customer studio execution")
+AGENT_REPLY_SID = seed.sid("IM", "agent reply in channel")
+RELAY_SID = seed.sid("SM", "agent reply relayed")
+CHANNEL_WEBHOOK_SID = seed.sid("WH", "customer channel studio webhook")
 AGENT_ROLE_SID = seed.sid("RL", "agent")
 GUEST_ROLE_SID = seed.sid("RL", "guest")
 
@@ -54,6 +58,7 @@ CHAT = {"ServiceSid": seed.CHAT_SERVICE_SID}
 PROXY = {"ServiceSid": seed.PROXY_SERVICE_SID}
 STUDIO = {"FlowSid": seed.STUDIO_FLOW_SID}
 CHAT_USERS = "/v2/Services/{ServiceSid}/Users"
+CHANNEL_WEBHOOKS = "/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks"
 PROXY_NUMBERS = "/v1/Services/{ServiceSid}/PhoneNumbers"
 
 
@@ -124,9 +129,12 @@ def apply_stack(fake: FakeTwilio, config: StackConfig) -> FakeTwilio:
     return fake
 
 
-def _message(fake: FakeTwilio, sid: str, sender: str, to: str, body: str, when: datetime) -> None:
+def _message(
+    fake: FakeTwilio, sid: str, sender: str, to: str, body: str, when: datetime,
+    direction: str = "inbound", status: str = "received",
+) -> None:  # fmt: skip
     stamp = format_datetime(when.replace(microsecond=0))
-    fake.add(seed.MESSAGES, ACCOUNT, sid=sid, body=body, direction="inbound", status="received",
+    fake.add(seed.MESSAGES, ACCOUNT, sid=sid, body=body, direction=direction, status=status,
              to=to, num_media="0", num_segments="1", api_version="2010-04-01",
              date_created=stamp, date_sent=stamp, date_updated=stamp,
              **{"from": sender})  # fmt: skip
@@ -188,10 +196,14 @@ def all_pass() -> FakeTwilio:
              role_sid=AGENT_ROLE_SID)  # fmt: skip
     fake.add(seed.CHAT_MESSAGES, channel, sid=seed.sid("IM", "customer sms in channel"),
              body=SMS_BODY, index=0, attributes=json.dumps({"messageSid": MESSAGE_SID}),
-             **{"from": CUSTOMER})  # fmt: skip
-    fake.add(seed.CHAT_MESSAGES, channel, sid=seed.sid("IM", "agent reply in channel"),
-             body="Sorry about that, let me check.", index=1, attributes="{}",
-             **{"from": AGENT})  # fmt: skip
+             date_created=_iso(started), **{"from": CUSTOMER})  # fmt: skip
+    # The agent's reply, and the SMS the handler's onMessageSent relay sent for it.
+    replied = started + timedelta(minutes=2)
+    reply = "Sorry about that, let me check."
+    fake.add(seed.CHAT_MESSAGES, channel, sid=AGENT_REPLY_SID, body=reply, index=1,
+             attributes="{}", date_created=_iso(replied), **{"from": AGENT})  # fmt: skip
+    _message(fake, RELAY_SID, number, CUSTOMER, reply, replied + timedelta(seconds=2),
+             direction="outbound-api", status="delivered")  # fmt: skip
     for identity, joined in ((AGENT, 1), ("bob", 0), (CUSTOMER, 1)):
         fake.add(CHAT_USERS, CHAT, sid=seed.sid("US", identity), identity=identity,
                  friendly_name=identity, joined_channels_count=joined)  # fmt: skip
@@ -307,6 +319,55 @@ def channel_still_active() -> FakeTwilio:
     return fake
 
 
+def reply_not_relayed() -> FakeTwilio:
+    """Step 9: alice replied in the channel, but the handler sent no SMS to the customer."""
+    fake = all_pass()
+    _remove(fake, seed.MESSAGES, sid=RELAY_SID)
+    return fake
+
+
+def channel_studio_webhook() -> FakeTwilio:
+    """Step 4: the customer's channel, made by Flex before the switch, keeps its studio webhook."""
+    fake = all_pass()
+    channel = fake.find(seed.CHAT_CHANNELS, sid=CHANNEL_SID)
+    channel["attributes"] = json.dumps({**json.loads(channel["attributes"]), "status": "ACTIVE"})
+    channel["date_created"] = _iso(_ago(days=3))
+    # The conversation is still going on, so the channel is no orphan.
+    fake.find(seed.TASKS, sid=TASK_SID)["assignment_status"] = "assigned"
+    fake.find(seed.RESERVATIONS, sid=RESERVATION_SID)["reservation_status"] = "accepted"
+    # The webhook a Flex Flow with integration type studio gives each channel it creates.
+    fake.add(CHANNEL_WEBHOOKS, {**CHAT, "ChannelSid": CHANNEL_SID}, sid=CHANNEL_WEBHOOK_SID,
+             type="studio",
+             configuration={"flow_sid": seed.STUDIO_FLOW_SID, "retry_count": 0})  # fmt: skip
+    return fake
+
+
+RETURNING_CUSTOMER = "+15558675312"
+RETURNING_CHANNEL_SID = seed.sid("CH", "returning customer channel")
+RETURNING_WEBHOOK_SID = seed.sid("WH", "returning customer channel webhook")
+
+
+def channel_flex_webhook() -> FakeTwilio:
+    """Hygiene: another customer's ACTIVE channel still posts to the Messaging Flow's webhook."""
+    fake = all_pass()
+    config = sandbox_config()
+    when = _ago(days=2)
+    _message(fake, seed.sid("SM", "returning customer message"), RETURNING_CUSTOMER,
+             config.numbers[1], "Any news?", when)  # fmt: skip
+    _channel(fake, RETURNING_CHANNEL_SID, RETURNING_CUSTOMER, "ACTIVE", when)
+    _task(fake, config, seed.sid("WT", "returning customer task"), RETURNING_CHANNEL_SID,
+          RETURNING_CUSTOMER, status="assigned", when=when)  # fmt: skip
+    # The Twilio-hosted URL that starts the Studio flow.
+    studio = (
+        f"https://webhooks.twilio.com/v1/Accounts/{seed.ACCOUNT_SID}/Flows/{seed.STUDIO_FLOW_SID}"
+    )
+    fake.add(CHANNEL_WEBHOOKS, {**CHAT, "ChannelSid": RETURNING_CHANNEL_SID},
+             sid=RETURNING_WEBHOOK_SID, type="webhook",
+             configuration={"url": studio, "method": "POST", "filters": ["onMessageSent"],
+                            "retry_count": 0})  # fmt: skip
+    return fake
+
+
 def flex_flow_janitor() -> FakeTwilio:
     """Hygiene: the (disabled) SMS Flex Flow of +15005550007 has the Channel Janitor on."""
     fake = all_pass()
@@ -384,8 +445,11 @@ CATALOGUE = (
     Scenario("step5-studio-widget-failed", studio_widget_failed, "5-studio"),
     Scenario("step6-target-worker-unknown", target_worker_unknown, "6-task"),
     Scenario("step7-agent-not-member", agent_not_member, "7-agent"),
+    Scenario("step4-channel-studio-webhook", channel_studio_webhook, "4-channel"),
     Scenario("step8-channel-still-active", channel_still_active, "8-completed"),
+    Scenario("step9-reply-not-relayed", reply_not_relayed, "9-relayed"),
     Scenario("hygiene-flex-flow-janitor", flex_flow_janitor, "flex-flows", "warn"),
+    Scenario("hygiene-channel-webhooks", channel_flex_webhook, "channel-webhooks"),
     Scenario("hygiene-channel-limit", channel_limit, "channel-limit"),
     Scenario("hygiene-orphans", orphans, "orphans"),
     Scenario("hygiene-studio-stale", studio_stale, "studio-stale"),

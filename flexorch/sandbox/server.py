@@ -6,14 +6,24 @@ The front and the fake run in this process; Prism is a Node process. An invalid 
 answered 422 by Prism and never reaches the fake, but the front still logs it. Without Prism
 (not installed, or no Node) the front forwards straight to the fake, whose own checks
 (credentials, known paths and methods) still apply; `Sandbox.checks` says which are on.
+
+The front is the server clients connect to, so it is where latency is added (`latency_ms`: every
+answer that late, slept in the request's own thread so concurrent requests overlap as on a distant
+server) and where traffic is measured: each request's span (from its headers read to its answer
+ready) and the client connection it came on (one per `setup()` of the threading server's handler,
+i.e. per accepted TCP connection). From those, `traffic(mark)` gives the most requests in flight
+at once and the new connections in a window. Its own hop to Prism or the fake is not counted.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import math
 import tempfile
 import threading
+import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -70,10 +80,66 @@ def _fake_handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@dataclass(frozen=True)
+class Span:
+    """When one request was served, and on which client connection (numbered from 1)."""
+
+    started: float
+    """`time.monotonic()` when its headers had been read."""
+    finished: float
+    """`time.monotonic()` when its answer was ready to send."""
+    connection: int
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Where the sandbox's counters stood at one moment (see `Sandbox.mark`)."""
+
+    requests: int
+    connections: int
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What clients did in a window: the requests, the most at once, the connections opened."""
+
+    requests: list[dict[str, Any]]
+    spans: list[Span]
+    max_in_flight: int
+    connections: int
+    """Client connections accepted in the window."""
+
+    @property
+    def connections_used(self) -> int:
+        """Distinct connections the window's requests came on (a kept-alive one included)."""
+        return len({span.connection for span in self.spans})
+
+
+def max_in_flight(spans: list[Span]) -> int:
+    """The most spans open at one instant (one ending as another starts: not overlapping)."""
+    events = sorted([(s.started, 1) for s in spans] + [(s.finished, -1) for s in spans])
+    # At equal times the -1 sorts first, so touching spans do not count as overlapping.
+    peak = current = 0
+    for _, step in events:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
 def _front_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
     class Handler(_Quiet):
+        connection_number = 0
+
+        def setup(self) -> None:
+            """One call per accepted client connection (keep-alive requests share it)."""
+            super().setup()
+            self.connection_number = sandbox._connected()
+
         def _forward(self) -> None:
+            started = time.monotonic()
             body = self._body()
+            if sandbox.latency_ms > 0:
+                time.sleep(sandbox.latency_ms / 1000)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
             connection = http.client.HTTPConnection("127.0.0.1", sandbox.upstream_port, timeout=60)
             try:
@@ -85,13 +151,24 @@ def _front_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             finally:
                 connection.close()
             sandbox.record(
-                self.command, self.path, body, self.headers.get("Content-Type", ""), status
+                self.command,
+                self.path,
+                body,
+                self.headers.get("Content-Type", ""),
+                status,
+                Span(started, time.monotonic(), self.connection_number),
             )
             self._send(status, payload, content_type)
 
         do_GET = do_POST = do_DELETE = _forward
 
     return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    # The stdlib's backlog of 5 drops connections a burst of concurrent clients opens at once
+    # (each then waits a SYN retry, a second or more): the sandbox must not be the bottleneck.
+    request_queue_size = 128
 
 
 class Sandbox:
@@ -104,19 +181,27 @@ class Sandbox:
         log_path: Path | None = None,
         workdir: Path | None = None,
         contract: bool | None = None,
+        latency_ms: float = 0,
     ) -> None:
         """Serve `fake` on `port` (a free one if not given), logging requests to `log_path`.
 
         `contract`: True requires Prism (PrismNotFound without it), False never starts it, None
         (the default) starts it when one is found and serves the fake alone otherwise.
+        `latency_ms`: how late every answer is (a distant server); may be changed while running.
         """
+        if not 0 <= latency_ms < math.inf:
+            raise ValueError(f"latency_ms: {latency_ms}; use a finite number of ms, 0 or more")
         self.fake = fake
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._tmp = tempfile.TemporaryDirectory(prefix="flexorch-sandbox-") if not workdir else None
         self.workdir = workdir or Path(self._tmp.name)  # type: ignore[union-attr]
         self.log_path = log_path or self.workdir / "requests.jsonl"
+        self.latency_ms = latency_ms
         self.requests: list[dict[str, Any]] = []
+        self.spans: list[Span] = []
+        """One per entry of `requests`, at the same index."""
+        self._connections = 0
         self._lock = threading.Lock()
         self._servers: list[ThreadingHTTPServer] = []
         self.contract = contract
@@ -126,8 +211,19 @@ class Sandbox:
         self.prism_missing: str | None = None
         """Why contract checks are off (None while they are on, or before start)."""
 
-    def record(self, method: str, target: str, body: bytes, content_type: str, status: int) -> None:
-        """Log one request as a JSON line (never its credentials)."""
+    def record(
+        self,
+        method: str,
+        target: str,
+        body: bytes,
+        content_type: str,
+        status: int,
+        span: Span | None = None,
+    ) -> None:
+        """Log one request as a JSON line (never its credentials), and its span."""
+        if span is None:
+            now = time.monotonic()
+            span = Span(now, now, 0)
         parts = urlsplit(target)
         entry = {
             "method": method,
@@ -138,6 +234,7 @@ class Sandbox:
         }
         with self._lock:
             self.requests.append(entry)
+            self.spans.append(span)
             with self.log_path.open("a", encoding="utf-8") as log:
                 log.write(json.dumps(entry) + "\n")
 
@@ -146,8 +243,44 @@ class Sandbox:
         with self._lock:
             return list(self.requests[mark:])
 
+    def _connected(self) -> int:
+        with self._lock:
+            self._connections += 1
+            return self._connections
+
+    @property
+    def connections(self) -> int:
+        """Client connections the sandbox has accepted since it started."""
+        with self._lock:
+            return self._connections
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests it has been serving at once since it started."""
+        with self._lock:
+            return max_in_flight(self.spans)
+
+    def mark(self) -> Mark:
+        """The counters now, to measure a window with `traffic(mark)`."""
+        with self._lock:
+            return Mark(len(self.requests), self._connections)
+
+    def traffic(self, mark: Mark) -> Traffic:
+        """The requests logged, their peak concurrency and the connections accepted since `mark`.
+
+        A request counts in the window it was logged in (logged as its answer is ready).
+        """
+        with self._lock:
+            spans = list(self.spans[mark.requests :])
+            return Traffic(
+                requests=list(self.requests[mark.requests :]),
+                spans=spans,
+                max_in_flight=max_in_flight(spans),
+                connections=self._connections - mark.connections,
+            )
+
     def _serve(self, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
-        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server = _Server(("127.0.0.1", port), handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self._servers.append(server)

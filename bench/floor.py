@@ -1,0 +1,88 @@
+"""The engine's floor: an empty Pulumi Python program, previewed and brought up, timed.
+
+`import pulumi; pulumi.export("x", 1)` run exactly as the bench stacks are (`tests/engine.py`'s
+environment: the same Pulumi CLI from `.tools`, the same interpreter, a file backend, a throwaway
+`PULUMI_HOME`, plugin downloads off, the same `runtime:` section of `Pulumi.yaml`, the same
+`twilio:` config with its secret). Whatever a stack's operation takes beyond this is flexorch's;
+every operation is reported as a ratio to it (DESIGN.md, "Measuring speed").
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi.automation as auto
+import yaml
+
+from flexorch.sandbox import seed
+from flexorch.sandbox.server import Sandbox
+from tests.engine import ROOT, TOOLS, engine_env
+
+PROGRAM = 'import pulumi\n\npulumi.export("x", 1)\n'
+STACK = "floor"
+# At least this many samples of each, whatever --repeat says: the floor divides everything.
+MIN_SAMPLES = 3
+
+
+def _project(folder: Path) -> Path:
+    project = folder / STACK
+    (project / "program").mkdir(parents=True)
+    (project / "program" / "__main__.py").write_text(PROGRAM)
+    ours = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    (project / "Pulumi.yaml").write_text(
+        yaml.safe_dump({"name": "floor", "runtime": ours["runtime"], "main": "program/"})
+    )
+    return project
+
+
+def _summary(samples: list[float]) -> dict[str, Any]:
+    return {
+        "seconds": round(statistics.median(samples), 3),
+        "samples": [round(s, 3) for s in samples],
+    }
+
+
+def measure_floor(repeat: int = 3, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Preview and up of the empty program, each `max(repeat, 3)` times; medians and samples.
+
+    The first up creates the stack's one resource; the later ones change nothing (the floor of an
+    up is the engine's cost of an update, with or without that one create). A sandbox without
+    Prism is started only because the engine's environment names one; the program never calls it,
+    and `requests` says so.
+    """
+    times = max(repeat, MIN_SAMPLES)
+    with tempfile.TemporaryDirectory(prefix="flexorch-bench-floor-") as tmp:
+        folder = Path(tmp)
+        with Sandbox(seed.flex_account(), workdir=folder / "sandbox", contract=False) as sandbox:
+            project = _project(folder)
+            (folder / "state").mkdir()
+            options = auto.LocalWorkspaceOptions(
+                work_dir=str(project),
+                pulumi_home=str(folder / "home"),
+                env_vars=engine_env(folder, sandbox),
+                pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+            )
+            stack = auto.create_or_select_stack(
+                stack_name=STACK, work_dir=str(project), opts=options
+            )
+            stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
+            stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
+
+            def timed(run: Callable[[], object]) -> float:
+                started = time.perf_counter()
+                run()
+                return time.perf_counter() - started
+
+            previews = [timed(stack.preview) for _ in range(times)]
+            log(f"  floor: preview: {statistics.median(previews):.2f} s")
+            ups = [timed(stack.up) for _ in range(times)]
+            log(f"  floor: up: {statistics.median(ups):.2f} s")
+            stack.destroy()
+            stack.workspace.remove_stack(STACK)
+            requests = len(sandbox.requests)
+    return {"preview": _summary(previews), "up": _summary(ups), "requests": requests}
