@@ -9,9 +9,10 @@ https://www.twilio.com/docs/taskrouter/workflow-configuration
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flexorch.config import StackConfig
+if TYPE_CHECKING:  # only a type here: the providers need no pydantic at start-up
+    from flexorch.config import StackConfig
 
 
 def quote(value: str) -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from flexorch.config import StackConfig
+if TYPE_CHECKING:  # only a type here: the providers need no pydantic at start-up
+    from flexorch.config import StackConfig
 
 # Twilio's default method for every webhook it calls (SmsMethod, a chat service's WebhookMethod).
 DEFAULT_METHOD = "POST"

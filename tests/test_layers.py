@@ -103,3 +103,20 @@ def test_pulumi_is_imported_only_by_the_resources_and_above() -> None:
         and any(m == "pulumi" or m.startswith("pulumi.") for m in imports(path))
     ]
     assert low == []
+
+
+def test_the_provider_host_loads_the_resources_without_pydantic() -> None:
+    """The dynamic provider host imports only `flexorch.resources.*` (unpickling providers):
+    the config models (pydantic, ~100 ms) are for the program and the commands, not for it."""
+    import subprocess
+    import sys
+
+    names = sorted(module_name(path) for path in (PACKAGE / "resources").glob("*.py"))
+    probe = (
+        f"import sys; import {', '.join(names)}; "
+        "print(sorted(m for m in ('pydantic', 'flexorch.config', 'jinja2') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"

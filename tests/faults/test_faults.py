@@ -12,6 +12,7 @@ re-enabled, a Workflow or TaskChannel deleted, a number's SmsUrl changed) is rep
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -133,6 +134,21 @@ WRITES = {
 }
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
 def cli(stack: auto.Stack, *args: str) -> subprocess.Popen[str]:
     """The Pulumi CLI on this stack as a child process (so it can be killed)."""
     env = {**os.environ, **stack.workspace.env_vars}
@@ -157,8 +173,11 @@ def test_killed_right_after_an_adoption_write_recovers_and_restores(
     running: list[subprocess.Popen[str]] = []
 
     def kill(_request: RequestInfo) -> str:
-        # The whole process group: the CLI, the program and the provider host die at once.
-        os.killpg(running[0].pid, signal.SIGKILL)
+        # The whole tree at once, as a CI runner stops a job: the CLI, the language host, the
+        # program and the provider host (plugins run in process groups of their own).
+        for pid in [running[0].pid, *descendants(running[0].pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         return "drop"
 
     method, path = WRITES[write]
