@@ -1,6 +1,7 @@
 """`python -m bench`: run the benchmark matrix against the sandbox and write bench/results/.
 
 The engine's floor (an empty Pulumi program) first, then each stack shape's life at each latency,
+each new shape followed by the engine's floor for as many dynamic resources as its stack has,
 then the offline commands; prints the tables and the targets at the end.
 """
 
@@ -18,6 +19,7 @@ from bench import machine, report
 from bench.floor import measure_floor
 from bench.offline import measure_offline
 from bench.pulumi_ops import run_shape
+from bench.resource_floor import measure_resource_floor
 from bench.shapes import Shape
 from bench.targets import judge
 
@@ -114,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log("the engine's floor: an empty Pulumi program, preview and up")
     floor = measure_floor(args.repeat, log=log)
     stacks = []
+    # Resources -> the engine's floor for that many dynamic resources: measured once per count,
+    # right after the first stack that has it (no network, so the latency does not matter).
+    resource_floors: dict[int, dict[str, Any]] = {}
     for latency in args.latency:
         for shape in args.shapes:
             log(
@@ -121,6 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"answers {latency:g} ms late"
             )
             stacks.append(run_shape(shape, args.repeat, log=log, latency_ms=latency))
+            resources = stacks[-1]["resources"]
+            if resources not in resource_floors:
+                log(f"the engine's floor for {resources} dynamic resources (as {shape.name} has)")
+                resource_floors[resources] = measure_resource_floor(resources, args.repeat, log)
+    for resources, measured in resource_floors.items():
+        names = (s["shape"]["name"] for s in stacks if s["resources"] == resources)
+        measured["stacks"] = list(dict.fromkeys(names))
     offline = []
     if not args.no_offline:
         for shape in sorted({Shape(1, s.channels) for s in args.shapes}, key=lambda s: s.channels):
@@ -135,7 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine_parallel=parallel,
         latencies=args.latency,
         floor=floor,
-        targets=[t.as_dict() for t in judge(stacks, offline, floor, parallel)],
+        resource_floors=list(resource_floors.values()),
+        targets=[
+            t.as_dict()
+            for t in judge(stacks, offline, floor, parallel, list(resource_floors.values()))
+        ],
         stacks=stacks,
         offline=offline,
     )

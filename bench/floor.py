@@ -3,8 +3,9 @@
 `import pulumi; pulumi.export("x", 1)` run exactly as the bench stacks are (`tests/engine.py`'s
 environment: the same Pulumi CLI from `.tools`, the same interpreter, a file backend, a throwaway
 `PULUMI_HOME`, plugin downloads off, the same `runtime:` section of `Pulumi.yaml`, the same
-`twilio:` config with its secret). Whatever a stack's operation takes beyond this is flexorch's;
-every operation is reported as a ratio to it (DESIGN.md, "Measuring speed").
+`twilio:` config with its secret). Every operation is reported as a ratio to it (DESIGN.md,
+"Measuring speed"). Beyond it are the engine's own cost per resource, which the second floor
+measures (`bench/resource_floor.py`, built on `floor_stack` here), and flexorch's.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +31,65 @@ STACK = "floor"
 MIN_SAMPLES = 3
 
 
-def _project(folder: Path) -> Path:
-    project = folder / STACK
+def _project(
+    folder: Path,
+    program: str = PROGRAM,
+    name: str = STACK,
+    files: Mapping[str, str] | None = None,
+) -> Path:
+    """A project folder `folder/name` whose `program/` holds `__main__.py` and `files`.
+
+    `Pulumi.yaml` has this repo's `runtime:` section, so the program runs as the stacks' does.
+    """
+    project = folder / name
     (project / "program").mkdir(parents=True)
-    (project / "program" / "__main__.py").write_text(PROGRAM)
+    (project / "program" / "__main__.py").write_text(program)
+    for file, text in (files or {}).items():
+        (project / "program" / file).write_text(text)
     ours = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     (project / "Pulumi.yaml").write_text(
-        yaml.safe_dump({"name": "floor", "runtime": ours["runtime"], "main": "program/"})
+        yaml.safe_dump({"name": name, "runtime": ours["runtime"], "main": "program/"})
     )
     return project
+
+
+@contextmanager
+def floor_stack(
+    name: str, make_project: Callable[[Path], Path]
+) -> Iterator[tuple[auto.Stack, Sandbox]]:
+    """A stack of the project `make_project(folder)` makes, run as the bench stacks are.
+
+    `tests/engine.py`'s environment (the `.tools` CLI, this interpreter, a file backend, a
+    throwaway `PULUMI_HOME`, plugin downloads off) and the same `twilio:` config with its
+    secret. A sandbox without Prism is started only because that environment names one; a floor
+    program never calls it (the caller can count `sandbox.requests` to say so). The stack is
+    removed afterwards; destroying its resources is the caller's.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"flexorch-bench-{name}-") as tmp:
+        folder = Path(tmp)
+        with Sandbox(seed.flex_account(), workdir=folder / "sandbox", contract=False) as sandbox:
+            project = make_project(folder)
+            (folder / "state").mkdir()
+            options = auto.LocalWorkspaceOptions(
+                work_dir=str(project),
+                pulumi_home=str(folder / "home"),
+                env_vars=engine_env(folder, sandbox),
+                pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+            )
+            stack = auto.create_or_select_stack(
+                stack_name=name, work_dir=str(project), opts=options
+            )
+            stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
+            stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
+            yield stack, sandbox
+            stack.workspace.remove_stack(name)
+
+
+def timed(run: Callable[[], object]) -> float:
+    """Seconds `run()` took."""
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
 
 
 def _summary(samples: list[float]) -> dict[str, Any]:
@@ -56,33 +108,11 @@ def measure_floor(repeat: int = 3, log: Callable[[str], None] = print) -> dict[s
     and `requests` says so.
     """
     times = max(repeat, MIN_SAMPLES)
-    with tempfile.TemporaryDirectory(prefix="flexorch-bench-floor-") as tmp:
-        folder = Path(tmp)
-        with Sandbox(seed.flex_account(), workdir=folder / "sandbox", contract=False) as sandbox:
-            project = _project(folder)
-            (folder / "state").mkdir()
-            options = auto.LocalWorkspaceOptions(
-                work_dir=str(project),
-                pulumi_home=str(folder / "home"),
-                env_vars=engine_env(folder, sandbox),
-                pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-            )
-            stack = auto.create_or_select_stack(
-                stack_name=STACK, work_dir=str(project), opts=options
-            )
-            stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
-            stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
-
-            def timed(run: Callable[[], object]) -> float:
-                started = time.perf_counter()
-                run()
-                return time.perf_counter() - started
-
-            previews = [timed(stack.preview) for _ in range(times)]
-            log(f"  floor: preview: {statistics.median(previews):.2f} s")
-            ups = [timed(stack.up) for _ in range(times)]
-            log(f"  floor: up: {statistics.median(ups):.2f} s")
-            stack.destroy()
-            stack.workspace.remove_stack(STACK)
-            requests = len(sandbox.requests)
+    with floor_stack(STACK, _project) as (stack, sandbox):
+        previews = [timed(stack.preview) for _ in range(times)]
+        log(f"  floor: preview: {statistics.median(previews):.2f} s")
+        ups = [timed(stack.up) for _ in range(times)]
+        log(f"  floor: up: {statistics.median(ups):.2f} s")
+        stack.destroy()
+        requests = len(sandbox.requests)
     return {"preview": _summary(previews), "up": _summary(ups), "requests": requests}

@@ -7,8 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from bench import accounting
-from bench.pulumi_ops import OPERATIONS, PREVIEWS, UP_SCRATCH
-from bench.targets import at, latencies
+from bench.pulumi_ops import (
+    DESTROY,
+    OPERATIONS,
+    PREVIEW_SAME,
+    PREVIEW_SCRATCH,
+    PREVIEWS,
+    UP_SAME,
+    UP_SCRATCH,
+)
+from bench.resource_floor import OPERATIONS as FLOOR_OPERATIONS
+from bench.targets import above, at, latencies, resource_floor_of
 
 
 def write(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
@@ -20,8 +29,10 @@ def write(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     return data, text
 
 
-def _holds(value: bool | None) -> str:
-    return {True: "**yes**", False: "**no**", None: "n/a"}[value]
+def _holds(target: dict[str, Any]) -> str:
+    if target.get("informational"):
+        return "info"
+    return {True: "**yes**", False: "**no**", None: "n/a"}[target["holds"]]
 
 
 def _of(op: str) -> str:
@@ -29,11 +40,23 @@ def _of(op: str) -> str:
     return "preview" if op in PREVIEWS else "up"
 
 
-def _cell(op: dict[str, Any], floor: dict[str, Any] | None) -> str:
+def _signed(seconds: float) -> str:
+    return f"{seconds:+.2f} s"
+
+
+def _cell(
+    op: dict[str, Any],
+    floor: dict[str, Any] | None,
+    split: tuple[float, float] | None = None,
+) -> str:
+    """Seconds · ratio to the empty floor · above the N-resource floor (share) · requests."""
     requests = op["requests"]
     parts = [f"{op['seconds']:.2f} s"]
     if floor:
         parts.append(f"{op['seconds'] / floor[_of(op['operation'])]['seconds']:.1f}×")
+    if split is not None:
+        share = split[1] / op["seconds"] if op["seconds"] else 0.0
+        parts.append(f"{_signed(split[1])} ({share:.0%})")
     parts.append(f"{requests['reads']} r / {requests['writes']} w")
     if requests["total"]:
         parts.append(f"{op.get('max_in_flight', 0)} in flight")
@@ -53,8 +76,9 @@ def _latency_title(latency: float) -> str:
 
 
 def tables(results: dict[str, Any]) -> list[str]:
-    """The floor, the operations per latency, and the targets: what the console shows too."""
+    """The floors, the operations per latency, and the targets: what the console shows too."""
     stacks, floor = results["stacks"], results.get("floor")
+    floors = results.get("resource_floors") or []
     lines: list[str] = []
     if floor:
         lines += [
@@ -82,12 +106,20 @@ def tables(results: dict[str, Any]) -> list[str]:
             ],
         )
         lines.append("")
+    lines += _resource_floors(results)
     lines += [
         "## Pulumi operations",
         "",
         "Wall time of the Automation API call (Pulumi CLI, Python program and dynamic provider "
         f"host included; previews: median of {_runs(results['repeat'])})"
         + (" · ratio to the floor" if floor else "")
+        + (
+            " · flexorch's time above the engine's floor for as many dynamic resources, and "
+            "its share of the operation (none for the handler URL change, which that floor "
+            "does not measure)"
+            if floors
+            else ""
+        )
         + " · Twilio requests the sandbox saw (r = reads, GET; w = writes, POST/DELETE) · the "
         "most requests in flight at once · client connections opened. Engine `--parallel`: "
         f"{results.get('engine_parallel', 'default')}. Stacks are named "
@@ -99,15 +131,85 @@ def tables(results: dict[str, Any]) -> list[str]:
         here = at(stacks, latency)
         lines += [f"### {_latency_title(latency)}", ""]
         header = ["operation", *(f"{s['shape']['name']} ({s['resources']} res.)" for s in here)]
-        rows = [[op, *(_cell(s["operations"][op], floor) for s in here)] for op in OPERATIONS]
+        rows = [
+            [op, *(_cell(s["operations"][op], floor, above(s, op, floors)) for s in here)]
+            for op in OPERATIONS
+        ]
         lines += _table(header, rows)
         lines.append("")
+        shares = [line for s in here if (line := engine_line(s, floors))]
+        if shares:
+            lines += [f"- {line}" for line in shares] + [""]
     lines += ["## Targets", ""]
     lines += _table(
         ["target", "measured", "holds"],
-        [[t["target"], t["measured"], _holds(t["holds"])] for t in results["targets"]],
+        [[t["target"], t["measured"], _holds(t)] for t in results["targets"]],
     )
     return lines
+
+
+def _resource_floors(results: dict[str, Any]) -> list[str]:
+    floors = results.get("resource_floors") or []
+    if not floors:
+        return []
+    lines = [
+        "## The engine's floor per dynamic resource",
+        "",
+        "A Pulumi Python program registering N trivial dynamic resources (`bench/resource_floor.py`"
+        ": an importable provider pickled by reference, `create` answers a fixed id and its "
+        "inputs, `diff` compares one input, no network, no dependencies between them), N = the "
+        "resources the flexorch stack of that shape registers; same CLI, interpreter and "
+        f"environment as the stacks; median of {_runs(results['repeat'])} of its whole life "
+        "(the destroy empties the stack for the next one). Below, each stack's operation "
+        "also shows its time above this floor's same operation.",
+        "",
+    ]
+    rows = []
+    for measured in floors:
+        stacks = ", ".join(measured.get("stacks", ()))
+        row = [f"{measured['resources']} resources" + (f" ({stacks})" if stacks else "")]
+        for op in FLOOR_OPERATIONS:
+            sample = measured["operations"][op]
+            spread = (
+                " (" + ", ".join(f"{x:.2f}" for x in sample["samples"]) + ")"
+                if len(sample["samples"]) > 1
+                else ""
+            )
+            row.append(f"{sample['seconds']:.2f} s{spread}")
+        rows.append(row)
+    lines += _table(["program", *FLOOR_OPERATIONS], rows)
+    lines.append("")
+    return lines
+
+
+def engine_line(stack: dict[str, Any], floors: list[dict[str, Any]]) -> str:
+    """`n100-c5 (115 res.): engine floor for 115 dynamic resources: preview 2.10 s, ...`.
+
+    Empty when no floor was measured for the stack's resource count.
+    """
+    measured = resource_floor_of(stack, floors)
+    if measured is None:
+        return ""
+    ops = measured["operations"]
+
+    def extra(op: str) -> str:
+        split = above(stack, op, floors)
+        return _signed(split[1]) if split else "n/a"
+
+    def pair(preview: str, up: str) -> tuple[str, str]:
+        base = f"preview {ops[preview]['seconds']:.2f} s, up {ops[up]['seconds']:.2f} s"
+        return base, f"{extra(preview)}, {extra(up)}"
+
+    scratch, scratch_above = pair(PREVIEW_SCRATCH, UP_SCRATCH)
+    same, same_above = pair(PREVIEW_SAME, UP_SAME)
+    destroy = ops[DESTROY]["seconds"]
+    destroy_above = extra(DESTROY)
+    return (
+        f"{stack['shape']['name']} ({stack['resources']} res.): engine floor for "
+        f"{measured['resources']} dynamic resources: {scratch} (from scratch); flexorch above "
+        f"it: {scratch_above} · no change: {same}; above it: {same_above} · destroy "
+        f"{destroy:.2f} s; above it: {destroy_above}"
+    )
 
 
 def markdown(results: dict[str, Any]) -> str:

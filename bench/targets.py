@@ -5,6 +5,10 @@ to the engine's floor (the empty program, measured in the same run) with the san
 once, and its concurrency, connections and times with every answer `SLOW_MS` late. When that
 stack or latency is not in the run, the target is judged on the largest stack there is, said so,
 and left undecided (`holds` None): a smaller stack's numbers do not answer the issue.
+
+One row is information, not a target (`informational`): how much of that stack's time, with no
+latency, the engine itself takes for as many dynamic resources (`bench/resource_floor.py`) and how
+much is flexorch's above it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.pulumi_ops import DESTROY, PREVIEW_SAME, PREVIEW_SCRATCH, UP_SAME, UP_SCRATCH
+from bench.resource_floor import OPERATIONS as FLOOR_OPERATIONS
 
 RENDER_LIMIT = 0.5
 PREVIEW_RATIO_LIMIT = 3.0
@@ -32,15 +37,22 @@ SLOW_DESTROY_SECONDS = 3.0
 
 @dataclass(frozen=True)
 class Target:
-    """One target: what it asks, what was measured, whether it holds (None: not measurable)."""
+    """One target: what it asks, what was measured, whether it holds (None: not measurable).
+
+    `informational`: a row that states numbers and judges nothing (`holds` is None).
+    """
 
     name: str
     measured: str
     holds: bool | None
+    informational: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {"target": self.name, "measured": self.measured, "holds": self.holds}
+        row: dict[str, Any] = {"target": self.name, "measured": self.measured, "holds": self.holds}
+        if self.informational:
+            row["informational"] = True
+        return row
 
 
 def label(stack: dict[str, Any]) -> str:
@@ -56,6 +68,59 @@ def latencies(stacks: list[dict[str, Any]]) -> list[float]:
 def at(stacks: list[dict[str, Any]], latency: float) -> list[dict[str, Any]]:
     """The stacks measured at this latency."""
     return [s for s in stacks if s.get("latency_ms", 0) == latency]
+
+
+def resource_floor_of(
+    stack: dict[str, Any], resource_floors: list[dict[str, Any]] | None
+) -> dict[str, Any] | None:
+    """The engine's floor for as many dynamic resources as this stack has, if measured."""
+    for measured in resource_floors or ():
+        if measured["resources"] == stack["resources"]:
+            return measured
+    return None
+
+
+def above(
+    stack: dict[str, Any], op: str, resource_floors: list[dict[str, Any]] | None
+) -> tuple[float, float] | None:
+    """(the N-resource floor's seconds, the stack's seconds above it) for an operation.
+
+    To the hundredth of a second the tables show, so that the two add up there. None when the
+    floor was not measured or has no such operation (the handler URL change).
+    """
+    measured = resource_floor_of(stack, resource_floors)
+    if measured is None or op not in measured["operations"]:
+        return None
+    base = round(measured["operations"][op]["seconds"], 2)
+    return base, round(round(stack["operations"][op]["seconds"], 2) - base, 2)
+
+
+def _engine_share(stacks: list[dict[str, Any]], resource_floors: list[dict[str, Any]]) -> Target:
+    name = (
+        "information, not a target: the engine's own time for as many trivial dynamic "
+        "resources, and flexorch's above it (no latency)"
+    )
+    subject, note = _subject(stacks, 0)
+    if subject is None:
+        return Target(name, note, None, informational=True)
+    parts = []
+    for op in FLOOR_OPERATIONS:
+        split = above(subject, op, resource_floors)
+        if split is None:
+            continue
+        base, extra = split
+        seconds = subject["operations"][op]["seconds"]
+        parts.append(
+            f"{op} {seconds:.2f} s = {base:.2f} s engine + {extra:.2f} s flexorch "
+            f"({extra / seconds:.0%})"
+        )
+    measured = (
+        f"{subject['resources']} resources; " + "; ".join(parts)
+        if parts
+        else f"n/a: no engine floor for {subject['resources']} resources"
+    )
+    note = note.replace("not judged", "not the issue's stack")
+    return Target(name, f"{label(subject)}: {measured}{note}", None, informational=True)
 
 
 def _no_change(stacks: list[dict[str, Any]]) -> Target:
@@ -227,8 +292,12 @@ def judge(
     offline: list[dict[str, Any]],
     floor: dict[str, Any] | None = None,
     parallel: int = 8,
+    resource_floors: list[dict[str, Any]] | None = None,
 ) -> list[Target]:
-    """Every target: issue #10's first (in its order), then the earlier ones the bench keeps."""
+    """Every target: issue #10's first (in its order), then the earlier ones the bench keeps.
+
+    With `resource_floors`, an informational row comes last: the engine's share (`_engine_share`).
+    """
     speed: list[Target] = []
     if floor is not None:
         speed += [
@@ -244,4 +313,5 @@ def judge(
         _slow_seconds(stacks, DESTROY, SLOW_DESTROY_SECONDS),
     ]
     earlier = [_no_change(stacks), _budget(stacks), _preview_ratio(stacks), _render(offline)]
-    return speed + earlier
+    information = [_engine_share(stacks, resource_floors)] if resource_floors else []
+    return speed + earlier + information

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import runpy
+import sys
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
-from bench import floor, report
+from bench import floor, report, resource_floor
 from bench.__main__ import DEFAULT_SHAPES, QUICK_RESULTS, RESULTS, parse
-from bench.pulumi_ops import DESTROY, OPERATIONS, PREVIEWS, UP_SAME, UP_SCRATCH
+from bench.pulumi_ops import (
+    DESTROY,
+    OPERATIONS,
+    PREVIEW_CHANGE,
+    PREVIEW_SAME,
+    PREVIEWS,
+    UP_CHANGE,
+    UP_SAME,
+    UP_SCRATCH,
+)
 from bench.shapes import Shape
 from bench.targets import judge
+from bench.trivial_provider import FIXED_ID, TrivialProvider
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,6 +59,83 @@ def test_the_floor_is_an_empty_program_with_the_projects_runtime(tmp_path: Path)
     assert document["runtime"] == ours["runtime"] and document["main"] == "program/"
     program = (project / "program" / "__main__.py").read_text()
     assert program == 'import pulumi\n\npulumi.export("x", 1)\n'
+
+
+class Recorder(pulumi.runtime.Mocks):
+    """Records every registered resource; outputs are the inputs."""
+
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.resources.append(args)
+        return [f"{args.name}-id", args.inputs]
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+@pytest.fixture
+def mocks():
+    saved = pulumi.runtime.settings.SETTINGS
+    recorder = Recorder()
+    pulumi.runtime.set_mocks(recorder, project="floor", stack="test", preview=False)
+    yield recorder
+    pulumi.runtime.settings.configure(saved)
+
+
+@pytest.fixture
+def floor_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The 7-resource floor program, generated as the bench does and run in this process."""
+    project = resource_floor.project(tmp_path, 7)
+    document = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    ours = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert document["runtime"] == ours["runtime"] and document["main"] == "program/"
+    assert document["name"] == "floor-n7"
+    # As the language host runs it: the program folder on the path, the provider module beside.
+    monkeypatch.syspath_prepend(str(project / "program"))
+    monkeypatch.delitem(sys.modules, resource_floor.PROVIDER_MODULE, raising=False)
+    program = runpy.run_path(str(project / "program" / "__main__.py"), run_name="__main__")
+    monkeypatch.delitem(sys.modules, resource_floor.PROVIDER_MODULE, raising=False)
+    return program
+
+
+@pulumi.runtime.test
+def test_the_resource_floor_program_declares_n_trivial_dynamic_resources(mocks, floor_program):
+    declared = floor_program["declared"]
+    assert floor_program["RESOURCES"] == 7 and len(declared) == 7
+
+    def check(_: object) -> None:
+        assert len(mocks.resources) == 7
+        assert {r.typ for r in mocks.resources} == {"pulumi-python:dynamic/bench:Trivial"}
+        assert sorted(r.name for r in mocks.resources) == [f"r{i}" for i in range(7)]
+        assert all(r.inputs["value"] == "same" for r in mocks.resources)
+        provider = mocks.resources[0].inputs["__provider"]
+        if isinstance(provider, dict):  # serialised as a secret, as flexorch's are
+            provider = provider["value"]
+        pickled = base64.b64decode(provider)
+        # By reference: the importable module and class name, not the class's code (dill's
+        # by-value form rebuilds the type with `_create_type`).
+        assert b"trivial_provider" in pickled and b"TrivialProvider" in pickled
+        assert b"_create_type" not in pickled
+
+    return pulumi.Output.all(*[r.urn for r in declared]).apply(check)
+
+
+def test_the_trivial_provider_answers_without_network() -> None:
+    provider = TrivialProvider()
+    created = provider.create({"value": "same", "index": 3})
+    assert (created.id, created.outs) == (FIXED_ID, {"value": "same", "index": 3})
+    # Only the one input is compared.
+    assert not provider.diff(
+        FIXED_ID, {"value": "a", "index": 3}, {"value": "a", "index": 4}
+    ).changes
+    assert not provider.diff(FIXED_ID, {"value": "a"}, {"value": "a"}).changes
+    assert provider.diff(FIXED_ID, {"value": "a"}, {"value": "b"}).changes
+
+
+def test_the_resource_floor_measures_the_stacks_operations_but_the_change() -> None:
+    assert set(resource_floor.OPERATIONS) == set(OPERATIONS) - {PREVIEW_CHANGE, UP_CHANGE}
 
 
 def _op(name: str, seconds: float, reads: int = 0, writes: int = 0, **traffic: int) -> dict:
@@ -165,3 +256,51 @@ def test_the_tables_give_each_operation_as_a_ratio_to_its_floor() -> None:
 
 def test_shapes_parse() -> None:
     assert Shape.parse("100x5") == Shape(100, 5)
+
+
+def _resource_floor(resources: int, seconds: float) -> dict[str, Any]:
+    operations = {
+        op: {"seconds": seconds, "samples": [seconds, seconds], "changes": {}}
+        for op in resource_floor.OPERATIONS
+    }
+    return {"resources": resources, "operations": operations, "requests": 0, "stacks": ["n100-c5"]}
+
+
+def test_the_tables_give_each_operation_above_the_n_resource_floor() -> None:
+    stack = _stack(100, 0, {UP_SCRATCH: _op(UP_SCRATCH, 5.0), PREVIEW_SAME: _op(PREVIEW_SAME, 1.0)})
+    floors = [_resource_floor(10, 1.5)]  # as many as the stack's `resources`
+    results = {
+        "stacks": [stack],
+        "floor": FLOOR,
+        "resource_floors": floors,
+        "repeat": 2,
+        "engine_parallel": 8,
+        "targets": [t.as_dict() for t in judge([stack], [], FLOOR, resource_floors=floors)],
+    }
+    text = "\n".join(report.tables(results))
+    assert "## The engine's floor per dynamic resource" in text
+    assert "| 10 resources (n100-c5) | 1.50 s (1.50, 1.50) |" in text
+    assert "| up from scratch | 5.00 s · 2.5× · +3.50 s (70%) · 0 r / 0 w |" in text
+    assert "| preview, no change | 1.00 s · 1.0× · -0.50 s (-50%) · 0 r / 0 w |" in text
+    # The handler URL change has no counterpart in the floor.
+    assert f"| {PREVIEW_CHANGE} | 2.00 s · 2.0× · 0 r / 0 w |" in text
+    assert (
+        "- n100-c5 (10 res.): engine floor for 10 dynamic resources: preview 1.50 s, up 1.50 s "
+        "(from scratch); flexorch above it: +0.50 s, +3.50 s · no change: preview 1.50 s, up "
+        "1.50 s; above it: -0.50 s, +0.50 s · destroy 1.50 s; above it: +0.50 s"
+    ) in text
+    info = results["targets"][-1]
+    assert info["informational"] and info["holds"] is None
+    assert info["measured"].startswith(
+        "n100-c5 @0 ms: 10 resources; preview from scratch 2.00 s = 1.50 s engine + 0.50 s "
+        "flexorch (25%); up from scratch 5.00 s = 1.50 s engine + 3.50 s flexorch (70%)"
+    )
+    assert f"| {info['target']} | {info['measured']} | info |" in text
+
+
+def test_without_resource_floors_the_targets_are_as_before() -> None:
+    stacks = [_stack(100, 0, {})]
+    assert [t.name for t in judge(stacks, [], FLOOR)] == [
+        t.name for t in judge(stacks, [], FLOOR, resource_floors=[_resource_floor(10, 1.0)])
+    ][:-1]
+    assert not any(t.informational for t in judge(stacks, [], FLOOR))
