@@ -169,7 +169,13 @@ class RetryingHttpClient(TwilioHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        """Send, retrying within the bound; network failures become TwilioUnreachable."""
+        """Send, retrying within the bound; network failures become TwilioUnreachable.
+
+        Under a base URL, the request keeps its product's host in `Host` (Flex and Conversations
+        both have `/v1/Configuration`), so one server can tell the products apart.
+        """
+        if self.base_url:
+            headers = {**(headers or {}), "Host": urlsplit(url).netloc}
         url = self.route(url)
         for attempt in range(1, self.max_attempts + 1):
             self.requests_made += 1

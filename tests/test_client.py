@@ -32,10 +32,12 @@ class Script:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, answers: list) -> None:
         self.answers = list(answers)
         self.urls: list[str] = []
+        self.headers: list[dict | None] = []
         monkeypatch.setattr(TwilioHttpClient, "request", self.request)
 
-    def request(self, method, url, *args, **kwargs):
+    def request(self, method, url, params=None, data=None, headers=None, *args, **kwargs):
         self.urls.append(url)
+        self.headers.append(headers)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -167,6 +169,27 @@ def test_base_url_override_keeps_path_and_query(monkeypatch: pytest.MonkeyPatch)
     assert script.urls == [
         "http://127.0.0.1:4010/2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json?PhoneNumber=x"
     ]
+    assert script.headers[0]["Host"] == "api.twilio.com"
+
+
+def test_under_a_base_url_each_product_keeps_its_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    from twilio.rest import Client
+
+    script = Script(monkeypatch, [Response(200, "{}"), Response(200, "{}")])
+    twilio = Client(ACCOUNT, "token", http_client=client([], "http://127.0.0.1:4010"))
+    twilio.flex_api.v1.configuration().fetch()
+    twilio.conversations.v1.configuration().fetch()
+    assert script.urls == ["http://127.0.0.1:4010/v1/Configuration"] * 2
+    assert [h["Host"] for h in script.headers] == [
+        "flex-api.twilio.com",
+        "conversations.twilio.com",
+    ]
+
+
+def test_without_a_base_url_no_host_is_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = Script(monkeypatch, [Response(200, "{}")])
+    client([]).request("GET", URL, headers={"Accept": "application/json"})
+    assert script.headers == [{"Accept": "application/json"}]
 
 
 def test_retry_delay_is_bounded_and_reads_http_dates() -> None:
