@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from flexorch.config import NAMESPACE, Queue, StackConfig, key_path, parse_config
+from flexorch.config import NAMESPACE, Queue, StackConfig, key_path, parse_config, too_deep
 from flexorch.errors import FlexorchError
 from flexorch.loading import engine_namespace, plain_text_token
 from flexorch.resources.chat_webhooks import ChatServiceSnapshot, ChatServiceWebhooks
@@ -249,16 +249,14 @@ class CustomMessaging(pulumi.ComponentResource):
         _refuse_plain_text_token()
         super().__init__("flexorch:index:CustomMessaging", resource_name, None, opts)
         self._opts = opts or pulumi.ResourceOptions()
+        deep = too_deep(args)
+        if deep:
+            raise pulumi.RunError(deep)
         try:
             leaves: list[tuple[tuple[str | int, ...], Any]] = []
             plain = _find_outputs(_as_mapping(args), (), leaves)
         except FlexorchError as error:
             raise pulumi.RunError("\n".join(error.problems)) from None
-        except RecursionError:
-            raise pulumi.RunError(
-                f"{NAMESPACE}: a value is nested thousands of levels deep; no flexorch key "
-                "nests that deep, so remove the extra levels"
-            ) from None
         config = _validated(plain)
         if leaves:
             paths = [path for path, _ in leaves]

@@ -7,6 +7,7 @@ at once, each as `flexorch:<key path>: <what is wrong>; <how to fix it>`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import re
@@ -625,20 +626,33 @@ MAX_DEPTH = 16
 
 
 def too_deep(raw: Any) -> str | None:
-    """The first key nested more than MAX_DEPTH levels, as a problem line (no recursion)."""
+    """The first key nested more than MAX_DEPTH levels, as a problem line.
+
+    Walks without recursion (mappings, lists and the component's typed args alike), so that
+    absurd input never reaches a RecursionError (after which CPython 3.11 can no longer parse).
+    """
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(raw, ())]
     while stack:
         value, path = stack.pop()
         if len(path) > MAX_DEPTH:
-            return (
-                f"{NAMESPACE}:{key_path(path[:1])}: is nested more than {MAX_DEPTH} levels deep; "
-                "no flexorch key nests that deep, so remove the extra levels"
-            )
+            return deeper_than_allowed(key_path(path[:1]))
         if isinstance(value, Mapping):
             stack.extend((v, (*path, str(k))) for k, v in value.items())
         elif isinstance(value, list | tuple):
             stack.extend((v, (*path, i)) for i, v in enumerate(value))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            stack.extend(
+                (getattr(value, f.name), (*path, f.name)) for f in dataclasses.fields(value)
+            )
     return None
+
+
+def deeper_than_allowed(key: str) -> str:
+    """The problem line for a value nested deeper than any flexorch key."""
+    return (
+        f"{NAMESPACE}:{key}: is nested more than {MAX_DEPTH} levels deep; no flexorch key "
+        "nests that deep, so remove the extra levels"
+    )
 
 
 def parse_config(raw: Mapping[str, Any]) -> StackConfig:

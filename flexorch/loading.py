@@ -13,7 +13,14 @@ from typing import Any
 
 import yaml
 
-from flexorch.config import NAMESPACE, StackConfig, did_you_mean, parse_config
+from flexorch.config import (
+    MAX_DEPTH,
+    NAMESPACE,
+    StackConfig,
+    deeper_than_allowed,
+    did_you_mean,
+    parse_config,
+)
 from flexorch.errors import FlexorchError
 
 # Top-level keys of a Pulumi stack settings file (https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/).
@@ -134,34 +141,48 @@ def namespace_values(config: Mapping[str, Any], source: str) -> dict[str, Any]:
                 "store it in plain text (credentials belong under twilio:)"
             )
             continue
-        values[name] = _json_text(value)
+        values[name] = _json_text(value, name)
     if problems:
         raise FlexorchError(problems)
     return values
 
 
-def _json_text(value: Any) -> Any:
+def _json_text(value: Any, key: str) -> Any:
     """A list or object given as JSON text, read as Pulumi's `config.get_object` reads it.
 
     `pulumi config set flexorch:numbers '["+15005550006"]'` stores a string; the program (which
     gets it as JSON text from the engine) and `flexorch validate` both see the list.
     """
     if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
-        return _json(value, value)
+        return _json(value, value, key)
     return value
 
 
-def _json(text: str, otherwise: Any) -> Any:
-    """JSON text decoded; `otherwise` when it is not JSON; too deep to decode is a user error."""
+def _json(text: str, otherwise: Any, key: str) -> Any:
+    """JSON text decoded; `otherwise` when it is not JSON; absurdly deep is a user error."""
+    if _bracket_depth(text) > MAX_DEPTH:
+        raise FlexorchError(deeper_than_allowed(key))
     try:
         return json.loads(text)
     except ValueError:
         return otherwise
-    except RecursionError:
-        raise FlexorchError(
-            f"{NAMESPACE}: a value is nested thousands of levels deep; no flexorch key nests "
-            "that deep, so remove the extra levels"
-        ) from None
+
+
+def _bracket_depth(text: str) -> int:
+    """How deep JSON text nests, counted without decoding it (decoding recurses)."""
+    depth = deepest = 0
+    quoted = escaped = False
+    for char in text:
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            quoted = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def plain_text_token(config_env: Mapping[str, str], secret_keys: list[str]) -> str | None:
@@ -294,5 +315,6 @@ def engine_namespace(config_env: Mapping[str, str]) -> dict[str, Any]:
     for key, text in config_env.items():
         if not key.startswith(prefix):
             continue
-        raw[key[len(prefix) :]] = _json_text(_json(text, text))
+        name = key[len(prefix) :]
+        raw[name] = _json_text(_json(text, text, name), name)
     return raw

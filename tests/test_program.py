@@ -213,8 +213,26 @@ def test_a_value_nested_absurdly_deep_is_one_line_not_a_recursion_error(mocks, d
         deep = [deep]
     with pytest.raises(pulumi.RunError) as raised:
         CustomMessaging("east", small(numbers=deep))
-    assert len(str(raised.value).splitlines()) == 1
-    assert "levels deep" in str(raised.value)
+    assert str(raised.value) == (
+        "flexorch:numbers: is nested more than 16 levels deep; no flexorch key nests that "
+        "deep, so remove the extra levels"
+    )
+
+
+def test_typed_args_nested_absurdly_deep_are_one_line(mocks):
+    from flexorch import CustomMessagingArgs
+    from flexorch.component import ChatServiceArgs, HandlerArgs, SidOrNameArgs
+
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    args = CustomMessagingArgs(
+        handler=HandlerArgs(url=HANDLER),
+        workspace=SidOrNameArgs(sid=WS),
+        chat_service=ChatServiceArgs(sid=IS, webhook_filters=deep),
+    )
+    with pytest.raises(pulumi.RunError, match="nested more than 16 levels deep"):
+        CustomMessaging("east", args)
 
 
 def test_an_output_where_a_resource_name_comes_from_is_refused(mocks):

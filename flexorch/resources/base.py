@@ -22,6 +22,7 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
+    Resource,
     ResourceProvider,
     UpdateResult,
 )
@@ -252,6 +253,20 @@ class SnapshotProvider(TwilioProvider):
     @override
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """A snapshot changed nothing, so there is nothing to undo."""
+
+
+class AdoptionSnapshot(Resource):
+    """The record of an object a config adopts, which destroy puts back.
+
+    Its SID ("" when adopting by name found none, so one is created) and its settings from before.
+    """
+
+    sid: pulumi.Output[str]
+    previous: pulumi.Output[dict[str, Any] | None]
+
+    def recorded(self) -> pulumi.Output[dict[str, Any]]:
+        """What the adopting resource needs of the snapshot, as one input."""
+        return pulumi.Output.all(sid=self.sid, previous=self.previous)
 
 
 def create_resolved(label: str, create: Callable[[], Any], find: Callable[[], Any]) -> Any:

@@ -16,6 +16,7 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.resources.base import (
+    AdoptionSnapshot,
     SnapshotProvider,
     TwilioProvider,
     create_resolved,
@@ -64,11 +65,8 @@ class TaskChannelSnapshotProvider(SnapshotProvider):
         return {"sid": found.sid, "previous": {"friendly_name": found.friendly_name}}
 
 
-class TaskChannelSnapshot(Resource, module="flexorch", name="TaskChannelSnapshot"):
+class TaskChannelSnapshot(AdoptionSnapshot, module="flexorch", name="TaskChannelSnapshot"):
     """The friendly name of the channel to adopt, from before flexorch (read-only)."""
-
-    sid: pulumi.Output[str]
-    previous: pulumi.Output[dict[str, Any] | None]
 
     def __init__(
         self,
@@ -92,10 +90,6 @@ class TaskChannelSnapshot(Resource, module="flexorch", name="TaskChannelSnapshot
             "previous": None,
         }
         super().__init__(TaskChannelSnapshotProvider(), name, props, opts)
-
-    def recorded(self) -> pulumi.Output[dict[str, Any]]:
-        """What the TaskChannel needs of the snapshot, as one input."""
-        return pulumi.Output.all(sid=self.sid, previous=self.previous)
 
 
 class TaskChannelProvider(TwilioProvider):

@@ -17,6 +17,7 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.resources.base import (
+    AdoptionSnapshot,
     SnapshotProvider,
     TwilioProvider,
     create_resolved,
@@ -78,11 +79,8 @@ class WorkflowSnapshotProvider(SnapshotProvider):
         return {"sid": found.sid, "previous": previous}
 
 
-class WorkflowSnapshot(Resource, module="flexorch", name="WorkflowSnapshot"):
+class WorkflowSnapshot(AdoptionSnapshot, module="flexorch", name="WorkflowSnapshot"):
     """The settings of the Workflow to adopt, from before flexorch (read-only)."""
-
-    sid: pulumi.Output[str]
-    previous: pulumi.Output[dict[str, Any] | None]
 
     def __init__(
         self,
@@ -106,10 +104,6 @@ class WorkflowSnapshot(Resource, module="flexorch", name="WorkflowSnapshot"):
             "previous": None,
         }
         super().__init__(WorkflowSnapshotProvider(), name, props, opts)
-
-    def recorded(self) -> pulumi.Output[dict[str, Any]]:
-        """What the Workflow needs of the snapshot, as one input."""
-        return pulumi.Output.all(sid=self.sid, previous=self.previous)
 
 
 class WorkflowProvider(TwilioProvider):
