@@ -128,6 +128,29 @@ class TwilioProvider(ResourceProvider):
         """How errors name the resource."""
         return self.kind
 
+    def looked_up(
+        self,
+        olds: dict[str, Any],
+        news: dict[str, Any],
+        look_up: Callable[[dict[str, Any]], Any],
+        reference: str,
+    ) -> CheckResult:
+        """`check` of a new or changed reference: `look_up` it, so preview fails before a write.
+
+        A bad reference fails under the input `reference`; an unchanged one costs no request.
+        """
+        # A workspace the engine has no SID for yet is found from the config's reference.
+        needed = dict(news)
+        if known(news.get("workspace_lookup")):
+            needed.pop("workspace_sid", None)
+        if (olds and not self.changed(olds, news)) or not known(needed):
+            return CheckResult(news, [])
+        try:
+            look_up(news)
+        except FlexorchError as error:
+            return CheckResult(news, [CheckFailure(reference, str(error))])
+        return CheckResult(news, [])
+
     def changed(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
         """The inputs whose normalised values differ."""
         out = []
@@ -163,13 +186,13 @@ class TwilioProvider(ResourceProvider):
         return result
 
 
-def gone(label: str, id_: str, props: Mapping[str, Any], adopted: bool = False) -> ReadResult:
+def gone(label: str, id_: str, props: Mapping[str, Any]) -> ReadResult:
     """A refresh's answer for an object deleted outside flexorch (Twilio answered 404).
 
     Owned: an empty id tells the engine it is gone, so `up --refresh` creates it again.
     Adopted: it was not ours to re-create, so that is one line naming it.
     """
-    if adopted or props.get("adopted_previous"):
+    if props.get("adopted_previous"):
         raise FlexorchError(
             f"{label}: {id_} was adopted by this stack but no longer exists in Twilio; remove "
             "its sid / adopt key from the stack config (a new one is then created), or restore it"
@@ -228,17 +251,7 @@ class SnapshotProvider(TwilioProvider):
 
     @override
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        # A workspace the engine has no SID for yet is found from the config's reference.
-        needed = dict(news)
-        if known(news.get("workspace_lookup")):
-            needed.pop("workspace_sid", None)
-        if (olds and not self.changed(olds, news)) or not known(needed):
-            return CheckResult(news, [])
-        try:
-            self.look_up(news)
-        except FlexorchError as error:
-            return CheckResult(news, [CheckFailure(self.reference or self.inputs[0], str(error))])
-        return CheckResult(news, [])
+        return self.looked_up(olds, news, self.look_up, self.reference or self.inputs[0])
 
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -30,7 +30,7 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, known
-from flexorch.resources.lookups import account_numbers, flex_flows
+from flexorch.resources.lookups import account_numbers, flex_flows, list_flex_flows
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import identities
 
@@ -250,8 +250,7 @@ class FlexFlowGuardProvider(TwilioProvider):
         """List the flows now: conflicting ones enabled again since up are drift."""
         client = self.client()
         numbers = props.get("resolved_numbers") or resolved_numbers(client, list(props["numbers"]))
-        with twilio_call("FlexFlowGuard", "list Flex Flows"):
-            flows = [flow_of(r) for r in client.flex_api.v1.flex_flow.list()]
+        flows = [flow_of(r) for r in list_flex_flows(client)]
         conflicts, others = find_conflicts(flows, numbers)
         outs = self.outs(
             props,

@@ -79,9 +79,10 @@ def account_numbers(client: Client) -> dict[str, Any]:
 
 def flex_flows(client: Client) -> list[Any]:
     """The account's Flex Flows, as listed before this process changed any."""
+    return once(client, "flex-flows", lambda: list_flex_flows(client))
 
-    def fetch() -> list[Any]:
-        with twilio_call("FlexFlowGuard", "list Flex Flows"):
-            return list(client.flex_api.v1.flex_flow.list(page_size=PAGE_SIZE))
 
-    return once(client, "flex-flows", fetch)
+def list_flex_flows(client: Client) -> list[Any]:
+    """The account's Flex Flows now (a refresh must see the Console's changes)."""
+    with twilio_call("FlexFlowGuard", "list Flex Flows"):
+        return list(client.flex_api.v1.flex_flow.list(page_size=PAGE_SIZE))

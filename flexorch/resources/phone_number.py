@@ -140,12 +140,7 @@ class PhoneNumberRouteProvider(TwilioProvider):
                 "another stack manages this number, remove it from one of them: destroying "
                 "them in the wrong order leaves it on the first one's handler"
             )
-        wanted = {"sms_url": props["sms_url"], "sms_method": props["sms_method"]}
-        # A fallback into Flex's own handling would hand failed messages back to Flex: it
-        # points at the handler too while flexorch manages the number.
-        if twilio_hosted(previous["sms_fallback_url"]):
-            wanted["sms_fallback_url"] = props["sms_url"]
-        self._set(props, snapshot["sid"], wanted, "update")
+        self._set(props, snapshot["sid"], _wanted(props, previous), "update")
         outs = self.outs(
             props,
             sid=snapshot["sid"],
@@ -157,11 +152,7 @@ class PhoneNumberRouteProvider(TwilioProvider):
 
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        wanted = {"sms_url": news["sms_url"], "sms_method": news["sms_method"]}
-        previous = olds.get("previous") or {}
-        if twilio_hosted(previous.get("sms_fallback_url")):  # create moved it to the handler
-            wanted["sms_fallback_url"] = news["sms_url"]
-        self._set(news, id_, wanted, "update")
+        self._set(news, id_, _wanted(news, olds.get("previous") or {}), "update")
         return UpdateResult(self.carry(olds, news))
 
     @override
@@ -191,6 +182,18 @@ class PhoneNumberRouteProvider(TwilioProvider):
         previous = props.get("previous")
         if previous:
             self._set(props, id_, dict(previous), "restore")
+
+
+def _wanted(props: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """The SMS settings a managed number gets, given what it had before flexorch.
+
+    A fallback into Flex's own handling would hand failed messages back to Flex: it points at
+    the handler too while flexorch manages the number.
+    """
+    wanted = {"sms_url": props["sms_url"], "sms_method": props["sms_method"]}
+    if twilio_hosted(previous.get("sms_fallback_url")):
+        wanted["sms_fallback_url"] = props["sms_url"]
+    return wanted
 
 
 class PhoneNumberRoute(Resource, module="flexorch", name="PhoneNumberRoute"):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, Resource
+from pulumi.dynamic import CheckResult, CreateResult, ReadResult, Resource
 from typing_extensions import override
 
-from flexorch.errors import FlexorchError
-from flexorch.resources.base import TwilioProvider, create_resolved, known, pick_one
+from flexorch.resources.base import TwilioProvider, create_resolved, pick_one
 from flexorch.resources.lookups import once
 from flexorch.resources.workspace import workspace_sid
 from flexorch.twilio_client import twilio_call
@@ -46,16 +45,13 @@ class TaskQueueProvider(TwilioProvider):
     @override
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """A new queue reference is looked up at preview, so a wrong SID fails before any write."""
-        lookup = {k: news.get(k) for k in ("lookup_sid", "lookup_name", "workspace_lookup")}
-        if (olds and not self.changed(olds, news)) or not known(lookup):
-            return CheckResult(news, [])
-        try:
-            found = self._found(news, workspace_sid(self, news))
-            if found or not news.get("lookup_name"):
-                pick_one(found, self.label(news), "TaskRouter queue", news["config_key"])
-        except FlexorchError as error:
-            return CheckResult(news, [CheckFailure("lookup_sid", str(error))])
-        return CheckResult(news, [])
+
+        def look_up(props: dict[str, Any]) -> None:
+            found = self._found(props, workspace_sid(self, props))
+            if found or not props.get("lookup_name"):  # a name not found is created
+                pick_one(found, self.label(props), "TaskRouter queue", props["config_key"])
+
+        return self.looked_up(olds, news, look_up, "lookup_sid")
 
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
