@@ -15,6 +15,7 @@ from flexorch import __version__  # noqa: E402
 from flexorch.config import StackConfig  # noqa: E402
 from flexorch.errors import FlexorchError  # noqa: E402
 from flexorch.loading import LoadedStack, load_stack_file, stack_file  # noqa: E402
+from flexorch.twilio_facts import CONVERSATIONS  # noqa: E402
 
 
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,13 +33,26 @@ def load(args: argparse.Namespace) -> LoadedStack:
 
 
 def summary(stack: LoadedStack) -> str:
-    """One screen saying what the stack will manage."""
+    """One screen saying what the stack will manage, in the platform's own terms."""
     c: StackConfig = stack.config
     h, wf, chat = c.handler, c.workflow, c.chat_service
+    conversations = c.platform == CONVERSATIONS
     none = "none (Flex leaves the channel to the handler)"
     rows = [
+        (
+            "platform",
+            "conversations (Flex UI 2.x, Flex Conversations)"
+            if conversations
+            else "programmable-chat (Flex UI 1.x, Programmable Chat)",
+        ),
         ("handler", f"{h.method} {h.url}"),
-        ("  SMS webhook", h.effective_sms_url),
+        (
+            "  SMS webhook",
+            f"{h.effective_sms_url} via each number's Conversations Address Configuration "
+            "(autoCreation webhook; the number's own SmsUrl is emptied while managed)"
+            if conversations
+            else h.effective_sms_url,
+        ),
         ("  chat webhooks", h.effective_chat_url),
         ("workspace", f"{c.workspace.describe()} (adopted, never deleted)"),
         ("workflow", f'"{wf.friendly_name}" (owned)'),
@@ -57,9 +71,21 @@ def summary(stack: LoadedStack) -> str:
     if not c.task_channels:
         rows.append(("task channels", "none"))
     events = ", ".join(chat.webhook_filters)
+    if conversations:
+        rows += [
+            (
+                "chat service",
+                f"{chat.sid} (Flex Conversations service, adopted; webhooks at "
+                f"/v1/Services/{chat.sid}/Configuration/Webhooks, restored on destroy)",
+            ),
+            ("  webhook events", events),
+        ]
+    else:
+        rows += [
+            ("chat service", f"{chat.sid} (adopted, webhooks restored on destroy)"),
+            ("  webhook events", f"{events}; retries {chat.retry_count}"),
+        ]
     rows += [
-        ("chat service", f"{chat.sid} (adopted, webhooks restored on destroy)"),
-        ("  webhook events", f"{events}; retries {chat.retry_count}"),
         ("numbers", ", ".join(c.numbers) if c.numbers else "none"),
         (
             "flex flows",
@@ -69,9 +95,17 @@ def summary(stack: LoadedStack) -> str:
         ),
         ("auto-accept", f"tasks whose attribute {c.auto_accept.attribute!r} is true"),
     ]
-    for event in ("accepted", "wrapup", "completed"):
-        chosen = getattr(c.orchestration, event)
-        rows.append((f"on {event}", ", ".join(chosen) if chosen else none))
+    if conversations:
+        rows.append(
+            (
+                "orchestration",
+                "none in Flex UI 2.x (the Interactions API adds and removes the agent)",
+            )
+        )
+    else:
+        for event in ("accepted", "wrapup", "completed"):
+            chosen = getattr(c.orchestration, event)
+            rows.append((f"on {event}", ", ".join(chosen) if chosen else none))
     width = max(len(k) for k, _ in rows)
     lines = [f"Stack {stack.name} ({stack.source}) is valid. flexorch will manage:"]
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]

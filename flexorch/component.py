@@ -26,6 +26,7 @@ from flexorch.resources.task_channel import TaskChannel, TaskChannelSnapshot
 from flexorch.resources.workflow import Workflow, WorkflowSnapshot
 from flexorch.resources.workspace import Workspace
 from flexorch.routing import workflow_configuration
+from flexorch.twilio_facts import ADDRESS_WEBHOOK_FILTERS, CONVERSATIONS
 
 T = TypeVar("T")
 
@@ -129,6 +130,7 @@ class CustomMessagingArgs(_Args):
     handler: HandlerArgs | Mapping[str, Any]
     workspace: SidOrNameArgs | Mapping[str, Any]
     chat_service: ChatServiceArgs | Mapping[str, Any]
+    platform: str | None = None
     workflow: WorkflowArgs | Mapping[str, Any] | None = None
     task_channels: Sequence[TaskChannelArgs | Mapping[str, Any]] | None = None
     numbers: Sequence[str] | None = None
@@ -306,6 +308,7 @@ class CustomMessaging(pulumi.ComponentResource):
     ) -> None:
         chat = config.chat_service
         wf = config.workflow
+        on_conversations = config.platform == CONVERSATIONS
 
         # --- reads: every adopted object looked up, its settings recorded -------------------
         workspace = Workspace(
@@ -347,6 +350,7 @@ class CustomMessaging(pulumi.ComponentResource):
             f"{name}-chat-service",
             service_sid=pick(lambda c: c.chat_service.sid),
             handler_url=chat_url,
+            platform=config.platform,
             opts=self._child(f"{name}-chat-service"),
         )
         sms_url = pick(lambda c: c.handler.effective_sms_url)
@@ -354,6 +358,7 @@ class CustomMessaging(pulumi.ComponentResource):
             f"{name}-phone-numbers",
             numbers=list(config.numbers),
             handler_url=sms_url,
+            addresses=on_conversations,
             opts=self._child(f"{name}-phone-numbers"),
         )
         flows = FlexFlowSnapshot(
@@ -445,16 +450,32 @@ class CustomMessaging(pulumi.ComponentResource):
             webhook_method=pick(lambda c: c.handler.method),
             webhook_filters=list(chat.webhook_filters),
             retry_count=chat.retry_count,
+            platform=config.platform,
             opts=self._child(f"{name}-chat-webhooks", "chat-webhooks", [guard]),
         )
 
+        # On Conversations a number's address takes its messages, and its own SmsUrl is empty.
+        address = (
+            pick(
+                lambda c: {
+                    "webhook_url": c.handler.effective_sms_url,
+                    "webhook_method": c.handler.method,
+                    "webhook_filters": list(ADDRESS_WEBHOOK_FILTERS),
+                    "conversation_service_sid": c.chat_service.sid,
+                }
+            )
+            if on_conversations
+            else None
+        )
         routes = [
             PhoneNumberRoute(
                 f"{name}-number-{number}",
                 number=number,
                 snapshot=numbers.recorded(number),
-                sms_url=sms_url,
+                sms_url="" if on_conversations else sms_url,
                 sms_method=pick(lambda c: c.handler.method),
+                platform=config.platform,
+                address=address,
                 opts=self._child(f"{name}-number-{number}", f"number-{number}", [guard]),
             )
             for number in config.numbers

@@ -21,15 +21,19 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from flexorch.errors import FlexorchError
+from flexorch.twilio_facts import CONVERSATIONS, PLATFORMS, PROGRAMMABLE_CHAT
 
 NAMESPACE = "flexorch"
 
@@ -66,6 +70,65 @@ CHAT_POST_EVENTS = (
     "onUserUpdated",
 )
 CHAT_EVENTS = CHAT_PRE_EVENTS + CHAT_POST_EVENTS
+
+# The events a Conversations service's own webhooks (/v1/Services/{sid}/Configuration/Webhooks)
+# can send: the Filters values of https://www.twilio.com/docs/conversations/api/per-service-webhook-resource
+# (the same list as the spec and twilio-python 9.13). onUserAdded, onUserUpdate and onUserUpdated
+# exist only for the account-level webhooks, not a service's. As in Chat, pre-events go to the
+# pre-event URL before the action is committed, post-events after
+# (https://www.twilio.com/docs/conversations/conversations-webhooks).
+CONVERSATIONS_PRE_EVENTS = (
+    "onMessageAdd",
+    "onMessageUpdate",
+    "onMessageRemove",
+    "onConversationAdd",
+    "onConversationUpdate",
+    "onConversationRemove",
+    "onParticipantAdd",
+    "onParticipantUpdate",
+    "onParticipantRemove",
+)
+CONVERSATIONS_POST_EVENTS = (
+    "onMessageAdded",
+    "onMessageUpdated",
+    "onMessageRemoved",
+    "onConversationAdded",
+    "onConversationUpdated",
+    "onConversationRemoved",
+    "onConversationStateUpdated",
+    "onParticipantAdded",
+    "onParticipantUpdated",
+    "onParticipantRemoved",
+    "onDeliveryUpdated",
+)
+CONVERSATIONS_EVENTS = CONVERSATIONS_PRE_EVENTS + CONVERSATIONS_POST_EVENTS
+
+# The Conversations event a Chat event became (a channel is a conversation there, a member a
+# participant: https://www.twilio.com/docs/conversations/migrating-chat-conversations). Chat
+# events missing here and not named alike in Conversations have no counterpart.
+CHAT_TO_CONVERSATIONS = {
+    "onMessageSend": "onMessageAdd",
+    "onMediaMessageSend": "onMessageAdd",
+    "onChannelAdd": "onConversationAdd",
+    "onChannelUpdate": "onConversationUpdate",
+    "onChannelDestroy": "onConversationRemove",
+    "onMemberAdd": "onParticipantAdd",
+    "onMemberUpdate": "onParticipantUpdate",
+    "onMemberRemove": "onParticipantRemove",
+    "onMessageSent": "onMessageAdded",
+    "onMediaMessageSent": "onMessageAdded",
+    "onChannelAdded": "onConversationAdded",
+    "onChannelUpdated": "onConversationUpdated",
+    "onChannelDestroyed": "onConversationRemoved",
+    "onMemberAdded": "onParticipantAdded",
+    "onMemberUpdated": "onParticipantUpdated",
+    "onMemberRemoved": "onParticipantRemoved",
+}
+CONVERSATIONS_TO_CHAT = {new: old for old, new in reversed(CHAT_TO_CONVERSATIONS.items())}
+
+# What a chat service sends the handler when the stack lists no events: the customer's message.
+CHAT_DEFAULT_FILTERS = ("onMessageSent",)
+CONVERSATIONS_DEFAULT_FILTERS = ("onMessageAdded",)
 
 # The members of Flex UI 1.x `ChatOrchestratorEvent` that a ChatOrchestrator callback may return.
 ORCHESTRATION_EVENTS = ("AddToChatChannel", "DeactivateChatChannel", "LeaveChatChannel")
@@ -206,11 +269,26 @@ def _task_channel_name(value: str) -> str:
     return value
 
 
-def _chat_event(value: str) -> str:
-    if value not in CHAT_EVENTS:
-        hint = did_you_mean(value, CHAT_EVENTS)
-        raise ValueError(f'"{value}" is not a Programmable Chat webhook event; {hint}')
-    return value
+def _webhook_event_problem(event: str, platform: str) -> str | None:
+    """Why `event` is no webhook filter on `platform`, pointing a move's leftover at its twin."""
+    own: tuple[str, ...]
+    other: tuple[str, ...]
+    if platform == CONVERSATIONS:
+        own, other, twins = CONVERSATIONS_EVENTS, CHAT_EVENTS, CHAT_TO_CONVERSATIONS
+        own_name, other_name = "Conversations", "Programmable Chat"
+        counterpart = "Conversations service webhook"
+    else:
+        own, other, twins = CHAT_EVENTS, CONVERSATIONS_EVENTS, CONVERSATIONS_TO_CHAT
+        own_name, other_name = "Programmable Chat", "Conversations"
+        counterpart = "Programmable Chat webhook"
+    if event in own:
+        return None
+    if event in other:
+        twin = twins.get(event)
+        if twin:
+            return f'"{event}" is a {other_name} event; on {platform} use "{twin}"'
+        return f'"{event}" is a {other_name} event with no {counterpart} counterpart; remove it'
+    return f'"{event}" is not a {own_name} webhook event; {did_you_mean(event, own)}'
 
 
 def _orchestration_event(value: str) -> str:
@@ -402,23 +480,25 @@ class ChatService(_Model):
     """The Flex chat service whose webhooks flexorch points at the handler."""
 
     sid: Annotated[str, _sid("IS", "Programmable Chat service")]
-    """The Flex chat service (Flex's configuration names it)."""
-    webhook_filters: Annotated[
-        tuple[Annotated[str, AfterValidator(_chat_event)], ...], _unique("webhook event")
-    ] = ("onMessageSent",)
-    """Chat webhook events sent to the handler."""
+    """The Flex chat service (Flex's configuration names it); on Conversations, the same IS SID."""
+    # Which events are valid depends on the platform, a sibling of chatService: `_platform_rules`
+    # checks them, so that each problem still names its list index.
+    webhook_filters: Annotated[tuple[str, ...], _unique("webhook event")] = CHAT_DEFAULT_FILTERS
+    """Webhook events sent to the handler (the default depends on the platform)."""
     retry_count: Annotated[StrictInt, _between(0, 3)] = 0
-    """How often Twilio retries a failed webhook."""
+    """How often Twilio retries a failed webhook (Programmable Chat only)."""
 
     @property
     def pre_events(self) -> tuple[str, ...]:
         """The configured pre-event webhooks."""
-        return tuple(e for e in self.webhook_filters if e in CHAT_PRE_EVENTS)
+        pre = CHAT_PRE_EVENTS + CONVERSATIONS_PRE_EVENTS
+        return tuple(e for e in self.webhook_filters if e in pre)
 
     @property
     def post_events(self) -> tuple[str, ...]:
         """The configured post-event webhooks."""
-        return tuple(e for e in self.webhook_filters if e in CHAT_POST_EVENTS)
+        post = CHAT_POST_EVENTS + CONVERSATIONS_POST_EVENTS
+        return tuple(e for e in self.webhook_filters if e in post)
 
 
 class AutoAccept(_Model):
@@ -451,6 +531,8 @@ PhoneNumber = Annotated[str, BeforeValidator(_quote_numbers), AfterValidator(_ph
 class StackConfig(_Model):
     """Everything under `flexorch:` in a stack's config."""
 
+    platform: Literal["programmable-chat", "conversations"] = "programmable-chat"
+    """Flex UI 1.x on Programmable Chat, or Flex UI 2.x on Flex Conversations."""
     handler: Handler
     """The custom message handler."""
     workspace: Workspace
@@ -468,7 +550,42 @@ class StackConfig(_Model):
     auto_accept: AutoAccept = Field(default_factory=AutoAccept)
     """Auto-accept of flagged tasks."""
     orchestration: Orchestration = Field(default_factory=Orchestration)
-    """What Flex still orchestrates for managed-channel tasks."""
+    """What Flex still orchestrates for managed-channel tasks (Programmable Chat only)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _platform_default_filters(cls, data: Any) -> Any:
+        """Conversations names the customer's message onMessageAdded, so its default differs."""
+        if not isinstance(data, Mapping) or data.get("platform") != CONVERSATIONS:
+            return data
+        chat = data.get("chatService")
+        if not isinstance(chat, Mapping) or "webhookFilters" in chat:
+            return data
+        filters = list(CONVERSATIONS_DEFAULT_FILTERS)
+        return {**data, "chatService": {**chat, "webhookFilters": filters}}
+
+    @model_serializer(mode="wrap")
+    def _without_keys_the_platform_refuses(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> Any:
+        """A dump parses back: on Conversations it leaves out what `_platform_rules` refuses.
+
+        The component validates a StackConfig it is given by dumping and parsing it again. The
+        default platform is left out too, so a 1.x config dumps (and digests, in the plugin
+        files' manifest) exactly as it did before the key existed.
+        """
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        if self.platform != CONVERSATIONS:
+            data.pop("platform", None)
+            return data
+        chat_key = "chatService" if info.by_alias else "chat_service"
+        retry_key = "retryCount" if info.by_alias else "retry_count"
+        data.pop("orchestration", None)
+        if isinstance(data.get(chat_key), dict):
+            data[chat_key].pop(retry_key, None)
+        return data
 
 
 # --- turning pydantic's errors into lines users can act on ---------------------------------
@@ -529,6 +646,16 @@ def _unwrap(annotation: Any) -> Any:
         annotation = args[0]
 
 
+def _literal_choices(loc: tuple[str | int, ...]) -> tuple[str, ...]:
+    """The values a Literal field at `loc` allows (to guess which one a typo meant)."""
+    model = _model_at(loc[:-1]) if loc and isinstance(loc[-1], str) else None
+    fields = {f.alias or n: f for n, f in model.model_fields.items()} if model else {}
+    annotation = fields[loc[-1]].annotation if loc and loc[-1] in fields else None
+    if get_origin(annotation) is not Literal:
+        return ()
+    return tuple(str(choice) for choice in get_args(annotation))
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a mapping"
@@ -568,20 +695,25 @@ def _problem(error: Any) -> str:
             f"pulumi config set --path '{where}' '{number}' --type string"
         )
     if kind == "literal_error":
-        return (
-            f"{where}: {_describe(error['input'])} is not allowed; use {error['ctx']['expected']}"
-        )
+        value = error["input"]
+        guess = _closest(value, _literal_choices(loc)) if isinstance(value, str) else None
+        hint = f'did you mean "{guess}"?' if guess else f"use {error['ctx']['expected']}"
+        return f"{where}: {_describe(value)} is not allowed; {hint}"
     if kind in _TYPE_NAMES:
         return f"{where}: must be {_TYPE_NAMES[kind]}, not {_describe(error['input'])}"
     return f"{where}: {error['msg']}"
 
 
-def _duplicates(raw: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+# Problems found on the raw input: the key path, and the line that names it.
+Problems = list[tuple[tuple[str | int, ...], str]]
+
+
+def _duplicates(raw: Mapping[str, Any]) -> Problems:
     """Names that must be unique across task channels, checked on the raw input.
 
     Done outside pydantic so that they are reported even when a sibling has other problems.
     """
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+    problems: Problems = []
     channels = raw.get("taskChannels")
     if not isinstance(channels, list):
         return problems
@@ -617,6 +749,46 @@ def _duplicates(raw: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str
                 )
             else:
                 first_flex[flex] = index
+    return problems
+
+
+def _platform_rules(raw: Mapping[str, Any]) -> Problems:
+    """What the stack's platform does not have, checked on the raw input.
+
+    Done outside pydantic because the platform is a sibling of the keys it rules on, and each
+    problem must still name its own key path (down to the list index).
+    """
+    platform = raw.get("platform", PROGRAMMABLE_CHAT)
+    if not isinstance(platform, str) or platform not in PLATFORMS:
+        return []  # pydantic reports the platform; which events are valid is unknown till then
+    problems: Problems = []
+    chat = raw.get("chatService")
+    filters = chat.get("webhookFilters") if isinstance(chat, Mapping) else None
+    if isinstance(filters, list | tuple):
+        for index, event in enumerate(filters):
+            problem = _webhook_event_problem(event, platform) if isinstance(event, str) else None
+            if problem:
+                problems.append((("chatService", "webhookFilters", index), problem))
+    if platform != CONVERSATIONS:
+        return problems
+    if isinstance(chat, Mapping) and "retryCount" in chat:
+        # The service's webhook configuration has only URLs, a method and filters:
+        # https://www.twilio.com/docs/conversations/api/per-service-webhook-resource
+        problems.append(
+            (
+                ("chatService", "retryCount"),
+                "a Conversations service's webhooks have no retry count (their configuration "
+                "takes only URLs, a method and filters); remove the key",
+            )
+        )
+    if "orchestration" in raw:
+        problems.append(
+            (
+                ("orchestration",),
+                "Flex UI 2.x with Conversations has no ChatOrchestrator; the Interactions API "
+                f"adds and removes the agent, so remove {NAMESPACE}:orchestration",
+            )
+        )
     return problems
 
 
@@ -664,13 +836,16 @@ def parse_config(raw: Mapping[str, Any]) -> StackConfig:
     deep = too_deep(dict(raw))
     if deep:
         raise FlexorchError(deep)
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+    problems: Problems = []
     config: StackConfig | None = None
     try:
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as exc:
         problems = [(tuple(e["loc"]), _problem(e)) for e in exc.errors()]
-    for loc, text in _duplicates(raw):
+    ruled = _platform_rules(raw)
+    # A key the platform refuses is reported alone, not with what else is wrong inside it.
+    problems = [p for p in problems if not any(p[0][: len(loc)] == loc for loc, _ in ruled)]
+    for loc, text in _duplicates(raw) + ruled:
         line = f"{NAMESPACE}:{key_path(loc)}: {text}"
         if all(existing != line for _, existing in problems):
             problems.append((loc, line))

@@ -7,15 +7,22 @@ one) must agree on these, so they live here, below all three and with no Pulumi 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
-
-if TYPE_CHECKING:  # only a type here: the providers need no pydantic at start-up
-    from flexorch.config import StackConfig
 
 # Twilio's default method for every webhook it calls (SmsMethod, a chat service's WebhookMethod).
 DEFAULT_METHOD = "POST"
+
+# The messaging platform a stack targets (`flexorch:platform`): Flex UI 1.x with Programmable
+# Chat, or Flex UI 2.x with Flex Conversations. Twilio ended Programmable Chat for Flex on
+# 2026-06-01 (Flex UI 1.x: 2024-06-30). A state written before the key existed is 1.x.
+PROGRAMMABLE_CHAT = "programmable-chat"
+CONVERSATIONS = "conversations"
+PLATFORMS = (PROGRAMMABLE_CHAT, CONVERSATIONS)
+
+# The Conversations event an Address Configuration's webhook needs: the customer's message.
+ADDRESS_WEBHOOK_FILTERS = ("onMessageAdded",)
 
 # The forms a phone number takes as a Flex Flow's contact identity (and a chat `from`).
 IDENTITY_PREFIXES = ("", "whatsapp:", "messenger:")
@@ -93,6 +100,58 @@ def chat_service_settings(service: Any) -> dict[str, Any]:
     }
 
 
+def platform_of(value: Any) -> str:
+    """A stack's platform; a state or config without one is Programmable Chat (the default)."""
+    return CONVERSATIONS if value == CONVERSATIONS else PROGRAMMABLE_CHAT
+
+
+def same_platform(a: Any, b: Any) -> bool:
+    """Platforms equal, an absent one being Programmable Chat."""
+    return platform_of(a) == platform_of(b)
+
+
+def conversations_webhook_settings(webhooks: Any) -> dict[str, Any]:
+    """The settings of a fetched Conversations service webhook configuration, defaults filled."""
+    return {
+        "pre_webhook_url": webhooks.pre_webhook_url or "",
+        "post_webhook_url": webhooks.post_webhook_url or "",
+        "method": webhooks.method or DEFAULT_METHOD,
+        "filters": list(webhooks.filters or []),
+    }
+
+
+def address_settings(address: Any) -> dict[str, Any]:
+    """What an Address Configuration does with inbound messages: its SID, name and autoCreation."""
+    auto: Mapping[str, Any] = address.auto_creation or {}
+    return {
+        "sid": address.sid,
+        "address": address.address,
+        "friendly_name": address.friendly_name or "",
+        "enabled": bool(auto.get("enabled")),
+        "type": auto.get("type") or "",
+        "conversation_service_sid": auto.get("conversation_service_sid") or "",
+        "webhook_url": auto.get("webhook_url") or "",
+        "webhook_method": str(auto.get("webhook_method") or DEFAULT_METHOD).upper(),
+        "webhook_filters": list(auto.get("webhook_filters") or []),
+        "studio_flow_sid": auto.get("studio_flow_sid") or "",
+        "studio_retry_count": int(auto.get("studio_retry_count") or 0),
+    }
+
+
+def same_address(a: Any, b: Any) -> bool:
+    """Two wanted Address Configurations equal where Twilio would not tell them apart."""
+    if not a or not b:
+        return not a and not b
+    return (
+        same_url(a.get("webhook_url"), b.get("webhook_url"))
+        and same_method(a.get("webhook_method"), b.get("webhook_method"))
+        and same_events(a.get("webhook_filters"), b.get("webhook_filters"))
+        and a.get("conversation_service_sid") == b.get("conversation_service_sid")
+        and bool(a.get("enabled", True)) == bool(b.get("enabled", True))
+        and (a.get("type") or "webhook") == (b.get("type") or "webhook")
+    )
+
+
 def sms_settings(number: Any) -> dict[str, Any]:
     """The SMS webhook settings of a fetched IncomingPhoneNumber, Twilio's defaults filled in."""
     return {
@@ -102,17 +161,30 @@ def sms_settings(number: Any) -> dict[str, Any]:
     }
 
 
+class ManagedChannel(Protocol):
+    """What the rule below needs of a configured task channel (flexorch:taskChannels[])."""
+
+    @property
+    def unique_name(self) -> str:
+        """The TaskRouter unique name."""
+
+    @property
+    def channel_type(self) -> str | None:
+        """Tasks whose channelType attribute is this belong to the channel too."""
+
+
 def on_managed_channel(
-    config: StackConfig, task_channel: str | None, attributes: Mapping[str, Any]
+    channels: Iterable[ManagedChannel], task_channel: str | None, attributes: Mapping[str, Any]
 ) -> bool:
     """Whether a task belongs to one of the stack's task channels, so Flex leaves it alone.
 
     As the generated plugin decides: the task is on a managed TaskChannel, or its `channelType`
     attribute is one a managed channel declares.
     """
-    if task_channel in {c.unique_name for c in config.task_channels}:
+    channels = list(channels)
+    if task_channel in {c.unique_name for c in channels}:
         return True
-    types = {c.channel_type for c in config.task_channels if c.channel_type}
+    types = {c.channel_type for c in channels if c.channel_type}
     return attributes.get("channelType") in types
 
 

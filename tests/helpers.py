@@ -68,6 +68,7 @@ class InProcessHttp:
         from twilio.http.response import Response
 
         from flexorch.sandbox.fake import Request
+        from flexorch.sandbox.specs import mounted_path
 
         def lists(values: dict | None) -> dict[str, list[str]]:
             out: dict[str, list[str]] = {}
@@ -78,11 +79,18 @@ class InProcessHttp:
             return out
 
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
-        path = urlsplit(url).path
+        parts = urlsplit(url)
+        path = parts.path
         form = lists(data)
         self.log.append((method, path, form))
         status, body = self.fake.handle(
-            Request(method, path, lists(params), form, f"Basic {token}" if token else None)
+            Request(
+                method,
+                mounted_path(parts.netloc, path),  # Conversations, served from under its host
+                lists(params),
+                form,
+                f"Basic {token}" if token else None,
+            )
         )
         return Response(status, json.dumps(body) if body is not None else "", headers={})
 
@@ -116,3 +124,29 @@ def use_fake(monkeypatch: Any, fake: Any, http: InProcessHttp | None = None) -> 
     monkeypatch.setattr("flexorch.twilio_client.make_client", make_client)
     lookups.forget()
     return transport
+
+
+class LoseFirstCreate(InProcessHttp):
+    """Loses the answer to the first POST to a collection ending in `suffix`.
+
+    `applied`: Twilio made the object before the answer was lost; else it never got there.
+    """
+
+    def __init__(self, fake: Any, suffix: str, applied: bool) -> None:
+        super().__init__(fake)
+        self.suffix, self.applied, self.lost = suffix, applied, False
+
+    def request(self, method, url, *args, **kwargs):
+        from urllib.parse import urlsplit
+
+        from flexorch.twilio_client import CreateOutcomeUnknown
+
+        path = urlsplit(url).path
+        if self.lost or method != "POST" or not path.endswith(self.suffix):
+            return super().request(method, url, *args, **kwargs)
+        self.lost = True
+        if self.applied:
+            super().request(method, url, *args, **kwargs)
+        else:
+            self.log.append((method, path, {}))
+        raise CreateOutcomeUnknown(f"{method} {path}: the answer was HTTP 502")

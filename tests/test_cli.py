@@ -10,6 +10,7 @@ from helpers import ROOT, flexorch, minimal_config, write_stack
 
 DEV_SUMMARY = """\
 Stack dev (examples/Pulumi.dev.yaml) is valid. flexorch will manage:
+  platform          programmable-chat (Flex UI 1.x, Programmable Chat)
   handler           POST https://handler-dev.example.com/flex
     SMS webhook     https://handler-dev.example.com/flex/sms
     chat webhooks   https://handler-dev.example.com/flex/chat
@@ -33,6 +34,52 @@ Stack dev (examples/Pulumi.dev.yaml) is valid. flexorch will manage:
 def test_validate_example_prints_a_summary() -> None:
     run = flexorch("validate", "--config", "examples/Pulumi.dev.yaml")
     assert (run.code, run.err, run.out) == (0, "", DEV_SUMMARY)
+
+
+CONVERSATIONS_SUMMARY = """\
+Stack conversations (tests/good_configs/conversations.yaml) is valid. flexorch will manage:
+  platform          conversations (Flex UI 2.x, Flex Conversations)
+  handler           POST https://handler.example.com/flex
+    SMS webhook     https://handler.example.com/flex/sms via each number's Conversations \
+Address Configuration (autoCreation webhook; the number's own SmsUrl is emptied while managed)
+    chat webhooks   https://handler.example.com/flex
+  workspace         "Flex Task Assignment" (adopted, never deleted)
+  workflow          "Custom messaging - route to contact_uri" (owned)
+    routes          task.targetWorker == worker.contact_uri
+    queue           "Everyone", reservation timeout 120 s
+    fallback        none
+  task channel      custom1 (Flex UI: 'custom1')
+  chat service      IS0123456789abcdef0123456789abcdef (Flex Conversations service, adopted; \
+webhooks at /v1/Services/IS0123456789abcdef0123456789abcdef/Configuration/Webhooks, restored on \
+destroy)
+    webhook events  onMessageAdd, onMessageAdded, onMessageUpdated, onConversationStateUpdated
+  numbers           +15005550006
+  flex flows        fail: an enabled Flex Flow on a managed number stops preview and up
+  auto-accept       tasks whose attribute 'autoAnswer' is true
+  orchestration     none in Flex UI 2.x (the Interactions API adds and removes the agent)
+"""
+
+
+def test_validate_a_conversations_stack_says_what_each_key_becomes_there() -> None:
+    # No retries and no ChatOrchestrator rows: Flex UI 2.x has neither.
+    run = flexorch("validate", "--config", "tests/good_configs/conversations.yaml")
+    assert (run.code, run.err, run.out) == (0, "", CONVERSATIONS_SUMMARY)
+
+
+def test_validate_a_conversations_stack_with_chat_keys_names_each(tmp_path: Path) -> None:
+    chat = {"sid": "IS" + "1" * 32, "webhookFilters": ["onMessageSent"], "retryCount": 1}
+    config = minimal_config(platform="conversations", chatService=chat, orchestration={})
+    path = write_stack(tmp_path / "Pulumi.moving.yaml", config)
+    run = flexorch("validate", "--config", str(path))
+    assert (run.code, run.out) == (2, "")
+    assert run.err.splitlines() == [
+        'flexorch:chatService.webhookFilters[0]: "onMessageSent" is a Programmable Chat event; '
+        'on conversations use "onMessageAdded"',
+        "flexorch:chatService.retryCount: a Conversations service's webhooks have no retry count "
+        "(their configuration takes only URLs, a method and filters); remove the key",
+        "flexorch:orchestration: Flex UI 2.x with Conversations has no ChatOrchestrator; the "
+        "Interactions API adds and removes the agent, so remove flexorch:orchestration",
+    ]
 
 
 def test_validate_by_stack_name_reads_the_project_root(tmp_path: Path) -> None:

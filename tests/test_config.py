@@ -10,7 +10,16 @@ import pytest
 import yaml
 from helpers import EXAMPLES, ROOT, minimal_config
 
-from flexorch.config import CHAT_EVENTS, StackConfig, parse_config
+from flexorch.config import (
+    CHAT_EVENTS,
+    CHAT_POST_EVENTS,
+    CHAT_PRE_EVENTS,
+    CONVERSATIONS_EVENTS,
+    CONVERSATIONS_POST_EVENTS,
+    CONVERSATIONS_PRE_EVENTS,
+    StackConfig,
+    parse_config,
+)
 from flexorch.errors import FlexorchError
 from flexorch.loading import load_stack_file
 
@@ -85,6 +94,7 @@ def test_examples_show_every_key_of_the_schema() -> None:
 
 def test_defaults() -> None:
     config = parse_config(minimal_config())
+    assert config.platform == "programmable-chat"
     assert config.handler.method == "POST"
     assert config.handler.effective_sms_url == "https://handler.example.com/flex"
     assert config.handler.effective_chat_url == "https://handler.example.com/flex"
@@ -134,6 +144,171 @@ def test_pre_and_post_events_are_split() -> None:
     config = parse_config(minimal_config(chatService=chat))
     assert config.chat_service.pre_events == ("onMessageSend",)
     assert config.chat_service.post_events == ("onMessageSent",)
+
+
+# --- the platform: Programmable Chat (Flex UI 1.x) or Flex Conversations (Flex UI 2.x) -------
+
+IS = "IS" + "a" * 32
+FILTERS = "flexorch:chatService.webhookFilters[0]"
+
+
+def on_conversations(**overrides: object) -> dict:
+    return minimal_config(platform="conversations", **overrides)
+
+
+@pytest.mark.parametrize(
+    ("platform", "default"),
+    [("programmable-chat", ("onMessageSent",)), ("conversations", ("onMessageAdded",))],
+)
+def test_the_default_webhook_event_is_the_platforms_customer_message(
+    platform: str, default: tuple[str, ...]
+) -> None:
+    config = parse_config(minimal_config(platform=platform))
+    assert (config.platform, config.chat_service.webhook_filters) == (platform, default)
+
+
+@pytest.mark.parametrize("event", CONVERSATIONS_EVENTS)
+def test_every_conversations_webhook_event_is_accepted_on_conversations(event: str) -> None:
+    config = parse_config(on_conversations(chatService={"sid": IS, "webhookFilters": [event]}))
+    chat = config.chat_service
+    assert (chat.pre_events, chat.post_events) == (
+        ((event,), ()) if event in CONVERSATIONS_PRE_EVENTS else ((), (event,))
+    )
+
+
+# What a stack moving off Programmable Chat should list instead (channel -> conversation,
+# member -> participant); None: a Conversations service sends nothing like it.
+CONVERSATIONS_TWIN = {
+    "onMessageSend": "onMessageAdd",
+    "onMediaMessageSend": "onMessageAdd",
+    "onChannelAdd": "onConversationAdd",
+    "onChannelUpdate": "onConversationUpdate",
+    "onChannelDestroy": "onConversationRemove",
+    "onMemberAdd": "onParticipantAdd",
+    "onMemberUpdate": "onParticipantUpdate",
+    "onMemberRemove": "onParticipantRemove",
+    "onUserUpdate": None,
+    "onMessageSent": "onMessageAdded",
+    "onMediaMessageSent": "onMessageAdded",
+    "onChannelAdded": "onConversationAdded",
+    "onChannelUpdated": "onConversationUpdated",
+    "onChannelDestroyed": "onConversationRemoved",
+    "onMemberAdded": "onParticipantAdded",
+    "onMemberUpdated": "onParticipantUpdated",
+    "onMemberRemoved": "onParticipantRemoved",
+    "onUserAdded": None,
+    "onUserUpdated": None,
+}
+SHARED_EVENTS = ("onMessageUpdate", "onMessageRemove", "onMessageUpdated", "onMessageRemoved")
+
+
+def test_the_twin_table_covers_every_chat_event_not_named_alike() -> None:
+    assert sorted(CONVERSATIONS_TWIN) == sorted(set(CHAT_EVENTS) - set(SHARED_EVENTS))
+    assert set(SHARED_EVENTS) == set(CHAT_EVENTS) & set(CONVERSATIONS_EVENTS)
+
+
+@pytest.mark.parametrize("event", sorted(CONVERSATIONS_TWIN))
+def test_every_chat_only_event_is_refused_on_conversations_with_its_twin(event: str) -> None:
+    twin = CONVERSATIONS_TWIN[event]
+    lines = problems(on_conversations(chatService={"sid": IS, "webhookFilters": [event]}))
+    if twin is None:
+        assert lines == [
+            f'{FILTERS}: "{event}" is a Programmable Chat event with no Conversations service '
+            "webhook counterpart; remove it"
+        ]
+    else:
+        assert lines == [
+            f'{FILTERS}: "{event}" is a Programmable Chat event; on conversations use "{twin}"'
+        ]
+        # The twin fires at the same moment: a pre-event for a pre-event.
+        assert (event in CHAT_PRE_EVENTS) == (twin in CONVERSATIONS_PRE_EVENTS)
+
+
+@pytest.mark.parametrize("event", sorted(set(CONVERSATIONS_EVENTS) - set(CHAT_EVENTS)))
+def test_every_conversations_only_event_is_refused_on_programmable_chat(event: str) -> None:
+    chat_twin = {v: k for k, v in reversed(CONVERSATIONS_TWIN.items()) if v}.get(event)
+    lines = problems(minimal_config(chatService={"sid": IS, "webhookFilters": [event]}))
+    if chat_twin is None:
+        assert event in ("onConversationStateUpdated", "onDeliveryUpdated")
+        assert lines == [
+            f'{FILTERS}: "{event}" is a Conversations event with no Programmable Chat webhook '
+            "counterpart; remove it"
+        ]
+    else:
+        assert lines == [
+            f'{FILTERS}: "{event}" is a Conversations event; on programmable-chat use "{chat_twin}"'
+        ]
+        assert (event in CONVERSATIONS_POST_EVENTS) == (chat_twin in CHAT_POST_EVENTS)
+
+
+@pytest.mark.parametrize("platform", ["programmable-chat", "conversations"])
+def test_events_named_alike_are_accepted_on_both_platforms(platform: str) -> None:
+    chat = {"sid": IS, "webhookFilters": list(SHARED_EVENTS)}
+    config = parse_config(minimal_config(platform=platform, chatService=chat))
+    assert config.chat_service.pre_events == ("onMessageUpdate", "onMessageRemove")
+    assert config.chat_service.post_events == ("onMessageUpdated", "onMessageRemoved")
+
+
+def test_pre_and_post_events_are_split_on_conversations() -> None:
+    filters = ["onMessageAdded", "onMessageAdd", "onParticipantRemoved", "onConversationUpdate"]
+    config = parse_config(on_conversations(chatService={"sid": IS, "webhookFilters": filters}))
+    assert config.chat_service.pre_events == ("onMessageAdd", "onConversationUpdate")
+    assert config.chat_service.post_events == ("onMessageAdded", "onParticipantRemoved")
+
+
+def test_a_key_conversations_refuses_is_one_line_whatever_is_inside_it() -> None:
+    chat = {"sid": IS, "retryCount": "twice"}
+    lines = problems(on_conversations(chatService=chat, orchestration={"accepted": ["Nope"]}))
+    assert lines == [
+        "flexorch:chatService.retryCount: a Conversations service's webhooks have no retry count "
+        "(their configuration takes only URLs, a method and filters); remove the key",
+        "flexorch:orchestration: Flex UI 2.x with Conversations has no ChatOrchestrator; the "
+        "Interactions API adds and removes the agent, so remove flexorch:orchestration",
+    ]
+
+
+def test_every_problem_of_a_conversations_stack_is_reported_together() -> None:
+    chat = {"sid": "CH" + "a" * 32, "webhookFilters": ["onMessageSent", 7, "onMesageAdded"]}
+    assert problems(on_conversations(chatService=chat, numbers=["12"])) == [
+        'flexorch:chatService.sid: "CH' + "a" * 32 + '" is not a Programmable Chat service SID; '
+        "it starts with IS followed by 32 hex digits (copy it from the Twilio Console)",
+        "flexorch:chatService.webhookFilters[1]: must be a string, not the number 7",
+        'flexorch:numbers[0]: "12" is neither an E.164 number nor a phone number SID; write it '
+        'like "+15005550006" (quoted, no spaces) or PN followed by 32 hex digits',
+        'flexorch:chatService.webhookFilters[0]: "onMessageSent" is a Programmable Chat event; '
+        'on conversations use "onMessageAdded"',
+        'flexorch:chatService.webhookFilters[2]: "onMesageAdded" is not a Conversations webhook '
+        'event; did you mean "onMessageAdded"?',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "described"),
+    [
+        (["conversations"], "a list"),
+        ({"name": "conversations"}, "a mapping"),
+        (None, "nothing"),
+        (True, "the boolean true"),
+        (2, "the number 2"),
+        ("", '""'),
+    ],
+)
+def test_an_odd_platform_is_one_line(value: object, described: str) -> None:
+    # The filters are not judged until the platform is known: no guess from a broken value.
+    chat = {"sid": IS, "webhookFilters": ["onMessageAdded"], "retryCount": 1}
+    assert problems(minimal_config(platform=value, chatService=chat)) == [
+        f"flexorch:platform: {described} is not allowed; use 'programmable-chat' or 'conversations'"
+    ]
+
+
+def test_a_conversations_config_dumped_parses_back_as_the_component_does() -> None:
+    config = parse_config(on_conversations(taskChannels=[{"uniqueName": "custom1"}]))
+    dump = config.model_dump(by_alias=True, exclude_none=True, mode="json")
+    assert "orchestration" not in dump and "retryCount" not in dump["chatService"]
+    assert parse_config(dump) == config
+    chat = parse_config(minimal_config()).model_dump(by_alias=True, mode="json")
+    assert chat["orchestration"] == {"accepted": [], "wrapup": [], "completed": []}
+    assert chat["chatService"]["retryCount"] == 0
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 Prism answers valid requests from the specs' examples and refuses invalid ones with 422, which
 the client turns into a TwilioApiError: any operation the spec rejects fails its test. Prism
-keeps no state, so resources are addressed by SID.
+keeps no state, so resources are addressed by SID. A HostRouter in front of it serves
+Conversations from under its host, as the sandbox does (its paths are Flex's and Proxy's too).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from flexorch.resources.task_channel import TaskChannelProvider, TaskChannelSnap
 from flexorch.resources.workflow import WorkflowProvider, WorkflowSnapshotProvider
 from flexorch.resources.workspace import WorkspaceProvider
 from flexorch.sandbox.prism import Prism
+from flexorch.sandbox.server import HostRouter
 from flexorch.sandbox.specs import write_merged
 from flexorch.twilio_client import BASE_URL_ENV, TwilioApiError, twilio_call
 
@@ -40,12 +42,12 @@ HANDLER = "https://handler.example.com/flex"
 def prism(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("prism")
     spec = write_merged(folder / "twilio.json")
-    with Prism(spec, folder / "prism.log") as server:
-        yield server
+    with Prism(spec, folder / "prism.log") as server, HostRouter(server.port) as router:
+        yield router
 
 
 @pytest.fixture(autouse=True)
-def against_prism(prism: Prism, monkeypatch: pytest.MonkeyPatch) -> None:
+def against_prism(prism: HostRouter, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(BASE_URL_ENV, prism.url)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "contract-token")
@@ -81,6 +83,34 @@ PREVIOUS_CHAT = {
     "post_webhook_retry_count": 0,
 }
 NUMBER = {"number": PN, "sms_url": HANDLER, "sms_method": "POST"}
+IG = "IG" + "8" * 32
+ADDRESS = {
+    "webhook_url": HANDLER,
+    "webhook_method": "POST",
+    "webhook_filters": ["onMessageAdded"],
+    "conversation_service_sid": IS,
+}
+ON_CONVERSATIONS = dict(NUMBER, sms_url="", platform="conversations", address=ADDRESS)
+PREVIOUS_ADDRESS = {
+    "sid": IG,
+    "address": "+15005550006",
+    "friendly_name": "Studio",
+    "enabled": True,
+    "type": "studio",
+    "conversation_service_sid": IS,
+    "webhook_url": "",
+    "webhook_method": "POST",
+    "webhook_filters": [],
+    "studio_flow_sid": "FW" + "9" * 32,
+    "studio_retry_count": 1,
+}
+CONVERSATIONS_CHAT = dict(CHAT, platform="conversations", retry_count=0)
+PREVIOUS_CONVERSATIONS = {
+    "pre_webhook_url": "",
+    "post_webhook_url": "https://old.example.com",
+    "method": "GET",
+    "filters": ["onMessageAdded"],
+}
 PREVIOUS_NUMBER = {
     "sms_url": "https://old.example.com",
     "sms_method": "GET",
@@ -175,6 +205,75 @@ OPERATIONS: dict[str, Callable[[], Any]] = {
     "number: read": lambda: PhoneNumberRouteProvider().read(PN, NUMBER),
     "number: restore": lambda: PhoneNumberRouteProvider().delete(
         PN, dict(NUMBER, previous=PREVIOUS_NUMBER)
+    ),
+    "number: snapshot with addresses (numbers and SMS addresses listed)": lambda: lookup(
+        lambda: PhoneNumbersSnapshotProvider().create(
+            {"numbers": [PN], "handler_url": HANDLER, "addresses": True}
+        )
+    ),
+    "number on conversations: create address, empty SmsUrl": lambda: (
+        PhoneNumberRouteProvider().create(
+            dict(
+                ON_CONVERSATIONS,
+                snapshot={
+                    "sid": PN,
+                    "phone_number": "+15005550006",
+                    "previous": PREVIOUS_NUMBER,
+                    "address": None,
+                },  # fmt: skip
+            )
+        )
+    ),
+    "number on conversations: adopt address (update)": lambda: PhoneNumberRouteProvider().update(
+        PN,
+        dict(NUMBER, phone_number="+15005550006", previous=PREVIOUS_NUMBER),
+        dict(ON_CONVERSATIONS, snapshot={"address": PREVIOUS_ADDRESS}),
+    ),
+    "number on conversations: read (number and address)": lambda: PhoneNumberRouteProvider().read(
+        PN, dict(ON_CONVERSATIONS, address_sid=IG)
+    ),
+    "number back to programmable chat: SmsUrl, then address restored": lambda: (
+        PhoneNumberRouteProvider().update(
+            PN,
+            dict(ON_CONVERSATIONS, address_sid=IG, address_previous=PREVIOUS_ADDRESS),
+            dict(NUMBER, previous=PREVIOUS_NUMBER),
+        )
+    ),
+    "number on conversations: restore, delete created address": lambda: (
+        PhoneNumberRouteProvider().delete(
+            PN, dict(ON_CONVERSATIONS, previous=PREVIOUS_NUMBER, address_sid=IG)
+        )
+    ),
+    "number restore to an empty SmsUrl": lambda: PhoneNumberRouteProvider().delete(
+        PN, dict(NUMBER, previous=dict(PREVIOUS_NUMBER, sms_url=""))
+    ),
+    "conversations service: snapshot (fetch webhooks)": lambda: (
+        ChatServiceSnapshotProvider().create(
+            {"service_sid": IS, "handler_url": HANDLER, "platform": "conversations"}
+        )
+    ),
+    "conversations webhooks: adopt (update)": lambda: ChatServiceWebhooksProvider().create(
+        dict(
+            CONVERSATIONS_CHAT,
+            snapshot={"previous_conversations": PREVIOUS_CONVERSATIONS, "points_at_handler": False},
+        )
+    ),
+    "conversations webhooks: read": lambda: ChatServiceWebhooksProvider().read(
+        IS, CONVERSATIONS_CHAT
+    ),
+    "conversations webhooks: switch from chat (chat restored, then conversations set)": lambda: (
+        ChatServiceWebhooksProvider().update(
+            IS,
+            dict(CHAT, previous=PREVIOUS_CHAT),
+            dict(CONVERSATIONS_CHAT, snapshot={"previous_conversations": PREVIOUS_CONVERSATIONS}),
+        )
+    ),
+    "conversations webhooks: restore to no events": lambda: ChatServiceWebhooksProvider().delete(
+        IS,
+        dict(
+            CONVERSATIONS_CHAT,
+            previous_conversations=dict(PREVIOUS_CONVERSATIONS, post_webhook_url="", filters=[]),
+        ),
     ),
     "flex flows: snapshot (list)": lambda: FlexFlowSnapshotProvider().create(
         {"numbers": ["+15005550006"]}

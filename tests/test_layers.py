@@ -1,6 +1,6 @@
 """The structure of the package: floors that import only downwards, and no import circles.
 
-errors -> config -> Twilio facts and client, loading -> routing, render, doctor, sandbox ->
+errors -> Twilio facts -> config -> Twilio client, loading -> routing, render, doctor, sandbox ->
 resources (Pulumi) -> component -> CLI. Lazy imports inside functions count too: they are
 dependencies.
 """
@@ -19,8 +19,8 @@ PACKAGE = ROOT / "flexorch"
 FLOORS = {
     "flexorch": 0,  # the root holds __version__ and re-exports the component lazily
     "flexorch.errors": 0,
-    "flexorch.config": 1,
-    "flexorch.twilio_facts": 2,
+    "flexorch.twilio_facts": 1,  # what Twilio means by a URL, an event, a platform: no imports
+    "flexorch.config": 1.5,
     "flexorch.twilio_client": 2,  # the one Twilio HTTP seam, shared by resources and doctor
     "flexorch.loading": 2,
     "flexorch.routing": 3,

@@ -12,6 +12,7 @@ from helpers import EXAMPLES
 
 from flexorch.component import CustomMessaging
 from flexorch.loading import load_stack_file
+from flexorch.twilio_facts import CONVERSATIONS
 
 TOKEN = "super-secret-auth-token-value"
 
@@ -82,7 +83,20 @@ def test_example_stack_graph(mocks, path: Path):
         )
         routes = mocks.of("PhoneNumberRoute")
         assert sorted(r.inputs["number"] for r in routes) == sorted(config.numbers)
-        assert all(r.inputs["sms_url"] == config.handler.effective_sms_url for r in routes)
+        if config.platform == CONVERSATIONS:
+            # The address takes the number's messages; its own SmsUrl is emptied.
+            assert all(r.inputs["sms_url"] == "" for r in routes)
+            assert all(
+                r.inputs["address"]["webhook_url"] == config.handler.effective_sms_url
+                and r.inputs["address"]["conversation_service_sid"] == config.chat_service.sid
+                for r in routes
+            )
+            assert mocks.of("PhoneNumbersSnapshot")[0].inputs["addresses"] is True
+        else:
+            assert all(r.inputs["sms_url"] == config.handler.effective_sms_url for r in routes)
+            assert all(r.inputs.get("address") is None for r in routes)
+        webhooks = mocks.of("ChatServiceWebhooks")[0]
+        assert webhooks.inputs["platform"] == config.platform
         queues = mocks.of("TaskQueue")
         expected_queues = (
             1 if config.workflow.fallback_queue in (None, config.workflow.queue) else 2

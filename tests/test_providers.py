@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from helpers import InProcessHttp, use_fake
+from helpers import LoseFirstCreate, use_fake
 from pulumi.runtime.rpc import UNKNOWN
 
 from flexorch.errors import FlexorchError
@@ -46,7 +45,6 @@ from flexorch.sandbox.seed import (
     PROXY_WEBHOOK,
     WORKSPACE_SID,
 )
-from flexorch.twilio_client import CreateOutcomeUnknown
 
 WORKSPACE_LOOKUP = {"sid": None, "friendly_name": "Flex Task Assignment"}
 SMS_HANDLER = "https://handler.example.com/sms"
@@ -480,28 +478,6 @@ def test_a_channel_of_the_unique_name_with_another_friendly_name_names_adopt(htt
 
 
 # --- Creates whose answer was lost -----------------------------------------------------------
-
-
-class LoseFirstCreate(InProcessHttp):
-    """Loses the answer to the first POST to a collection ending in `suffix`.
-
-    `applied`: Twilio made the object before the answer was lost; else it never got there.
-    """
-
-    def __init__(self, fake: Any, suffix: str, applied: bool) -> None:
-        super().__init__(fake)
-        self.suffix, self.applied, self.lost = suffix, applied, False
-
-    def request(self, method, url, *args, **kwargs):
-        path = urlsplit(url).path
-        if self.lost or method != "POST" or not path.endswith(self.suffix):
-            return super().request(method, url, *args, **kwargs)
-        self.lost = True
-        if self.applied:
-            super().request(method, url, *args, **kwargs)
-        else:
-            self.log.append((method, path, {}))
-        raise CreateOutcomeUnknown(f"{method} {path}: the answer was HTTP 502")
 
 
 @pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])

@@ -72,9 +72,37 @@ def test_the_log_is_json_lines_without_credentials(sandbox: Sandbox) -> None:
     client(sandbox).flex_api.v1.flex_flow.list()
     lines = sandbox.log_path.read_text().splitlines()
     entry = json.loads(lines[-1])
-    assert set(entry) == {"method", "path", "query", "form", "status"}
+    assert set(entry) == {"method", "host", "path", "query", "form", "status"}
     assert entry["path"] == "/v1/FlexFlows" and entry["status"] == 200
+    assert entry["host"] == "flex-api.twilio.com"  # the product the client meant
     assert seed.AUTH_TOKEN not in sandbox.log_path.read_text()
+
+
+def test_conversations_is_told_apart_from_flex_and_proxy_by_its_host(sandbox: Sandbox) -> None:
+    """`/v1/Services` is Proxy's and Conversations'; the Host header says which is meant."""
+    twilio = client(sandbox)
+    proxy = [s.sid for s in twilio.proxy.v1.services.list()]
+    conversations = [s.sid for s in twilio.conversations.v1.services.list()]
+    assert proxy == [seed.PROXY_SERVICE_SID]
+    assert conversations == [seed.CHAT_SERVICE_SID]
+    webhooks = twilio.conversations.v1.services(seed.CHAT_SERVICE_SID).configuration.webhooks()
+    assert webhooks.update(filters=["onMessageAdded"]).filters == ["onMessageAdded"]
+    mark = len(sandbox.requests)
+    missing = f"/v1/Services/IS{'0' * 32}/Configuration/Webhooks"
+    with pytest.raises(
+        Exception, match=f"resource {missing} was not found"
+    ):  # as the client wrote it
+        twilio.conversations.v1.services("IS" + "0" * 32).configuration.webhooks().fetch()
+    assert sandbox.since(mark)[0]["host"] == "conversations.twilio.com"
+
+
+def test_a_second_address_configuration_for_one_number_is_refused(sandbox: Sandbox) -> None:
+    addresses = client(sandbox).conversations.v1.address_configurations
+    made = addresses.create(type="sms", address="+15005550099")
+    with pytest.raises(Exception, match="already exists"):
+        addresses.create(type="sms", address="+15005550099")
+    assert [a.sid for a in addresses.list(type="sms") if a.address == "+15005550099"] == [made.sid]
+    addresses(made.sid).delete()
 
 
 def test_the_command_prints_how_to_use_it_and_stops_on_sigterm(tmp_path: Path) -> None:

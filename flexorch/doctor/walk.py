@@ -440,7 +440,9 @@ class Walk:
             )
             fixes.append(f"create tasks on Workflow {workflows[0].sid}")
         managed = {c.unique_name for c in self.config.task_channels}
-        on_channel = on_managed_channel(self.config, task.task_channel_unique_name, attributes)
+        on_channel = on_managed_channel(
+            self.config.task_channels, task.task_channel_unique_name, attributes
+        )
         if managed and not on_channel:
             problems.append(
                 f'it is on TaskChannel "{task.task_channel_unique_name}", not a managed channel '

@@ -23,10 +23,16 @@ from flexorch.sandbox import specs
 
 PAGING = {"PageSize", "Page", "PageToken"}
 # TaskRouter answers 400 (code 20001, "Queue named X already exists for workspace WS...") to a
-# second queue of one name; TaskChannel unique names are unique in a workspace the same way.
-UNIQUE_IN_WORKSPACE = {
-    "TaskQueues": ("friendly_name", "Queue"),
-    "TaskChannels": ("unique_name", "TaskChannel"),
+# second queue of one name; TaskChannel unique names are unique in a workspace the same way. An
+# address has at most one Address Configuration (Conversations' docs: "a unique address"); the
+# wording of that refusal is the fake's own.
+UNIQUE_UNDER_PARENT = {
+    "TaskQueues": ("friendly_name", "Queue named {name} already exists for workspace {parent}"),
+    "TaskChannels": (
+        "unique_name",
+        "TaskChannel named {name} already exists for workspace {parent}",
+    ),
+    "Addresses": ("address", "An Address Configuration for {name} already exists"),
 }
 
 
@@ -101,11 +107,38 @@ def _collections(spec: dict[str, Any]) -> list[Collection]:
     return found
 
 
+@dataclass
+class Singleton:
+    """A resource that exists once per parent (a service's webhook configuration): fetch, update."""
+
+    template: str
+    schema: dict[str, Any]
+    params: tuple[str, ...]
+    regex: re.Pattern[str]
+
+
+def _singletons(spec: dict[str, Any], collections: list[Collection]) -> list[Singleton]:
+    taken = {c.template for c in collections} | {c.item_template for c in collections}
+    found = []
+    for template, item in spec["paths"].items():
+        if template in taken or template.endswith("}") or not {"get", "post"} <= set(item):
+            continue
+        content = item["get"].get("responses", {}).get("200", {}).get("content", {})
+        schema = _resolve(spec, content.get("application/json", {}).get("schema", {}))
+        properties = schema.get("properties", {})
+        if not properties or "meta" in properties or "end" in properties:
+            continue
+        params = tuple(re.findall(r"\{([A-Za-z]+)\}", template))
+        found.append(Singleton(template, schema, params, _regex(template)))
+    return found
+
+
 @cache
-def _indexed() -> tuple[dict[str, Any], list[Collection]]:
-    """The merged spec and its collections (read-only, shared by every fake)."""
+def _indexed() -> tuple[dict[str, Any], list[Collection], list[Singleton]]:
+    """The merged spec, its collections and singletons (read-only, shared by every fake)."""
     spec = specs.merged()
-    return spec, _collections(spec)
+    collections = _collections(spec)
+    return spec, collections, _singletons(spec, collections)
 
 
 def new_sid(prefix: str) -> str:
@@ -134,8 +167,8 @@ class FakeTwilio:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
-        """Index the collections of the merged spec."""
-        self.spec, self.collections = _indexed()
+        """Index the collections and singletons of the merged spec."""
+        self.spec, self.collections, self.singletons = _indexed()
 
     # --- state -------------------------------------------------------------------------
 
@@ -152,6 +185,26 @@ class FakeTwilio:
         """Seed a record directly (scenarios use this); returns it."""
         with self.lock:
             return self._create(self.collection(template), dict(parents or {}), fields)
+
+    def singleton(self, template: str, **parents: str) -> dict[str, Any]:
+        """The record of a singleton under `parents` (created with defaults on first use)."""
+        with self.lock:
+            found = next(s for s in self.singletons if s.template == template)
+            return self._singleton_record(found, parents)
+
+    def _singleton_record(self, s: Singleton, parents: Mapping[str, str]) -> dict[str, Any]:
+        path = _fill(s.template, {**parents, "AccountSid": self.account_sid})
+        stored = self.records.setdefault(s.template, {})
+        if path not in stored:
+            properties = s.schema.get("properties", {})
+            record = {name: self._empty(schema) for name, schema in properties.items()}
+            record.update({snake(k): v for k, v in parents.items() if k != "AccountSid"})
+            if "account_sid" in properties:
+                record["account_sid"] = self.account_sid
+            if "url" in properties:
+                record["url"] = specs.public_url(path)
+            stored[path] = record
+        return stored[path]
 
     def all(self, template: str) -> list[dict[str, Any]]:
         """Every record of a collection, across parents."""
@@ -201,7 +254,7 @@ class FakeTwilio:
         record["sid"] = sid
         path_values = {**parents, "Sid": sid, "AccountSid": self.account_sid}
         if "url" in properties:
-            record["url"] = "https://sandbox.flexorch.local" + _fill(c.item_template, path_values)
+            record["url"] = specs.public_url(_fill(c.item_template, path_values))
         if "uri" in properties:
             record["uri"] = _fill(c.item_template, path_values)
         self.records.setdefault(c.template, {})[sid] = record
@@ -214,18 +267,26 @@ class FakeTwilio:
         if not self._authorised(request.auth):
             return 401, _error(20003, "Authenticate", 401)
         with self.lock:
+            for single in self.singletons:
+                matched = single.regex.match(request.path)
+                if matched:
+                    return self._single(single, matched.groupdict(), request)
             for c in self.collections:
                 item = c.item_regex.match(request.path)
                 if item and item.group("Sid") in self.records.get(c.template, {}):
                     return self._item(c, item.groupdict(), request)
                 if item and request.path.rsplit("/", 1)[-1].removesuffix(".json")[:2] == c.prefix:
                     return 404, _error(
-                        20404, f"The requested resource {request.path} was not found", 404
+                        20404,
+                        f"The requested resource {specs.unmounted(request.path)} was not found",
+                        404,
                     )
                 whole = c.regex.match(request.path)
                 if whole:
                     return self._collection(c, whole.groupdict(), request)
-        return 404, _error(20404, f"The requested resource {request.path} was not found", 404)
+        return 404, _error(
+            20404, f"The requested resource {specs.unmounted(request.path)} was not found", 404
+        )
 
     def _authorised(self, header: str | None) -> bool:
         if not header or not header.startswith("Basic "):
@@ -236,20 +297,52 @@ class FakeTwilio:
             return False
         return user == self.account_sid and password == self.auth_token
 
-    def _fields(self, c: Collection, form: Mapping[str, list[str]]) -> dict[str, Any]:
-        properties = c.schema.get("properties", {})
+    def _fields(
+        self, template: str, schema: dict[str, Any], form: Mapping[str, list[str]]
+    ) -> dict[str, Any]:
+        """The form as record fields; `AutoCreation.Enabled` becomes auto_creation.enabled."""
+        properties = schema.get("properties", {})
+        sent = self._request_properties(template)
         fields: dict[str, Any] = {}
         for name, values in form.items():
             if "." in name:
                 head, _, rest = name.partition(".")
                 nested = fields.setdefault(snake(head), {})
                 if isinstance(nested, dict):
-                    nested[snake(rest.replace(".", "_"))] = _cast({}, values)
+                    kind = _resolve(self.spec, sent.get(name, {}))
+                    nested[snake(rest.replace(".", "_"))] = _cast(kind, values)
                 continue
             key = snake(name)
             if key in properties:
                 fields[key] = _cast(properties[key], values)
         return fields
+
+    def _request_properties(self, template: str) -> dict[str, Any]:
+        """The form fields a POST to `template` may carry, as the spec types them."""
+        operation = self.spec["paths"].get(template, {}).get("post", {})
+        content = operation.get("requestBody", {}).get("content", {})
+        form = content.get("application/x-www-form-urlencoded", {})
+        properties: dict[str, Any] = form.get("schema", {}).get("properties", {})
+        return properties
+
+    def _single(
+        self, s: Singleton, parents: dict[str, str], request: Request
+    ) -> tuple[int, dict[str, Any] | None]:
+        known = {sid for records in self.records.values() for sid in records}
+        if any(v not in known for k, v in parents.items() if k != "AccountSid"):
+            return 404, _error(
+                20404, f"The requested resource {specs.unmounted(request.path)} was not found", 404
+            )
+        record = self._singleton_record(s, parents)
+        if request.method == "GET":
+            return 200, record
+        if request.method != "POST":
+            return 405, _error(20004, "Method not allowed", 405)
+        try:
+            _merge(record, self._fields(s.template, s.schema, request.form))
+        except ValueError as bad:
+            return 400, _error(20001, str(bad), 400)
+        return 200, record
 
     def _collection(
         self, c: Collection, parents: dict[str, str], request: Request
@@ -257,7 +350,7 @@ class FakeTwilio:
         parents = {k: v for k, v in parents.items() if k != "AccountSid"}
         if request.method == "POST":
             try:
-                fields = self._fields(c, request.form)
+                fields = self._fields(c.template, c.schema, request.form)
             except ValueError as bad:
                 return 400, _error(20001, str(bad), 400)
             taken = self._taken(c, parents, fields)
@@ -285,40 +378,39 @@ class FakeTwilio:
                 c.list_key: chunk,
                 "end": page * size + max(len(chunk) - 1, 0),
                 # Twilio's spec types these as absolute URIs (the SDK does not read them).
-                "first_page_uri": f"https://sandbox.flexorch.local{base}?PageSize={size}&Page=0",
+                "first_page_uri": specs.public_url(f"{base}?PageSize={size}&Page=0"),
                 "next_page_uri": next_uri,
                 "page": page,
                 "page_size": size,
                 "previous_page_uri": None,
                 "start": page * size,
-                "uri": f"https://sandbox.flexorch.local{base}?PageSize={size}&Page={page}",
+                "uri": specs.public_url(f"{base}?PageSize={size}&Page={page}"),
             }
         return 200, {
             c.list_key: chunk,
             "meta": {
-                "first_page_url": f"https://sandbox.flexorch.local{base}?PageSize={size}&Page=0",
+                "first_page_url": specs.public_url(f"{base}?PageSize={size}&Page=0"),
                 "key": c.list_key,
-                "next_page_url": f"https://sandbox.flexorch.local{next_uri}" if next_uri else None,
+                "next_page_url": specs.public_url(next_uri) if next_uri else None,
                 "page": page,
                 "page_size": size,
                 "previous_page_url": None,
-                "url": f"https://sandbox.flexorch.local{base}?PageSize={size}&Page={page}",
+                "url": specs.public_url(f"{base}?PageSize={size}&Page={page}"),
             },
         }
 
     def _taken(self, c: Collection, parents: dict[str, str], fields: dict[str, Any]) -> str:
-        """What TaskRouter refuses to create twice in a workspace, as its error message."""
-        unique = UNIQUE_IN_WORKSPACE.get(c.template.rsplit("/", 1)[-1])
+        """What Twilio refuses to create twice under one parent, as its error message."""
+        unique = UNIQUE_UNDER_PARENT.get(c.template.rsplit("/", 1)[-1])
         if unique is None or fields.get(unique[0]) is None:
             return ""
-        name = fields[unique[0]]
+        key, message = unique
+        name = fields[key]
         for record in self.records.get(c.template, {}).values():
             same_parent = all(record.get(snake(k)) == v for k, v in parents.items())
-            if same_parent and record.get(unique[0]) == name:
-                return (
-                    f"{unique[1]} named {name} already exists for workspace "
-                    f"{parents.get('WorkspaceSid')} for account {self.account_sid}"
-                )
+            if same_parent and record.get(key) == name:
+                parent = parents.get("WorkspaceSid")
+                return message.format(name=name, parent=parent) + f" for account {self.account_sid}"
         return ""
 
     def _item(
@@ -330,7 +422,7 @@ class FakeTwilio:
             return 200, records[sid]
         if request.method == "POST":
             try:
-                records[sid].update(self._fields(c, request.form))
+                _merge(records[sid], self._fields(c.item_template, c.schema, request.form))
             except ValueError as bad:
                 return 400, _error(20001, str(bad), 400)
             if "date_updated" in records[sid]:
@@ -342,6 +434,15 @@ class FakeTwilio:
             del records[sid]
             return 204, None
         return 405, _error(20004, "Method not allowed", 405)
+
+
+def _merge(record: dict[str, Any], fields: Mapping[str, Any]) -> None:
+    """An update: nested objects (auto_creation) keep the keys the request did not name."""
+    for key, value in fields.items():
+        if isinstance(value, dict) and isinstance(record.get(key), dict):
+            record[key] = {**record[key], **value}
+        else:
+            record[key] = value
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:

@@ -35,6 +35,11 @@ PROXY_INTERACTIONS = "/v1/Services/{ServiceSid}/Sessions/{SessionSid}/Interactio
 STUDIO_FLOWS = "/v2/Flows"
 STUDIO_EXECUTIONS = "/v2/Flows/{FlowSid}/Executions"
 STUDIO_STEPS = "/v2/Flows/{FlowSid}/Executions/{ExecutionSid}/Steps"
+# Conversations is served from under its host (see flexorch.sandbox.specs).
+CONVERSATIONS = "/conversations.twilio.com/v1"
+CONVERSATION_SERVICES = CONVERSATIONS + "/Services"
+CONVERSATION_SERVICE_WEBHOOKS = CONVERSATIONS + "/Services/{ChatServiceSid}/Configuration/Webhooks"
+ADDRESSES = CONVERSATIONS + "/Configuration/Addresses"
 
 
 def sid(prefix: str, name: str) -> str:
@@ -90,6 +95,12 @@ def flex_account() -> FakeTwilio:
         webhook_filters=[],
         pre_webhook_url=None,
         post_webhook_url=None,
+    )
+    # Conversations and Programmable Chat share their services: Flex's chat service is also
+    # the Conversations service a move to Flex Conversations uses.
+    fake.add(CONVERSATION_SERVICES, sid=CHAT_SERVICE_SID, friendly_name="Flex Chat Service")
+    fake.singleton(CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=CHAT_SERVICE_SID).update(
+        method="POST", filters=[], pre_webhook_url=None, post_webhook_url=None
     )
     chat = {"ServiceSid": CHAT_SERVICE_SID}
     fake.add(CHAT_ROLES, chat, sid=sid("RL", "agent"), friendly_name="agent", type="channel",

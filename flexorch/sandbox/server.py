@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from flexorch.sandbox.fake import FakeTwilio, Request
 from flexorch.sandbox.prism import Prism, PrismNotFound, free_port, prism_binary
-from flexorch.sandbox.specs import write_merged
+from flexorch.sandbox.specs import mounted_path, write_merged
 
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -141,15 +141,10 @@ def _front_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             if sandbox.latency_ms > 0:
                 time.sleep(sandbox.latency_ms / 1000)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-            connection = http.client.HTTPConnection("127.0.0.1", sandbox.upstream_port, timeout=60)
-            try:
-                connection.request(self.command, self.path, body=body or None, headers=headers)
-                response = connection.getresponse()
-                payload = response.read()
-                status = response.status
-                content_type = response.getheader("Content-Type", "application/json")
-            finally:
-                connection.close()
+            host = self.headers.get("Host", "")
+            status, payload, content_type = _relay(
+                sandbox.upstream_port, self.command, mounted_path(host, self.path), body, headers
+            )
             sandbox.record(
                 self.command,
                 self.path,
@@ -157,12 +152,68 @@ def _front_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
                 self.headers.get("Content-Type", ""),
                 status,
                 Span(started, time.monotonic(), self.connection_number),
+                host=host,
             )
             self._send(status, payload, content_type)
 
         do_GET = do_POST = do_DELETE = _forward
 
     return Handler
+
+
+def _relay(
+    port: int, method: str, target: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes, str]:
+    """Send one request on to 127.0.0.1:`port`: (status, body, content type)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(method, target, body=body or None, headers=headers)
+        response = connection.getresponse()
+        return (
+            response.status,
+            response.read(),
+            response.getheader("Content-Type", "application/json"),
+        )
+    finally:
+        connection.close()
+
+
+class HostRouter:
+    """A front that only routes by Host (`mounted_path`) to a server on 127.0.0.1:`upstream`.
+
+    What the sandbox's front does without its log; the contract tests put it before a Prism mock.
+    """
+
+    def __init__(self, upstream: int) -> None:
+        """Route to `upstream` once started."""
+        self.upstream = upstream
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: ThreadingHTTPServer | None = None
+
+    def __enter__(self) -> HostRouter:
+        """Start serving."""
+        router = self
+
+        class Handler(_Quiet):
+            def _forward(self) -> None:
+                body = self._body()
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+                target = mounted_path(self.headers.get("Host"), self.path)
+                self._send(*_relay(router.upstream, self.command, target, body, headers))
+
+            do_GET = do_POST = do_DELETE = _forward
+
+        self._server = _Server(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop serving."""
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
 
 
 class _Server(ThreadingHTTPServer):
@@ -219,14 +270,19 @@ class Sandbox:
         content_type: str,
         status: int,
         span: Span | None = None,
+        host: str = "",
     ) -> None:
-        """Log one request as a JSON line (never its credentials), and its span."""
+        """Log one request as a JSON line (never its credentials), and its span.
+
+        `host` is the product the client meant (its Host header), e.g. conversations.twilio.com.
+        """
         if span is None:
             now = time.monotonic()
             span = Span(now, now, 0)
         parts = urlsplit(target)
         entry = {
             "method": method,
+            "host": host.split(":", 1)[0],
             "path": parts.path,
             "query": parse_qs(parts.query, keep_blank_values=True),
             "form": _form(body, content_type),

@@ -51,10 +51,55 @@ def proxy(sandbox: Sandbox) -> Iterator[FaultProxy]:
         yield running
 
 
-def stack_behind(proxy: FaultProxy, sandbox: Sandbox, tmp: Path, **env: str) -> auto.Stack:
+def conversations_config() -> dict[str, Any]:
+    config = sandbox_config()
+    config["flexorch:platform"] = "conversations"
+    config["flexorch:chatService"] = {"sid": seed.CHAT_SERVICE_SID}
+    return config
+
+
+def stack_behind(
+    proxy: FaultProxy, sandbox: Sandbox, tmp: Path, config: dict[str, Any] | None = None, **env: str
+) -> auto.Stack:
     return engine(
-        tmp, sandbox, "faults", sandbox_config(), {"FLEXORCH_TWILIO_BASE_URL": proxy.url, **env}
+        tmp,
+        sandbox,
+        "faults",
+        config or sandbox_config(),
+        {"FLEXORCH_TWILIO_BASE_URL": proxy.url, **env},
     )
+
+
+def conversations_webhooks(sandbox: Sandbox) -> dict[str, Any]:
+    return sandbox.fake.singleton(
+        seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=seed.CHAT_SERVICE_SID
+    )
+
+
+def assert_converged_on_conversations(sandbox: Sandbox) -> None:
+    """Each number has exactly one address at the handler and no SmsUrl; one of each owned."""
+    fake = sandbox.fake
+    for number in (seed.FREE_NUMBER, seed.FLEX_FLOW_NUMBER):
+        address = fake.find(seed.ADDRESSES, address=number)  # exactly one, or LookupError
+        assert address["auto_creation"]["webhook_url"] == HANDLER
+        assert fake.find(seed.NUMBERS, phone_number=number)["sms_url"] == ""
+    assert conversations_webhooks(sandbox)["post_webhook_url"] == HANDLER
+    assert fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["enabled"] is False
+    fake.find(seed.TASK_CHANNELS, unique_name="custom1")
+    assert len([w for w in fake.all(seed.WORKFLOWS) if w["friendly_name"] == WORKFLOW]) == 1
+
+
+def assert_restored_from_conversations(sandbox: Sandbox, before: dict[str, Any]) -> None:
+    """Destroy put the numbers and the service back and removed every address it made."""
+    after = adopted_settings(sandbox)
+    for number, record in before["numbers"].items():
+        now = after["numbers"][number]
+        assert (now["sms_url"], now["sms_method"]) == (record["sms_url"], record["sms_method"])
+    assert sandbox.fake.all(seed.ADDRESSES) == []
+    assert conversations_webhooks(sandbox)["filters"] == []  # as seeded
+    assert after["flows"] == before["flows"]
+    assert after["workflows"] == before["workflows"]
+    assert after["channels"] == before["channels"]
 
 
 def assert_converged(sandbox: Sandbox) -> None:
@@ -123,6 +168,30 @@ def test_a_fault_after_a_write_converges_without_duplicates(
     no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
 
 
+ADDRESS_CREATE = r"/Configuration/Addresses$"
+CONVERSATIONS_FAULTS: dict[str, Callable[[FaultProxy], Any]] = {
+    "drop after an address create": lambda p: p.drop("POST", ADDRESS_CREATE),
+    "garbled answer to an address create": lambda p: p.garble("POST", ADDRESS_CREATE),
+    "500 after the number's SmsUrl was emptied": lambda p: p.error("POST", NUMBER_UPDATE),
+}
+
+
+@pytest.mark.parametrize("fault", CONVERSATIONS_FAULTS)
+def test_on_conversations_a_fault_after_a_write_converges_without_duplicates(
+    fault: str, sandbox: Sandbox, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    before = adopted_settings(sandbox)
+    rule = CONVERSATIONS_FAULTS[fault](proxy)
+    stack = stack_behind(proxy, sandbox, tmp_path, conversations_config())
+    up = stack.up()
+    assert proxy.fired(rule) == 1
+    assert_converged_on_conversations(sandbox)
+    stack.preview(expect_no_changes=True)
+    destroy = stack.destroy()
+    assert_restored_from_conversations(sandbox, before)
+    no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
+
+
 # --- the CLI killed right after an adoption write --------------------------------------------
 
 WRITES = {
@@ -131,6 +200,8 @@ WRITES = {
     "Flex Flow": ("POST", r"/FlexFlows/FO[0-9a-f]{32}$"),
     "Workflow create": ("POST", r"/Workflows$"),
     "TaskChannel create": ("POST", r"/TaskChannels$"),
+    "address create (conversations)": ("POST", ADDRESS_CREATE),
+    "Conversations webhooks (conversations)": ("POST", r"/Configuration/Webhooks$"),
 }
 
 
@@ -169,7 +240,9 @@ def test_killed_right_after_an_adoption_write_recovers_and_restores(
     write: str, sandbox: Sandbox, proxy: FaultProxy, tmp_path: Path
 ) -> None:
     before = adopted_settings(sandbox)
-    stack = stack_behind(proxy, sandbox, tmp_path)
+    on_conversations = write.endswith("(conversations)")
+    config = conversations_config() if on_conversations else sandbox_config()
+    stack = stack_behind(proxy, sandbox, tmp_path, config)
     running: list[subprocess.Popen[str]] = []
 
     def kill(_request: RequestInfo) -> str:
@@ -190,8 +263,14 @@ def test_killed_right_after_an_adoption_write_recovers_and_restores(
     cancel = cli(stack, "cancel", "--yes")
     cancel.communicate(timeout=60)
     up = stack.up()
-    assert_converged(sandbox)
+    if on_conversations:
+        assert_converged_on_conversations(sandbox)
+    else:
+        assert_converged(sandbox)
     stack.preview(expect_no_changes=True)
     destroy = stack.destroy()
-    assert_restored(sandbox, before)
+    if on_conversations:
+        assert_restored_from_conversations(sandbox, before)
+    else:
+        assert_restored(sandbox, before)
     no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)

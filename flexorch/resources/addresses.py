@@ -1,0 +1,130 @@
+"""A managed number's Conversations Address Configuration: adopted or created, then given back.
+
+On Flex Conversations a number's inbound messages reach the handler through its Address
+Configuration (autoCreation of type webhook, to smsUrl) instead of its own SmsUrl. The number's
+route holds it (phone_number.py), so that the two writes of a cut-over are one request apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twilio.rest import Client
+
+from flexorch.errors import FlexorchError
+from flexorch.resources.base import create_resolved, form_fields, warn
+from flexorch.resources.lookups import once
+from flexorch.twilio_client import TwilioApiError, twilio_call
+
+# Twilio's largest page of Address Configurations.
+PAGE_SIZE = 50
+FRIENDLY_NAME = "Custom messaging (flexorch)"
+
+
+def list_sms_addresses(client: Client) -> dict[str, Any]:
+    """The account's SMS Address Configurations now, by address (a refresh sees the Console's)."""
+    with twilio_call("AddressConfigurations", "list SMS addresses"):
+        found = client.conversations.v1.address_configurations.list(type="sms", page_size=PAGE_SIZE)
+    return {address.address: address for address in found}
+
+
+def sms_addresses(client: Client) -> dict[str, Any]:
+    """The account's SMS Address Configurations as listed before this process changed any."""
+    return once(client, "sms-addresses", lambda: list_sms_addresses(client))
+
+
+def _wanted_fields(wanted: dict[str, Any]) -> dict[str, Any]:
+    """SDK arguments for the Address Configuration the stack asks for."""
+    return {
+        "auto_creation_enabled": True,
+        "auto_creation_type": "webhook",
+        "auto_creation_conversation_service_sid": wanted["conversation_service_sid"],
+        "auto_creation_webhook_url": wanted["webhook_url"],
+        # The spec's enum is lower case (get | post).
+        "auto_creation_webhook_method": str(wanted["webhook_method"]).lower(),
+        "auto_creation_webhook_filters": list(wanted["webhook_filters"]),
+    }
+
+
+def _previous_fields(previous: dict[str, Any]) -> dict[str, Any]:
+    """SDK arguments that put back an adopted Address Configuration as it was recorded."""
+    fields: dict[str, Any] = {
+        "friendly_name": previous.get("friendly_name"),
+        "auto_creation_enabled": bool(previous.get("enabled")),
+        "auto_creation_type": previous.get("type"),
+        "auto_creation_conversation_service_sid": previous.get("conversation_service_sid"),
+        "auto_creation_webhook_url": previous.get("webhook_url"),
+        "auto_creation_webhook_method": str(previous.get("webhook_method") or "").lower(),
+        "auto_creation_webhook_filters": list(previous.get("webhook_filters") or []) or None,
+        "auto_creation_studio_flow_sid": previous.get("studio_flow_sid"),
+        "auto_creation_studio_retry_count": int(previous.get("studio_retry_count") or 0) or None,
+    }
+    # What was empty stays as Twilio has it: the spec has no way to send "none" for these.
+    return {k: v for k, v in fields.items() if v not in (None, "")}
+
+
+def hold(client: Client, label: str, number: str, sid: str, wanted: dict[str, Any]) -> str:
+    """Point `number`'s Address Configuration `sid` (or a new one) at the handler; its SID.
+
+    A configuration deleted in the Console is created again; a create whose answer was lost is
+    resolved by listing the account's SMS addresses, never sent blindly twice.
+    """
+    fields = _wanted_fields(wanted)
+    if sid:
+        updated = None
+        with twilio_call(label, "update its Address Configuration", form_fields(fields), True):
+            updated = client.conversations.v1.address_configurations(sid).update(**fields)
+        if updated is not None:
+            return sid
+
+    def create() -> Any:
+        try:
+            with twilio_call(label, "create its Address Configuration", form_fields(fields)):
+                return client.conversations.v1.address_configurations.create(
+                    type="sms", address=number, friendly_name=FRIENDLY_NAME, **fields
+                )
+        except TwilioApiError as refused:
+            # Twilio keeps one configuration per address: one made by a run that was stopped
+            # before it could record it (it carries flexorch's name) is taken over.
+            found = list_sms_addresses(client).get(number)
+            if found is None or refused.status != 400:
+                raise
+            if found.friendly_name != FRIENDLY_NAME:
+                raise FlexorchError(
+                    f"{label}: {number} got an Address Configuration ({found.sid}) outside "
+                    "flexorch after this stack recorded it; delete it in the Console, then run "
+                    "up again"
+                ) from None
+            warn(f"{label}: took over {found.sid}, made for {number} by an earlier run")
+            return updated_to(found.sid)
+
+    def updated_to(sid: str) -> Any:
+        with twilio_call(label, "update its Address Configuration", form_fields(fields)):
+            return client.conversations.v1.address_configurations(sid).update(**fields)
+
+    created = create_resolved(label, create, lambda: list_sms_addresses(client).get(number))
+    return str(created.sid)
+
+
+def release(client: Client, label: str, sid: str, previous: dict[str, Any] | None) -> None:
+    """Give the Address Configuration back: as recorded when adopted, deleted when created."""
+    if not sid:
+        return
+    configuration = client.conversations.v1.address_configurations(sid)
+    if previous:
+        fields = _previous_fields(previous)
+        with twilio_call(label, "restore its Address Configuration", form_fields(fields), True):
+            configuration.update(**fields)
+        return
+    with twilio_call(label, "delete its Address Configuration", missing_ok=True):
+        configuration.delete()
+
+
+def live(client: Client, label: str, sid: str) -> Any:
+    """The Address Configuration `sid` as Twilio has it now; None when it is gone."""
+    if not sid:
+        return None
+    found = None
+    with twilio_call(label, "read its Address Configuration", missing_ok=True):
+        found = client.conversations.v1.address_configurations(sid).fetch()
+    return found

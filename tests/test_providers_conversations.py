@@ -1,0 +1,317 @@
+"""Flex Conversations providers against the stateful fake: addresses, SmsUrl, service webhooks.
+
+The number's route holds its Address Configuration, so the order of a cut-over's two writes is
+the route's own: checked here request by request, as the e2e tests check it from the sandbox log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import LoseFirstCreate, use_fake
+
+from flexorch.errors import FlexorchError
+from flexorch.resources.addresses import FRIENDLY_NAME
+from flexorch.resources.chat_webhooks import (
+    ChatServiceSnapshotProvider,
+    ChatServiceWebhooksProvider,
+)
+from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
+from flexorch.sandbox import seed
+from flexorch.sandbox.seed import (
+    ACCOUNT_SID,
+    CHAT_SERVICE_SID,
+    FLEX_FLOW_NUMBER,
+    FREE_NUMBER,
+    PROXY_WEBHOOK,
+)
+
+HANDLER = "https://handler.example.com/sms"
+CHAT_HANDLER = "https://handler.example.com/flex"
+ADDRESSES_PATH = "/v1/Configuration/Addresses"
+WEBHOOKS_PATH = f"/v1/Services/{CHAT_SERVICE_SID}/Configuration/Webhooks"
+ADDRESS = {
+    "webhook_url": HANDLER,
+    "webhook_method": "POST",
+    "webhook_filters": ["onMessageAdded"],
+    "conversation_service_sid": CHAT_SERVICE_SID,
+}
+
+
+@pytest.fixture
+def fake():
+    return seed.flex_account()
+
+
+@pytest.fixture
+def http(monkeypatch, fake):
+    return use_fake(monkeypatch, fake)
+
+
+def number_path(fake, number: str) -> str:
+    sid = fake.find(seed.NUMBERS, phone_number=number)["sid"]
+    return f"/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{sid}.json"
+
+
+def writes(http) -> list[tuple[str, str]]:
+    return [(m, p) for m, p, _ in http.log if m != "GET"]
+
+
+def record(number: str, addresses: bool = True) -> dict[str, Any]:
+    props = {"numbers": [number], "handler_url": HANDLER, "addresses": addresses}
+    return dict(PhoneNumbersSnapshotProvider().create(props).outs["records"][number])
+
+
+def on_conversations(number: str, snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {"number": number, "snapshot": snapshot, "sms_url": "", "sms_method": "POST",
+            "platform": "conversations", "address": dict(ADDRESS)}  # fmt: skip
+
+
+def on_chat(number: str, snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {"number": number, "snapshot": snapshot, "sms_url": HANDLER, "sms_method": "POST",
+            "platform": "programmable-chat", "address": None}  # fmt: skip
+
+
+def addresses(fake) -> list[dict[str, Any]]:
+    return fake.all(seed.ADDRESSES)
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+
+def test_a_number_gets_an_address_first_then_its_sms_url_emptied(http, fake) -> None:
+    snapshot = record(FREE_NUMBER)
+    assert snapshot["address"] is None  # none before flexorch: one is created
+    http.log.clear()
+    created = PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
+    [address] = addresses(fake)
+    assert address["address"] == FREE_NUMBER and address["type"] == "sms"
+    assert address["friendly_name"] == FRIENDLY_NAME
+    assert address["auto_creation"] == {
+        "enabled": True,
+        "type": "webhook",
+        "conversation_service_sid": CHAT_SERVICE_SID,
+        "webhook_url": HANDLER,
+        "webhook_method": "post",
+        "webhook_filters": ["onMessageAdded"],
+    }
+    number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
+    assert number["sms_url"] == ""
+    # The address is in place before the SmsUrl goes: two requests, in that order.
+    assert writes(http) == [("POST", ADDRESSES_PATH), ("POST", number_path(fake, FREE_NUMBER))]
+    assert created.outs["address_sid"] == address["sid"]
+    assert created.outs["address_previous"] is None
+
+    http.log.clear()
+    PhoneNumberRouteProvider().delete(created.id, created.outs)
+    assert number["sms_url"] == PROXY_WEBHOOK
+    assert addresses(fake) == []
+    assert writes(http) == [
+        ("POST", number_path(fake, FREE_NUMBER)),
+        ("DELETE", f"{ADDRESSES_PATH}/{address['sid']}"),
+    ]
+
+
+def test_an_existing_address_is_adopted_and_put_back_as_it_was(http, fake) -> None:
+    studio = {"enabled": True, "type": "studio", "studio_flow_sid": seed.STUDIO_FLOW_SID,
+              "studio_retry_count": 2, "conversation_service_sid": CHAT_SERVICE_SID}  # fmt: skip
+    existing = fake.add(
+        seed.ADDRESSES, type="sms", address=FREE_NUMBER, friendly_name="Flex Studio address",
+        auto_creation=dict(studio),
+    )  # fmt: skip
+    snapshot = record(FREE_NUMBER)
+    assert snapshot["address"]["sid"] == existing["sid"]
+    assert snapshot["address"]["type"] == "studio"
+    created = PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
+    assert [a["sid"] for a in addresses(fake)] == [existing["sid"]]  # taken over, not a second
+    assert existing["auto_creation"]["type"] == "webhook"
+    assert existing["auto_creation"]["webhook_url"] == HANDLER
+    PhoneNumberRouteProvider().delete(created.id, created.outs)
+    assert existing["auto_creation"]["type"] == "studio"
+    assert existing["auto_creation"]["studio_flow_sid"] == seed.STUDIO_FLOW_SID
+    assert existing["auto_creation"]["studio_retry_count"] == 2
+    assert existing["friendly_name"] == "Flex Studio address"
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_an_address_create_with_a_lost_answer_makes_one(monkeypatch, fake, applied) -> None:
+    http = use_fake(monkeypatch, fake, LoseFirstCreate(fake, "/Addresses", applied))
+    snapshot = record(FREE_NUMBER)
+    created = PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
+    [address] = addresses(fake)
+    assert created.outs["address_sid"] == address["sid"]
+    posts = [p for m, p, _ in http.log if m == "POST" and p == ADDRESSES_PATH]
+    assert posts == [ADDRESSES_PATH] * (1 if applied else 2)
+
+
+def test_switching_a_number_moves_it_with_the_new_path_first_and_back(http, fake) -> None:
+    provider = PhoneNumberRouteProvider()
+    chat = on_chat(FREE_NUMBER, record(FREE_NUMBER, addresses=False))
+    created = provider.create(chat)
+    number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
+    assert number["sms_url"] == HANDLER
+
+    # The snapshot, switched too, records the addresses (the number still has none).
+    snapshot = record(FREE_NUMBER)
+    http.log.clear()
+    moved = provider.update(created.id, created.outs, on_conversations(FREE_NUMBER, snapshot))
+    [address] = addresses(fake)
+    assert writes(http) == [("POST", ADDRESSES_PATH), ("POST", number_path(fake, FREE_NUMBER))]
+    assert number["sms_url"] == ""
+    assert moved.outs["previous"]["sms_url"] == PROXY_WEBHOOK  # from before flexorch, kept
+
+    http.log.clear()
+    back = provider.update(created.id, moved.outs, on_chat(FREE_NUMBER, snapshot))
+    # Back: the SmsUrl first, then the address goes.
+    assert writes(http) == [
+        ("POST", number_path(fake, FREE_NUMBER)),
+        ("DELETE", f"{ADDRESSES_PATH}/{address['sid']}"),
+    ]
+    assert number["sms_url"] == HANDLER and addresses(fake) == []
+    provider.delete(created.id, back.outs)
+    assert number["sms_url"] == PROXY_WEBHOOK
+
+
+def test_an_address_deleted_in_the_console_reads_as_drift_and_is_made_again(http, fake) -> None:
+    provider = PhoneNumberRouteProvider()
+    props = on_conversations(FREE_NUMBER, record(FREE_NUMBER))
+    created = provider.create(props)
+    assert provider.read(created.id, created.outs).outs["address"]["webhook_url"] == HANDLER
+    fake.records[seed.ADDRESSES].clear()
+    read = provider.read(created.id, created.outs)
+    assert read.outs["address_sid"] == "" and read.outs["address"] is None
+    assert provider.diff(created.id, read.outs, props).changes is True
+    provider.update(created.id, read.outs, props)
+    [address] = addresses(fake)
+    assert address["auto_creation"]["webhook_url"] == HANDLER
+
+
+def test_an_unchanged_conversations_route_diffs_without_a_request(http, fake) -> None:
+    provider = PhoneNumberRouteProvider()
+    props = on_conversations(FREE_NUMBER, record(FREE_NUMBER))
+    created = provider.create(props)
+    http.log.clear()
+    read = provider.read(created.id, created.outs)
+    assert provider.diff(created.id, read.outs, props).changes is False
+    assert [m for m, _, _ in http.log] == ["GET", "GET"]  # the number and its address
+    http.log.clear()
+    assert provider.diff(created.id, created.outs, props).changes is False
+    assert http.log == []
+
+
+def test_the_numbers_snapshot_lists_addresses_once_for_every_number(http, fake) -> None:
+    props = {"numbers": [FREE_NUMBER, FLEX_FLOW_NUMBER], "handler_url": HANDLER,
+             "addresses": True}  # fmt: skip
+    records = PhoneNumbersSnapshotProvider().create(props).outs["records"]
+    assert {n: r["address"] for n, r in records.items()} == {
+        FREE_NUMBER: None,
+        FLEX_FLOW_NUMBER: None,
+    }
+    assert [p for _, p, _ in http.log].count(ADDRESSES_PATH) == 1
+
+
+def test_switching_the_numbers_snapshot_records_addresses_and_keeps_the_sms_record(
+    http, fake
+) -> None:
+    provider = PhoneNumbersSnapshotProvider()
+    olds = {"numbers": [FREE_NUMBER], "handler_url": HANDLER, "addresses": False}
+    first = provider.create(olds)
+    assert "address" not in first.outs["records"][FREE_NUMBER]
+    fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)["sms_url"] = HANDLER  # flexorch's write
+    news = dict(olds, addresses=True)
+    assert provider.diff("phone-numbers", first.outs, news).changes is True
+    updated = provider.update("phone-numbers", first.outs, news).outs["records"][FREE_NUMBER]
+    assert updated["previous"]["sms_url"] == PROXY_WEBHOOK  # still the one from before
+    assert updated["address"] is None
+
+
+# --- the Conversations service's webhooks ----------------------------------------------------
+
+
+def webhooks_props(platform: str, snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {"service_sid": CHAT_SERVICE_SID, "snapshot": snapshot, "pre_webhook_url": "",
+            "post_webhook_url": CHAT_HANDLER, "webhook_method": "POST",
+            "webhook_filters": ["onMessageAdded"], "retry_count": 0,
+            "platform": platform}  # fmt: skip
+
+
+def service_snapshot(platform: str) -> dict[str, Any]:
+    props = {"service_sid": CHAT_SERVICE_SID, "handler_url": CHAT_HANDLER, "platform": platform}
+    outs = ChatServiceSnapshotProvider().create(props).outs
+    return {k: outs.get(k) for k in ("previous", "previous_conversations", "points_at_handler")}
+
+
+def conversations_webhooks(fake) -> dict[str, Any]:
+    return fake.singleton(seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=CHAT_SERVICE_SID)
+
+
+def test_the_conversations_service_webhooks_are_set_and_restored(http, fake) -> None:
+    webhooks = conversations_webhooks(fake)
+    webhooks.update(post_webhook_url="https://old.example.com/", filters=["onConversationAdded"])
+    snapshot = service_snapshot("conversations")
+    assert snapshot["previous_conversations"]["filters"] == ["onConversationAdded"]
+    assert [p for _, p, _ in http.log] == [WEBHOOKS_PATH]  # no Chat v2 request at all
+    provider = ChatServiceWebhooksProvider()
+    created = provider.create(webhooks_props("conversations", snapshot))
+    assert webhooks["post_webhook_url"] == CHAT_HANDLER
+    assert webhooks["filters"] == ["onMessageAdded"] and webhooks["method"] == "POST"
+    read = provider.read(created.id, created.outs)
+    unchanged = webhooks_props("conversations", {})
+    assert provider.diff(created.id, read.outs, unchanged).changes is False
+    provider.delete(created.id, created.outs)
+    assert webhooks["post_webhook_url"] == "https://old.example.com/"
+    assert webhooks["filters"] == ["onConversationAdded"]
+
+
+def test_a_platform_switch_gives_back_the_old_webhooks_before_setting_the_new(http, fake) -> None:
+    provider = ChatServiceWebhooksProvider()
+    before = service_snapshot("programmable-chat")
+    chat = provider.create(webhooks_props("programmable-chat", before))
+    chat_service = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
+    assert chat_service["post_webhook_url"] == CHAT_HANDLER
+    # The snapshot, switched, records the Conversations settings as they are before the move.
+    snapshot = {**service_snapshot("conversations"), "previous": chat.outs["previous"]}
+    http.log.clear()
+    moved = provider.update(chat.id, chat.outs, webhooks_props("conversations", snapshot))
+    assert writes(http) == [("POST", f"/v2/Services/{CHAT_SERVICE_SID}"), ("POST", WEBHOOKS_PATH)]
+    assert chat_service["webhook_filters"] == []  # Chat v2 as it was before flexorch
+    assert conversations_webhooks(fake)["post_webhook_url"] == CHAT_HANDLER
+
+    http.log.clear()
+    back = provider.update(chat.id, moved.outs, webhooks_props("programmable-chat", snapshot))
+    assert writes(http) == [("POST", WEBHOOKS_PATH), ("POST", f"/v2/Services/{CHAT_SERVICE_SID}")]
+    assert conversations_webhooks(fake)["filters"] == []
+    assert chat_service["post_webhook_url"] == CHAT_HANDLER
+    provider.delete(chat.id, back.outs)
+    assert chat_service["webhook_filters"] == []
+
+
+def test_a_conversations_service_that_does_not_exist_fails_the_snapshot_check(http) -> None:
+    props = {"service_sid": "IS" + "0" * 32, "handler_url": CHAT_HANDLER,
+             "platform": "conversations"}  # fmt: skip
+    [failure] = ChatServiceSnapshotProvider().check({}, props).failures
+    assert failure.property == "service_sid"
+    assert failure.reason.startswith(f'ConversationsService "IS{"0" * 32}": look up its webhooks:')
+    assert "\n" not in failure.reason
+
+
+def test_an_address_a_stopped_run_made_is_taken_over_and_a_console_one_refused(http, fake) -> None:
+    snapshot = record(FREE_NUMBER)  # recorded before the run that was stopped
+    made = fake.add(seed.ADDRESSES, type="sms", address=FREE_NUMBER, friendly_name=FRIENDLY_NAME,
+                    auto_creation={"enabled": True, "type": "webhook"})  # fmt: skip
+    created = PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
+    assert created.outs["address_sid"] == made["sid"] and len(addresses(fake)) == 1
+    assert made["auto_creation"]["webhook_url"] == HANDLER
+
+    fake.records[seed.ADDRESSES].clear()
+    theirs = fake.add(seed.ADDRESSES, type="sms", address=FREE_NUMBER, friendly_name="Mine",
+                      auto_creation={"enabled": True, "type": "default"})  # fmt: skip
+    with pytest.raises(FlexorchError) as caught:
+        PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
+    assert str(caught.value) == (
+        f'PhoneNumberRoute "{FREE_NUMBER}": {FREE_NUMBER} got an Address Configuration '
+        f"({theirs['sid']}) outside flexorch after this stack recorded it; delete it in the "
+        "Console, then run up again"
+    )
+    assert theirs["auto_creation"] == {"enabled": True, "type": "default"}  # left alone
