@@ -24,6 +24,7 @@ import jinja2
 from flexorch import __version__
 from flexorch.config import ORCHESTRATION_EVENTS, StackConfig
 from flexorch.errors import FlexorchError
+from flexorch.twilio_facts import CONVERSATIONS, PROGRAMMABLE_CHAT
 
 # templates/ sits at the repository root (the README's Layout); flexorch/templates links to it
 # in a checkout and is a real folder inside the wheel, so the package loader finds it in both.
@@ -40,6 +41,33 @@ OUTPUTS: dict[Lang, tuple[str, ...]] = {
     "js": ("CustomMessagingOrchestration.js", "CustomMessagingPlugin.js"),
     "ts": ("CustomMessagingOrchestration.ts", "CustomMessagingPlugin.tsx"),
 }
+
+# Output file -> template, per platform and language. The files keep their names and export
+# across the move to Flex UI 2.x, so a plugin's init does not change. Flex UI 2.x with Flex
+# Conversations has no chat orchestration to override and hears of new reservations through
+# Flex's own events, so its orchestration module has templates of its own: the output's name
+# with `.flexui2` before the extension. The plugin class is the same on both platforms.
+TEMPLATES: dict[tuple[str, Lang], dict[str, str]] = {
+    (PROGRAMMABLE_CHAT, "js"): {
+        "CustomMessagingOrchestration.js": "CustomMessagingOrchestration.js.jinja",
+        "CustomMessagingPlugin.js": "CustomMessagingPlugin.js.jinja",
+    },
+    (PROGRAMMABLE_CHAT, "ts"): {
+        "CustomMessagingOrchestration.ts": "CustomMessagingOrchestration.ts.jinja",
+        "CustomMessagingPlugin.tsx": "CustomMessagingPlugin.tsx.jinja",
+    },
+    (CONVERSATIONS, "js"): {
+        "CustomMessagingOrchestration.js": "CustomMessagingOrchestration.flexui2.js.jinja",
+        "CustomMessagingPlugin.js": "CustomMessagingPlugin.js.jinja",
+    },
+    (CONVERSATIONS, "ts"): {
+        "CustomMessagingOrchestration.ts": "CustomMessagingOrchestration.flexui2.ts.jinja",
+        "CustomMessagingPlugin.tsx": "CustomMessagingPlugin.tsx.jinja",
+    },
+}
+
+# The Flex UI each platform runs, as the plugin class's header names it.
+FLEX_UI = {PROGRAMMABLE_CHAT: "1.x", CONVERSATIONS: "2.x"}
 
 # The ChatOrchestrator reservation events flexorch overrides, in the order Flex fires them.
 CHAT_EVENTS = ("accepted", "wrapup", "completed")
@@ -129,10 +157,15 @@ class PluginView:
 
     version: str
     lang: Lang
+    flex_ui: str
+    """The Flex UI the files are for (`1.x`, `2.x`), as the plugin class's header names it."""
     orchestration_file: str
     plugin_file: str
     channels: tuple[ChannelView, ...]
+    chat_orchestration: bool
+    """Whether the code overrides Flex's ChatOrchestrator: on Programmable Chat only."""
     events: tuple[EventView, ...]
+    """The ChatOrchestrator events to override; none without chat orchestration."""
     auto_accept_attribute: str
 
     @property
@@ -144,17 +177,21 @@ class PluginView:
 def build_view(config: StackConfig, lang: Lang) -> PluginView:
     """The view of `config` that the templates of `lang` render."""
     orchestration_file, plugin_file = OUTPUTS[lang]
+    chat_orchestration = config.platform == PROGRAMMABLE_CHAT
     return PluginView(
         version=__version__,
         lang=lang,
+        flex_ui=FLEX_UI[config.platform],
         orchestration_file=orchestration_file,
         plugin_file=plugin_file,
         channels=tuple(
             ChannelView(c.unique_name, c.effective_flex_name, c.channel_type)
             for c in config.task_channels
         ),
+        chat_orchestration=chat_orchestration,
         events=tuple(
-            EventView(event, tuple(getattr(config.orchestration, event))) for event in CHAT_EVENTS
+            EventView(event, tuple(getattr(config.orchestration, event)))
+            for event in (CHAT_EVENTS if chat_orchestration else ())
         ),
         auto_accept_attribute=config.auto_accept.attribute,
     )
@@ -178,14 +215,16 @@ def config_digest(config: StackConfig) -> str:
 def render(config: StackConfig, stack_name: str, lang: Lang = "js") -> dict[str, str]:
     """The plugin files of a stack, file name -> text, manifest included; byte-for-byte stable.
 
-    The code files depend on the plugin settings only; `stack_name` and the digest of the whole
-    config go into the manifest.
+    The code files depend on the plugin settings and the platform only (Flex UI 1.x on
+    programmable-chat, 2.x on conversations, under the same file names); `stack_name` and the
+    digest of the whole config go into the manifest.
     """
     if lang not in LANGS:
         raise FlexorchError(f"--lang {lang}: unknown language; use one of {', '.join(LANGS)}")
     view = build_view(config, lang)
     env = make_env()
-    files = {name: env.get_template(f"{name}.jinja").render(view=view) for name in OUTPUTS[lang]}
+    templates = TEMPLATES[config.platform, lang]
+    files = {name: env.get_template(templates[name]).render(view=view) for name in OUTPUTS[lang]}
     manifest = {
         "generator": GENERATOR,
         "flexorchVersion": __version__,
@@ -194,6 +233,9 @@ def render(config: StackConfig, stack_name: str, lang: Lang = "js") -> dict[str,
         "configSha256": config_digest(config),
         "files": {name: sha256(text) for name, text in sorted(files.items())},
     }
+    if config.platform != PROGRAMMABLE_CHAT:
+        # Written only off the default, so that Programmable Chat manifests stay as they were.
+        manifest["platform"] = config.platform
     files[MANIFEST] = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return files
 

@@ -12,6 +12,7 @@ import pytest
 from helpers import LoseFirstCreate, use_fake
 
 from flexorch.errors import FlexorchError
+from flexorch.resources import lookups
 from flexorch.resources.addresses import FRIENDLY_NAME
 from flexorch.resources.chat_webhooks import (
     ChatServiceSnapshotProvider,
@@ -221,7 +222,10 @@ def test_switching_the_numbers_snapshot_records_addresses_and_keeps_the_sms_reco
     fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)["sms_url"] = HANDLER  # flexorch's write
     news = dict(olds, addresses=True)
     assert provider.diff("phone-numbers", first.outs, news).changes is True
+    http.log.clear()
+    lookups.forget()  # a later run: nothing remembered
     updated = provider.update("phone-numbers", first.outs, news).outs["records"][FREE_NUMBER]
+    assert [p for _, p, _ in http.log] == [ADDRESSES_PATH]  # no number added: none listed
     assert updated["previous"]["sms_url"] == PROXY_WEBHOOK  # still the one from before
     assert updated["address"] is None
 

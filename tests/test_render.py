@@ -2,8 +2,8 @@
 
 Golden files live in tests/golden/<stack>/<lang>/; these tests only compare them. After an
 intended change, regenerate them with `scripts/regenerate-golden` and review the diff.
-Node, tsc and the plugin build come from `scripts/setup`; without them these tests fail (never
-skip), saying so.
+Node, tsc and the plugin builds (Flex UI 1.x for programmable-chat, Flex UI 2.x for
+conversations) come from `scripts/setup`; without them these tests fail (never skip), saying so.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from flexorch.render import (
     LANGS,
     MANIFEST,
     OUTPUTS,
+    TEMPLATES,
     Lang,
     config_digest,
     diff_files,
@@ -38,6 +39,7 @@ from flexorch.render import (
     tojson,
     write_files,
 )
+from flexorch.twilio_facts import CONVERSATIONS, PLATFORMS, PROGRAMMABLE_CHAT
 
 GOLDEN = ROOT / "tests" / "golden"
 JS_TESTS = ROOT / "tests" / "js"
@@ -59,10 +61,13 @@ NASTY_ATTRIBUTE = "auto \"answer' </script>\u2028${x}\\"
 NASTY_STACK = 'st"ack </script>\u2028${x} */'
 
 
-def nasty_config() -> StackConfig:
+def nasty_config(platform: str = PROGRAMMABLE_CHAT) -> StackConfig:
     """A valid config with adversarial text in every free-text field."""
+    # Conversations refuses orchestration (Flex UI 2.x has no ChatOrchestrator to override).
+    orchestration = {"accepted": ["AddToChatChannel"], "completed": ["LeaveChatChannel"]}
     return parse_config(
         minimal_config(
+            platform=platform,
             workspace={"friendlyName": NASTY[0]},
             workflow={
                 "friendlyName": NASTY[1],
@@ -80,13 +85,24 @@ def nasty_config() -> StackConfig:
             ]
             + [{"uniqueName": "plain_channel", "flexName": "plain-channel"}],
             autoAccept={"attribute": NASTY_ATTRIBUTE},
-            orchestration={"accepted": ["AddToChatChannel"], "completed": ["LeaveChatChannel"]},
+            **({"orchestration": orchestration} if platform == PROGRAMMABLE_CHAT else {}),
         )
     )
 
 
 def example_id(path: Path) -> str:
     return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
+def stacks_on(platform: str) -> list[tuple[str, StackConfig]]:
+    """The example stacks and good configs on `platform`, and the adversarial config on it."""
+    stacks = [(example_id(p), load_stack_file(p).config) for p in EXAMPLES]
+    stacks += [(f"good_configs-{p.stem}", load_stack_file(p).config)
+               for p in sorted((ROOT / "tests" / "good_configs").glob("*.yaml"))]  # fmt: skip
+    stacks.append(("injection", nasty_config(platform)))
+    on_platform = [(name, config) for name, config in stacks if config.platform == platform]
+    assert len({name for name, _ in on_platform}) == len(on_platform), "names must be unique"
+    return on_platform
 
 
 def write_tree(folder: Path, files: dict[str, str]) -> Path:
@@ -119,15 +135,17 @@ def tsc() -> Path:
     return path
 
 
-def flex_plugin_project() -> Path:
+def flex_plugin_project(flexui2: bool = False) -> Path:
+    """The cached create-flex-plugin project: Flex UI 1.x, or Flex UI 2.x with `flexui2`."""
     cache = Path(os.environ.get("FLEXORCH_FLEX_PLUGIN_CACHE", ROOT / ".cache" / "flex-plugin"))
-    if not (cache / "plugin-flexorch" / "node_modules" / ".bin" / "flex-plugin").exists():
+    name, flag = ("plugin-flexorch-ui2", ["--flexui2"]) if flexui2 else ("plugin-flexorch", [])
+    if not (cache / name / "node_modules" / ".bin" / "flex-plugin").exists():
         pytest.fail(
-            f"the cached Flex plugin project is missing under {cache}; {SETUP}, "
-            "or run scripts/install-flex-plugin-project",
+            f"the cached Flex plugin project {name} is missing under {cache}; {SETUP}, "
+            f"or run scripts/install-flex-plugin-project {' '.join(flag)}".rstrip(),
             pytrace=False,
         )
-    done = run([str(ROOT / "scripts" / "install-flex-plugin-project")], timeout=900)
+    done = run([str(ROOT / "scripts" / "install-flex-plugin-project"), *flag], timeout=900)
     assert done.returncode == 0, done.stderr
     return Path(done.stdout.strip())
 
@@ -167,16 +185,20 @@ def test_every_example_stack_has_golden_files() -> None:
     assert stacks and stacks == {p.name for p in GOLDEN.iterdir() if p.is_dir()}
 
 
-def test_rendering_twice_gives_identical_bytes_even_across_processes(tmp_path: Path) -> None:
-    config = nasty_config()
+@pytest.mark.parametrize("example", ["prod", "conversations"])
+def test_rendering_twice_gives_identical_bytes_even_across_processes(
+    tmp_path: Path, example: str
+) -> None:
+    config = load_stack_file(ROOT / "examples" / f"Pulumi.{example}.yaml").config
+    nasty = nasty_config(config.platform)
     for lang in LANGS:
-        assert render(config, NASTY_STACK, lang) == render(config, NASTY_STACK, lang)
+        assert render(nasty, NASTY_STACK, lang) == render(nasty, NASTY_STACK, lang)
     outputs = []
     for seed in ("0", "1"):
         out = tmp_path / f"out{seed}"
         done = run(
             [sys.executable, "-m", "flexorch.cli", "render", "--config",
-             "examples/Pulumi.prod.yaml", "--out", str(out)],
+             f"examples/Pulumi.{example}.yaml", "--out", str(out)],
             env={"PYTHONHASHSEED": seed},
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
@@ -210,6 +232,47 @@ def test_manifest_names_stack_config_version_and_each_file_hash(lang: Lang) -> N
         assert "dev" not in files[name]
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_conversations_files_say_flex_ui_2_and_the_manifest_names_the_platform(lang: Lang) -> None:
+    stack = load_stack_file(ROOT / "examples" / "Pulumi.conversations.yaml")
+    files = render(stack.config, "conversations", lang)
+    assert sorted(files) == sorted([*OUTPUTS[lang], MANIFEST])
+    assert json.loads(files[MANIFEST]) == {
+        "generator": "flexorch",
+        "flexorchVersion": __version__,
+        "stack": "conversations",
+        "lang": lang,
+        "platform": "conversations",
+        "configSha256": config_digest(stack.config),
+        "files": {name: sha256(files[name]) for name in OUTPUTS[lang]},
+    }
+    orchestration, plugin = OUTPUTS[lang]
+    purposes = {
+        orchestration: "custom messaging for Flex UI 2.x (Flex Conversations).",
+        plugin: "a complete Flex UI 2.x plugin for a new plugin project.",
+    }
+    for name, purpose in purposes.items():
+        lines = files[name].splitlines()
+        first = lines.index(f"// {name}: {purpose}")
+        assert lines[first + 1 : first + 3] == [
+            f"// Generated by flexorch {__version__} from flexorch:taskChannels and autoAccept, "
+            "for",
+            "// Flex Conversations. Do not edit: change the stack config and run `flexorch render` "
+            "again.",
+        ]
+        code = [line for line in lines if not line.lstrip().startswith(("//", "/*", "*"))]
+        assert [line for line in code if "ChatOrchestrator" in line] == []
+    assert "export default function applyCustomMessagingOrchestration(" in files[orchestration]
+
+
+def test_the_platform_changes_the_digest_only_off_its_default() -> None:
+    """1.x manifests stay as earlier releases wrote them (the goldens too); conversations counts."""
+    chat = parse_config(minimal_config())
+    explicit = parse_config(minimal_config(platform="programmable-chat"))
+    conversations = parse_config(minimal_config(platform="conversations"))
+    assert config_digest(chat) == config_digest(explicit) != config_digest(conversations)
+
+
 PLUGIN_SETTINGS = {
     "taskChannels": [{"uniqueName": "custom1", "flexName": "my-chat", "channelType": "custom"}],
     "autoAccept": {"attribute": "autoAnswer"},
@@ -217,19 +280,28 @@ PLUGIN_SETTINGS = {
 }
 
 
+@pytest.mark.parametrize("platform", PLATFORMS)
 @pytest.mark.parametrize("lang", LANGS)
-def test_code_is_the_same_for_every_stack_with_the_same_plugin_settings(lang: Lang) -> None:
+def test_code_is_the_same_for_every_stack_with_the_same_plugin_settings(
+    lang: Lang, platform: str
+) -> None:
     """One plugin build serves every Twilio account: only the manifest names the stack."""
-    dev = parse_config(minimal_config(**PLUGIN_SETTINGS))
+    settings: dict[str, Any] = {**PLUGIN_SETTINGS, "platform": platform}
+    chat_service: dict[str, Any] = {"sid": "IS" + "1" * 32}
+    if platform == CONVERSATIONS:  # which refuses orchestration and retryCount
+        del settings["orchestration"]
+    else:
+        chat_service["retryCount"] = 3
+    dev = parse_config(minimal_config(**settings))
     prod = parse_config(
         minimal_config(
             handler={"url": "https://handler-prod.example.com/flex", "method": "GET"},
             workspace={"sid": "WS" + "1" * 32},
             workflow={"reservationTimeout": 30, "queue": {"friendlyName": "Sales"}},
-            chatService={"sid": "IS" + "1" * 32, "retryCount": 3},
+            chatService=chat_service,
             numbers=["+15005550006", "+15005550009"],
             flexFlows="disable",
-            **PLUGIN_SETTINGS,
+            **settings,
         )
     )
     dev_files, prod_files = render(dev, "dev", lang), render(prod, "prod", lang)
@@ -250,10 +322,27 @@ def test_config_digest_ignores_spelling_but_not_values() -> None:
 
 
 def test_templates_are_named_after_their_outputs() -> None:
+    """`<output>.jinja`, or `<stem>.flexui2.<ext>.jinja` for a Flex UI 2.x file of its own."""
     names = {p.name for p in (ROOT / "templates").iterdir()}
-    outputs = {f"{name}.jinja" for lang in LANGS for name in OUTPUTS[lang]}
-    assert outputs <= names
-    assert all(n.startswith("_macros.") for n in names - outputs), names - outputs
+    assert sorted(TEMPLATES) == sorted((p, lang) for p in PLATFORMS for lang in LANGS)
+    used = set()
+    for (platform, lang), templates in TEMPLATES.items():
+        assert sorted(templates) == sorted(OUTPUTS[lang]), (platform, lang)
+        for output, template in templates.items():
+            stem, ext = output.split(".", 1)
+            allowed = {f"{output}.jinja"}
+            if platform == CONVERSATIONS:
+                allowed.add(f"{stem}.flexui2.{ext}.jinja")
+            assert template in allowed, (platform, output, template)
+            used.add(template)
+    assert used <= names, used - names
+    assert all(n.startswith("_macros.") for n in names - used), names - used
+    # The 1.x and 2.x orchestration modules are different templates; the plugin class is one.
+    conversations = TEMPLATES[CONVERSATIONS, "js"]
+    assert conversations["CustomMessagingOrchestration.js"] == (
+        "CustomMessagingOrchestration.flexui2.js.jinja"
+    )
+    assert conversations["CustomMessagingPlugin.js"] == "CustomMessagingPlugin.js.jinja"
 
 
 # --- the tojson filter and the environment --------------------------------------------------------
@@ -284,8 +373,9 @@ def test_unknown_lang_is_a_user_error() -> None:
 # --- injection: adversarial strings come out exactly ----------------------------------------------
 
 
-def test_adversarial_strings_parse_and_register_exactly(tmp_path: Path) -> None:
-    config = nasty_config()
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_adversarial_strings_parse_and_register_exactly(tmp_path: Path, platform: str) -> None:
+    config = nasty_config(platform)
     for lang in LANGS:
         files = render(config, NASTY_STACK, lang)
         for name in OUTPUTS[lang]:
@@ -303,7 +393,7 @@ def test_adversarial_strings_parse_and_register_exactly(tmp_path: Path) -> None:
     probes_file = tmp_path / "probes.json"
     probes_file.write_text(json.dumps(probes), encoding="utf-8")
     module = folder / "CustomMessagingOrchestration.js"
-    done = run([node(), str(JS_TESTS / "record.mjs"), str(module), str(probes_file)])
+    done = run([node(), str(JS_TESTS / "record.mjs"), str(module), str(probes_file), platform])
     assert done.returncode == 0, done.stderr
     recorded = json.loads(done.stdout)
 
@@ -325,6 +415,7 @@ def test_adversarial_strings_parse_and_register_exactly(tmp_path: Path) -> None:
 
 def expectations(config: StackConfig) -> dict[str, Any]:
     """What the generated module must do for `config`, straight from the config."""
+    # On conversations the config has no orchestration (validation refuses it): all empty.
     return {
         "channels": [
             {
@@ -342,16 +433,26 @@ def expectations(config: StackConfig) -> dict[str, Any]:
     }
 
 
+# The fewest node tests one rendered module gets, per platform (orchestration.test.mjs for
+# programmable-chat, conversations.test.mjs for conversations; more with more channels).
+NODE_TESTS_PER_MODULE = {PROGRAMMABLE_CHAT: 25, CONVERSATIONS: 18}
+
+
 def test_generated_module_behaves_under_node_test(tmp_path: Path) -> None:
-    stacks = [(example_id(p), load_stack_file(p).config) for p in EXAMPLES]
-    stacks += [(p.stem, load_stack_file(p).config)
-               for p in sorted((ROOT / "tests" / "good_configs").glob("*.yaml"))]  # fmt: skip
-    stacks.append(("injection", nasty_config()))
     cases = []
-    for name, config in stacks:
-        folder = write_tree(tmp_path / name, render(config, name, "js"))
-        module = str(folder / "CustomMessagingOrchestration.js")
-        cases.append({"name": name, "module": module, "expect": expectations(config)})
+    for platform in PLATFORMS:
+        for name, config in stacks_on(platform):
+            folder = write_tree(tmp_path / platform / name, render(config, name, "js"))
+            module = str(folder / "CustomMessagingOrchestration.js")
+            cases.append(
+                {
+                    "name": f"{name} ({platform})",
+                    "platform": platform,
+                    "module": module,
+                    "expect": expectations(config),
+                }
+            )
+    assert {case["platform"] for case in cases} == set(PLATFORMS)
     cases_file = tmp_path / "cases.json"
     cases_file.write_text(json.dumps(cases), encoding="utf-8")
     tests = sorted(str(p) for p in JS_TESTS.glob("*.test.mjs"))
@@ -369,15 +470,15 @@ def test_generated_module_behaves_under_node_test(tmp_path: Path) -> None:
     }
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr
     assert summary.get("fail") == 0 and summary.get("cancelled", 0) == 0, summary
-    assert summary.get("pass", 0) >= 25 * len(cases), f"too few node tests ran: {summary}"
+    least = sum(NODE_TESTS_PER_MODULE[case["platform"]] for case in cases)
+    assert summary.get("pass", 0) >= least, f"too few node tests ran: {summary}"
 
 
 # --- tsc against @twilio/flex-ui 1.34.6 -----------------------------------------------------------
 
 
 def test_generated_code_type_checks(tmp_path: Path) -> None:
-    stacks = [(example_id(p), load_stack_file(p).config) for p in EXAMPLES]
-    stacks.append(("injection", nasty_config()))
+    stacks = stacks_on(PROGRAMMABLE_CHAT)
     for name, config in stacks:
         for lang in LANGS:
             write_tree(tmp_path / "src" / name / lang, render(config, name, lang))
@@ -402,6 +503,51 @@ def test_generated_code_type_checks(tmp_path: Path) -> None:
     assert done.returncode == 0 and not errors, "\n".join(errors) + done.stderr
     checked = [line for line in done.stdout.splitlines() if line.startswith(str(tmp_path))]
     assert len(checked) == 2 * len(LANGS) * len(stacks), checked
+
+
+# --- tsc against @twilio/flex-ui 2.x (the @twilio/flex-ui-2 alias) --------------------------------
+
+
+def test_generated_flexui2_code_type_checks(tmp_path: Path) -> None:
+    """The conversations files type-check against Flex UI 2.x; the 1.x files do not (canary)."""
+    stacks = stacks_on(CONVERSATIONS)
+    for name, config in stacks:
+        for lang in LANGS:
+            write_tree(tmp_path / "src" / name / lang, render(config, name, lang))
+    canary = tmp_path / "src" / "canary-flexui1"
+    prod = load_stack_file(ROOT / "examples" / "Pulumi.prod.yaml")
+    write_tree(canary, render(prod.config, prod.name, "ts"))
+    # Flex UI 2.x's own dependencies resolve from where npm put them (tsconfig.flexui2.json).
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
+    tsconfig = tmp_path / "tsconfig.json"
+    tsconfig.write_text(
+        json.dumps(
+            {
+                "extends": str(JS_TESTS / "tsconfig.flexui2.json"),
+                "compilerOptions": {
+                    "isolatedModules": True,
+                    "noUnusedLocals": True,
+                    "noUnusedParameters": True,
+                    "noImplicitReturns": True,
+                },
+                "include": [str(tmp_path / "src")],
+            }
+        )
+    )
+    done = run([str(tsc()), "-p", str(tsconfig), "--pretty", "false", "--listFiles"])
+    lines = done.stdout.splitlines()
+    errors = [line for line in lines if "error TS" in line]
+    # tsc names the file of an error relative to the folder it runs in (the repository).
+    outside = [e for e in errors if canary not in (ROOT / e.split("(", 1)[0]).resolve().parents]
+    assert outside == [], "\n".join(errors)
+    # Flex UI 2.x's typings, not 1.x's: manager.workerClient may be undefined there.
+    assert any("'manager.workerClient' is possibly 'undefined'" in e for e in errors), errors
+    files = set(lines)
+    assert str(ROOT / "node_modules/@twilio/flex-ui-2/src/index.d.ts") in files
+    assert str(ROOT / "node_modules/@twilio/flex-ui/src/index.d.ts") not in files
+    assert str(ROOT / "node_modules/@types/react-17/index.d.ts") in files
+    checked = [line for line in lines if line.startswith(str(tmp_path / "src"))]
+    assert len(checked) == 2 * len(LANGS) * len(stacks) + len(OUTPUTS["ts"]), checked
 
 
 # --- a real Flex UI 1.x plugin build --------------------------------------------------------------
@@ -435,6 +581,43 @@ def test_generated_plugin_builds_in_a_create_flex_plugin_project(tmp_path: Path)
         assert channel.effective_flex_name in bundle
     for used in ("reservationCreated", "AcceptTask", "SelectTask", "CustomMessagingPlugin"):
         assert used in bundle
+
+
+# --- a real Flex UI 2.x plugin build --------------------------------------------------------------
+
+
+def test_generated_flexui2_plugin_builds_in_a_create_flex_plugin_project(tmp_path: Path) -> None:
+    project = flex_plugin_project(flexui2=True)
+    work = tmp_path / project.name
+    shutil.copytree(project, work, ignore=shutil.ignore_patterns("node_modules", "build"))
+    (work / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
+    shutil.rmtree(work / "src")
+    stack = load_stack_file(ROOT / "examples" / "Pulumi.conversations.yaml")
+    files = render(stack.config, stack.name, "js")
+    (work / "src").mkdir()
+    for name in OUTPUTS["js"]:
+        (work / "src" / name).write_text(files[name], encoding="utf-8")
+    (work / "src" / "index.js").write_text(
+        "import * as FlexPlugin from '@twilio/flex-plugin';\n"
+        "import CustomMessagingPlugin from './CustomMessagingPlugin';\n\n"
+        "FlexPlugin.loadPlugin(CustomMessagingPlugin);\n"
+    )
+    done = run(
+        [str(work / "node_modules" / ".bin" / "flex-plugin"), "build"],
+        cwd=work,
+        env={"CI": "true", "PERSIST_TERMINAL": "true"},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    flex_ui = json.loads((project / "node_modules/@twilio/flex-ui/package.json").read_text())
+    assert flex_ui["version"].startswith("2."), flex_ui["version"]  # a Flex UI 2 project
+    bundle = (work / "build" / f"{project.name}.js").read_text(encoding="utf-8")
+    for channel in stack.config.task_channels:
+        assert channel.effective_flex_name in bundle
+    for used in ("taskReceived", "AcceptTask", "SelectTask", "CustomMessagingPlugin"):
+        assert used in bundle
+    for unused in ("ChatOrchestrator", "reservationCreated"):
+        assert unused not in bundle
 
 
 # --- writing files --------------------------------------------------------------------------------
@@ -538,6 +721,16 @@ def test_render_ts(tmp_path: Path) -> None:
                     "--lang", "ts")  # fmt: skip
     assert done.code == 0, done.err
     assert read_tree(out) == read_tree(GOLDEN / "prod" / "ts")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_render_conversations_writes_the_flex_ui_2_files(tmp_path: Path, lang: Lang) -> None:
+    out = tmp_path / "plugin"
+    done = flexorch("render", "--config", "examples/Pulumi.conversations.yaml", "--out", str(out),
+                    "--lang", lang)  # fmt: skip
+    assert done.code == 0, done.err
+    assert done.out.splitlines() == [f"wrote {out / name}" for name in [*OUTPUTS[lang], MANIFEST]]
+    assert read_tree(out) == read_tree(GOLDEN / "conversations" / lang)
 
 
 def test_render_refuses_to_overwrite_a_foreign_file(tmp_path: Path) -> None:

@@ -36,6 +36,8 @@ def test_the_wheel_installs_and_runs_outside_the_repo() -> None:
         "flexorch/sandbox/Pulumi.sandbox.yaml",
         "flexorch/templates/CustomMessagingOrchestration.js.jinja",
         "flexorch/templates/CustomMessagingPlugin.tsx.jinja",
+        "flexorch/templates/CustomMessagingOrchestration.flexui2.js.jinja",
+        "flexorch/templates/CustomMessagingOrchestration.flexui2.ts.jinja",
     ):
         assert f"  {name}\n" in report, name
     assert "flexorch/sandbox/engine.py" not in report

@@ -54,6 +54,8 @@ class PhoneNumbersSnapshotProvider(SnapshotProvider):
         return "PhoneNumbers"
 
     def _records(self, props: dict[str, Any], numbers: list[str]) -> dict[str, Any]:
+        if not numbers:
+            return {}
         found = account_numbers(self.client())
         handler = props.get("handler_url")
         missing = [n for n in numbers if n not in found]

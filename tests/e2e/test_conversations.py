@@ -121,6 +121,12 @@ def test_up_gives_each_number_an_address_and_empties_its_sms_url(
     assert result.summary.resource_changes == {"create": 13}
     requests = sandbox.since(mark)
     assert not any(r["path"].startswith("/v2/Services") for r in requests)
+    reads = [r["path"] for r in requests if r["method"] == "GET"]
+    # the six of preview, and the Workflow's look-up by name (an earlier run may have made it)
+    assert len(reads) == 7, reads
+    # the Flex Flow disabled, the channel and the Workflow created, the service's webhooks,
+    # and per number its address and its SmsUrl
+    assert len(writes(requests)) == 8, writes(requests)
     fake = sandbox.fake
     for number in NUMBERS:
         address = address_of(sandbox, number)
@@ -167,7 +173,12 @@ def test_up_refresh_makes_again_an_address_deleted_in_the_console(
 
 
 def test_destroy_restores_every_setting(stack: Any, sandbox: Sandbox, before: dict) -> None:
+    mark = len(sandbox.requests)
     stack.destroy()
+    # the Flex Flow re-enabled, the channel and the Workflow deleted, the service's webhooks,
+    # and per number its SmsUrl and its address; nothing read
+    assert [r["method"] for r in sandbox.since(mark)].count("GET") == 0
+    assert len(writes(sandbox.since(mark))) == 8
     fake = sandbox.fake
     for number, record in before["numbers"].items():
         now = fake.find(seed.NUMBERS, phone_number=number)
@@ -202,6 +213,11 @@ def test_the_cut_over_puts_each_address_in_place_before_the_sms_url_goes(
     # both numbers move
     assert up.summary.resource_changes == {"same": 8, "update": 5}
     requests = sandbox.since(mark)
+    # Read: the Conversations webhooks and the SMS addresses as they are before the move, and
+    # the numbers (the snapshot's check looks its changed input up again). Written: Chat v2
+    # given back, Conversations set, and per number its address and its SmsUrl.
+    assert [r["method"] for r in requests].count("GET") == 3, [r["path"] for r in requests]
+    assert len(writes(requests)) == 6, writes(requests)
     for number in NUMBERS:
         assert number_writes(sandbox, requests, number) == ["address POST", "sms_url="]
     # Programmable Chat's webhooks given back before Conversations' are set.
@@ -229,6 +245,10 @@ def test_the_rollback_puts_each_sms_url_back_before_the_address_goes(
     up = switched.up()
     assert up.summary.resource_changes == {"same": 8, "update": 5}
     requests = sandbox.since(mark)
+    # Read: only the snapshots' checks looking their changed inputs up again (the chat service,
+    # the numbers): both platforms' settings are recorded. Written: the mirror of the cut-over.
+    assert [r["method"] for r in requests].count("GET") == 2, [r["path"] for r in requests]
+    assert len(writes(requests)) == 6, writes(requests)
     for number in NUMBERS:
         moved = number_writes(sandbox, requests, number, addresses[number])
         assert moved == [f"sms_url={HANDLER}", "address DELETE"]

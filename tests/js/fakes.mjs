@@ -1,5 +1,6 @@
-// Recording fakes of the Flex UI 1.x objects that the generated CustomMessagingOrchestration
-// module touches: just enough of `flex` and `manager` to run it under Node and see every call.
+// Recording fakes of the Flex UI 1.x and 2.x objects that the generated
+// CustomMessagingOrchestration module touches: just enough of `flex` and `manager` to run it
+// under Node and see every call.
 
 /** The members of Flex's ChatOrchestratorEvent enum (their values are their names). */
 export const ChatOrchestratorEvent = Object.freeze({
@@ -101,4 +102,71 @@ export function deferred() {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+// --- Flex UI 2.x (platform conversations) -------------------------------------------------
+
+/** What a Flex UI 2.x module may read from `flex`; ChatOrchestrator* are Programmable Chat's. */
+const FLEX2_MEMBERS = new Set(["DefaultTaskChannels", "TaskChannels", "Actions"]);
+
+/**
+ * A fake Flex UI 2.x `flex`, recording like `fakeFlex`. Every property read is listed in
+ * `reads`; reading ChatOrchestrator or ChatOrchestratorEvent (or anything else a 2.x module has
+ * no business with) is also listed in `forbidden` and throws, so such a module fails its tests
+ * even where it would swallow the error.
+ * @param {object} [options]
+ * @param {(name: string, payload: unknown) => Promise<unknown>} [options.invokeAction] how
+ *   Actions.invokeAction answers (default: resolves at once)
+ */
+export function fakeFlex2({ invokeAction } = {}) {
+  const { flex: target, calls, channels } = fakeFlex({ invokeAction });
+  const reads = [];
+  const forbidden = [];
+  const flex = new Proxy(target, {
+    get(object, key, receiver) {
+      if (typeof key === "symbol") return Reflect.get(object, key, receiver);
+      reads.push(key);
+      if (!FLEX2_MEMBERS.has(key)) {
+        forbidden.push(key);
+        throw new Error(`flex.${key}: not for a Flex UI 2.x module on Flex Conversations`);
+      }
+      return Reflect.get(object, key, receiver);
+    },
+  });
+  return { flex, calls, channels, reads, forbidden };
+}
+
+/**
+ * A fake Flex UI 2.x `manager`: Flex's event emitter (`manager.events`) records listeners and
+ * `emit` calls them. Its workerClient is undefined, as in Flex UI 2.x's degraded mode; every
+ * property read of the manager is listed in `reads`.
+ */
+export function fakeManager2() {
+  const calls = [];
+  const reads = [];
+  const listeners = new Map();
+  const events = {
+    addListener(event, listener) {
+      calls.push({ call: "addListener", event });
+      listeners.set(event, [...(listeners.get(event) ?? []), listener]);
+      return events;
+    },
+  };
+  const manager = new Proxy(
+    { events, workerClient: undefined },
+    {
+      get(object, key, receiver) {
+        if (typeof key !== "symbol") reads.push(key);
+        return Reflect.get(object, key, receiver);
+      },
+    },
+  );
+  return {
+    manager,
+    calls,
+    reads,
+    emit(event, ...args) {
+      for (const listener of listeners.get(event) ?? []) listener(...args);
+    },
+  };
 }

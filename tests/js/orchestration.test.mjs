@@ -1,19 +1,23 @@
-// Behaviour of generated CustomMessagingOrchestration modules under `node --test`.
+// Behaviour of generated Flex UI 1.x CustomMessagingOrchestration modules under `node --test`.
 // tests/test_render.py renders stacks and names them in FLEXORCH_JS_CASES, a JSON file of
-// [{name, module, expect: {channels: [{uniqueName, flexName, channelType}], orchestrations:
-// {accepted, wrapup, completed}, autoAcceptAttribute}}]; the expectations come from the config.
+// [{name, platform, module, expect: {channels: [{uniqueName, flexName, channelType}],
+// orchestrations: {accepted, wrapup, completed}, autoAcceptAttribute}}]; the expectations come
+// from the config. This file takes the programmable-chat cases (conversations.test.mjs the rest).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 
+import { describeTaskChannels, unrelatedTasksOf } from "./channels.mjs";
 import { deferred, fakeFlex, fakeManager, flexDefaults, settle } from "./fakes.mjs";
 
 const casesFile = process.env.FLEXORCH_JS_CASES;
 if (!casesFile) {
   throw new Error("FLEXORCH_JS_CASES is not set: run these through pytest (scripts/test -k node)");
 }
-const cases = JSON.parse(readFileSync(casesFile, "utf8"));
+const cases = JSON.parse(readFileSync(casesFile, "utf8")).filter(
+  (testCase) => testCase.platform === "programmable-chat",
+);
 const EVENTS = ["accepted", "wrapup", "completed"];
 
 for (const testCase of cases) {
@@ -43,11 +47,7 @@ for (const testCase of cases) {
     return tasks;
   }
 
-  const unrelatedTasks = [
-    { taskChannelUniqueName: "chat", channelType: "web", attributes: {} },
-    { taskChannelUniqueName: "sms", channelType: "sms", attributes: {} },
-    { taskChannelUniqueName: "voice", channelType: "voice", attributes: {} },
-  ].filter((task) => !channels.some((c) => c.channelType === task.channelType));
+  const unrelatedTasks = unrelatedTasksOf(channels);
 
   /** Emits reservationCreated for a task with these attributes; returns the fakes. */
   async function reserve(attributes, options) {
@@ -61,56 +61,7 @@ for (const testCase of cases) {
     calls.filter((c) => c.call === "invokeAction").map((c) => [c.name, c.payload]);
 
   describe(testCase.name, () => {
-    describe("task channels", () => {
-      it("registers one chat TaskChannel per configured channel, in order, by flexName", () => {
-        const { calls } = setUp();
-        const made = calls.filter((c) => c.call === "createChatTaskChannel" || c.call === "register");
-        assert.deepEqual(
-          made,
-          channels.flatMap((c) => [
-            { call: "createChatTaskChannel", name: c.flexName, rest: [] },
-            { call: "register", name: c.flexName, rest: [] },
-          ]),
-        );
-      });
-
-      channels.forEach((channel, index) => {
-        const label = `taskChannels[${index}]`;
-
-        it(`${label} claims tasks of its TaskRouter channel`, () => {
-          const { channels: registered } = setUp();
-          const task = { taskChannelUniqueName: channel.uniqueName, channelType: "x", attributes: {} };
-          assert.equal(registered[index].isApplicable(task), true);
-        });
-
-        if (channel.channelType !== null) {
-          it(`${label} claims tasks whose channelType is the configured one`, () => {
-            const { channels: registered } = setUp();
-            const task = { taskChannelUniqueName: "chat", channelType: channel.channelType };
-            assert.equal(registered[index].isApplicable({ ...task, attributes: {} }), true);
-            const near = { taskChannelUniqueName: "chat", channelType: `${channel.channelType} ` };
-            assert.equal(registered[index].isApplicable({ ...near, attributes: {} }), false);
-          });
-        } else {
-          it(`${label} has no channelType: other tasks' channelType does not match`, () => {
-            const { channels: registered } = setUp();
-            const task = { taskChannelUniqueName: "chat", channelType: "custom", attributes: {} };
-            assert.equal(registered[index].isApplicable(task), false);
-          });
-        }
-
-        it(`${label} does not claim unrelated tasks or other channels' tasks`, () => {
-          const { channels: registered } = setUp();
-          for (const task of unrelatedTasks) {
-            assert.equal(registered[index].isApplicable(task), false, JSON.stringify(task));
-          }
-          for (const other of channels.filter((c) => c !== channel)) {
-            const task = { taskChannelUniqueName: other.uniqueName, channelType: "x", attributes: {} };
-            assert.equal(registered[index].isApplicable(task), false);
-          }
-        });
-      });
-    });
+    describeTaskChannels(channels, setUp);
 
     describe("chat orchestrations", () => {
       it("overrides accepted, wrapup and completed once each, reading each before setting it", () => {
@@ -251,6 +202,6 @@ for (const testCase of cases) {
 }
 
 // Guard against a run that silently tested nothing.
-it("received at least one rendered module", () => {
+it("received at least one rendered Flex UI 1.x module", () => {
   assert.ok(cases.length > 0);
 });

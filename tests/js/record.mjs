@@ -1,18 +1,20 @@
 // Runs a generated orchestration module against the recording fakes and prints, as JSON, what
 // it did: the Flex TaskChannel names it registered, which channels claim each probe task, the
 // task attribute names it read for auto-accept, and the actions it invoked.
-// Usage: node record.mjs <CustomMessagingOrchestration.js> <probe-tasks.json>
+// Usage: node record.mjs <CustomMessagingOrchestration.js> <probe-tasks.json> [<platform>]
+//   platform: programmable-chat (Flex UI 1.x, the default) or conversations (Flex UI 2.x)
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
-import { fakeFlex, fakeManager, settle } from "./fakes.mjs";
+import { fakeFlex, fakeFlex2, fakeManager, fakeManager2, settle } from "./fakes.mjs";
 
-const [modulePath, probesPath] = process.argv.slice(2);
+const [modulePath, probesPath, platform = "programmable-chat"] = process.argv.slice(2);
 const { default: apply } = await import(pathToFileURL(modulePath).href);
 const probes = JSON.parse(readFileSync(probesPath, "utf8"));
 
-const { flex, calls, channels } = fakeFlex();
-const worker = fakeManager();
+const flexUi2 = platform === "conversations";
+const { flex, calls, channels } = flexUi2 ? fakeFlex2() : fakeFlex();
+const worker = flexUi2 ? fakeManager2() : fakeManager();
 apply(flex, worker.manager);
 
 const attributeReads = [];
@@ -25,7 +27,11 @@ const attributes = new Proxy(
     },
   },
 );
-worker.emit("reservationCreated", { sid: "WR0001", task: { attributes } });
+if (flexUi2) {
+  worker.emit("taskReceived", { sid: "WR0001", attributes }); // Flex UI 2.x: an ITask
+} else {
+  worker.emit("reservationCreated", { sid: "WR0001", task: { attributes } });
+}
 await settle();
 
 process.stdout.write(
