@@ -1,8 +1,9 @@
 """`python -m bench`: run the benchmark matrix against the sandbox and write bench/results/.
 
-The engine's floor (an empty Pulumi program) first, then each stack shape's life at each latency,
-each new shape followed by the engine's floor for as many dynamic resources as its stack has,
-then the offline commands; prints the tables and the targets at the end.
+The engine's floor (an empty Pulumi program) first, then each stack shape's life at each latency
+on each platform (Programmable Chat, Flex Conversations), each new resource count followed by the
+engine's floor for as many dynamic resources as its stack has, then the offline commands; prints
+the tables and the targets at the end.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bench.floor import measure_floor
 from bench.offline import measure_offline
 from bench.pulumi_ops import run_shape
 from bench.resource_floor import measure_resource_floor
-from bench.shapes import Shape
+from bench.shapes import CONVERSATIONS, PLATFORMS, Shape
 from bench.targets import judge
 
 # Issue #10: 2, 10 and 100 numbers at 5 channels, each with the sandbox answering at once and
@@ -49,6 +50,13 @@ def _shapes(text: str) -> list[Shape]:
         raise argparse.ArgumentTypeError(f"{text!r}: NUMBERSxCHANNELS, e.g. 10x5") from None
 
 
+def _platforms(text: str) -> list[str]:
+    names = list(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    if not names or any(p not in PLATFORMS for p in names):
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated, of {','.join(PLATFORMS)}")
+    return names
+
+
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line, with `--quick`'s defaults filled in."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -66,6 +74,14 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="MS[,MS...]",
         help="run every shape with the sandbox answering this late (default: "
         f"{','.join(str(x) for x in DEFAULT_LATENCIES)})",
+    )
+    parser.add_argument(
+        "--platforms",
+        type=_platforms,
+        default=list(PLATFORMS),
+        metavar="PLATFORM[,PLATFORM...]",
+        help="run every shape on each of these `flexorch:platform`s (default: "
+        f"{','.join(PLATFORMS)}); conversations stacks are named n<N>-c<C>-conv",
     )
     parser.add_argument(
         "--repeat", type=int, default=None, help="runs per preview (median; default 3, quick 1)"
@@ -120,9 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # right after the first stack that has it (no network, so the latency does not matter).
     resource_floors: dict[int, dict[str, Any]] = {}
     for latency in args.latency:
-        for shape in args.shapes:
+        for shape in (s.on(p) for s in args.shapes for p in args.platforms):
+            on = ", on Flex Conversations" if shape.platform == CONVERSATIONS else ""
             log(
-                f"stack {shape.name}: {shape.numbers} numbers, {shape.channels} channels, "
+                f"stack {shape.name}: {shape.numbers} numbers, {shape.channels} channels{on}, "
                 f"answers {latency:g} ms late"
             )
             stacks.append(run_shape(shape, args.repeat, log=log, latency_ms=latency))
@@ -146,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeat_offline=args.repeat_offline,
         engine_parallel=parallel,
         latencies=args.latency,
+        platforms=args.platforms,
         floor=floor,
         resource_floors=list(resource_floors.values()),
         targets=[

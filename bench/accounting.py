@@ -13,9 +13,17 @@ adopted one"), precisely:
   are only read).
 - the Flex Flow guard: 1 read per page of Flex Flows (the list, once per process; 1000 a page)
   plus 1 write per conflicting flow it disables (`flexFlows: disable`).
+- on Flex Conversations (`flexorch:platform: conversations`) the same, but: each number's
+  Conversations Address Configuration (kind `Address`) is owned, 1 write each (its create), and
+  the account's SMS addresses are read once, 1 read per page (50 a page, by the number of
+  managed numbers); the number's own write empties its SmsUrl (still 1 per number); the chat
+  service's 1 read and 1 write are its Conversations webhook configuration
+  (`/v1/Services/IS.../Configuration/Webhooks`) instead of Chat's `/v2/Services/IS...`.
 
 A read is a GET; a write is any other method (POST creates/updates, DELETE). Requests Prism
-rejected (422) are logged by the sandbox's front and counted too, as `rejected`.
+rejected (422) are logged by the sandbox's front and counted too, as `rejected`. A request's kind
+is told by its host and path (Proxy's `/v1/Services` is not Conversations'); a log entry without
+a host (from before the sandbox logged it) is classified by its path, as a 1.x one.
 """
 
 from __future__ import annotations
@@ -27,27 +35,70 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.shapes import Shape
+from bench.shapes import CONVERSATIONS, Shape
+
+TASKROUTER = "taskrouter.twilio.com"
+CHAT = "chat.twilio.com"
+API = "api.twilio.com"
+FLEX = "flex-api.twilio.com"
+CONVERSATIONS_HOST = "conversations.twilio.com"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A Twilio resource kind: the host and path pattern of its requests.
+
+    `needs_host`: only a request that says its host is this kind (the path alone is another
+    product's too: Conversations' `/v1/Services` is Proxy's, its `/v1/Configuration` Flex's).
+    """
+
+    name: str
+    host: str
+    pattern: re.Pattern[str]
+    needs_host: bool = False
+
+    def matches(self, path: str, host: str) -> bool:
+        """Whether a request to `host` (lower case, no port; "" if unknown) and `path` is one."""
+        if host != self.host and (host or self.needs_host):
+            return False
+        return self.pattern.match(path) is not None
+
 
 # First match wins: the nested TaskRouter collections before the workspace itself.
-KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("TaskQueue", re.compile(r"^/v1/Workspaces/[^/]+/TaskQueues")),
-    ("TaskChannel", re.compile(r"^/v1/Workspaces/[^/]+/TaskChannels")),
-    ("Workflow", re.compile(r"^/v1/Workspaces/[^/]+/Workflows")),
-    ("Workspace", re.compile(r"^/v1/Workspaces")),
-    ("ChatService", re.compile(r"^/v2/Services")),
-    ("PhoneNumber", re.compile(r"^/2010-04-01/Accounts/[^/]+/IncomingPhoneNumbers")),
-    ("FlexFlow", re.compile(r"^/v1/FlexFlows")),
+KINDS: tuple[Kind, ...] = (
+    Kind("TaskQueue", TASKROUTER, re.compile(r"^/v1/Workspaces/[^/]+/TaskQueues")),
+    Kind("TaskChannel", TASKROUTER, re.compile(r"^/v1/Workspaces/[^/]+/TaskChannels")),
+    Kind("Workflow", TASKROUTER, re.compile(r"^/v1/Workspaces/[^/]+/Workflows")),
+    Kind("Workspace", TASKROUTER, re.compile(r"^/v1/Workspaces")),
+    Kind("ChatService", CHAT, re.compile(r"^/v2/Services")),
+    Kind("PhoneNumber", API, re.compile(r"^/2010-04-01/Accounts/[^/]+/IncomingPhoneNumbers")),
+    Kind("FlexFlow", FLEX, re.compile(r"^/v1/FlexFlows")),
+    # Flex Conversations: the numbers' Address Configurations, and the Conversations service
+    # (the chat service's SID) with its webhook configuration, which stands in for Chat's.
+    Kind("Address", CONVERSATIONS_HOST, re.compile(r"^/v1/Configuration/Addresses"), True),
+    Kind(
+        "ChatService",
+        CONVERSATIONS_HOST,
+        re.compile(r"^/v1/Services/[^/]+(/Configuration/Webhooks)?/?$"),
+        True,
+    ),
 )
 # Twilio's largest page, which flexorch's lists ask for (flexorch/resources/lookups.py).
 PAGE = 1000
+# Twilio's largest page of Address Configurations (flexorch/resources/addresses.py).
+ADDRESS_PAGE = 50
 
 
-def kind_of(path: str) -> str:
-    """The Twilio resource kind a request path is about (`other` if none of flexorch's)."""
-    for kind, pattern in KINDS:
-        if pattern.match(path):
-            return kind
+def kind_of(path: str, host: str = "") -> str:
+    """The Twilio resource kind a request is about (`other` if none of flexorch's).
+
+    `host`: the product the request was for, as the sandbox logs it (`conversations.twilio.com`);
+    without one, only the 1.x kinds are told, by path.
+    """
+    host = host.split(":", 1)[0].lower()
+    for kind in KINDS:
+        if kind.matches(path, host):
+            return kind.name
     return "other"
 
 
@@ -82,7 +133,7 @@ def tally(requests: Iterable[Mapping[str, Any]]) -> Tally:
     counts: Counter[tuple[str, str]] = Counter()
     for request in requests:
         side = "reads" if request["method"] == "GET" else "writes"
-        counts[(kind_of(request["path"]), side)] += 1
+        counts[(kind_of(request["path"], request.get("host") or ""), side)] += 1
         setattr(result, side, getattr(result, side) + 1)
         if request.get("status") == 422:
             result.rejected += 1
@@ -121,25 +172,29 @@ class Budget:
 
 
 def up_budget(shape: Shape, flex_flows: int, conflicts: int, created_queues: int = 0) -> Budget:
-    """The budget of `up` from scratch for a shape.
+    """The budget of `up` from scratch for a shape, on its platform.
 
     Args:
-        shape: numbers and channels of the stack.
+        shape: numbers, channels and platform of the stack.
         flex_flows: how many Flex Flows the account has (listed once, 1000 a page).
         conflicts: how many of them the guard disables.
         created_queues: TaskQueues flexorch creates rather than adopts (they are then owned).
     """
-    return Budget(
-        {
-            "Workflow": {"reads": 1, "writes": 1},
-            "TaskChannel": {"reads": 0, "writes": shape.channels},
-            "TaskQueue": {"reads": 1, "writes": created_queues},
-            "Workspace": {"reads": 1, "writes": 0},
-            "ChatService": {"reads": 1, "writes": 1},
-            "PhoneNumber": {"reads": math.ceil(shape.numbers / PAGE), "writes": shape.numbers},
-            "FlexFlow": {
-                "reads": max(1, math.ceil(flex_flows / PAGE)),
-                "writes": conflicts,
-            },
+    by_kind = {
+        "Workflow": {"reads": 1, "writes": 1},
+        "TaskChannel": {"reads": 0, "writes": shape.channels},
+        "TaskQueue": {"reads": 1, "writes": created_queues},
+        "Workspace": {"reads": 1, "writes": 0},
+        "ChatService": {"reads": 1, "writes": 1},
+        "PhoneNumber": {"reads": math.ceil(shape.numbers / PAGE), "writes": shape.numbers},
+        "FlexFlow": {
+            "reads": max(1, math.ceil(flex_flows / PAGE)),
+            "writes": conflicts,
+        },
+    }
+    if shape.platform == CONVERSATIONS:
+        by_kind["Address"] = {
+            "reads": math.ceil(shape.numbers / ADDRESS_PAGE),
+            "writes": shape.numbers,
         }
-    )
+    return Budget(by_kind)

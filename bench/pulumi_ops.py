@@ -1,10 +1,11 @@
 """One stack's life against a fresh sandbox, each Pulumi operation timed and its requests counted.
 
 preview and up from scratch, no-change preview and up, a one-value change (the handler URL:
-every number's SMS webhook and the chat service's webhooks follow it) previewed then applied,
-and destroy. The operations share the stack, so they run in this order. A preview changes
-nothing, so each preview is run `repeat` times and its median reported (the machine is shared,
-timings are noisy); the other operations run once.
+every number's SMS webhook, on conversations its Address Configuration's webhook, and the chat
+service's webhooks follow it) previewed then applied, and destroy. The operations share the
+stack, so they run in this order. A preview changes nothing, so each preview is run `repeat`
+times and its median reported (the machine is shared, timings are noisy); the other operations
+run once.
 
 Per operation the sandbox also says how many requests were in flight at most and how many client
 connections were opened (`Sandbox.traffic`); with `latency_ms` every answer comes that late.
@@ -114,7 +115,8 @@ def run_shape(
 ) -> dict[str, Any]:
     """Run every operation on a stack of this shape against its own freshly seeded sandbox.
 
-    `latency_ms`: how late the sandbox answers every request.
+    The stack is on the shape's platform and named after both (`Shape.name`). `latency_ms`: how
+    late the sandbox answers every request.
     """
     fake = account(shape)
     flows = fake.all(seed.FLEX_FLOWS)
@@ -160,6 +162,7 @@ def run_shape(
     up_scratch = results[OPERATIONS.index(UP_SCRATCH)].requests
     return {
         "shape": {"name": shape.name, "numbers": shape.numbers, "channels": shape.channels},
+        "platform": shape.platform,
         "latency_ms": latency_ms,
         "contract_checks": sandbox.prism_missing is None,
         "resources": sum(results[OPERATIONS.index(UP_SCRATCH)].changes.values())

@@ -17,7 +17,8 @@ from bench.pulumi_ops import (
     UP_SCRATCH,
 )
 from bench.resource_floor import OPERATIONS as FLOOR_OPERATIONS
-from bench.targets import above, at, latencies, resource_floor_of
+from bench.shapes import PROGRAMMABLE_CHAT
+from bench.targets import above, at, latencies, platform_of, platforms, resource_floor_of
 
 
 def write(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
@@ -75,6 +76,31 @@ def _latency_title(latency: float) -> str:
     return f"Every answer {latency:g} ms late (`--latency {latency:g}`)"
 
 
+def _column(stack: dict[str, Any]) -> str:
+    """`n100-c5 (115 res.)`; a stack off the default platform says which it is on."""
+    platform = platform_of(stack)
+    on = "" if platform == PROGRAMMABLE_CHAT else f", {platform}"
+    return f"{stack['shape']['name']} ({stack['resources']} res.{on})"
+
+
+def _naming(stacks: list[dict[str, Any]]) -> str:
+    """How the stacks are named, and what the one-value change touches, for these platforms."""
+    if platforms(stacks) in ([], [PROGRAMMABLE_CHAT]):
+        return (
+            "Stacks are named `n<numbers>-c<channels>`; the one-value change is the handler URL "
+            "(every number's SMS webhook and the chat service's webhooks follow it)."
+        )
+    return (
+        "Stacks are named `n<numbers>-c<channels>` on Programmable Chat (`flexorch:platform: "
+        "programmable-chat`, Flex UI 1.x) and `n<numbers>-c<channels>-conv` on Flex "
+        "Conversations (`flexorch:platform: conversations`: each number's inbound messages "
+        "go through a Conversations Address Configuration, its SmsUrl emptied, and the chat "
+        "service's webhooks are the Conversations service's); the one-value change is the "
+        "handler URL (on Programmable Chat every number's SMS webhook, on Conversations every "
+        "number's Address Configuration, and the chat service's webhooks follow it)."
+    )
+
+
 def tables(results: dict[str, Any]) -> list[str]:
     """The floors, the operations per latency, and the targets: what the console shows too."""
     stacks, floor = results["stacks"], results.get("floor")
@@ -122,15 +148,13 @@ def tables(results: dict[str, Any]) -> list[str]:
         )
         + " · Twilio requests the sandbox saw (r = reads, GET; w = writes, POST/DELETE) · the "
         "most requests in flight at once · client connections opened. Engine `--parallel`: "
-        f"{results.get('engine_parallel', 'default')}. Stacks are named "
-        "`n<numbers>-c<channels>`; the one-value change is the handler URL (every number's SMS "
-        "webhook and the chat service's webhooks follow it).",
+        f"{results.get('engine_parallel', 'default')}. " + _naming(stacks),
         "",
     ]
     for latency in latencies(stacks):
         here = at(stacks, latency)
         lines += [f"### {_latency_title(latency)}", ""]
-        header = ["operation", *(f"{s['shape']['name']} ({s['resources']} res.)" for s in here)]
+        header = ["operation", *(_column(s) for s in here)]
         rows = [
             [op, *(_cell(s["operations"][op], floor, above(s, op, floors)) for s in here)]
             for op in OPERATIONS

@@ -1,4 +1,9 @@
-"""The stacks the benchmark runs: a seeded sandbox account scaled to N numbers and C channels."""
+"""The stacks the benchmark runs: a seeded sandbox account scaled to N numbers and C channels.
+
+Each shape runs on a platform (`flexorch:platform`): `programmable-chat` (Flex UI 1.x, the
+default, what the bench has always measured) or `conversations` (Flex Conversations). A
+conversations stack's name ends in `-conv`.
+"""
 
 from __future__ import annotations
 
@@ -18,22 +23,40 @@ CHANGED_HANDLER = "http://localhost:3000/flex/v2"
 # Extra numbers beyond the two the seed holds: +15005551000, +15005551001, ...
 FIRST_EXTRA = 15005551000
 
+PROGRAMMABLE_CHAT = "programmable-chat"
+CONVERSATIONS = "conversations"
+PLATFORMS = (PROGRAMMABLE_CHAT, CONVERSATIONS)
+"""Every platform, in the order the bench runs them (the default platform first)."""
+# What a stack's name gets for its platform: 1.x stacks keep the names they always had.
+SUFFIXES = {PROGRAMMABLE_CHAT: "", CONVERSATIONS: "-conv"}
+# The events the Conversations service's webhooks get on a conversations stack.
+CONVERSATIONS_FILTERS = ["onMessageAdded"]
+
 
 @dataclass(frozen=True)
 class Shape:
-    """How big a stack is: managed numbers and custom task channels."""
+    """How big a stack is: managed numbers and custom task channels; and its platform."""
 
     numbers: int
     channels: int
+    platform: str = PROGRAMMABLE_CHAT
+
+    def __post_init__(self) -> None:
+        if self.platform not in PLATFORMS:
+            raise ValueError(f"{self.platform!r}: not one of {', '.join(PLATFORMS)}")
 
     @property
     def name(self) -> str:
-        """The stack name, e.g. `n10-c5`."""
-        return f"n{self.numbers}-c{self.channels}"
+        """The stack name, e.g. `n10-c5`, or `n10-c5-conv` on conversations."""
+        return f"n{self.numbers}-c{self.channels}{SUFFIXES[self.platform]}"
+
+    def on(self, platform: str) -> Shape:
+        """The same numbers and channels on `platform`."""
+        return Shape(self.numbers, self.channels, platform)
 
     @classmethod
     def parse(cls, text: str) -> Shape:
-        """`10x5` -> 10 numbers, 5 channels."""
+        """`10x5` -> 10 numbers, 5 channels (on the default platform)."""
         numbers, _, channels = text.partition("x")
         return cls(int(numbers), int(channels))
 
@@ -68,9 +91,21 @@ def account(shape: Shape) -> FakeTwilio:
 
 
 def stack_config(shape: Shape, handler: str = HANDLER) -> dict[str, Any]:
-    """`examples/Pulumi.sandbox.yaml` with the shape's numbers and channels."""
+    """`examples/Pulumi.sandbox.yaml` with the shape's numbers, channels and platform.
+
+    On conversations: `flexorch:platform: conversations` and the same chat service SID with
+    Conversations' event (retryCount and orchestration are refused there; the example has no
+    orchestration).
+    """
     example = yaml.safe_load((ROOT / "examples" / "Pulumi.sandbox.yaml").read_text())
     config: dict[str, Any] = copy.deepcopy(example["config"])
+    if shape.platform == CONVERSATIONS:
+        config["flexorch:platform"] = CONVERSATIONS
+        config["flexorch:chatService"] = {
+            "sid": config["flexorch:chatService"]["sid"],
+            "webhookFilters": list(CONVERSATIONS_FILTERS),
+        }
+        config.pop("flexorch:orchestration", None)
     config["flexorch:handler"] = {"url": handler}
     config["flexorch:numbers"] = numbers_of(shape.numbers)
     config["flexorch:taskChannels"] = [

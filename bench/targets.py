@@ -9,16 +9,23 @@ and left undecided (`holds` None): a smaller stack's numbers do not answer the i
 One row is information, not a target (`informational`): how much of that stack's time, with no
 latency, the engine itself takes for as many dynamic resources (`bench/resource_floor.py`) and how
 much is flexorch's above it.
+
+Stacks on each platform (`flexorch:platform`) are judged apart: a target about one stack shape
+has a row per platform in the run, the programmable-chat one under the target's own name, the
+others with the platform after it (`... [conversations]`), judged on that platform's stacks
+alone; the 10/100 preview ratio pairs stacks of the same platform. A stack without a platform (an
+older results.json) is programmable-chat.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bench.pulumi_ops import DESTROY, PREVIEW_SAME, PREVIEW_SCRATCH, UP_SAME, UP_SCRATCH
 from bench.resource_floor import OPERATIONS as FLOOR_OPERATIONS
+from bench.shapes import PLATFORMS, PROGRAMMABLE_CHAT, Shape
 
 RENDER_LIMIT = 0.5
 PREVIEW_RATIO_LIMIT = 3.0
@@ -58,6 +65,22 @@ class Target:
 def label(stack: dict[str, Any]) -> str:
     """`n100-c5 @150 ms`."""
     return f"{stack['shape']['name']} @{stack.get('latency_ms', 0):g} ms"
+
+
+def platform_of(stack: dict[str, Any]) -> str:
+    """The stack's `flexorch:platform` (programmable-chat when the results predate platforms)."""
+    return str(stack.get("platform") or PROGRAMMABLE_CHAT)
+
+
+def platforms(stacks: list[dict[str, Any]]) -> list[str]:
+    """The platforms the run measured, the default first (then any unknown one, by name)."""
+    found = {platform_of(s) for s in stacks}
+    return [p for p in PLATFORMS if p in found] + sorted(found - set(PLATFORMS))
+
+
+def on(stacks: list[dict[str, Any]], platform: str) -> list[dict[str, Any]]:
+    """The stacks measured on this platform."""
+    return [s for s in stacks if platform_of(s) == platform]
 
 
 def latencies(stacks: list[dict[str, Any]]) -> list[float]:
@@ -161,21 +184,23 @@ def _budget(stacks: list[dict[str, Any]]) -> Target:
 
 def _preview_ratio(stacks: list[dict[str, Any]]) -> Target:
     fastest = at(stacks, min(latencies(stacks), default=0))
-    by_shape = {(s["shape"]["numbers"], s["shape"]["channels"]): s for s in fastest}
+    order = {p: i for i, p in enumerate(platforms(fastest))}
+    by_shape = {(platform_of(s), s["shape"]["numbers"], s["shape"]["channels"]): s for s in fastest}
     pairs = [
-        (channels, by_shape[(10, channels)], hundred)
-        for (numbers, channels), hundred in by_shape.items()
-        if numbers == 100 and (10, channels) in by_shape
+        (platform, channels, by_shape[(platform, 10, channels)], hundred)
+        for (platform, numbers, channels), hundred in by_shape.items()
+        if numbers == 100 and (platform, 10, channels) in by_shape
     ]
     if not pairs:
         return Target("preview time, 100 numbers ≤ 3× 10 numbers", "n/a: no 10/100 pair", None)
     parts, holds = [], True
-    for channels, ten, hundred in sorted(pairs, key=lambda p: p[0]):
+    for platform, channels, ten, hundred in sorted(pairs, key=lambda p: (order[p[0]], p[1])):
+        where = f"{channels} ch." + ("" if platform == PROGRAMMABLE_CHAT else f", {platform}")
         for op in (PREVIEW_SCRATCH, PREVIEW_SAME):
             a, b = ten["operations"][op]["seconds"], hundred["operations"][op]["seconds"]
             ratio = b / a
             holds = holds and ratio <= PREVIEW_RATIO_LIMIT
-            parts.append(f"{op}, {channels} ch.: {b:.2f} s / {a:.2f} s = {ratio:.2f}×")
+            parts.append(f"{op}, {where}: {b:.2f} s / {a:.2f} s = {ratio:.2f}×")
     return Target(
         "preview time, 100 numbers ≤ 3× 10 numbers (same channels)", "; ".join(parts), holds
     )
@@ -206,7 +231,10 @@ def _render(offline: list[dict[str, Any]]) -> Target:
 
 
 def _subject(stacks: list[dict[str, Any]], latency: float) -> tuple[dict[str, Any] | None, str]:
-    """The stack a target is judged on at this latency, and a note when it is not the issue's."""
+    """The stack a target is judged on at this latency, and a note when it is not the issue's.
+
+    `stacks` are one platform's (`on`): the issue's shape is looked for on it.
+    """
     here = at(stacks, latency)
     for s in here:
         if (s["shape"]["numbers"], s["shape"]["channels"]) == TARGET_SHAPE:
@@ -214,8 +242,8 @@ def _subject(stacks: list[dict[str, Any]], latency: float) -> tuple[dict[str, An
     if not here:
         return None, f"n/a: nothing measured at {latency:g} ms"
     largest = max(here, key=lambda s: (s["shape"]["numbers"], s["shape"]["channels"]))
-    numbers, channels = TARGET_SHAPE
-    return largest, f" (not judged: n{numbers}-c{channels} @{latency:g} ms is not in this run)"
+    wanted = Shape(*TARGET_SHAPE, platform=platform_of(largest)).name
+    return largest, f" (not judged: {wanted} @{latency:g} ms is not in this run)"
 
 
 def _judged(
@@ -252,6 +280,10 @@ def _floor_ratio(
 def _up_reads(stacks: list[dict[str, Any]]) -> Target:
     def check(stack: dict[str, Any]) -> tuple[str, bool]:
         reads = stack["operations"][UP_SCRATCH]["requests"]["reads"]
+        if stack.get("platform") == "conversations":
+            # One read more: the list of the account's SMS Address Configurations.
+            limit = UP_SCRATCH_READS + 1
+            return f"{reads} reads (≤ {limit}: + the addresses' list)", reads <= limit
         return f"{reads} reads", reads <= UP_SCRATCH_READS
 
     return _judged(f"{UP_SCRATCH}: ≤ {UP_SCRATCH_READS} reads in all", stacks, 0, check)
@@ -296,22 +328,35 @@ def judge(
 ) -> list[Target]:
     """Every target: issue #10's first (in its order), then the earlier ones the bench keeps.
 
-    With `resource_floors`, an informational row comes last: the engine's share (`_engine_share`).
+    A target about one stack has a row per platform in the run (`per_platform`). With
+    `resource_floors`, informational rows come last: the engine's share (`_engine_share`).
     """
-    speed: list[Target] = []
+
+    def per_platform(make: Callable[[list[dict[str, Any]]], Target]) -> list[Target]:
+        rows = []
+        for platform in platforms(stacks) or [PROGRAMMABLE_CHAT]:
+            target = make(on(stacks, platform))
+            if platform != PROGRAMMABLE_CHAT:
+                target = replace(target, name=f"{target.name} [{platform}]")
+            rows.append(target)
+        return rows
+
+    makers: list[Callable[[list[dict[str, Any]]], Target]] = []
     if floor is not None:
-        speed += [
-            _floor_ratio(stacks, floor, PREVIEW_SAME, "preview", NO_CHANGE_PREVIEW_RATIO),
-            _floor_ratio(stacks, floor, UP_SCRATCH, "up", UP_SCRATCH_RATIO),
-            _up_reads(stacks),
-            _floor_ratio(stacks, floor, UP_SAME, "up", NO_CHANGE_UP_RATIO),
+        makers += [
+            lambda s: _floor_ratio(s, floor, PREVIEW_SAME, "preview", NO_CHANGE_PREVIEW_RATIO),
+            lambda s: _floor_ratio(s, floor, UP_SCRATCH, "up", UP_SCRATCH_RATIO),
+            _up_reads,
+            lambda s: _floor_ratio(s, floor, UP_SAME, "up", NO_CHANGE_UP_RATIO),
         ]
-    speed += [
-        _in_flight(stacks, parallel),
-        _connections(stacks),
-        _slow_seconds(stacks, UP_SCRATCH, SLOW_UP_SECONDS),
-        _slow_seconds(stacks, DESTROY, SLOW_DESTROY_SECONDS),
+    makers += [
+        lambda s: _in_flight(s, parallel),
+        _connections,
+        lambda s: _slow_seconds(s, UP_SCRATCH, SLOW_UP_SECONDS),
+        lambda s: _slow_seconds(s, DESTROY, SLOW_DESTROY_SECONDS),
     ]
+    speed = [row for make in makers for row in per_platform(make)]
     earlier = [_no_change(stacks), _budget(stacks), _preview_ratio(stacks), _render(offline)]
-    information = [_engine_share(stacks, resource_floors)] if resource_floors else []
+    floors = resource_floors or []
+    information = per_platform(lambda s: _engine_share(s, floors)) if floors else []
     return speed + earlier + information

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 # pydantic otherwise scans every installed package for plugins at import (~50 ms per command).
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
@@ -16,6 +17,8 @@ from flexorch.config import StackConfig  # noqa: E402
 from flexorch.errors import FlexorchError  # noqa: E402
 from flexorch.loading import LoadedStack, load_stack_file, stack_file  # noqa: E402
 from flexorch.twilio_facts import CONVERSATIONS  # noqa: E402
+
+T = TypeVar("T")
 
 
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -148,16 +151,16 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from flexorch.sandbox import scenarios, seed
+    from flexorch.sandbox import catalogue, seed
     from flexorch.sandbox.server import Sandbox
     from flexorch.twilio_client import BASE_URL_ENV
 
-    if args.scenario not in scenarios.SCENARIOS:
-        names = ", ".join(sorted(scenarios.SCENARIOS))
+    if args.scenario not in catalogue.SCENARIOS:
+        names = ", ".join(sorted(catalogue.SCENARIOS))
         raise FlexorchError(f'--scenario: no scenario "{args.scenario}"; use one of {names}')
     if not 0 <= args.latency <= 60_000:
         raise FlexorchError(f"--latency: {args.latency:g} ms; use 0 to 60000 milliseconds")
-    fake = scenarios.scenario(args.scenario)
+    fake = catalogue.scenario(args.scenario)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with Sandbox(fake, port=args.port, log_path=args.log, latency_ms=args.latency) as sandbox:
@@ -196,11 +199,16 @@ def _doctor_target(message: str | None, sender: str | None) -> None:
         )
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
-    """Live, read-only: the account checks and the walk of one message.
+def _live(
+    args: argparse.Namespace,
+    run: Callable[[LoadedStack, Any], T],
+    error_document: Callable[..., dict[str, Any]],
+    check_arguments: Callable[[], None] = lambda: None,
+) -> T:
+    """Load the stack and its credentials, then `run` a live, read-only command on them.
 
-    With --json, a run that stops early (exit 2 or 3) prints a JSON document too, whose `error`
-    holds the same lines as stderr.
+    With --json, a run that stops early (bad arguments or config: exit 2, Twilio unreachable:
+    3) prints `error_document` too, whose `error` holds the same lines as stderr.
     """
     import json
 
@@ -212,23 +220,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     account_sid: str | None = None
     client = None
     try:
-        _doctor_target(args.message, args.sender)
+        check_arguments()
         loaded = load_stack_file(path)
         stack, source = loaded.name, loaded.source
         credentials = doctor.find_credentials(path, args.stack, project_root())
         account_sid = credentials.account_sid
         client = doctor.twilio_client(credentials)
-        report = doctor.run_doctor(
-            loaded.config,
-            client,
-            stack=stack,
-            source=source,
-            message=args.message,
-            sender=args.sender,
-        )
+        return run(loaded, client)
     except FlexorchError as exc:
         if args.json:
-            document = doctor.error_document(
+            document = error_document(
                 exc,
                 stack=stack,
                 source=source,
@@ -238,12 +239,60 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             )
             print(json.dumps(document, indent=2))
         raise
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Live, read-only: the account checks and the walk of one message."""
+    import json
+
+    from flexorch import doctor
+
+    def run(loaded: LoadedStack, client: Any) -> doctor.Report:
+        return doctor.run_doctor(
+            loaded.config,
+            client,
+            stack=loaded.name,
+            source=loaded.source,
+            message=args.message,
+            sender=args.sender,
+        )
+
+    report = _live(
+        args, run, doctor.error_document, lambda: _doctor_target(args.message, args.sender)
+    )
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        print(doctor.render_text(report, colour=colour))
+        print(doctor.render_text(report, colour=_colour()))
     return report.exit_code
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Live, read-only: what moving the stack onto Flex Conversations touches, and the plan."""
+    import json
+
+    from flexorch.doctor import migrate
+
+    migration = _live(
+        args,
+        lambda loaded, client: migrate.run_migrate(
+            loaded.config,
+            client,
+            stack=loaded.name,
+            source=loaded.source,
+            target=f"--stack {args.stack}" if args.config is None else f"--config {args.config}",
+        ),
+        migrate.error_document,
+    )
+    if args.json:
+        print(json.dumps(migration.to_json(), indent=2))
+    else:
+        print(migrate.render_migration(migration, colour=_colour()))
+    return migration.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -300,7 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="flex-account",
         metavar="NAME",
         help="what the account looks like: flex-account (default), all-pass, or one broken "
-        "step or hygiene check for the doctor (an unknown name lists them all)",
+        "step or hygiene check for the doctor; conversations-* the same on Flex Conversations "
+        "(an unknown name lists them all)",
     )
     sandbox.add_argument("--port", type=int, default=None, help="port to listen on (default: free)")
     sandbox.add_argument("--log", type=Path, default=None, help="request log file (JSON lines)")
@@ -319,8 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a stack's Twilio account live and read-only; walk one message to its agent",
         description=(
             "Without --message/--from: checks the stack's numbers, chat service, workspace, "
-            "Workflow, task channels and workers. With one: walks that message through the "
-            "nine steps of Flex's messaging checklist. Account hygiene is always checked. "
+            "Workflow, task channels and workers. With one: walks that message through "
+            "Flex's messaging checklist (nine steps on Programmable Chat, seven on Flex "
+            "Conversations). Account hygiene is always checked. "
             "Exit 0 all pass (warnings allowed), 1 a check failed, 2 bad config or arguments, "
             "3 Twilio unreachable or credentials rejected."
         ),
@@ -336,6 +387,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--json", action="store_true", help="print the report as a JSON document")
     doctor.set_defaults(run=cmd_doctor)
+    migrate = commands.add_parser(
+        "migrate",
+        help="plan a stack's move from Programmable Chat onto Flex Conversations (read-only)",
+        description=(
+            "Reads the account live (GET only): each managed number's handling, conversations "
+            "in flight, the Flex UI version, chat users near the channel limit; then prints "
+            "the ordered plan of the move and its rollback. Exit 0 ready, 1 blockers found "
+            "(each with its fix), 2 bad config or arguments, 3 Twilio unreachable or "
+            "credentials rejected."
+        ),
+    )
+    _add_stack_arguments(migrate)
+    migrate.add_argument("--json", action="store_true", help="print it as a JSON document")
+    migrate.set_defaults(run=cmd_migrate)
     return parser
 
 

@@ -14,19 +14,23 @@ import yaml
 
 from bench import floor, report, resource_floor
 from bench.__main__ import DEFAULT_SHAPES, QUICK_RESULTS, RESULTS, parse
+from bench.accounting import kind_of, tally, up_budget
 from bench.pulumi_ops import (
     DESTROY,
     OPERATIONS,
     PREVIEW_CHANGE,
     PREVIEW_SAME,
+    PREVIEW_SCRATCH,
     PREVIEWS,
     UP_CHANGE,
     UP_SAME,
     UP_SCRATCH,
 )
-from bench.shapes import Shape
+from bench.shapes import CONVERSATIONS, PLATFORMS, PROGRAMMABLE_CHAT, Shape, stack_config
 from bench.targets import judge
 from bench.trivial_provider import FIXED_ID, TrivialProvider
+from flexorch.config import parse_config
+from flexorch.sandbox import seed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,6 +40,13 @@ def test_defaults_are_the_issues_shapes_at_both_latencies() -> None:
     assert [s.name for s in args.shapes] == ["n2-c5", "n10-c5", "n100-c5"]
     assert DEFAULT_SHAPES == ("2x5", "10x5", "100x5")
     assert args.latency == [0, 150] and args.repeat == 3 and args.out == RESULTS
+    assert args.platforms == ["programmable-chat", "conversations"] == list(PLATFORMS)
+
+
+def test_platforms_are_chosen_in_the_order_given() -> None:
+    assert parse(["--platforms", "conversations"]).platforms == [CONVERSATIONS]
+    both = parse(["--platforms", "conversations, programmable-chat,conversations"])
+    assert both.platforms == [CONVERSATIONS, PROGRAMMABLE_CHAT]
 
 
 def test_quick_mode_is_short_and_writes_outside_the_repo_unless_told() -> None:
@@ -46,7 +57,16 @@ def test_quick_mode_is_short_and_writes_outside_the_repo_unless_told() -> None:
     assert (args.repeat, args.latency, args.out) == (2, [150], Path("x"))
 
 
-@pytest.mark.parametrize("bad", [["--latency", "-1"], ["--latency", "a"], ["--shapes", "10"]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--latency", "-1"],
+        ["--latency", "a"],
+        ["--shapes", "10"],
+        ["--platforms", "flex-ui-2"],
+        ["--platforms", ","],
+    ],
+)
 def test_bad_options_are_refused(bad: list[str]) -> None:
     with pytest.raises(SystemExit):
         parse(bad)
@@ -157,17 +177,27 @@ def _op(name: str, seconds: float, reads: int = 0, writes: int = 0, **traffic: i
     }
 
 
-def _stack(numbers: int, latency: float, ops: dict[str, dict]) -> dict[str, Any]:
+def _stack(
+    numbers: int, latency: float, ops: dict[str, dict], platform: str | None = None
+) -> dict[str, Any]:
+    """A stack's results; without `platform`, as an older results.json has them (no key)."""
     operations = {op: _op(op, 2.0) for op in OPERATIONS}
     operations.update(ops)
-    return {
-        "shape": {"name": f"n{numbers}-c5", "numbers": numbers, "channels": 5},
+    stack: dict[str, Any] = {
+        "shape": {
+            "name": Shape(numbers, 5, platform or PROGRAMMABLE_CHAT).name,
+            "numbers": numbers,
+            "channels": 5,
+        },
         "latency_ms": latency,
         "resources": 10,
         "operations": operations,
         "up_budget": {"reads": 0, "writes": 0, "by_kind": {}},
         "up_over_budget": [],
     }
+    if platform is not None:
+        stack["platform"] = platform
+    return stack
 
 
 FLOOR = {"preview": {"seconds": 1.0, "samples": [1.0]}, "up": {"seconds": 2.0, "samples": [2.0]}}
@@ -255,7 +285,138 @@ def test_the_tables_give_each_operation_as_a_ratio_to_its_floor() -> None:
 
 
 def test_shapes_parse() -> None:
-    assert Shape.parse("100x5") == Shape(100, 5)
+    assert Shape.parse("100x5") == Shape(100, 5) == Shape(100, 5, PROGRAMMABLE_CHAT)
+
+
+def test_stack_names_tell_the_platforms_apart() -> None:
+    assert Shape(100, 5).name == "n100-c5"
+    assert Shape(100, 5).on(CONVERSATIONS).name == "n100-c5-conv"
+    assert Shape(100, 5).on(CONVERSATIONS).on(PROGRAMMABLE_CHAT) == Shape(100, 5)
+    with pytest.raises(ValueError, match="flex-ui-2"):
+        Shape(1, 1, "flex-ui-2")
+
+
+def test_a_conversations_stack_config_is_the_sandbox_example_on_conversations() -> None:
+    chat = stack_config(Shape(3, 2))
+    conv = stack_config(Shape(3, 2, CONVERSATIONS))
+    assert "flexorch:platform" not in chat
+    assert chat["flexorch:chatService"]["retryCount"] == 1
+    assert conv["flexorch:platform"] == "conversations"
+    assert conv["flexorch:chatService"] == {
+        "sid": seed.CHAT_SERVICE_SID,
+        "webhookFilters": ["onMessageAdded"],
+    }
+    # Everything else as on 1.x: the same numbers, channels, handler, workspace.
+    differ = {"flexorch:platform", "flexorch:chatService"}
+    assert {k: v for k, v in conv.items() if k not in differ} == {
+        k: v for k, v in chat.items() if k not in differ
+    }
+    assert conv["flexorch:numbers"] == [seed.FLEX_FLOW_NUMBER, seed.FREE_NUMBER, "+15005551000"]
+    # Both are stack configs flexorch accepts, each on its platform.
+    strip = len("flexorch:")
+    assert parse_config({k[strip:]: v for k, v in chat.items()}).platform == PROGRAMMABLE_CHAT
+    assert parse_config({k[strip:]: v for k, v in conv.items()}).platform == CONVERSATIONS
+
+
+CONV = "conversations.twilio.com"
+IS = seed.CHAT_SERVICE_SID
+
+
+@pytest.mark.parametrize(
+    ("host", "path", "kind"),
+    [
+        (CONV, "/v1/Configuration/Addresses", "Address"),
+        (CONV, "/v1/Configuration/Addresses/IG0123", "Address"),
+        (CONV, f"/v1/Services/{IS}/Configuration/Webhooks", "ChatService"),
+        (f"{CONV}:443", f"/v1/Services/{IS}/Configuration/Webhooks", "ChatService"),
+        ("Conversations.Twilio.com", f"/v1/Services/{IS}", "ChatService"),
+        # Proxy's services share the path; Flex has a /v1/Configuration too.
+        ("proxy.twilio.com", "/v1/Services/KS0123/Configuration/Webhooks", "other"),
+        ("proxy.twilio.com", "/v1/Services/KS0123", "other"),
+        ("flex-api.twilio.com", "/v1/Configuration/Addresses", "other"),
+        # The rest of a conversations service is not the chat service's webhooks.
+        (CONV, f"/v1/Services/{IS}/Conversations", "other"),
+        # Without a host (an older log) only the 1.x kinds are told, by path.
+        ("", "/v1/Configuration/Addresses", "other"),
+        ("", f"/v1/Services/{IS}/Configuration/Webhooks", "other"),
+        ("", f"/v2/Services/{IS}", "ChatService"),
+        ("", "/v1/Workspaces/WS1/Workflows", "Workflow"),
+        ("chat.twilio.com", f"/v2/Services/{IS}", "ChatService"),
+        ("taskrouter.twilio.com", "/v1/Workspaces/WS1/TaskQueues", "TaskQueue"),
+        ("api.twilio.com", "/2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json", "PhoneNumber"),
+        ("flex-api.twilio.com", "/v1/FlexFlows", "FlexFlow"),
+        # A 1.x path on another product's host is not that kind.
+        (CONV, "/v1/Workspaces/WS1", "other"),
+    ],
+)
+def test_requests_are_classified_by_host_and_path(host: str, path: str, kind: str) -> None:
+    assert kind_of(path, host) == kind
+
+
+def _request(method: str, host: str, path: str) -> dict[str, Any]:
+    return {"method": method, "host": host, "path": path, "status": 200}
+
+
+def _conversations_up(numbers: int, address_pages: int = 1) -> list[dict[str, Any]]:
+    """The requests of an up from scratch on conversations, as the sandbox logs them."""
+    tr, api, flex = "taskrouter.twilio.com", "api.twilio.com", "flex-api.twilio.com"
+    numbers_path = f"/2010-04-01/Accounts/{seed.ACCOUNT_SID}/IncomingPhoneNumbers"
+    webhooks = f"/v1/Services/{IS}/Configuration/Webhooks"
+    return [
+        _request("GET", tr, "/v1/Workspaces"),
+        _request("GET", tr, "/v1/Workspaces/WS1/TaskQueues"),
+        _request("GET", tr, "/v1/Workspaces/WS1/Workflows"),
+        _request("POST", tr, "/v1/Workspaces/WS1/Workflows"),
+        *[_request("POST", tr, "/v1/Workspaces/WS1/TaskChannels") for _ in range(5)],
+        _request("GET", CONV, webhooks),
+        _request("POST", CONV, webhooks),
+        _request("GET", api, f"{numbers_path}.json"),
+        *[_request("GET", CONV, "/v1/Configuration/Addresses") for _ in range(address_pages)],
+        *[_request("POST", CONV, "/v1/Configuration/Addresses") for _ in range(numbers)],
+        *[_request("POST", api, f"{numbers_path}/PN{i}.json") for i in range(numbers)],
+        _request("GET", flex, "/v1/FlexFlows"),
+        _request("POST", flex, "/v1/FlexFlows/FO1"),
+    ]
+
+
+def test_the_conversations_budget_counts_addresses_and_the_conversations_webhooks() -> None:
+    shape = Shape(100, 5, CONVERSATIONS)
+    budget = up_budget(shape, flex_flows=1, conflicts=1)
+    assert budget.by_kind["Address"] == {"reads": 2, "writes": 100}  # 50 a page
+    assert budget.by_kind["PhoneNumber"] == {"reads": 1, "writes": 100}  # 1000 a page
+    assert budget.by_kind["ChatService"] == {"reads": 1, "writes": 1}
+    # The rest as on 1.x, which has no addresses.
+    chat = up_budget(Shape(100, 5), flex_flows=1, conflicts=1)
+    assert "Address" not in chat.by_kind
+    assert {k: v for k, v in budget.by_kind.items() if k != "Address"} == chat.by_kind
+    assert (budget.reads, budget.writes) == (chat.reads + 2, chat.writes + 100)
+    assert up_budget(Shape(50, 1, CONVERSATIONS), 1, 0).by_kind["Address"]["reads"] == 1
+    assert up_budget(Shape(51, 1, CONVERSATIONS), 1, 0).by_kind["Address"]["reads"] == 2
+
+    made = tally(_conversations_up(100, address_pages=2))
+    assert made.by_kind["Address"] == {"reads": 2, "writes": 100}
+    assert made.by_kind["ChatService"] == {"reads": 1, "writes": 1}
+    assert "other" not in made.by_kind
+    assert budget.over(made) == []
+    # One address page too many, and the same up judged as a 1.x stack's.
+    small = Shape(2, 5, CONVERSATIONS)
+    assert up_budget(small, 1, 1).over(tally(_conversations_up(2))) == []
+    assert up_budget(small, 1, 1).over(tally(_conversations_up(2, address_pages=2))) == [
+        "Address reads 2 > 1"
+    ]
+    assert up_budget(Shape(2, 5), 1, 1).over(tally(_conversations_up(2))) == [
+        "Address reads 1 > 0",
+        "Address writes 2 > 0",
+    ]
+
+
+def test_proxy_requests_are_not_the_chat_services() -> None:
+    webhooks = f"/v1/Services/{IS}/Configuration/Webhooks"
+    made = tally([_request("POST", CONV, webhooks), _request("POST", "proxy.twilio.com", webhooks)])
+    assert made.by_kind == {
+        "ChatService": {"reads": 0, "writes": 1},
+        "other": {"reads": 0, "writes": 1},
+    }
 
 
 def _resource_floor(resources: int, seconds: float) -> dict[str, Any]:
@@ -304,3 +465,118 @@ def test_without_resource_floors_the_targets_are_as_before() -> None:
         t.name for t in judge(stacks, [], FLOOR, resource_floors=[_resource_floor(10, 1.0)])
     ][:-1]
     assert not any(t.informational for t in judge(stacks, [], FLOOR))
+
+
+def test_the_issues_targets_have_a_row_per_platform_judged_on_its_own_stacks() -> None:
+    chat = _stack(100, 0, {UP_SCRATCH: _op(UP_SCRATCH, 5.0, reads=6, writes=110)})  # no platform
+    conv = _stack(
+        100, 0, {UP_SCRATCH: _op(UP_SCRATCH, 7.0, reads=7, writes=210)}, platform=CONVERSATIONS
+    )
+    small = _stack(10, 150, {DESTROY: _op(DESTROY, 9.0)}, platform=CONVERSATIONS)
+    found = _targets([chat, conv, small])
+    reads = "up from scratch: ≤ 6 reads in all"
+    assert (found[reads].holds, found[reads].measured) == (True, "n100-c5 @0 ms: 6 reads")
+    on_conv = found[f"{reads} [conversations]"]
+    # Conversations may read one list more, the account's SMS Address Configurations.
+    assert (on_conv.holds, on_conv.measured) == (
+        True,
+        "n100-c5-conv @0 ms: 7 reads (≤ 7: + the addresses' list)",
+    )
+    up = "up from scratch: ≤ 3× the empty program's up (no latency)"
+    assert found[up].holds is True and found[f"{up} [conversations]"].holds is False
+    # At 150 ms only a smaller conversations stack: shown, not judged; nothing for 1.x.
+    destroy = "destroy @150 ms: ≤ 3 s"
+    assert (found[destroy].holds, found[destroy].measured) == (
+        None,
+        "n/a: nothing measured at 150 ms",
+    )
+    slow = found[f"{destroy} [conversations]"]
+    assert slow.holds is None
+    assert slow.measured == (
+        "n10-c5-conv @150 ms: 9.00 s (not judged: n100-c5-conv @150 ms is not in this run)"
+    )
+    # Rows of a target sit together, the default platform first.
+    names = [t.name for t in judge([chat, conv, small], [], FLOOR)]
+    assert names.index(f"{reads} [conversations]") == names.index(reads) + 1
+    # A run of 1.x stacks alone has the targets it always had.
+    assert [t.name for t in judge([chat], [], FLOOR)] == [
+        n for n in names if not n.endswith("[conversations]")
+    ]
+    # The budget row names every stack, whatever its platform.
+    budget = next(t for t in found.values() if t.name.startswith("up from scratch: ≤ 1 write"))
+    assert "n100-c5 @0 ms: 6/0 reads" in budget.measured
+    assert "n100-c5-conv @0 ms: 7/0 reads" in budget.measured
+
+
+def test_the_preview_ratio_pairs_stacks_of_the_same_platform() -> None:
+    def previews(numbers: int, seconds: float, platform: str) -> dict[str, Any]:
+        ops = {op: _op(op, seconds) for op in (PREVIEW_SCRATCH, PREVIEW_SAME)}
+        return _stack(numbers, 0, ops, platform=platform)
+
+    stacks = [
+        previews(10, 1.0, PROGRAMMABLE_CHAT),
+        previews(10, 4.0, CONVERSATIONS),
+        previews(100, 2.0, PROGRAMMABLE_CHAT),
+        previews(100, 16.0, CONVERSATIONS),
+    ]
+    ratio = next(t for t in judge(stacks, [], FLOOR) if t.name.startswith("preview time"))
+    assert ratio.measured == (
+        "preview from scratch, 5 ch.: 2.00 s / 1.00 s = 2.00×; "
+        "preview, no change, 5 ch.: 2.00 s / 1.00 s = 2.00×; "
+        "preview from scratch, 5 ch., conversations: 16.00 s / 4.00 s = 4.00×; "
+        "preview, no change, 5 ch., conversations: 16.00 s / 4.00 s = 4.00×"
+    )
+    assert ratio.holds is False  # conversations' 4×
+    assert next(t for t in judge(stacks[::2], [], FLOOR) if t.name.startswith("preview time")).holds
+
+
+def _results(stacks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "stacks": stacks,
+        "floor": FLOOR,
+        "repeat": 1,
+        "engine_parallel": 8,
+        "targets": [t.as_dict() for t in judge(stacks, [], FLOOR)],
+    }
+
+
+def test_the_tables_show_each_stacks_platform() -> None:
+    chat = _stack(2, 0, {}, platform=PROGRAMMABLE_CHAT)
+    conv = _stack(2, 0, {UP_SCRATCH: _op(UP_SCRATCH, 3.0, reads=7)}, platform=CONVERSATIONS)
+    conv["up_budget"]["by_kind"] = {"Address": {"reads": 1, "writes": 2}}
+    conv["operations"][UP_SCRATCH]["requests"]["by_kind"] = {"Address": {"reads": 1, "writes": 2}}
+    text = "\n".join(report.tables(_results([chat, conv])))
+    assert "| operation | n2-c5 (10 res.) | n2-c5-conv (10 res., conversations) |" in text
+    assert (
+        "| up from scratch | 2.00 s · 1.0× · 0 r / 0 w "
+        "| 3.00 s · 1.5× · 7 r / 0 w · 0 in flight · 0 conn. |"
+    ) in text
+    assert "`n<numbers>-c<channels>-conv` on Flex Conversations" in text
+    machine = {k: "m" for k in ("date", "cores", "cpu", "memory_gib", "os")}
+    versions = {k: "v" for k in ("python", "node", "pulumi_cli", "pulumi_sdk", "twilio_sdk")}
+    versions.update(pydantic="v", jinja2="v", prism="v", flexorch="v")
+    page = report.markdown(
+        {
+            **_results([chat, conv]),
+            "machine": {**machine, "load_before": [0], "load_after": [0]},
+            "versions": versions,
+            "seconds": 1,
+            "offline": [],
+        }
+    )
+    assert "| kind | n2-c5 | n2-c5-conv |" in page
+    assert "| Address | 0/0 r, 0/0 w | 1/1 r, 2/2 w |" in page
+
+
+def test_results_without_platforms_render_as_before() -> None:
+    old = _stack(2, 0, {})
+    assert "platform" not in old
+    text = "\n".join(report.tables(_results([old])))
+    assert "| operation | n2-c5 (10 res.) |" in text
+    assert "conversations" not in text
+    assert (
+        "Stacks are named `n<numbers>-c<channels>`; the one-value change is the handler URL "
+        "(every number's SMS webhook and the chat service's webhooks follow it)."
+    ) in text
+    # The same page as a stack that says it is on programmable-chat.
+    assert text == "\n".join(report.tables(_results([_stack(2, 0, {}, PROGRAMMABLE_CHAT)])))

@@ -27,7 +27,7 @@ from twilio.rest import Client
 from flexorch import doctor, twilio_facts
 from flexorch.config import Orchestration
 from flexorch.errors import FlexorchError
-from flexorch.sandbox import scenarios, seed
+from flexorch.sandbox import catalogue, scenarios, seed
 from flexorch.sandbox.fake import FakeTwilio
 from flexorch.sandbox.prism import free_port
 from flexorch.sandbox.server import Sandbox
@@ -248,10 +248,10 @@ def test_the_catalogue_covers_every_step_and_hygiene_check() -> None:
 def test_the_sandbox_offers_every_scenario() -> None:
     from flexorch.cli import build_parser
 
-    assert set(scenarios.SCENARIOS) == {"flex-account", *scenarios.ALL}
-    for name in scenarios.ALL:
+    assert set(catalogue.SCENARIOS) == {"flex-account", *catalogue.ALL}
+    for name in catalogue.ALL:
         args = build_parser().parse_args(["sandbox", "--scenario", name])
-        assert scenarios.scenario(args.scenario).all(seed.NUMBERS)
+        assert catalogue.scenario(args.scenario).all(seed.NUMBERS)
 
 
 def test_the_scenarios_are_the_example_stack_applied() -> None:

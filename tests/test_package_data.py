@@ -12,9 +12,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import ROOT
 
-from flexorch.sandbox import scenarios, seed, specs
+from flexorch.sandbox import conversations_scenarios, scenarios, seed, specs
 from flexorch.sandbox.prism import PRISM_ENV, PrismNotFound, prism_binary
 from flexorch.sandbox.server import Sandbox
 
@@ -75,6 +76,13 @@ def test_the_shipped_sandbox_stack_equals_the_example() -> None:
         "flexorch/sandbox/Pulumi.sandbox.yaml must be a copy of examples/Pulumi.sandbox.yaml"
     )
     assert scenarios.sandbox_config().numbers == ("+15005550006", "+15005550007")
+
+
+def test_the_conversations_example_is_the_sandbox_stack_moved() -> None:
+    """What the `conversations-*` scenarios apply is the example users run doctor with."""
+    example = ROOT / "examples" / "Pulumi.sandbox-conversations.yaml"
+    document = yaml.safe_load(example.read_text())
+    assert document["config"] == conversations_scenarios.conversations_stack()["config"]
 
 
 @pytest.fixture

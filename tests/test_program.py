@@ -193,6 +193,42 @@ def test_typed_args_declare_what_the_mapping_declares(mocks):
 
 
 @pulumi.runtime.test
+def test_typed_args_on_conversations_with_an_output_url_give_the_address_the_url(mocks):
+    from flexorch import CustomMessagingArgs
+    from flexorch.component import ChatServiceArgs, HandlerArgs, SidOrNameArgs
+
+    url = pulumi.Output.from_input("https://deployed.example.com/hook")
+    component = CustomMessaging(
+        "conv",
+        CustomMessagingArgs(
+            platform="conversations",
+            handler=HandlerArgs(url=url),
+            workspace=SidOrNameArgs(sid=WS),
+            chat_service=ChatServiceArgs(sid=IS, webhook_filters=["onMessageAdded"]),
+            numbers=["+15005550006"],
+        ),
+    )
+
+    def check(_):
+        route = next(r for r in mocks.resources if r.name == "conv-number-+15005550006")
+        assert route.inputs["platform"] == "conversations"
+        assert route.inputs["sms_url"] == ""  # the address takes the messages
+        assert route.inputs["address"] == {
+            "webhook_url": "https://deployed.example.com/hook",
+            "webhook_method": "POST",
+            "webhook_filters": ["onMessageAdded"],
+            "conversation_service_sid": IS,
+        }
+        chat = next(r for r in mocks.resources if r.name == "conv-chat-webhooks")
+        assert (chat.inputs["platform"], chat.inputs["post_webhook_url"]) == (
+            "conversations",
+            "https://deployed.example.com/hook",
+        )
+
+    return settle(*[c.urn for c in component.children]).apply(check)
+
+
+@pulumi.runtime.test
 def test_an_output_handler_url_reaches_the_resources_once_resolved(mocks):
     url = pulumi.Output.from_input("https://deployed.example.com/hook")
     component = CustomMessaging("east", small(handler={"url": url, "method": "get"}))

@@ -319,3 +319,15 @@ def test_an_address_a_stopped_run_made_is_taken_over_and_a_console_one_refused(h
         "Console, then run up again"
     )
     assert theirs["auto_creation"] == {"enabled": True, "type": "default"}  # left alone
+
+
+def test_a_new_handler_url_on_conversations_is_one_write_per_number(http, fake) -> None:
+    provider = PhoneNumberRouteProvider()
+    props = on_conversations(FREE_NUMBER, record(FREE_NUMBER))
+    created = provider.create(props)
+    moved = dict(props, address=dict(ADDRESS, webhook_url="https://handler.example.com/v2"))
+    http.log.clear()
+    provider.update(created.id, created.outs, moved)
+    [address] = addresses(fake)
+    assert writes(http) == [("POST", f"{ADDRESSES_PATH}/{address['sid']}")]  # SmsUrl stays empty
+    assert address["auto_creation"]["webhook_url"] == "https://handler.example.com/v2"

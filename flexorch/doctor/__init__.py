@@ -1,8 +1,10 @@
 """`flexorch doctor`: Flex's messaging troubleshooting checklist, run read-only against an account.
 
 Three sections, each a list of checks that report pass, fail, warn or skipped with their evidence
-(SIDs, values found vs expected) and, when something is wrong, the fix in one sentence:
+(SIDs, values found vs expected) and, when something is wrong, the fix in one sentence. The
+stack's `flexorch:platform` picks the checks; output, `--json` schema and exit codes are the same.
 
+Programmable Chat (Flex UI 1.x):
 - `config` (when no message is named): every managed number exists, no enabled Flex Flow takes it
   and its SMS webhook points at the handler; the chat service's webhooks, the workspace, the
   contact_uri Workflow, the task channels and the workers' contact_uri attributes match the stack.
@@ -16,26 +18,45 @@ Three sections, each a list of checks that report pass, fail, warn or skipped wi
   Proxy sessions, Studio executions left active. The walked message's channel and session are
   left to the walk (steps 4 and 8 report its webhooks and a channel left active).
 
+Flex Conversations (Flex UI 2.x):
+- `config`: each managed number exists, no enabled Flex Flow takes it, its SmsUrl is empty and
+  its one SMS Address Configuration hands new conversations to the handler (autoCreation
+  webhook, method, onMessageAdded, the stack's Conversations service); the Conversations
+  service's webhooks; the TaskRouter checks as on Programmable Chat.
+- `message`: seven steps: received; number on its address; a conversation holding the SMS; a
+  task referencing it (`conversationSid`) and naming a worker's contact_uri; that worker's
+  accepted reservation and participation; her replies sent as SMS; the conversation closed.
+- `hygiene`: Flex Flows per managed number, managed numbers whose address is Flex's own handling
+  (type studio or default) or missing, Studio/Flex webhooks left on active conversations of
+  managed numbers, orphaned conversations, Studio executions left active. What the other
+  section judged (the walked conversation and number; without a message, every number's
+  address) is left to it.
+
 Doctor relies on the conventions of Flex and of Twilio's custom-orchestration guide:
 - the handler creates the customer's chat channel the way Flex's Channels API does, with channel
   attributes `{"from": <customer address>, "status": "ACTIVE" | "INACTIVE", ...}`, and posts each
   inbound SMS into it with the same body;
 - the handler relays each chat message the agent writes as an SMS from the number the customer
   texted (on the chat service's `onMessageSent`);
-- the task's attributes hold `channelSid` and the target attribute (`targetWorker`) set to the
-  agent's worker `contact_uri` (`client:alice`); the agent's chat identity is that contact_uri
-  without `client:`;
+- the task's attributes hold `channelSid` (on Conversations `conversationSid`, as the
+  Interactions API sets it) and the target attribute (`targetWorker`) set to the agent's worker
+  `contact_uri` (`client:alice`); the agent's chat identity (Conversations participant identity)
+  is that contact_uri without `client:`;
+- on Conversations, Twilio itself creates the customer's conversation from the number's address
+  and sends what the agent writes to the customer's SMS binding;
 - Flex names a Proxy session after its chat channel (`unique_name` is the channel SID); Proxy is
   "in use" for a message when such a session exists or the number is in a Proxy service's pool,
   and Studio when a Studio execution exists for the customer's address.
 
 Only GET requests are made (the sandbox's request log proves it in the tests). Each Twilio list is
-read once per run, at most `MAX_SCAN` records (one page).
+read once per run, at most `MAX_SCAN` records (one page; Conversations' pages are smaller).
 
-The modules, by concern: `report` (verdicts, text and `--json`), `account` (the Twilio reads),
-`checks` (the config section), `walk` (the message section), `hygiene`, `credentials` (whose
-credentials), `diagnose` (one run). Argument parsing lives in `flexorch.cli`; nothing here
-imports Pulumi, so `flexorch doctor` starts fast.
+The modules, by concern: `report` (verdicts, text and `--json`), `account` (the Twilio reads) and
+`conversations_account` (those of Conversations), `checks` and `conversations_checks` (the config
+section), `steps` (what both walks share), `walk` and `conversations` (the message section),
+`hygiene` and `conversations_hygiene`, `credentials` (whose credentials), `diagnose` (one run).
+Argument parsing lives in `flexorch.cli`; nothing here imports Pulumi, so `flexorch doctor`
+starts fast.
 """
 
 from __future__ import annotations

@@ -124,6 +124,14 @@ class Account:
         """The account being read."""
         return str(self.client.account_sid)
 
+    def flex_configuration(self) -> Any:
+        """Flex's Configuration of the account (its pinned UI version); None without Flex."""
+        return self._fetch(
+            ("flex-configuration",),
+            "fetch Flex's Configuration",
+            self.client.flex_api.v1.configuration(),
+        )
+
     # Messaging
 
     def message(self, sid: str) -> Any:

@@ -70,26 +70,43 @@ def remove_webhooks(account: Account, webhooks: list[dict[str, Any]]) -> str:
     return f"Delete {'it' if len(webhooks) == 1 else 'them'}: `{commands}`."
 
 
+def missing_number(account: Account, ref: str, check_id: str, title: str) -> Check:
+    """The failure of a managed number the account does not have."""
+    return Check(
+        check_id,
+        title,
+        "fail",
+        f"{ref} is not a phone number of account {account.account_sid}",
+        {"number": ref},
+        "Check flexorch:numbers and the credentials: the number must belong to the "
+        "account doctor reads.",
+    )
+
+
+def enabled_flows(account: Account, e164: str) -> list[Any]:
+    """The enabled Flex Flows that still take a number's messages."""
+    return [f for f in account.flex_flows() if f.enabled and f.contact_identity in identities(e164)]
+
+
+def flows_problem(flows: list[Any]) -> tuple[str, str]:
+    """What enabled Flex Flows on a number do, and the fix."""
+    names = ", ".join(describe_flow(f) for f in flows)
+    return (
+        f"enabled Flex Flow {names} still takes its messages",
+        f"disable {'it' if len(flows) == 1 else 'them'} (or set flexorch:flexFlows: disable)",
+    )
+
+
 def number_check(account: Account, ref: str, check_id: str, title: str) -> Check:
     """A number exists, no enabled Flex Flow takes it, and its SMS webhook is the handler."""
     config = account.config
     record = account.number(ref)
     if record is None:
-        return Check(
-            check_id,
-            title,
-            "fail",
-            f"{ref} is not a phone number of account {account.account_sid}",
-            {"number": ref},
-            "Check flexorch:numbers and the credentials: the number must belong to the "
-            "account doctor reads.",
-        )
+        return missing_number(account, ref, check_id, title)
     e164 = record.phone_number
     expected_url, expected_method = config.handler.effective_sms_url, config.handler.method
     url, method = record.sms_url or "", record.sms_method or ""
-    flows = [
-        f for f in account.flex_flows() if f.enabled and f.contact_identity in identities(e164)
-    ]
+    flows = enabled_flows(account, e164)
     evidence: dict[str, Any] = {
         "sid": record.sid,
         "number": e164,
@@ -100,11 +117,9 @@ def number_check(account: Account, ref: str, check_id: str, title: str) -> Check
     problems: list[str] = []
     fixes: list[str] = []
     if flows:
-        names = ", ".join(describe_flow(f) for f in flows)
-        problems.append(f"enabled Flex Flow {names} still takes its messages")
-        fixes.append(
-            f"disable {'it' if len(flows) == 1 else 'them'} (or set flexorch:flexFlows: disable)"
-        )
+        problem, fix = flows_problem(flows)
+        problems.append(problem)
+        fixes.append(fix)
     webhook_wrong = True
     if PROXY_MESSAGE_WEBHOOK.search(url):
         problems.append(
@@ -135,6 +150,12 @@ def config_checks(account: Account) -> list[Check]:
     config = account.config
     checks = [_number(account, ref) for ref in config.numbers]
     checks.append(guarded("chat-service", "chat service webhooks", lambda: _chat_service(account)))
+    return checks + taskrouter_checks(account)
+
+
+def taskrouter_checks(account: Account) -> list[Check]:
+    """The workspace, and the contact_uri Workflow, task channels and workers in it."""
+    checks: list[Check] = []
     workspace = guarded("workspace", "TaskRouter workspace", lambda: _workspace(account))
     checks.append(workspace)
     dependents: list[tuple[str, str, Callable[[], Check]]] = [

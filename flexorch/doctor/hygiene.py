@@ -37,14 +37,16 @@ def hygiene_checks(account: Account, now: datetime, judged: Iterable[str] = ()) 
     """Account-wide leftovers that break conversations later; `judged` SIDs the walk covered."""
     judged = set(judged)
     return [
-        guarded("flex-flows", "Flex Flows per number", lambda: _flex_flows(account)),
+        guarded("flex-flows", "Flex Flows per number", lambda: flex_flows_check(account)),
         guarded(
             "channel-webhooks",
             "Studio/Flex webhooks on channels",
             lambda: _channel_webhooks(account, judged),
         ),
         guarded(
-            "channel-limit", "chat users near the channel limit", lambda: _channel_limit(account)
+            "channel-limit",
+            "chat users near the channel limit",
+            lambda: channel_limit_check(account),
         ),
         guarded(
             "orphans",
@@ -52,12 +54,15 @@ def hygiene_checks(account: Account, now: datetime, judged: Iterable[str] = ()) 
             lambda: _orphans(account, now, judged),
         ),
         guarded(
-            "studio-stale", "Studio executions left active", lambda: _studio_stale(account, now)
+            "studio-stale",
+            "Studio executions left active",
+            lambda: studio_stale_check(account, now),
         ),
     ]
 
 
-def _flex_flows(account: Account) -> Check:
+def flex_flows_check(account: Account) -> Check:
+    """Each managed number named by at most one enabled Flex Flow, none with the Janitor on."""
     title = "Flex Flows per number"
     flows = account.flex_flows()
     per_number: dict[str, Any] = {}
@@ -109,7 +114,7 @@ def _channel_webhooks(account: Account, judged: set[str]) -> Check:
     active = [
         c for c in account.channels() if channel_status(c) == "ACTIVE" and c.sid not in judged
     ]
-    managed = _of_managed_numbers(account, active)
+    managed = channels_of_managed_numbers(account, active)
     scanned = newest(managed, "date_updated")[:WEBHOOK_SCAN]
     found = [w for channel in scanned for w in flex_webhooks(account, channel)]
     evidence: dict[str, Any] = {
@@ -149,7 +154,7 @@ def _channel_webhooks(account: Account, judged: set[str]) -> Check:
     )
 
 
-def _of_managed_numbers(account: Account, channels: list[Any]) -> list[Any]:
+def channels_of_managed_numbers(account: Account, channels: list[Any]) -> list[Any]:
     """The channels that name a managed number, or whose customer texted one.
 
     Flex's channels name the customer (`attributes.from`, the friendly name) rather than the
@@ -179,7 +184,8 @@ def _of_managed_numbers(account: Account, channels: list[Any]) -> list[Any]:
     return [c for c in channels if c.sid in named]
 
 
-def _channel_limit(account: Account) -> Check:
+def channel_limit_check(account: Account) -> Check:
+    """Chat users at or near the 1,000-channel limit (Twilio error 45207)."""
     title = "chat users near the channel limit"
     users = sorted(account.users(), key=lambda u: -(u.joined_channels_count or 0))
     worst = [
@@ -293,7 +299,8 @@ def _orphans(account: Account, now: datetime, judged: set[str]) -> Check:
     )
 
 
-def _studio_stale(account: Account, now: datetime) -> Check:
+def studio_stale_check(account: Account, now: datetime) -> Check:
+    """No Studio execution left active a day after its last step."""
     title = "Studio executions left active"
     active = [e for e in account.executions() if e.status == "active"]
     stale: list[tuple[timedelta, Any]] = []
@@ -307,7 +314,7 @@ def _studio_stale(account: Account, now: datetime) -> Check:
             stale.append((now - last, execution))
     stale.sort(key=lambda pair: pair[0], reverse=True)
     examples = [
-        f"{e.sid} of {e.flow_sid} for {e.contact_channel_address} (last step {_age(idle)} ago)"
+        f"{e.sid} of {e.flow_sid} for {e.contact_channel_address} (last step {age(idle)} ago)"
         for idle, e in stale[:EXAMPLES]
     ]
     evidence = {"active": len(active), "stale": len(stale), "examples": examples}
@@ -316,7 +323,7 @@ def _studio_stale(account: Account, now: datetime) -> Check:
             "studio-stale",
             title,
             "fail",
-            f"{len(stale)} execution(s) active more than {_age(STALE_AFTER)} after "
+            f"{len(stale)} execution(s) active more than {age(STALE_AFTER)} after "
             "their last step; each swallows its contact's new messages, e.g. "
             f"{examples[0]}",
             evidence,
@@ -328,12 +335,13 @@ def _studio_stale(account: Account, now: datetime) -> Check:
         "studio-stale",
         title,
         "pass",
-        f"{len(active)} active execution(s), none idle for {_age(STALE_AFTER)}",
+        f"{len(active)} active execution(s), none idle for {age(STALE_AFTER)}",
         evidence,
     )
 
 
-def _age(delta: timedelta) -> str:
+def age(delta: timedelta) -> str:
+    """A duration as the checks say it: days, hours or minutes."""
     seconds = int(delta.total_seconds())
     if seconds >= 86400:
         days = seconds // 86400

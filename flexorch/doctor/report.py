@@ -109,7 +109,7 @@ def sentence(parts: list[str]) -> str:
 COLOURS = {"pass": "32", "fail": "31;1", "warn": "33", "skipped": "2"}
 
 
-def render_text(report: Report, colour: bool = False) -> str:
+def render_text(report: Report, colour: bool = False, command: str = "doctor") -> str:
     """The report as a table for people; ANSI colours only when asked (a terminal)."""
 
     def paint(status: str, text: str) -> str:
@@ -117,7 +117,7 @@ def render_text(report: Report, colour: bool = False) -> str:
 
     width = max((len(c.title) for c in report.checks), default=0)
     lines = [
-        f"flexorch doctor: stack {report.stack} ({report.source}), account "
+        f"flexorch {command}: stack {report.stack} ({report.source}), account "
         f"{report.account_sid} at {report.endpoint}"
     ]
     for section in report.sections:

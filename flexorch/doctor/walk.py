@@ -1,4 +1,4 @@
-"""The message section: the nine steps of Flex's messaging checklist for one inbound message."""
+"""The message section on Programmable Chat: the nine steps of Flex's messaging checklist."""
 
 from __future__ import annotations
 
@@ -11,30 +11,21 @@ from flexorch.doctor.account import (
     attributes_of,
     channel_status,
     chat_author,
-    lookup,
     newest,
-    oldest,
     parse_time,
-    stamp,
 )
-from flexorch.doctor.checks import flex_webhooks, guarded, number_check, remove_webhooks
-from flexorch.doctor.report import EXAMPLES, Check, Status, sentence
+from flexorch.doctor.checks import flex_webhooks, number_check, remove_webhooks
+from flexorch.doctor.report import Check, sentence
+from flexorch.doctor.steps import Steps
 from flexorch.twilio_facts import (
-    ACCEPTED_RESERVATION,
     AGENT_PERMISSIONS,
     AGENT_ROLE,
     OPEN_SESSION,
     chat_identity,
-    on_managed_channel,
 )
 
 # HTTP Request widgets leave by `failed`, Run Function widgets by `fail`.
 FAILED_TRANSITIONS = ("failed", "fail")
-# What the Messages API says of an SMS sent through it (the handler's relay) or as a TwiML reply.
-OUTBOUND = ("outbound-api", "outbound-reply")
-# The chat service posts onMessageSent within seconds; an SMS much later is some other message.
-RELAY_WINDOW = timedelta(minutes=10)
-
 
 STEPS = {
     1: ("1-received", "1. message received"),
@@ -51,31 +42,21 @@ STEPS = {
 DEPENDS = {2: (1,), 3: (2,), 4: (2,), 5: (2,), 6: (4, 5), 7: (6,), 8: (7,), 9: (7,)}
 
 
-class Walk:
-    """The nine steps for one inbound message, in order, each given what earlier ones found."""
+class Walk(Steps):
+    """The nine steps for one inbound message on Programmable Chat."""
+
+    STEPS = STEPS
+    DEPENDS = DEPENDS
 
     def __init__(self, account: Account, message_sid: str | None, sender: str | None) -> None:
         """Walk `message_sid`, or the latest inbound message from `sender`."""
-        self.account = account
-        self.config = account.config
-        self.message_sid = message_sid
-        self.sender = sender
-        self.message: Any = None
+        super().__init__(account, message_sid, sender)
         self.channel: Any = None
         self.session: Any = None
-        self.task: Any = None
-        self.agent_identity: str | None = None
-        self.results: dict[int, Check] = {}
-        self.root: dict[int, int] = {}
 
-    @property
-    def customer(self) -> str:
-        """The customer's address (the message's From)."""
-        return str(self.message.from_)
-
-    def run(self) -> list[Check]:
-        """Every step's check."""
-        order: list[tuple[int, Callable[[], Check]]] = [
+    def order(self) -> list[tuple[int, Callable[[], Check]]]:
+        """Step 3 finds its session by the chat channel, so step 4 is looked at first."""
+        return [
             (1, self.received),
             (2, self.number),
             (4, self.chat_channel),
@@ -86,101 +67,13 @@ class Walk:
             (8, self.completed),
             (9, self.relayed),
         ]
-        # Step 3 finds its session by the chat channel, so step 4 is looked at first.
-        for step, run in order:
-            check_id, title = STEPS[step]
-            blocked = [
-                self.root.get(d, d)
-                for d in DEPENDS.get(step, ())
-                if self.results[d].status == "fail" or d in self.root
-            ]
-            if blocked:
-                self.root[step] = blocked[0]
-                reason = f"because step {blocked[0]} failed"
-                self.results[step] = Check(check_id, title, "skipped", reason)
-                continue
-            self.results[step] = guarded(check_id, title, run)
-        return [self.results[step] for step in sorted(self.results)]
 
-    def _check(
-        self, step: int, status: Status, detail: str, evidence: dict[str, Any], fix: str = ""
-    ) -> Check:
-        check_id, title = STEPS[step]
-        return Check(check_id, title, status, detail, evidence, fix)
+    def judged(self) -> list[str]:
+        """The channel and session the walk judged (steps 4 and 8 report them)."""
+        return [x.sid for x in (self.channel, self.session) if x is not None]
 
-    # 1
-    def received(self) -> Check:
-        """Did Twilio receive the message (Messages, direction inbound)."""
-        managed = self.account.managed_numbers()
-        if self.message_sid:
-            message = self.account.message(self.message_sid)
-            if message is None:
-                return self._check(
-                    1,
-                    "fail",
-                    f"no message {self.message_sid} in account {self.account.account_sid}",
-                    {"sid": self.message_sid},
-                    "Copy the SID from the Messaging logs of the account the "
-                    "credentials belong to.",
-                )
-            if message.direction != "inbound":
-                return self._check(
-                    1,
-                    "fail",
-                    f"{message.sid} is {message.direction} (sent by this account), "
-                    "not a customer's inbound message",
-                    {"sid": message.sid, "direction": message.direction},
-                    "Walk the customer's inbound message, or use --from with "
-                    "the customer's number.",
-                )
-        else:
-            sender = str(self.sender)
-            sent = self.account.messages_from(sender)
-            inbound = [m for m in sent if m.direction == "inbound" and m.to in managed]
-            if not inbound:
-                to = ", ".join(managed) or "none (flexorch:numbers is empty)"
-                return self._check(
-                    1,
-                    "fail",
-                    f"no inbound message from {sender} to a managed number ({to})",
-                    {
-                        "from": sender,
-                        "managed_numbers": list(managed),
-                        "messages_from_sender": len(sent),
-                    },
-                    "Check that the customer texts one of the stack's numbers "
-                    "and that Twilio did not block it (Messaging logs, errors "
-                    "21610 and 30007).",
-                )
-            message = newest(inbound, "date_sent")[0]
-        self.message = message
-        evidence = {
-            "sid": message.sid,
-            "from": message.from_,
-            "to": message.to,
-            "direction": message.direction,
-            "status": message.status,
-            "date_sent": stamp(message.date_sent or message.date_created),
-        }
-        detail = f"{message.sid} from {message.from_} to {message.to}, {message.status}"
-        return self._check(1, "pass", detail, evidence)
-
-    # 2
-    def number(self) -> Check:
+    def number_check(self, ref: str, check_id: str, title: str) -> Check:
         """Is the number free of Flex Flows and pointed at the handler."""
-        to = str(self.message.to)
-        ref = self.account.managed_numbers().get(to)
-        check_id, title = STEPS[2]
-        if ref is None:
-            return self._check(
-                2,
-                "fail",
-                f"{to} is not one of this stack's numbers, so the stack does not "
-                "route it to the handler",
-                {"number": to, "managed_numbers": list(self.config.numbers)},
-                "Add the number to flexorch:numbers and run `pulumi up`, or walk "
-                "a message sent to a managed number.",
-            )
         return number_check(self.account, ref, check_id, title)
 
     # 4 (looked at before 3)
@@ -371,14 +264,9 @@ class Walk:
     # 6
     def routed_task(self) -> Check:
         """Is there a task referencing the channel and naming a worker's contact_uri."""
-        if self.account.workspace() is None:
-            return self._check(
-                6,
-                "fail",
-                f"no TaskRouter workspace {self.config.workspace.describe()}",
-                {"workspace": self.config.workspace.describe()},
-                "Set flexorch:workspace to the Flex workspace of this account.",
-            )
+        missing = self.no_workspace(6)
+        if missing is not None:
+            return missing
         channel = self.channel
         tasks = self.account.tasks_by_channel().get(channel.sid, [])
         if not tasks:
@@ -408,47 +296,7 @@ class Walk:
             )
         task = tasks[0]
         self.task = task
-        attributes = attributes_of(task.attributes)
-        attribute = self.config.workflow.target_attribute
-        target = lookup(attributes, attribute)
-        uris = self.account.contact_uris()
-        workflows = self.account.workflows()
-        evidence = {
-            "task": task.sid,
-            "assignment_status": task.assignment_status,
-            "channel": channel.sid,
-            attribute: target,
-            "worker_contact_uris": sorted(uris),
-            "workflow": task.workflow_sid,
-            "task_channel": task.task_channel_unique_name,
-        }
-        problems: list[str] = []
-        fixes: list[str] = []
-        if target is None:
-            problems.append(f"it has no {attribute} attribute")
-            fixes.append(f"make the handler set {attribute} to the agent's contact_uri")
-        elif target not in uris:
-            known = ", ".join(sorted(uris)) or "none"
-            problems.append(
-                f"{attribute} is {target!r}, which no worker has (contact_uris: {known})"
-            )
-            fixes.append(f"set {attribute} to the contact_uri of an existing worker")
-        if workflows and task.workflow_sid != workflows[0].sid:
-            problems.append(
-                f'it was created on Workflow {task.workflow_sid} "{task.workflow_friendly_name}",'
-                f' not "{self.config.workflow.friendly_name}" ({workflows[0].sid})'
-            )
-            fixes.append(f"create tasks on Workflow {workflows[0].sid}")
-        managed = {c.unique_name for c in self.config.task_channels}
-        on_channel = on_managed_channel(
-            self.config.task_channels, task.task_channel_unique_name, attributes
-        )
-        if managed and not on_channel:
-            problems.append(
-                f'it is on TaskChannel "{task.task_channel_unique_name}", not a managed channel '
-                f"({', '.join(sorted(managed))}), so Flex orchestrates it itself"
-            )
-            fixes.append(f"create it on TaskChannel {sorted(managed)[0]}")
+        target, evidence, problems, fixes = self.task_problems(task, {"channel": channel.sid})
         if problems:
             return self._check(
                 6, "fail", f"task {task.sid}: " + "; ".join(problems), evidence, sentence(fixes)
@@ -466,41 +314,10 @@ class Walk:
         task, channel = self.task, self.channel
         if task is None:
             return self._check(7, "skipped", "because step 6 found no task", {})
-        target = lookup(attributes_of(task.attributes), self.config.workflow.target_attribute)
-        reservations = self.account.reservations(task.sid)
-        accepted = [r for r in reservations if r.reservation_status in ACCEPTED_RESERVATION]
-        seen = [f"{r.sid} {r.reservation_status} ({r.worker_name})" for r in reservations]
-        if not accepted:
-            detail = (
-                f"no reservation of {task.sid} was accepted ({', '.join(seen)})"
-                if reservations
-                else f"TaskRouter created no reservation for {task.sid}"
-            )
-            fix = (
-                "Check that the agent is available and in the Workflow's queue, and that Flex "
-                "auto-accepts (flexorch:autoAccept) or the agent accepts in time."
-            )
-            return self._check(7, "fail", detail, {"task": task.sid, "reservations": seen}, fix)
-        reservation = newest(accepted, "date_updated")[0]
-        workers = {w.sid: w for w in self.account.workers()}
-        worker = workers.get(reservation.worker_sid)
-        uri = attributes_of(worker.attributes).get("contact_uri") if worker else None
-        evidence: dict[str, Any] = {
-            "reservation": reservation.sid,
-            "reservation_status": reservation.reservation_status,
-            "worker": reservation.worker_sid,
-            "contact_uri": {"found": uri, "expected": target},
-        }
-        if uri != target:
-            return self._check(
-                7,
-                "fail",
-                f"{reservation.sid} was accepted by {reservation.worker_name} "
-                f"({uri}), not by {target}",
-                evidence,
-                "Run `pulumi up` to restore the contact_uri Workflow, which "
-                "reserves only the worker the task names.",
-            )
+        failed, reservation, evidence = self.accepted_by_target(7, task)
+        if failed is not None:
+            return failed
+        uri = evidence["contact_uri"]["found"]
         identity = chat_identity(str(uri))
         self.agent_identity = identity
         members = self.account.members(channel.sid)
@@ -629,71 +446,9 @@ class Walk:
         if identity is None:
             why = "step 6 found no task" if self.task is None else "step 7 found no agent"
             return self._check(9, "skipped", f"because {why}", {})
-        number, customer = str(self.message.to), self.customer
-        written = oldest(
-            m for m in self.account.chat_messages(channel.sid) if chat_author(m) == identity
-        )
-        evidence: dict[str, Any] = {
-            "channel": channel.sid,
-            "agent": identity,
-            "from": number,
-            "to": customer,
-            "agent_messages": len(written),
-        }
-        if not written:
-            return self._check(
-                9,
-                "skipped",
-                f"{identity} wrote nothing in {channel.sid}, so there is no reply to relay",
-                evidence,
-            )
-        sent = [
-            m
-            for m in oldest(self.account.messages_between(number, customer))
-            if m.direction in OUTBOUND
-        ]
-        unused = [(parse_time(m.date_created or m.date_sent), m) for m in sent]
-        pairs: list[str] = []
-        missing: list[Any] = []
-        # Oldest first, each chat message takes the earliest unused SMS sent after it.
-        for chat in written:
-            at = parse_time(chat.date_created)
-            index = next(
-                (
-                    i
-                    for i, (when, _sms) in enumerate(unused)
-                    if at is None or (when is not None and at <= when <= at + RELAY_WINDOW)
-                ),
-                None,
-            )
-            if index is None:
-                missing.append(chat)
-            else:
-                pairs.append(f"{chat.sid} -> {unused.pop(index)[1].sid}")
-        evidence.update(
-            outbound_sms=len(sent),
-            relayed=len(pairs),
-            pairs=pairs[:EXAMPLES],
-            not_relayed=[m.sid for m in missing[:EXAMPLES]],
-        )
-        if missing:
-            first = missing[0]
-            return self._check(
-                9,
-                "fail",
-                f"{identity}'s message {first.sid} ({stamp(first.date_created)}) in "
-                f"{channel.sid} has no SMS from {number} to {customer} after it; "
-                f"{len(missing)} of {len(written)} not relayed, so the customer never hears back",
-                evidence,
-                self._relay_fix(number),
-            )
-        return self._check(
-            9,
-            "pass",
-            f"each of {identity}'s {len(written)} message(s) in {channel.sid} was sent as an "
-            f"SMS from {number} to {customer}",
-            evidence,
-        )
+        written = [m for m in self.account.chat_messages(channel.sid) if chat_author(m) == identity]
+        fix = self._relay_fix(str(self.message.to))
+        return self.relayed_replies(9, ("channel", channel.sid), written, lambda _first: fix)
 
     def _relay_fix(self, number: str) -> str:
         chat = self.config.chat_service

@@ -221,7 +221,9 @@ class PhoneNumberRouteProvider(TwilioProvider):
             else:
                 previous = (news.get("snapshot") or {}).get("address")
             held = self._hold_address(news, phone_number, olds.get("address_sid") or "", previous)
-            self._set(news, id_, wanted, "update")
+            # Only the address changed (a new handler URL): the SmsUrl is empty already.
+            if was != CONVERSATIONS or {"sms_url", "sms_method"} & set(self.changed(olds, news)):
+                self._set(news, id_, wanted, "update")
             return UpdateResult(self.carry(olds, news, **held))
         self._set(news, id_, wanted, "update")
         if was == CONVERSATIONS:

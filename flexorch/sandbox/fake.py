@@ -22,6 +22,13 @@ from typing import Any
 from flexorch.sandbox import specs
 
 PAGING = {"PageSize", "Page", "PageToken"}
+# Conversations' ParticipantConversations is a view of its conversations and participants (the
+# account's, or one service's), not a collection with records of its own.
+CONVERSATIONS = "/conversations.twilio.com/v1/Services/{ChatServiceSid}/Conversations"
+PARTICIPANTS = CONVERSATIONS + "/{ConversationSid}/Participants"
+PARTICIPANT_CONVERSATIONS = re.compile(
+    r"/conversations\.twilio\.com/v1(/Services/(?P<service>[^/]+))?/ParticipantConversations$"
+)
 # TaskRouter answers 400 (code 20001, "Queue named X already exists for workspace WS...") to a
 # second queue of one name; TaskChannel unique names are unique in a workspace the same way. An
 # address has at most one Address Configuration (Conversations' docs: "a unique address"); the
@@ -267,6 +274,10 @@ class FakeTwilio:
         if not self._authorised(request.auth):
             return 401, _error(20003, "Authenticate", 401)
         with self.lock:
+            view = PARTICIPANT_CONVERSATIONS.match(request.path)
+            if view and request.method == "GET":
+                rows = self._participant_conversations(view["service"], request.query)
+                return 200, self._page(request.path, "conversations", rows, request.query)
             for single in self.singletons:
                 matched = single.regex.match(request.path)
                 if matched:
@@ -287,6 +298,59 @@ class FakeTwilio:
         return 404, _error(
             20404, f"The requested resource {specs.unmounted(request.path)} was not found", 404
         )
+
+    def _participant_conversations(
+        self, service: str | None, query: Mapping[str, list[str]]
+    ) -> list[dict[str, Any]]:
+        """The conversations a participant (an address or an identity) is in: a view, no store."""
+        address, identity = query.get("Address", [None])[-1], query.get("Identity", [None])[-1]
+        conversations = self.records.get(CONVERSATIONS, {})
+        rows = []
+        for p in self.records.get(PARTICIPANTS, {}).values():
+            bound = (p.get("messaging_binding") or {}).get("address")
+            c = conversations.get(p.get("conversation_sid") or "")
+            if c is None or (service and p.get("chat_service_sid") != service):
+                continue
+            if (address is not None and bound != address) or (
+                identity is not None and p.get("identity") != identity
+            ):
+                continue
+            rows.append({
+                "account_sid": self.account_sid, "chat_service_sid": c.get("chat_service_sid"),
+                "participant_sid": p["sid"], "participant_user_sid": None,
+                "participant_identity": p.get("identity"),
+                "participant_messaging_binding": p.get("messaging_binding"),
+                "conversation_sid": c["sid"], "conversation_unique_name": c.get("unique_name"),
+                "conversation_friendly_name": c.get("friendly_name"),
+                "conversation_attributes": c.get("attributes"),
+                "conversation_date_created": c.get("date_created"),
+                "conversation_date_updated": c.get("date_updated"),
+                "conversation_created_by": "system", "conversation_state": c.get("state"),
+                "conversation_timers": c.get("timers"), "links": None,
+            })  # fmt: skip
+        return rows
+
+    def _page(
+        self, path: str, key: str, rows: list[dict[str, Any]], query: Mapping[str, list[str]]
+    ) -> dict[str, Any]:
+        """One page of `rows` as the v1 products answer a list (`meta` with its page URLs)."""
+        size = int(query.get("PageSize", ["50"])[-1])
+        page = int(query.get("Page", ["0"])[-1])
+        more = (page + 1) * size < len(rows)
+        return {
+            key: rows[page * size : (page + 1) * size],
+            "meta": {
+                "first_page_url": specs.public_url(f"{path}?PageSize={size}&Page=0"),
+                "key": key,
+                "next_page_url": specs.public_url(f"{path}?PageSize={size}&Page={page + 1}")
+                if more
+                else None,
+                "page": page,
+                "page_size": size,
+                "previous_page_url": None,
+                "url": specs.public_url(f"{path}?PageSize={size}&Page={page}"),
+            },
+        }
 
     def _authorised(self, header: str | None) -> bool:
         if not header or not header.startswith("Basic "):
@@ -386,18 +450,7 @@ class FakeTwilio:
                 "start": page * size,
                 "uri": specs.public_url(f"{base}?PageSize={size}&Page={page}"),
             }
-        return 200, {
-            c.list_key: chunk,
-            "meta": {
-                "first_page_url": specs.public_url(f"{base}?PageSize={size}&Page=0"),
-                "key": c.list_key,
-                "next_page_url": specs.public_url(next_uri) if next_uri else None,
-                "page": page,
-                "page_size": size,
-                "previous_page_url": None,
-                "url": specs.public_url(f"{base}?PageSize={size}&Page={page}"),
-            },
-        }
+        return 200, self._page(base, c.list_key, rows, request.query)
 
     def _taken(self, c: Collection, parents: dict[str, str], fields: dict[str, Any]) -> str:
         """What Twilio refuses to create twice under one parent, as its error message."""

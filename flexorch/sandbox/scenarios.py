@@ -10,6 +10,8 @@ SMS by the handler, then completion with the channel made INACTIVE. Each other s
 exactly one doctor check, so users can see what each failure looks like:
 `flexorch sandbox --scenario NAME`, then
 `flexorch doctor --config examples/Pulumi.sandbox.yaml --from +15558675309`.
+
+The same account on Flex Conversations is in `conversations_scenarios`; `catalogue` names them all.
 """
 
 from __future__ import annotations
@@ -69,15 +71,18 @@ def sandbox_config() -> StackConfig:
         return load_stack_file(path).config
 
 
-def _iso(when: datetime) -> str:
+def iso(when: datetime) -> str:
+    """A time as the v1 products write it (ISO 8601, UTC, whole seconds)."""
     return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _ago(**delta: float) -> datetime:
+def ago(**delta: float) -> datetime:
+    """That long before now."""
     return datetime.now(UTC) - timedelta(**delta)
 
 
-def _remove(fake: FakeTwilio, template: str, **match: Any) -> None:
+def remove_records(fake: FakeTwilio, template: str, **match: Any) -> None:
+    """Delete every record of `template` whose fields equal `match`."""
     with fake.lock:
         records = fake.records.get(template, {})
         for sid in [s for s, r in records.items() if all(r.get(k) == v for k, v in match.items())]:
@@ -90,15 +95,9 @@ def apply_stack(fake: FakeTwilio, config: StackConfig) -> FakeTwilio:
     tests/test_sandbox.py runs the real providers through the component and compares.
     """
     handler = config.handler
-    managed = {form for n in config.numbers for form in identities(n)}
-    for number in fake.all(seed.NUMBERS):
-        if number["phone_number"] in config.numbers or number["sid"] in config.numbers:
-            number["sms_url"] = handler.effective_sms_url
-            number["sms_method"] = handler.method
-    if config.flex_flows == "disable":
-        for flow in fake.all(seed.FLEX_FLOWS):
-            if flow["contact_identity"] in managed:
-                flow["enabled"] = False
+    for number in managed_numbers(fake, config):
+        number["sms_url"] = handler.effective_sms_url
+        number["sms_method"] = handler.method
     chat = config.chat_service
     service = fake.find(seed.CHAT_SERVICES, sid=chat.sid)
     service.update(
@@ -109,6 +108,25 @@ def apply_stack(fake: FakeTwilio, config: StackConfig) -> FakeTwilio:
         pre_webhook_retry_count=chat.retry_count,
         post_webhook_retry_count=chat.retry_count,
     )
+    return apply_routing(fake, config)
+
+
+def managed_numbers(fake: FakeTwilio, config: StackConfig) -> list[dict[str, Any]]:
+    """The seeded number records `config` manages."""
+    return [
+        number
+        for number in fake.all(seed.NUMBERS)
+        if number["phone_number"] in config.numbers or number["sid"] in config.numbers
+    ]
+
+
+def apply_routing(fake: FakeTwilio, config: StackConfig) -> FakeTwilio:
+    """What `up` does on both platforms: Flex Flows, the contact_uri Workflow, task channels."""
+    managed = {form for n in config.numbers for form in identities(n)}
+    if config.flex_flows == "disable":
+        for flow in fake.all(seed.FLEX_FLOWS):
+            if flow["contact_identity"] in managed:
+                flow["enabled"] = False
     queue = fake.find(seed.QUEUES, friendly_name=config.workflow.queue.friendly_name)["sid"]
     fake.add(
         seed.WORKFLOWS,
@@ -129,10 +147,11 @@ def apply_stack(fake: FakeTwilio, config: StackConfig) -> FakeTwilio:
     return fake
 
 
-def _message(
+def add_message(
     fake: FakeTwilio, sid: str, sender: str, to: str, body: str, when: datetime,
     direction: str = "inbound", status: str = "received",
 ) -> None:  # fmt: skip
+    """An SMS in the account's Messages (inbound from the customer by default)."""
     stamp = format_datetime(when.replace(microsecond=0))
     fake.add(seed.MESSAGES, ACCOUNT, sid=sid, body=body, direction=direction, status=status,
              to=to, num_media="0", num_segments="1", api_version="2010-04-01",
@@ -144,13 +163,14 @@ def _channel(fake: FakeTwilio, sid: str, customer: str, status: str, when: datet
     attributes = {"from": customer, "channel_type": "sms", "status": status, "long_lived": False}
     fake.add(seed.CHAT_CHANNELS, CHAT, sid=sid, friendly_name=customer, type="private",
              attributes=json.dumps(attributes), created_by="system", members_count=2,
-             messages_count=2, date_created=_iso(when), date_updated=_iso(when))  # fmt: skip
+             messages_count=2, date_created=iso(when), date_updated=iso(when))  # fmt: skip
 
 
-def _task(
+def add_task(
     fake: FakeTwilio, config: StackConfig, sid: str, channel: str, customer: str, *,
     status: str, when: datetime,
 ) -> dict[str, Any]:  # fmt: skip
+    """The task the handler made for `customer`'s `channel`, targeting alice."""
     channel_config = config.task_channels[0]
     attributes = {
         "channelSid": channel,
@@ -173,8 +193,8 @@ def _task(
         task_channel_sid=seed.sid("TC", channel_config.unique_name),
         task_channel_unique_name=channel_config.unique_name,
         reason="conversation resolved" if status == "completed" else None,
-        date_created=_iso(when),
-        date_updated=_iso(when + timedelta(minutes=8)),
+        date_created=iso(when),
+        date_updated=iso(when + timedelta(minutes=8)),
     )
 
 
@@ -182,10 +202,10 @@ def all_pass() -> FakeTwilio:
     """A healthy custom-orchestration account: doctor passes every check."""
     config = sandbox_config()
     fake = apply_stack(seed.flex_account(), config)
-    started = _ago(minutes=10)
+    started = ago(minutes=10)
     number = config.numbers[0]
-    _message(fake, OLDER_MESSAGE_SID, CUSTOMER, number, "Hello?", _ago(days=2))
-    _message(fake, MESSAGE_SID, CUSTOMER, number, SMS_BODY, started)
+    add_message(fake, OLDER_MESSAGE_SID, CUSTOMER, number, "Hello?", ago(days=2))
+    add_message(fake, MESSAGE_SID, CUSTOMER, number, SMS_BODY, started)
     # The handler creates the customer's channel, posts the SMS into it and creates the task;
     # the agent's accept adds her as a member (the plugin's orchestration adds nothing).
     _channel(fake, CHANNEL_SID, CUSTOMER, "INACTIVE", started)
@@ -196,18 +216,18 @@ def all_pass() -> FakeTwilio:
              role_sid=AGENT_ROLE_SID)  # fmt: skip
     fake.add(seed.CHAT_MESSAGES, channel, sid=seed.sid("IM", "customer sms in channel"),
              body=SMS_BODY, index=0, attributes=json.dumps({"messageSid": MESSAGE_SID}),
-             date_created=_iso(started), **{"from": CUSTOMER})  # fmt: skip
+             date_created=iso(started), **{"from": CUSTOMER})  # fmt: skip
     # The agent's reply, and the SMS the handler's onMessageSent relay sent for it.
     replied = started + timedelta(minutes=2)
     reply = "Sorry about that, let me check."
     fake.add(seed.CHAT_MESSAGES, channel, sid=AGENT_REPLY_SID, body=reply, index=1,
-             attributes="{}", date_created=_iso(replied), **{"from": AGENT})  # fmt: skip
-    _message(fake, RELAY_SID, number, CUSTOMER, reply, replied + timedelta(seconds=2),
+             attributes="{}", date_created=iso(replied), **{"from": AGENT})  # fmt: skip
+    add_message(fake, RELAY_SID, number, CUSTOMER, reply, replied + timedelta(seconds=2),
              direction="outbound-api", status="delivered")  # fmt: skip
     for identity, joined in ((AGENT, 1), ("bob", 0), (CUSTOMER, 1)):
         fake.add(CHAT_USERS, CHAT, sid=seed.sid("US", identity), identity=identity,
                  friendly_name=identity, joined_channels_count=joined)  # fmt: skip
-    _task(fake, config, TASK_SID, CHANNEL_SID, CUSTOMER, status="completed", when=started)
+    add_task(fake, config, TASK_SID, CHANNEL_SID, CUSTOMER, status="completed", when=started)
     fake.add(seed.RESERVATIONS, {**WORKSPACE, "TaskSid": TASK_SID}, sid=RESERVATION_SID,
              worker_sid=seed.sid("WK", AGENT), worker_name=AGENT,
              reservation_status="completed")  # fmt: skip
@@ -217,25 +237,26 @@ def all_pass() -> FakeTwilio:
 def with_proxy_and_studio() -> FakeTwilio:
     """Healthy, with a Studio flow and a Proxy session in the message's path (steps 3 and 5)."""
     fake = all_pass()
-    _session(fake, "closed")
+    add_session(fake, "closed")
     session = {**PROXY, "SessionSid": SESSION_SID}
     fake.add(seed.PROXY_INTERACTIONS, session, sid=seed.sid("KI", "customer sms"), type="message",
              inbound_resource_sid=MESSAGE_SID, inbound_resource_type="Message",
              inbound_resource_status="received",
              data=json.dumps({"body": SMS_BODY}))  # fmt: skip
-    _execution(fake, "ended", (("incomingMessage", "Trigger", "lookup_order"),
+    add_execution(fake, "ended", (("incomingMessage", "Trigger", "lookup_order"),
                                ("success", "lookup_order", "send_to_handler"),
                                ("success", "send_to_handler", "Ended")))  # fmt: skip
     return fake
 
 
-def _session(fake: FakeTwilio, status: str) -> None:
+def add_session(fake: FakeTwilio, status: str) -> None:
+    """Flex's Proxy session for the customer's channel, in `status`."""
     fake.add(seed.PROXY_SESSIONS, PROXY, sid=SESSION_SID, unique_name=CHANNEL_SID, status=status,
-             mode="message-only", date_started=_iso(_ago(minutes=10)),
-             date_last_interaction=_iso(_ago(minutes=10)))  # fmt: skip
+             mode="message-only", date_started=iso(ago(minutes=10)),
+             date_last_interaction=iso(ago(minutes=10)))  # fmt: skip
 
 
-def _execution(
+def add_execution(
     fake: FakeTwilio,
     status: str,
     steps: tuple[tuple[str, str, str], ...],
@@ -243,14 +264,15 @@ def _execution(
     contact: str = CUSTOMER,
     when: datetime | None = None,
 ) -> None:
-    when = when or _ago(minutes=10)
+    """A Studio execution for `contact` with its steps (event, from widget, to widget)."""
+    when = when or ago(minutes=10)
     fake.add(seed.STUDIO_EXECUTIONS, STUDIO, sid=sid, contact_channel_address=contact,
-             status=status, date_created=_iso(when), date_updated=_iso(when))  # fmt: skip
+             status=status, date_created=iso(when), date_updated=iso(when))  # fmt: skip
     for index, (event, source, target) in enumerate(steps):
         fake.add(seed.STUDIO_STEPS, {**STUDIO, "ExecutionSid": sid},
                  sid=seed.sid("FT", f"{sid} step {index}"), name=event,
                  transitioned_from=source, transitioned_to=target,
-                 date_created=_iso(when + timedelta(seconds=index)))  # fmt: skip
+                 date_created=iso(when + timedelta(seconds=index)))  # fmt: skip
 
 
 # --- one broken thing each --------------------------------------------------------------------
@@ -259,7 +281,7 @@ def _execution(
 def message_missing() -> FakeTwilio:
     """Step 1: Twilio has no inbound message from the customer (wrong number, carrier block)."""
     fake = all_pass()
-    _remove(fake, seed.MESSAGES, **{"from": CUSTOMER})
+    remove_records(fake, seed.MESSAGES, **{"from": CUSTOMER})
     return fake
 
 
@@ -273,23 +295,23 @@ def number_on_flex_proxy() -> FakeTwilio:
 def proxy_without_interaction() -> FakeTwilio:
     """Step 3: a Proxy session named after the channel carried no interaction."""
     fake = all_pass()
-    _session(fake, "closed")
+    add_session(fake, "closed")
     return fake
 
 
 def no_chat_channel() -> FakeTwilio:
     """Step 4: the handler never created the customer's chat channel."""
     fake = all_pass()
-    _remove(fake, seed.CHAT_CHANNELS, sid=CHANNEL_SID)
-    _remove(fake, seed.CHAT_MEMBERS, channel_sid=CHANNEL_SID)
-    _remove(fake, seed.CHAT_MESSAGES, channel_sid=CHANNEL_SID)
+    remove_records(fake, seed.CHAT_CHANNELS, sid=CHANNEL_SID)
+    remove_records(fake, seed.CHAT_MEMBERS, channel_sid=CHANNEL_SID)
+    remove_records(fake, seed.CHAT_MESSAGES, channel_sid=CHANNEL_SID)
     return fake
 
 
 def studio_widget_failed() -> FakeTwilio:
     """Step 5: the Studio execution for the customer left an HTTP Request widget by `failed`."""
     fake = all_pass()
-    _execution(fake, "ended", (("incomingMessage", "Trigger", "lookup_order"),
+    add_execution(fake, "ended", (("incomingMessage", "Trigger", "lookup_order"),
                                ("failed", "lookup_order", "Ended")))  # fmt: skip
     return fake
 
@@ -307,7 +329,7 @@ def target_worker_unknown() -> FakeTwilio:
 def agent_not_member() -> FakeTwilio:
     """Step 7: alice accepted, but nobody added her to the channel (orchestration.accepted: [])."""
     fake = all_pass()
-    _remove(fake, seed.CHAT_MEMBERS, sid=AGENT_MEMBER_SID)
+    remove_records(fake, seed.CHAT_MEMBERS, sid=AGENT_MEMBER_SID)
     return fake
 
 
@@ -322,7 +344,7 @@ def channel_still_active() -> FakeTwilio:
 def reply_not_relayed() -> FakeTwilio:
     """Step 9: alice replied in the channel, but the handler sent no SMS to the customer."""
     fake = all_pass()
-    _remove(fake, seed.MESSAGES, sid=RELAY_SID)
+    remove_records(fake, seed.MESSAGES, sid=RELAY_SID)
     return fake
 
 
@@ -331,7 +353,7 @@ def channel_studio_webhook() -> FakeTwilio:
     fake = all_pass()
     channel = fake.find(seed.CHAT_CHANNELS, sid=CHANNEL_SID)
     channel["attributes"] = json.dumps({**json.loads(channel["attributes"]), "status": "ACTIVE"})
-    channel["date_created"] = _iso(_ago(days=3))
+    channel["date_created"] = iso(ago(days=3))
     # The conversation is still going on, so the channel is no orphan.
     fake.find(seed.TASKS, sid=TASK_SID)["assignment_status"] = "assigned"
     fake.find(seed.RESERVATIONS, sid=RESERVATION_SID)["reservation_status"] = "accepted"
@@ -351,11 +373,11 @@ def channel_flex_webhook() -> FakeTwilio:
     """Hygiene: another customer's ACTIVE channel still posts to the Messaging Flow's webhook."""
     fake = all_pass()
     config = sandbox_config()
-    when = _ago(days=2)
-    _message(fake, seed.sid("SM", "returning customer message"), RETURNING_CUSTOMER,
+    when = ago(days=2)
+    add_message(fake, seed.sid("SM", "returning customer message"), RETURNING_CUSTOMER,
              config.numbers[1], "Any news?", when)  # fmt: skip
     _channel(fake, RETURNING_CHANNEL_SID, RETURNING_CUSTOMER, "ACTIVE", when)
-    _task(fake, config, seed.sid("WT", "returning customer task"), RETURNING_CHANNEL_SID,
+    add_task(fake, config, seed.sid("WT", "returning customer task"), RETURNING_CHANNEL_SID,
           RETURNING_CUSTOMER, status="assigned", when=when)  # fmt: skip
     # The Twilio-hosted URL that starts the Studio flow.
     studio = (
@@ -393,15 +415,15 @@ def orphans() -> FakeTwilio:
     """Hygiene: yesterday's conversation left its channel ACTIVE and Proxy session open."""
     fake = all_pass()
     config = sandbox_config()
-    when = _ago(days=1)
-    _message(fake, seed.sid("SM", "orphan message"), ORPHAN_CUSTOMER, config.numbers[0],
+    when = ago(days=1)
+    add_message(fake, seed.sid("SM", "orphan message"), ORPHAN_CUSTOMER, config.numbers[0],
              "Is anyone there?", when)  # fmt: skip
     _channel(fake, ORPHAN_CHANNEL_SID, ORPHAN_CUSTOMER, "ACTIVE", when)
-    _task(fake, config, ORPHAN_TASK_SID, ORPHAN_CHANNEL_SID, ORPHAN_CUSTOMER,
+    add_task(fake, config, ORPHAN_TASK_SID, ORPHAN_CHANNEL_SID, ORPHAN_CUSTOMER,
           status="completed", when=when)  # fmt: skip
     fake.add(seed.PROXY_SESSIONS, PROXY, sid=ORPHAN_SESSION_SID, unique_name=ORPHAN_CHANNEL_SID,
-             status="open", mode="message-only", date_started=_iso(when),
-             date_created=_iso(when), date_updated=_iso(when))  # fmt: skip
+             status="open", mode="message-only", date_started=iso(when),
+             date_created=iso(when), date_updated=iso(when))  # fmt: skip
     return fake
 
 
@@ -412,9 +434,9 @@ STALE_EXECUTION_SID = seed.sid("FN", "stale studio execution")
 def studio_stale() -> FakeTwilio:
     """Hygiene: a Studio execution still active three days after its last step."""
     fake = all_pass()
-    _execution(fake, "active", (("incomingMessage", "Trigger", "ask_order_number"),),
+    add_execution(fake, "active", (("incomingMessage", "Trigger", "ask_order_number"),),
                sid=STALE_EXECUTION_SID, contact=STALE_CONTACT,
-               when=_ago(days=3))  # fmt: skip
+               when=ago(days=3))  # fmt: skip
     return fake
 
 
@@ -454,11 +476,3 @@ CATALOGUE = (
     Scenario("hygiene-orphans", orphans, "orphans"),
     Scenario("hygiene-studio-stale", studio_stale, "studio-stale"),
 )
-ALL: dict[str, Callable[[], FakeTwilio]] = {s.name: s.build for s in CATALOGUE}
-# Every account `flexorch sandbox --scenario` can start with: the healthy one and the broken ones.
-SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {"flex-account": seed.flex_account, **ALL}
-
-
-def scenario(name: str) -> FakeTwilio:
-    """A new fake account for the named scenario."""
-    return SCENARIOS[name]()

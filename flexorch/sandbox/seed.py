@@ -40,6 +40,9 @@ CONVERSATIONS = "/conversations.twilio.com/v1"
 CONVERSATION_SERVICES = CONVERSATIONS + "/Services"
 CONVERSATION_SERVICE_WEBHOOKS = CONVERSATIONS + "/Services/{ChatServiceSid}/Configuration/Webhooks"
 ADDRESSES = CONVERSATIONS + "/Configuration/Addresses"
+FLEX_CONFIGURATION = "/v1/Configuration"
+# A Flex account still on Flex UI 1.x (a move to Conversations needs 2.x).
+FLEX_UI_1 = "~1.34.6"
 
 
 def sid(prefix: str, name: str) -> str:
@@ -146,6 +149,12 @@ def flex_account() -> FakeTwilio:
         janitor_enabled=False,
     )
     fake.add(STUDIO_FLOWS, sid=STUDIO_FLOW_SID, friendly_name="Messaging Flow", status="published")
+    fake.singleton(FLEX_CONFIGURATION).update(
+        ui_version=FLEX_UI_1,
+        taskrouter_workspace_sid=WORKSPACE_SID,
+        chat_service_instance_sid=CHAT_SERVICE_SID,
+        status="ok",
+    )
     return fake
 
 

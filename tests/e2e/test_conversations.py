@@ -29,13 +29,8 @@ def chat_config() -> dict[str, Any]:
 
 
 def conversations_config() -> dict[str, Any]:
-    config = chat_config()
-    config["flexorch:platform"] = "conversations"
-    config["flexorch:chatService"] = {
-        "sid": seed.CHAT_SERVICE_SID,
-        "webhookFilters": ["onMessageAdded", "onConversationUpdated"],
-    }
-    return config
+    path = ROOT / "examples" / "Pulumi.sandbox-conversations.yaml"
+    return yaml.safe_load(path.read_text())["config"]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,266 @@
+"""The config section on Flex Conversations: numbers on their addresses, the service's webhooks.
+
+On Conversations a managed number's inbound SMS reach the handler through its Address
+Configuration (autoCreation of type webhook, to smsUrl), and its own "a message comes in"
+SmsUrl stays empty: Twilio runs a SmsUrl in parallel with the address.
+https://www.twilio.com/docs/flex/admin-guide/setup/conversations/manage-conversations-sms-addresses
+The workspace, Workflow, task channels and workers are checked as on Programmable Chat.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flexorch.doctor.account import attributes_of, describe_flow
+from flexorch.doctor.checks import (
+    enabled_flows,
+    flows_problem,
+    guarded,
+    missing_number,
+    taskrouter_checks,
+)
+from flexorch.doctor.conversations_account import ConversationsAccount
+from flexorch.doctor.report import Check, sentence
+from flexorch.twilio_facts import (
+    ADDRESS_WEBHOOK_FILTERS,
+    PROXY_MESSAGE_WEBHOOK,
+    address_settings,
+    conversations_webhook_settings,
+    same_events,
+    same_method,
+    same_url,
+    twilio_hosted,
+)
+
+SMS_URL_FIX = (
+    "run `pulumi up --refresh` for this stack to empty the number's SmsUrl (its Address "
+    "Configuration takes its messages)"
+)
+ADDRESS_FIX = (
+    "run `pulumi up --refresh` for this stack to point the number's Address Configuration at "
+    "the handler"
+)
+
+
+def config_checks(account: ConversationsAccount) -> list[Check]:
+    """The stack's settings, live: numbers, the Conversations service, and TaskRouter."""
+    checks = [_number(account, ref) for ref in account.config.numbers]
+    checks.append(
+        guarded(
+            "conversations-service",
+            "Conversations service webhooks",
+            lambda: _service_webhooks(account),
+        )
+    )
+    return checks + taskrouter_checks(account)
+
+
+def _number(account: ConversationsAccount, ref: str) -> Check:
+    check_id, title = f"number:{ref}", f"number {ref}"
+    return guarded(check_id, title, lambda: number_check(account, ref, check_id, title))
+
+
+def sms_url_problem(url: str) -> str:
+    """What a non-empty SmsUrl does on Conversations."""
+    if PROXY_MESSAGE_WEBHOOK.search(url):
+        what = "Twilio's Proxy message webhook (Flex's own handling)"
+    elif twilio_hosted(url):
+        what = f"the Twilio-hosted {url} (Flex's own handling)"
+    else:
+        what = url
+    return f"SmsUrl is {what}, which runs in parallel with the number's address; it must be empty"
+
+
+def address_problems(
+    account: ConversationsAccount, e164: str
+) -> tuple[dict[str, Any], list[str], Any]:
+    """How a number's SMS Address Configuration differs from the one `up` leaves.
+
+    Returns the evidence, the problems and the address (None when it has none).
+    """
+    config = account.config
+    found = account.addresses_of(e164)
+    if not found:
+        message = "it has no SMS Address Configuration, so Conversations does not take its SMS"
+        return {"address": None}, [message], None
+    if len(found) > 1:
+        sids = [a.sid for a in found]
+        return {"addresses": sids}, [f"it has {len(found)} SMS Address Configurations"], found[0]
+    address = found[0]
+    settings = address_settings(address)
+    url, method = config.handler.effective_sms_url, config.handler.method
+    filters = settings["webhook_filters"]
+    wanted = sorted(set(filters) | set(ADDRESS_WEBHOOK_FILTERS))
+    evidence: dict[str, Any] = {
+        "address": settings["sid"],
+        "auto_creation": {"found": settings["enabled"], "expected": True},
+        "type": {"found": settings["type"], "expected": "webhook"},
+        "webhook_url": {"found": settings["webhook_url"], "expected": url},
+        "webhook_method": {"found": settings["webhook_method"], "expected": method},
+        "webhook_filters": {"found": sorted(filters), "expected": wanted},
+        "conversation_service_sid": {
+            "found": settings["conversation_service_sid"],
+            "expected": config.chat_service.sid,
+        },
+    }
+    sid = settings["sid"]
+    if not settings["enabled"]:
+        return (
+            evidence,
+            [f"address {sid} has autoCreation off, so an SMS starts no conversation"],
+            address,
+        )
+    if settings["type"] != "webhook":
+        return evidence, [flex_handles(settings)], address
+    problems = []
+    if not same_url(settings["webhook_url"], url):
+        problems.append(
+            f"address {sid} sends new conversations to {settings['webhook_url'] or 'no URL'}, "
+            f"not the handler {url}"
+        )
+    if not same_method(settings["webhook_method"], method):
+        problems.append(
+            f"address {sid} calls the handler with {settings['webhook_method']}, not {method}"
+        )
+    if not same_events(sorted(filters), wanted):
+        missing = ", ".join(sorted(set(ADDRESS_WEBHOOK_FILTERS) - set(filters)))
+        problems.append(f"address {sid} has webhook filters without {missing}")
+    if settings["conversation_service_sid"] != config.chat_service.sid:
+        problems.append(
+            f"address {sid} creates conversations in "
+            f"{settings['conversation_service_sid'] or 'the default service'}, not "
+            f"{config.chat_service.sid} (flexorch:chatService.sid)"
+        )
+    return evidence, problems, address
+
+
+def flex_handles(settings: dict[str, Any]) -> str:
+    """What an address of type studio or default does: Flex's own handling takes the number."""
+    sid, kind = settings["sid"], settings["type"] or "(none)"
+    if kind == "studio":
+        target = f"Studio flow {settings['studio_flow_sid'] or '(none)'}"
+    else:
+        target = "Flex's own handling"
+    return f"address {sid} is of type {kind}: new conversations go to {target}, not the handler"
+
+
+def number_check(account: ConversationsAccount, ref: str, check_id: str, title: str) -> Check:
+    """A number exists, no Flex Flow takes it, its SmsUrl is empty and its address is right."""
+    record = account.number(ref)
+    if record is None:
+        return missing_number(account, ref, check_id, title)
+    e164 = record.phone_number
+    url = record.sms_url or ""
+    flows = enabled_flows(account, e164)
+    evidence: dict[str, Any] = {
+        "sid": record.sid,
+        "number": e164,
+        "sms_url": {"found": url, "expected": ""},
+        "enabled_flex_flows": [describe_flow(f) for f in flows],
+    }
+    problems: list[str] = []
+    fixes: list[str] = []
+    if flows:
+        problem, fix = flows_problem(flows)
+        problems.append(problem)
+        fixes.append(fix)
+    if url:
+        problems.append(sms_url_problem(url))
+        fixes.append(SMS_URL_FIX)
+    found, wrong, address = address_problems(account, e164)
+    evidence.update(found)
+    if wrong:
+        problems += wrong
+        fixes.append(ADDRESS_FIX)
+    if problems:
+        return Check(check_id, title, "fail", "; ".join(problems), evidence, sentence(fixes))
+    handler = account.config.handler
+    detail = (
+        f"{e164} ({record.sid}): address {address.sid} starts conversations in "
+        f"{account.config.chat_service.sid} and sends onMessageAdded to {handler.method} "
+        f"{handler.effective_sms_url}; SmsUrl empty; no enabled Flex Flow takes it"
+    )
+    return Check(check_id, title, "pass", detail, evidence)
+
+
+def _service_webhooks(account: ConversationsAccount) -> Check:
+    chat, handler = account.config.chat_service, account.config.handler
+    check_id, title = "conversations-service", "Conversations service webhooks"
+    webhooks = account.service_webhooks()
+    if webhooks is None:
+        return Check(
+            check_id,
+            title,
+            "fail",
+            f"Conversations service {chat.sid} does not exist",
+            {"sid": chat.sid},
+            "Set flexorch:chatService.sid to the Flex Conversations service of this account "
+            "(Conversations > Manage > Defaults names it, usually Flex Chat Service).",
+        )
+    url = handler.effective_chat_url
+    found = conversations_webhook_settings(webhooks)
+    found["filters"] = sorted(found["filters"])
+    expected: dict[str, Any] = {"method": handler.method, "filters": sorted(chat.webhook_filters)}
+    # Without pre (post) events the stack leaves that URL as it was: only the others are judged.
+    if chat.pre_events:
+        expected["pre_webhook_url"] = url
+    if chat.post_events:
+        expected["post_webhook_url"] = url
+    same = {"method": same_method, "filters": same_events}
+    wrong = [k for k, v in expected.items() if not same.get(k, same_url)(found[k], v)]
+    evidence: dict[str, Any] = {"sid": chat.sid}
+    evidence.update({k: {"found": found[k], "expected": v} for k, v in expected.items()})
+    if wrong:
+        listed = ", ".join(f"{k} is {found[k] or 'empty'!r}" for k in wrong)
+        return Check(
+            check_id,
+            title,
+            "fail",
+            f"{chat.sid} does not send its events to the handler as the stack says: {listed}",
+            evidence,
+            "Run `pulumi up --refresh` for this stack to restore the Conversations service's "
+            "webhooks.",
+        )
+    events = ", ".join(chat.webhook_filters)
+    return Check(
+        check_id, title, "pass", f"{chat.sid} sends {events} to {handler.method} {url}", evidence
+    )
+
+
+def studio_webhooks(account: ConversationsAccount, conversation: str) -> list[dict[str, Any]]:
+    """A conversation's scoped webhooks that still hand its messages to Studio or to Flex.
+
+    A Studio address (Flex's own handling) gives each conversation it creates a scoped webhook
+    of target `studio`; it outlives the switch to the handler, and every message added to the
+    conversation then goes there too. The handler's own webhook (the address's) is no such one.
+    """
+    found = []
+    for webhook in account.conversation_webhooks(conversation):
+        configuration = attributes_of(webhook.configuration)
+        url = configuration.get("url")
+        if webhook.target == "studio":
+            target = f"Studio flow {configuration.get('flow_sid') or '(none)'}"
+        elif isinstance(url, str) and twilio_hosted(url):
+            target = url
+        else:
+            continue
+        found.append(
+            {
+                "conversation": conversation,
+                "webhook": webhook.sid,
+                "target": webhook.target,
+                "to": target,
+            }
+        )
+    return found
+
+
+def remove_webhooks(account: ConversationsAccount, webhooks: list[dict[str, Any]]) -> str:
+    """The fix for `studio_webhooks`: the Twilio CLI line that deletes each of them."""
+    service = account.config.chat_service.sid
+    commands = "; ".join(
+        "twilio api:conversations:v1:services:conversations:webhooks:remove "
+        f"--chat-service-sid {service} --conversation-sid {w['conversation']} --sid {w['webhook']}"
+        for w in webhooks
+    )
+    return f"Delete {'it' if len(webhooks) == 1 else 'them'}: `{commands}`."

@@ -1,0 +1,370 @@
+"""`flexorch migrate`: what moving a stack from Programmable Chat onto Flex Conversations touches.
+
+Read-only, through the doctor's account reads (GET requests only), and in the doctor's verdicts:
+an inventory of checks, where a `fail` is a blocker with its fix (exit 1) and a `warn` something
+the move changes that a person should know of; then the ordered plan of the move and its
+rollback, with this stack's names in them.
+
+- `flex-ui`: Flex's Configuration pins the account's UI version; Conversations needs 2.x.
+- `config`: what the stack file must say on Conversations (each Chat event's Conversations twin;
+  `retryCount` and `orchestration` go).
+- `number:+E164`: each managed number's handling now (Flex Flow, Flex's Proxy webhook, an SmsUrl,
+  an Address Configuration already there), and what the cut-over does to it.
+- `in-flight`: ACTIVE chat channels of managed numbers and open Proxy sessions, which a cut-over
+  would strand: the customer's next SMS starts a new conversation, away from the agent's channel.
+- `channel-limit`: chat users near the 1,000-membership limit (Twilio error 45207), which their
+  conversations inherit (Chat and Conversations share the service).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flexorch.config import CHAT_TO_CONVERSATIONS, CONVERSATIONS_EVENTS, StackConfig
+from flexorch.doctor.account import (
+    channel_status,
+    describe_flow,
+    endpoint,
+    parse_time,
+    requests_made,
+)
+from flexorch.doctor.checks import enabled_flows, guarded, missing_number
+from flexorch.doctor.conversations_account import ConversationsAccount
+from flexorch.doctor.hygiene import age, channel_limit_check, channels_of_managed_numbers
+from flexorch.doctor.report import EXAMPLES, Check, Report, Section, render_text
+from flexorch.doctor.report import error_document as doctor_error_document
+from flexorch.errors import FlexorchError
+from flexorch.twilio_facts import (
+    CONVERSATIONS,
+    OPEN_SESSION,
+    PROXY_MESSAGE_WEBHOOK,
+    address_settings,
+    same_url,
+)
+
+SCHEMA = "flexorch-migrate/1"
+# Flex's Configuration pins the UI as a semver range: "~2.17.1", "2.x", "^1.34".
+FLEX_UI_2 = re.compile(r"^\D*2(\.|$)")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """The inventory of one stack's move, and the plan and rollback made from it."""
+
+    report: Report
+    plan: tuple[str, ...]
+    rollback: tuple[str, ...]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a blocker was found, else 0."""
+        return self.report.exit_code
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable machine-readable document printed by `--json`."""
+        document = self.report.to_json()
+        inventory = document.pop("sections")[0]["checks"]
+        document.pop("message")
+        return {
+            **document,
+            "schema": SCHEMA,
+            "ready": self.exit_code == 0,
+            "inventory": inventory,
+            "plan": list(self.plan),
+            "rollback": list(self.rollback),
+        }
+
+
+def run_migrate(
+    config: StackConfig,
+    client: Any,
+    *,
+    stack: str = "",
+    source: str = "",
+    target: str = "",
+    now: datetime | None = None,
+) -> Migration:
+    """Inventory what moving `config`'s stack onto Conversations touches; plan the move.
+
+    `target` is how the plan's commands name the stack (`--stack dev`, `--config FILE`).
+
+    Raises:
+        TwilioUnreachable: when Twilio cannot be reached or rejects the credentials.
+    """
+    started = time.monotonic()
+    now = now or datetime.now(UTC)
+    account = ConversationsAccount(client, config)
+    checks: list[Check] = [
+        guarded("flex-ui", "Flex UI version", lambda: _flex_ui(account)),
+        guarded("config", "stack config on Conversations", lambda: _config(config)),
+    ]
+    checks += [_guarded_number(account, ref) for ref in config.numbers]
+    checks.append(guarded("in-flight", "conversations in flight", lambda: _in_flight(account, now)))
+    checks.append(
+        guarded("channel-limit", "chat users near the channel limit", lambda: _limit(account))
+    )
+    report = Report(
+        stack=stack,
+        source=source,
+        account_sid=account.account_sid,
+        endpoint=endpoint(),
+        sections=(Section("inventory", tuple(checks), "inventory"),),
+        requests=requests_made(client),
+        seconds=time.monotonic() - started,
+    )
+    target = target or (f"--stack {stack}" if stack else "--config FILE")
+    pulumi_stack = f"--stack {stack}" if stack else ""
+    return Migration(
+        report, _plan(config, target, pulumi_stack, report), _rollback(target, pulumi_stack)
+    )
+
+
+def _guarded_number(account: ConversationsAccount, ref: str) -> Check:
+    check_id = f"number:{ref}"
+    return guarded(check_id, ref, lambda: _number(account, ref, check_id))
+
+
+def _flex_ui(account: ConversationsAccount) -> Check:
+    title = "Flex UI version"
+    configuration = account.flex_configuration()
+    version = str(getattr(configuration, "ui_version", "") or "")
+    evidence = {"ui_version": version or None}
+    upgrade = (
+        "Upgrade the account to Flex UI 2.x before the cut-over (Twilio's Flex UI 2.0 migration "
+        "guide; Console: Flex > Admin > Versioning), with the 2.x plugin files `flexorch render` "
+        "writes from the Conversations config"
+    )
+    if configuration is None:
+        return Check("flex-ui", title, "fail", "the account has no Flex Configuration", evidence,
+                     "Point the stack at a Flex account (twilio:accountSid).")  # fmt: skip
+    if FLEX_UI_2.match(version):
+        return Check("flex-ui", title, "pass", f"Flex UI {version}: Conversations runs on it",
+                     evidence)  # fmt: skip
+    if not version:
+        return Check("flex-ui", title, "warn", "Flex's Configuration pins no UI version",
+                     evidence, upgrade + ", if it is not on 2.x already.")  # fmt: skip
+    return Check(
+        "flex-ui", title, "fail",
+        f"Flex UI {version}: Flex Conversations needs Flex UI 2.x", evidence, upgrade + ".",
+    )  # fmt: skip
+
+
+def twin(event: str) -> str | None:
+    """A Chat webhook event's Conversations counterpart; None when it has none."""
+    if event in CONVERSATIONS_EVENTS:
+        return event
+    return CHAT_TO_CONVERSATIONS.get(event)
+
+
+def _config(config: StackConfig) -> Check:
+    title = "stack config on Conversations"
+    chat = config.chat_service
+    if config.platform == CONVERSATIONS:
+        return Check("config", title, "pass", "the stack is on conversations already",
+                     {"platform": config.platform})  # fmt: skip
+    mapped = {event: twin(event) for event in chat.webhook_filters}
+    lost = [event for event, new in mapped.items() if new is None]
+    changes = ["flexorch:platform: conversations"]
+    wanted = list(dict.fromkeys(new for new in mapped.values() if new))
+    changes.append(f"flexorch:chatService.webhookFilters: [{', '.join(wanted)}]")
+    if "retry_count" in chat.model_fields_set:
+        changes.append("remove flexorch:chatService.retryCount")
+    orchestration = config.orchestration
+    if any((orchestration.accepted, orchestration.wrapup, orchestration.completed)):
+        changes.append("remove flexorch:orchestration")
+    evidence = {"events": {e: new or "none" for e, new in mapped.items()}, "changes": changes}
+    if lost:
+        return Check(
+            "config", title, "fail",
+            f"{', '.join(lost)} has no Conversations webhook event", evidence,
+            f"Drop {', '.join(lost)} from flexorch:chatService.webhookFilters (the handler gets "
+            "that news another way on Conversations), then run migrate again.",
+        )  # fmt: skip
+    return Check("config", title, "pass", "; ".join(changes), evidence)
+
+
+def _number(account: ConversationsAccount, ref: str, check_id: str) -> Check:
+    number = account.number(ref)
+    if number is None:
+        return missing_number(account, ref, check_id, ref)
+    e164 = str(number.phone_number)
+    config = account.config
+    flows = enabled_flows(account, e164)
+    found = account.addresses_of(e164)
+    address = address_settings(found[0]) if found else None
+    sms_url = str(number.sms_url or "")
+    handling = [f"Flex Flow {describe_flow(f)}" for f in flows]
+    if PROXY_MESSAGE_WEBHOOK.search(sms_url):
+        handling.append("SmsUrl on Flex's Proxy webhook")
+    elif sms_url and same_url(sms_url, config.handler.effective_sms_url):
+        handling.append("SmsUrl at this stack's handler")
+    elif sms_url:
+        handling.append(f"SmsUrl {sms_url}")
+    if address:
+        handling.append(f"Address Configuration {address['sid']} ({address['type'] or 'none'})")
+    now = "; ".join(handling) or "nothing handles its messages"
+    evidence = {
+        "sid": number.sid,
+        "sms_url": sms_url,
+        "flex_flows": [f.sid for f in flows],
+        "address": address,
+    }
+    if flows and config.flex_flows == "fail":
+        return Check(
+            check_id, ref, "fail", f"{now}: with flexFlows: fail the cut-over stops on it",
+            evidence,
+            "Disable the Flex Flow, or set flexorch:flexFlows: disable (flexorch disables it at "
+            "the cut-over and enables it again on destroy).",
+        )  # fmt: skip
+    if address:
+        return Check(
+            check_id, ref, "warn",
+            f"{now}: the cut-over adopts the Address Configuration (its settings recorded, put "
+            "back on destroy or rollback) and empties the SmsUrl",
+            evidence,
+            "If something other than Flex uses that Address Configuration, move it first: from "
+            "the cut-over on it sends this number's messages to the handler.",
+        )  # fmt: skip
+    return Check(
+        check_id, ref, "pass",
+        f"{now}: the cut-over gives it an Address Configuration at the handler, then empties "
+        "its SmsUrl",
+        evidence,
+    )  # fmt: skip
+
+
+def _in_flight(account: ConversationsAccount, now: datetime) -> Check:
+    title = "conversations in flight"
+    active = [c for c in account.channels() if channel_status(c) == "ACTIVE"]
+    channels = channels_of_managed_numbers(account, active)
+    sessions = [s for s in account.sessions() if s.status in OPEN_SESSION]
+    started = [
+        t for t in (parse_time(x.date_created) for x in [*channels, *sessions]) if t is not None
+    ]
+    oldest = age(now - min(started)) if started else None
+    evidence = {
+        "active_channels": len(channels),
+        "open_sessions": len(sessions),
+        "channels": [c.sid for c in channels[:EXAMPLES]],
+        "sessions": [s.sid for s in sessions[:EXAMPLES]],
+        "oldest": oldest,
+    }
+    if not channels and not sessions:
+        return Check("in-flight", title, "pass",
+                     "no active chat channel of a managed number, no open Proxy session",
+                     evidence)  # fmt: skip
+    return Check(
+        "in-flight", title, "fail",
+        f"{len(channels)} active chat channel(s) of managed numbers and {len(sessions)} open "
+        f"Proxy session(s) (the oldest started {oldest} ago): a cut-over strands them, as the "
+        "customer's next SMS starts a new conversation away from the agent's channel",
+        evidence,
+        "Drain first: let them finish (task completed, channel INACTIVE, session closed) or "
+        "close them, then run migrate again until this passes.",
+    )  # fmt: skip
+
+
+def _limit(account: ConversationsAccount) -> Check:
+    check = channel_limit_check(account)
+    if check.status == "pass":
+        return check
+    detail = check.detail + "; Conversations counts the same memberships (one service)"
+    return Check(check.id, check.title, check.status, detail, check.evidence, check.fix)
+
+
+def _step(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _plan(config: StackConfig, target: str, pulumi_stack: str, report: Report) -> tuple[str, ...]:
+    """The move, in order, with this stack's names (`target` for flexorch, `pulumi_stack`)."""
+    up = f"pulumi up {pulumi_stack}".strip()
+    numbers = ", ".join(config.numbers) or "no numbers"
+    found = {c.id: c for c in report.checks}
+    flex_ui = found["flex-ui"]
+    changes = found["config"].evidence.get("changes", [])
+    in_flight = found["in-flight"].evidence
+    steps = [
+        _step(
+            f"Drain: wait until the {in_flight.get('active_channels', 0)} active chat "
+            f"channel(s) and {in_flight.get('open_sessions', 0)} open Proxy session(s) of "
+            "these numbers are closed (the in-flight check passes), at a quiet hour: what "
+            "starts on Programmable Chat before the cut-over has to end there."
+            if found["in-flight"].status != "pass"
+            else "Drain: nothing is in flight now; still pick a quiet hour: what starts on "
+            "Programmable Chat before the cut-over has to end there."
+        ),
+        _step(
+            "Flex UI: the account is on 2.x already."
+            if flex_ui.status == "pass"
+            else "Flex UI: upgrade the account to Flex UI 2.x (Console: Flex > Admin > Versioning)."
+        ),
+        _step(
+            f"Config: in the stack file set {'; '.join(changes) or 'flexorch:platform'}; "
+            f"`flexorch validate {target}` shows what each key maps to."
+        ),
+        _step(
+            f"Plugin: `flexorch render {target} --out src/` writes the Flex UI 2.x files under "
+            "the same names and export (init does not change); build, deploy and release the "
+            "plugin."
+        ),
+        _step(
+            "Handler: it now gets each number's messages as Conversations onMessageAdded "
+            "webhooks (from its Address Configuration) and the service's events, and creates "
+            "tasks through the Interactions API with routing.properties workspace_sid, "
+            "workflow_sid, task_channel_unique_name and "
+            f"attributes.{config.workflow.target_attribute}; deploy that before the cut-over."
+        ),
+        _step(
+            f"Cut-over: `{up}`. For each number ({numbers}) its Address "
+            "Configuration is created (or adopted) first, then its SmsUrl emptied: two "
+            "consecutive requests, so for the one between them a message may reach the "
+            "handler twice, never zero times. The chat service's Chat v2 webhooks are given "
+            "back, then its Conversations webhooks set; Flex Flows stay guarded "
+            f"(flexFlows: {config.flex_flows})."
+        ),
+        _step(
+            f"Check: `flexorch doctor {target}`, then `flexorch doctor {target} --from <a "
+            "test customer>` after texting a managed number."
+        ),
+    ]
+    return tuple(f"{i}. {text}" for i, text in enumerate(steps, start=1))
+
+
+def _rollback(target: str, pulumi_stack: str) -> tuple[str, ...]:
+    """Back to Programmable Chat: the mirror of the cut-over."""
+    up = f"pulumi up {pulumi_stack}".strip()
+    steps = [
+        "Config: set flexorch:platform back to programmable-chat with the Chat webhookFilters "
+        "(and retryCount, orchestration) the stack had.",
+        f"`{up}`: each number's SmsUrl points at the handler "
+        "again first, then "
+        "its Address Configuration is deleted (or put back as it was when adopted); the "
+        "Conversations webhooks are given back, then the Chat v2 webhooks set.",
+        f"Plugin: `flexorch render {target} --out src/` writes the 1.x files again; deploy and "
+        "release them (with Flex UI 1.x if the account went back).",
+    ]
+    return tuple(f"{i}. {_step(text)}" for i, text in enumerate(steps, start=1))
+
+
+def render_migration(migration: Migration, colour: bool = False) -> str:
+    """The inventory as doctor's table, then the plan and the rollback."""
+    lines = [render_text(migration.report, colour=colour, command="migrate")]
+    lines += ["", "plan"] + [f"  {step}" for step in migration.plan]
+    lines += ["", "rollback"] + [f"  {step}" for step in migration.rollback]
+    verdict = "ready: no blocker" if migration.exit_code == 0 else "blocked: fix the failures"
+    lines += ["", f"{verdict} (exit {migration.exit_code})"]
+    return "\n".join(lines)
+
+
+def error_document(error: FlexorchError, **where: Any) -> dict[str, Any]:
+    """The `--json` document of a run that stopped before the inventory (exit 2 or 3)."""
+    document = doctor_error_document(error, **where)
+    document.pop("sections")
+    document.pop("message")
+    return {**document, "schema": SCHEMA, "ready": False, "inventory": [], "plan": [],
+            "rollback": []}  # fmt: skip

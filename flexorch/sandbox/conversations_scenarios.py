@@ -1,0 +1,373 @@
+"""Accounts for `flexorch doctor` on Flex Conversations: the sandbox stack moved onto it.
+
+The same account as `scenarios.all_pass()`, with the sandbox stack on `flexorch:platform:
+conversations`: each managed number on its Address Configuration (autoCreation webhook to the
+handler), its own SmsUrl empty, the Conversations service's webhooks at the handler. The
+customer's SMS started a conversation (customer and agent participants), the handler made its
+task through the Interactions API, alice accepted and replied, Conversations sent her reply as
+an SMS, and the conversation was closed on completion. Each `conversations-*` scenario breaks
+one Conversations check: `flexorch sandbox --scenario NAME`, then
+`flexorch doctor --config examples/Pulumi.sandbox-conversations.yaml --from +15558675309`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from flexorch.config import CHAT_TO_CONVERSATIONS, StackConfig, parse_config
+from flexorch.loading import namespace_values
+from flexorch.sandbox import seed
+from flexorch.sandbox.fake import FakeTwilio
+from flexorch.sandbox.scenarios import (
+    AGENT,
+    CUSTOMER,
+    MESSAGE_SID,
+    OLDER_MESSAGE_SID,
+    ORPHAN_CUSTOMER,
+    RETURNING_CUSTOMER,
+    SANDBOX_STACK,
+    SMS_BODY,
+    STALE_CONTACT,
+    STALE_EXECUTION_SID,
+    WORKSPACE,
+    Scenario,
+    add_execution,
+    add_message,
+    add_task,
+    ago,
+    apply_routing,
+    iso,
+    managed_numbers,
+    remove_records,
+)
+from flexorch.twilio_facts import ADDRESS_WEBHOOK_FILTERS, CONVERSATIONS
+
+SERVICE = {"ChatServiceSid": seed.CHAT_SERVICE_SID}
+CONVERSATIONS_OF = seed.CONVERSATION_SERVICES + "/{ChatServiceSid}/Conversations"
+CONVERSATION_PARTICIPANTS = CONVERSATIONS_OF + "/{ConversationSid}/Participants"
+CONVERSATION_MESSAGES = CONVERSATIONS_OF + "/{ConversationSid}/Messages"
+CONVERSATION_WEBHOOKS = CONVERSATIONS_OF + "/{ConversationSid}/Webhooks"
+CONVERSATION_SID = seed.sid("CH", "customer conversation")
+CUSTOMER_PARTICIPANT_SID = seed.sid("MB", "customer in customer conversation")
+AGENT_PARTICIPANT_SID = seed.sid("MB", "alice in customer conversation")
+CUSTOMER_MESSAGE_SID = seed.sid("IM", "customer sms in conversation")
+AGENT_MESSAGE_SID = seed.sid("IM", "agent reply in conversation")
+DELIVERED_SID = seed.sid("SM", "agent reply delivered")
+INTERACTION_SID = seed.sid("KD", "customer interaction")
+CONVERSATION_TASK_SID = seed.sid("WT", "customer conversation task")
+CONVERSATION_RESERVATION_SID = seed.sid("WR", "customer conversation reservation")
+HANDLER_WEBHOOK_SID = seed.sid("WH", "customer conversation handler webhook")
+STUDIO_WEBHOOK_SID = seed.sid("WH", "customer conversation studio webhook")
+# What flexorch names the Address Configurations it creates (flexorch.resources.addresses).
+ADDRESS_NAME = "Custom messaging (flexorch)"
+
+
+def conversations_stack() -> dict[str, Any]:
+    """The sandbox stack file on Flex Conversations: the chat events' Conversations twins."""
+    shipped = resources.files(__package__).joinpath(SANDBOX_STACK).read_text(encoding="utf-8")
+    document: dict[str, Any] = yaml.safe_load(shipped)
+    config = document["config"]
+    chat = config["flexorch:chatService"]
+    config["flexorch:platform"] = CONVERSATIONS
+    config["flexorch:chatService"] = {
+        "sid": chat["sid"],
+        "webhookFilters": [CHAT_TO_CONVERSATIONS.get(e, e) for e in chat["webhookFilters"]],
+    }
+    return document
+
+
+@cache
+def conversations_config() -> StackConfig:
+    """The config of `conversations_stack()`."""
+    return parse_config(namespace_values(conversations_stack()["config"], SANDBOX_STACK))
+
+
+def apply_conversations_stack(fake: FakeTwilio, config: StackConfig) -> FakeTwilio:
+    """What `pulumi up` of a Conversations `config` leaves in the seeded account.
+
+    tests/test_doctor_conversations.py runs the real providers through the component and
+    compares.
+    """
+    handler, chat = config.handler, config.chat_service
+    for number in managed_numbers(fake, config):
+        number.update(sms_url="", sms_method=handler.method)
+        auto_creation = {
+            "enabled": True,
+            "type": "webhook",
+            "conversation_service_sid": chat.sid,
+            "webhook_url": handler.effective_sms_url,
+            "webhook_method": handler.method.lower(),
+            "webhook_filters": list(ADDRESS_WEBHOOK_FILTERS),
+        }
+        fake.add(seed.ADDRESSES, sid=seed.sid("IG", number["phone_number"]), type="sms",
+                 address=number["phone_number"], friendly_name=ADDRESS_NAME,
+                 auto_creation=auto_creation)  # fmt: skip
+    fake.singleton(seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=chat.sid).update(
+        pre_webhook_url=handler.effective_chat_url if chat.pre_events else None,
+        post_webhook_url=handler.effective_chat_url if chat.post_events else None,
+        method=handler.method,
+        filters=list(chat.webhook_filters),
+    )
+    apply_routing(fake, config)
+    return fake
+
+
+def _conversation(
+    fake: FakeTwilio, sid: str, customer: str, number: str, state: str, when: datetime
+) -> dict[str, str]:
+    """A conversation the address created for `customer`'s SMS, with its SMS participant."""
+    fake.add(CONVERSATIONS_OF, SERVICE, sid=sid, state=state, attributes="{}",
+             friendly_name=None, timers={}, date_created=iso(when),
+             date_updated=iso(when + timedelta(minutes=8)))  # fmt: skip
+    parent = {**SERVICE, "ConversationSid": sid}
+    fake.add(CONVERSATION_PARTICIPANTS, parent, sid=seed.sid("MB", f"{customer} in {sid}"),
+             identity=None, attributes="{}", date_created=iso(when),
+             messaging_binding={"type": "sms", "address": customer,
+                                "proxy_address": number})  # fmt: skip
+    return parent
+
+
+def _conversation_task(
+    fake: FakeTwilio, config: StackConfig, sid: str, conversation: str, *, status: str,
+    when: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    """A task as the Interactions API makes it: conversationSid and the routing attributes."""
+    task = add_task(fake, config, sid, conversation, CUSTOMER, status=status, when=when)
+    attributes = json.loads(task["attributes"])
+    del attributes["channelSid"]
+    attributes.update(conversationSid=conversation, channelType="sms",
+                      flexInteractionSid=seed.sid("KD", sid),
+                      flexInteractionChannelSid=seed.sid("UO", sid))  # fmt: skip
+    task["attributes"] = json.dumps(attributes)
+    return task
+
+
+def conversations_all_pass() -> FakeTwilio:
+    """A healthy Flex Conversations account: doctor passes every check."""
+    config = conversations_config()
+    fake = apply_conversations_stack(seed.flex_account(), config)
+    started = ago(minutes=10)
+    number = config.numbers[0]
+    add_message(fake, OLDER_MESSAGE_SID, CUSTOMER, number, "Hello?", ago(days=2))
+    add_message(fake, MESSAGE_SID, CUSTOMER, number, SMS_BODY, started)
+    parent = _conversation(fake, CONVERSATION_SID, CUSTOMER, number, "closed", started)
+    # The address's autoCreation gives the conversation a webhook to the handler.
+    fake.add(CONVERSATION_WEBHOOKS, parent, sid=HANDLER_WEBHOOK_SID, target="webhook",
+             configuration={"url": config.handler.effective_sms_url, "method": "POST",
+                            "filters": list(ADDRESS_WEBHOOK_FILTERS)})  # fmt: skip
+    customer = seed.sid("MB", f"{CUSTOMER} in {CONVERSATION_SID}")
+    fake.add(CONVERSATION_MESSAGES, parent, sid=CUSTOMER_MESSAGE_SID, index=0, author=CUSTOMER,
+             body=SMS_BODY, participant_sid=customer, attributes="{}",
+             date_created=iso(started + timedelta(seconds=1)))  # fmt: skip
+    fake.add(CONVERSATION_PARTICIPANTS, parent, sid=AGENT_PARTICIPANT_SID, identity=AGENT,
+             attributes="{}", messaging_binding=None)  # fmt: skip
+    replied = started + timedelta(minutes=2)
+    reply = "Sorry about that, let me check."
+    fake.add(CONVERSATION_MESSAGES, parent, sid=AGENT_MESSAGE_SID, index=1, author=AGENT,
+             body=reply, participant_sid=AGENT_PARTICIPANT_SID, attributes="{}",
+             date_created=iso(replied))  # fmt: skip
+    # Conversations sends it to the customer's SMS binding.
+    add_message(fake, DELIVERED_SID, number, CUSTOMER, reply, replied + timedelta(seconds=2),
+             direction="outbound-api", status="delivered")  # fmt: skip
+    _conversation_task(fake, config, CONVERSATION_TASK_SID, CONVERSATION_SID, status="completed",
+                       when=started)  # fmt: skip
+    fake.add(seed.RESERVATIONS, {**WORKSPACE, "TaskSid": CONVERSATION_TASK_SID},
+             sid=CONVERSATION_RESERVATION_SID, worker_sid=seed.sid("WK", AGENT),
+             worker_name=AGENT, reservation_status="completed")  # fmt: skip
+    return fake
+
+
+def live(fake: FakeTwilio) -> FakeTwilio:
+    """The conversation still going on: active, its task assigned, its reservation accepted."""
+    fake.find(CONVERSATIONS_OF, sid=CONVERSATION_SID)["state"] = "active"
+    fake.find(seed.TASKS, sid=CONVERSATION_TASK_SID)["assignment_status"] = "assigned"
+    reservation = fake.find(seed.RESERVATIONS, sid=CONVERSATION_RESERVATION_SID)
+    reservation["reservation_status"] = "accepted"
+    return fake
+
+
+def conversations_message_missing() -> FakeTwilio:
+    """Step 1: Twilio has no inbound message from the customer (wrong number, carrier block)."""
+    fake = conversations_all_pass()
+    remove_records(fake, seed.MESSAGES, **{"from": CUSTOMER})
+    return fake
+
+
+def conversations_sms_url_set() -> FakeTwilio:
+    """Step 2: the number kept its SmsUrl, which runs in parallel with its address."""
+    fake = conversations_all_pass()
+    number = fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
+    number["sms_url"] = conversations_config().handler.effective_sms_url
+    return fake
+
+
+def conversations_address_elsewhere() -> FakeTwilio:
+    """Step 2: the number's address sends new conversations to an old handler."""
+    fake = conversations_all_pass()
+    address = fake.find(seed.ADDRESSES, address=seed.FREE_NUMBER)
+    address["auto_creation"] = {**address["auto_creation"], "webhook_url": OLD_HANDLER}
+    return fake
+
+
+OLD_HANDLER = "https://old-handler.example.com/sms"
+
+
+def conversations_no_conversation() -> FakeTwilio:
+    """Step 3: Twilio made no conversation of the SMS (nothing of the customer's in the service)."""
+    fake = conversations_all_pass()
+    for template in (CONVERSATION_PARTICIPANTS, CONVERSATION_MESSAGES, CONVERSATION_WEBHOOKS):
+        remove_records(fake, template, conversation_sid=CONVERSATION_SID)
+    remove_records(fake, CONVERSATIONS_OF, sid=CONVERSATION_SID)
+    return fake
+
+
+def conversations_studio_webhook() -> FakeTwilio:
+    """Step 3: the customer's active conversation, from a Studio address, keeps its webhook."""
+    fake = live(conversations_all_pass())
+    parent = {**SERVICE, "ConversationSid": CONVERSATION_SID}
+    fake.add(CONVERSATION_WEBHOOKS, parent, sid=STUDIO_WEBHOOK_SID, target="studio",
+             configuration={"flow_sid": seed.STUDIO_FLOW_SID,
+                            "filters": ["onMessageAdded"]})  # fmt: skip
+    return fake
+
+
+def conversations_no_task() -> FakeTwilio:
+    """Step 4: the conversation is active, but the handler made no Interaction (no task)."""
+    fake = live(conversations_all_pass())
+    remove_records(fake, seed.TASKS, sid=CONVERSATION_TASK_SID)
+    remove_records(fake, seed.RESERVATIONS, task_sid=CONVERSATION_TASK_SID)
+    return fake
+
+
+def conversations_agent_not_participant() -> FakeTwilio:
+    """Step 5: alice accepted the live task, but is no participant of the conversation."""
+    fake = live(conversations_all_pass())
+    remove_records(fake, CONVERSATION_PARTICIPANTS, sid=AGENT_PARTICIPANT_SID)
+    return fake
+
+
+def conversations_reply_not_delivered() -> FakeTwilio:
+    """Step 6: alice replied in the conversation, but no SMS went to the customer."""
+    fake = conversations_all_pass()
+    remove_records(fake, seed.MESSAGES, sid=DELIVERED_SID)
+    return fake
+
+
+def conversations_still_active() -> FakeTwilio:
+    """Step 7: the task completed but the conversation stayed active."""
+    fake = conversations_all_pass()
+    fake.find(CONVERSATIONS_OF, sid=CONVERSATION_SID)["state"] = "active"
+    return fake
+
+
+def conversations_service_webhooks() -> FakeTwilio:
+    """Config: the Conversations service's webhooks go to an old handler."""
+    fake = conversations_all_pass()
+    webhooks = fake.singleton(
+        seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=seed.CHAT_SERVICE_SID
+    )
+    webhooks["post_webhook_url"] = OLD_HANDLER
+    return fake
+
+
+def conversations_flex_flow_janitor() -> FakeTwilio:
+    """Hygiene: the (disabled) SMS Flex Flow of +15005550007 has the Channel Janitor on."""
+    fake = conversations_all_pass()
+    fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["janitor_enabled"] = True
+    return fake
+
+
+def conversations_studio_address() -> FakeTwilio:
+    """Hygiene: +15005550007's address went back to Studio (type studio, Flex's own handling)."""
+    fake = conversations_all_pass()
+    address = fake.find(seed.ADDRESSES, address=seed.FLEX_FLOW_NUMBER)
+    address["auto_creation"] = {"enabled": True, "type": "studio",
+                                "studio_flow_sid": seed.STUDIO_FLOW_SID, "studio_retry_count": 0,
+                                "conversation_service_sid": seed.CHAT_SERVICE_SID}  # fmt: skip
+    return fake
+
+
+RETURNING_CONVERSATION_SID = seed.sid("CH", "returning customer conversation")
+ORPHAN_CONVERSATION_SID = seed.sid("CH", "orphan conversation")
+
+
+def conversations_returning_studio_webhook() -> FakeTwilio:
+    """Hygiene: another customer's active conversation still posts to the Studio flow."""
+    fake = conversations_all_pass()
+    config = conversations_config()
+    when = ago(days=2)
+    parent = _conversation(fake, RETURNING_CONVERSATION_SID, RETURNING_CUSTOMER,
+                           config.numbers[1], "active", when)  # fmt: skip
+    _conversation_task(fake, config, seed.sid("WT", "returning conversation task"),
+                       RETURNING_CONVERSATION_SID, status="assigned", when=when)  # fmt: skip
+    fake.add(CONVERSATION_WEBHOOKS, parent, sid=seed.sid("WH", "returning studio webhook"),
+             target="studio", configuration={"flow_sid": seed.STUDIO_FLOW_SID})  # fmt: skip
+    return fake
+
+
+def conversations_orphans() -> FakeTwilio:
+    """Hygiene: the day before yesterday's conversation is still active, its task completed."""
+    fake = conversations_all_pass()
+    config = conversations_config()
+    when = ago(days=2)
+    _conversation(fake, ORPHAN_CONVERSATION_SID, ORPHAN_CUSTOMER, config.numbers[0], "active",
+                  when)  # fmt: skip
+    _conversation_task(fake, config, seed.sid("WT", "orphan conversation task"),
+                       ORPHAN_CONVERSATION_SID, status="completed", when=when)  # fmt: skip
+    return fake
+
+
+def conversations_studio_stale() -> FakeTwilio:
+    """Hygiene: a Studio execution still active three days after its last step."""
+    fake = conversations_all_pass()
+    add_execution(fake, "active", (("incomingMessage", "Trigger", "ask_order_number"),),
+               sid=STALE_EXECUTION_SID, contact=STALE_CONTACT, when=ago(days=3))  # fmt: skip
+    return fake
+
+
+# The same account on Flex Conversations (`conversations_config()`), one broken thing each.
+CONVERSATIONS_CATALOGUE = (
+    Scenario("conversations-all-pass", conversations_all_pass, None, "pass"),
+    Scenario("conversations-step1-message-missing", conversations_message_missing, "1-received"),
+    Scenario("conversations-step2-sms-url-set", conversations_sms_url_set, "2-number"),
+    Scenario("conversations-step2-address-elsewhere", conversations_address_elsewhere, "2-number"),
+    Scenario(
+        "conversations-step3-no-conversation", conversations_no_conversation, "3-conversation"
+    ),
+    Scenario("conversations-step3-studio-webhook", conversations_studio_webhook, "3-conversation"),
+    Scenario("conversations-step4-no-task", conversations_no_task, "4-task"),
+    Scenario(
+        "conversations-step5-agent-not-participant",
+        conversations_agent_not_participant,
+        "5-agent",
+    ),
+    Scenario(
+        "conversations-step6-reply-not-delivered", conversations_reply_not_delivered, "6-relayed"
+    ),
+    Scenario("conversations-step7-still-active", conversations_still_active, "7-closed"),
+    Scenario(
+        "conversations-config-service-webhooks",
+        conversations_service_webhooks,
+        "conversations-service",
+    ),
+    Scenario(
+        "conversations-hygiene-flex-flow-janitor",
+        conversations_flex_flow_janitor,
+        "flex-flows",
+        "warn",
+    ),
+    Scenario("conversations-hygiene-studio-address", conversations_studio_address, "addresses"),
+    Scenario(
+        "conversations-hygiene-conversation-webhooks",
+        conversations_returning_studio_webhook,
+        "conversation-webhooks",
+    ),
+    Scenario("conversations-hygiene-orphans", conversations_orphans, "orphans"),
+    Scenario("conversations-hygiene-studio-stale", conversations_studio_stale, "studio-stale"),
+)

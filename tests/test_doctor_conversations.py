@@ -1,0 +1,894 @@
+"""flexorch doctor on a Flex Conversations stack: each scenario trips exactly its check.
+
+The stack is the sandbox's on `flexorch:platform: conversations` (`scenarios.conversations_stack`);
+most tests run doctor in-process against the stateful fake, `TestAgainstTheSandbox` through
+Prism with Twilio's specs, so every Conversations read is contract-checked.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from helpers import InProcessHttp, use_fake
+from twilio.rest import Client
+
+from flexorch import doctor
+from flexorch.errors import FlexorchError
+from flexorch.sandbox import catalogue, seed
+from flexorch.sandbox import conversations_scenarios as scenarios
+from flexorch.sandbox import scenarios as legacy_scenarios
+from flexorch.sandbox.fake import FakeTwilio
+from flexorch.sandbox.server import Sandbox
+from flexorch.twilio_client import BASE_URL_ENV
+
+CONFIG = scenarios.conversations_config()
+SERVICE = seed.CHAT_SERVICE_SID
+CH = scenarios.CONVERSATION_SID
+WALK = [
+    "1-received",
+    "2-number",
+    "3-conversation",
+    "4-task",
+    "5-agent",
+    "6-relayed",
+    "7-closed",
+]
+WALK_OK = dict.fromkeys(WALK, "pass")
+CONFIG_OK = {
+    "number:+15005550006": "pass",
+    "number:+15005550007": "pass",
+    "conversations-service": "pass",
+    "workspace": "pass",
+    "workflow": "pass",
+    "task-channels": "pass",
+    "workers": "pass",
+}
+HYGIENE_OK = {
+    "flex-flows": "pass",
+    "addresses": "pass",
+    "conversation-webhooks": "pass",
+    "orphans": "pass",
+    "studio-stale": "pass",
+}
+# Without a message the config section judges every managed number's address.
+HYGIENE_CONFIG_OK = HYGIENE_OK | {"addresses": "skipped"}
+
+UP = "Run `pulumi up --refresh` for this stack to "
+ADDRESS_FIX = UP + "point the number's Address Configuration at the handler."
+
+
+def skipped(*steps: str) -> dict[str, str]:
+    return dict.fromkeys(steps, "skipped")
+
+
+def remove(conversation: str, webhook: str) -> str:
+    return (
+        "Delete it: `twilio api:conversations:v1:services:conversations:webhooks:remove "
+        f"--chat-service-sid {SERVICE} --conversation-sid {conversation} --sid {webhook}`."
+    )
+
+
+RETURNING_WEBHOOK = seed.sid("WH", "returning studio webhook")
+# Per scenario: how the walk of the customer's latest message differs from WALK_OK + HYGIENE_OK,
+# how the config and hygiene sections differ from CONFIG_OK + HYGIENE_CONFIG_OK, and the fix
+# of each check that fails or warns (in whichever run reports it).
+EXPECTED: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]] = {
+    "conversations-all-pass": ({}, {}, {}),
+    "conversations-step1-message-missing": (
+        {"1-received": "fail"} | skipped(*WALK[1:]),
+        {},
+        {
+            "1-received": "Check that the customer texts one of the stack's numbers and that "
+            "Twilio did not block it (Messaging logs, errors 21610 and 30007)."
+        },
+    ),
+    "conversations-step2-sms-url-set": (
+        {"2-number": "fail"} | skipped(*WALK[2:]),
+        {"number:+15005550006": "fail"},
+        {
+            "2-number": UP + "empty the number's SmsUrl (its Address Configuration takes its "
+            "messages).",
+            "number:+15005550006": UP + "empty the number's SmsUrl (its Address Configuration "
+            "takes its messages).",
+        },
+    ),
+    "conversations-step2-address-elsewhere": (
+        {"2-number": "fail"} | skipped(*WALK[2:]),
+        {"number:+15005550006": "fail"},
+        {"2-number": ADDRESS_FIX, "number:+15005550006": ADDRESS_FIX},
+    ),
+    "conversations-step3-no-conversation": (
+        {"3-conversation": "fail"} | skipped(*WALK[3:]),
+        {},
+        {
+            "3-conversation": "Find why Twilio made no conversation of the SMS in the "
+            "Conversations logs (Console > Conversations > Logs); a number in a Messaging "
+            'Service needs its "Handle inbound Messages with Conversations" on.'
+        },
+    ),
+    # With a message, step 3 judges the walked conversation and hygiene leaves it to the walk.
+    "conversations-step3-studio-webhook": (
+        {"3-conversation": "fail"} | skipped(*WALK[3:]),
+        {"conversation-webhooks": "fail"},
+        {
+            "3-conversation": remove(CH, scenarios.STUDIO_WEBHOOK_SID),
+            "conversation-webhooks": remove(CH, scenarios.STUDIO_WEBHOOK_SID),
+        },
+    ),
+    "conversations-step4-no-task": (
+        {"4-task": "fail"} | skipped(*WALK[4:]),
+        {},
+        {
+            "4-task": f"Make the handler create an Interaction for conversation {CH} "
+            '(Interactions API) whose routing properties name Workflow "Custom messaging - '
+            "route to contact_uri\" and set targetWorker to the agent's contact_uri: its task "
+            "then carries conversationSid."
+        },
+    ),
+    "conversations-step5-agent-not-participant": (
+        {"5-agent": "fail"} | skipped(*WALK[5:]),
+        {},
+        {
+            "5-agent": "Create the task through the Interactions API (Flex then adds the agent "
+            "who accepts it to the conversation), or make the handler add her as participant "
+            "alice when she accepts."
+        },
+    ),
+    "conversations-step6-reply-not-delivered": (
+        {"6-relayed": "fail"},
+        {},
+        {
+            "6-relayed": "Conversations sends each message an agent writes to the participants "
+            f"with an SMS binding: check that +15558675309 is still a participant of {CH} with "
+            f"proxy address +15005550006, and read why {scenarios.AGENT_MESSAGE_SID} was not "
+            "delivered: `twilio api:conversations:v1:services:conversations:messages:receipts:"
+            f"list --chat-service-sid {SERVICE} --conversation-sid {CH} --message-sid "
+            f"{scenarios.AGENT_MESSAGE_SID}` (and the Messaging logs for its error code)."
+        },
+    ),
+    "conversations-step7-still-active": (
+        {"7-closed": "fail"},
+        {},
+        {
+            "7-closed": "Close the conversation when its task ends: set its Interaction "
+            "Channel's status to closed (Interactions API), or `twilio api:conversations:v1:"
+            f"services:conversations:update --chat-service-sid {SERVICE} --sid {CH} --state "
+            "closed`."
+        },
+    ),
+    "conversations-config-service-webhooks": (
+        {},
+        {"conversations-service": "fail"},
+        {"conversations-service": UP + "restore the Conversations service's webhooks."},
+    ),
+    "conversations-hygiene-flex-flow-janitor": (
+        {"flex-flows": "warn"},
+        {"flex-flows": "warn"},
+        {
+            "flex-flows": "Turn it off: `twilio api:flex:v1:flex-flows:update --sid FO... "
+            "--janitor-enabled=false`."
+        },
+    ),
+    # The walk judges +15005550006 only, so hygiene reports the other number; without a
+    # message the config section reports it.
+    "conversations-hygiene-studio-address": (
+        {"addresses": "fail"},
+        {"number:+15005550007": "fail"},
+        {
+            "addresses": "Run `pulumi up --refresh` for this stack: it gives each managed number "
+            "an address of type webhook to the handler (type studio or default is Flex's own "
+            "handling).",
+            "number:+15005550007": ADDRESS_FIX,
+        },
+    ),
+    "conversations-hygiene-conversation-webhooks": (
+        {"conversation-webhooks": "fail"},
+        {"conversation-webhooks": "fail"},
+        {"conversation-webhooks": remove(scenarios.RETURNING_CONVERSATION_SID, RETURNING_WEBHOOK)},
+    ),
+    "conversations-hygiene-orphans": (
+        {"orphans": "fail"},
+        {"orphans": "fail"},
+        {
+            "orphans": "Close them (`twilio api:conversations:v1:services:conversations:update "
+            f"--chat-service-sid {SERVICE} --sid CH... --state closed`), then make the handler "
+            "close the conversation (or its Interaction Channel) whenever a task ends."
+        },
+    ),
+    "conversations-hygiene-studio-stale": (
+        {"studio-stale": "fail"},
+        {"studio-stale": "fail"},
+        {
+            "studio-stale": "End them (`twilio api:studio:v2:flows:executions:update --flow-sid "
+            "FW... --sid FN... --status ended`) and give the flow's waiting widgets a timeout."
+        },
+    ),
+}
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.out)
+
+    def statuses(self) -> dict[str, str]:
+        return {c["id"]: c["status"] for s in self.document["sections"] for c in s["checks"]}
+
+    def check(self, check_id: str) -> dict[str, Any]:
+        for section in self.document["sections"]:
+            for check in section["checks"]:
+                if check["id"] == check_id:
+                    return check
+        raise KeyError(check_id)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Conversations sandbox stack as a file, as users pass it with --config."""
+    path = tmp_path_factory.mktemp("stack") / "Pulumi.sandbox-conversations.yaml"
+    path.write_text(yaml.safe_dump(scenarios.conversations_stack()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], stack: Path) -> Callable[..., Result]:
+    """`flexorch doctor --config STACK ARGS` as flexorch.cli.main runs it."""
+    from flexorch.cli import build_parser
+
+    def invoke(*args: str) -> Result:
+        parsed = build_parser().parse_args(["doctor", "--config", str(stack), *args])
+        try:
+            code = parsed.run(parsed)
+        except FlexorchError as exc:
+            for line in exc.problems:
+                print(line, file=sys.stderr)
+            code = exc.exit_code
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture
+def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[FakeTwilio], InProcessHttp]:
+    """Make doctor read from a fake in this process; returns the fake's request log."""
+
+    def install(fake: FakeTwilio) -> InProcessHttp:
+        return use_fake(monkeypatch, fake)
+
+    return install
+
+
+def report(fake: FakeTwilio, walk: bool = True, message: str | None = None) -> doctor.Report:
+    """Doctor's report on `fake` (a walk of the customer's latest message, or with walk=False
+    the config and hygiene sections); asserts it only read."""
+    http = InProcessHttp(fake)
+    client = Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http)
+    sender = scenarios.CUSTOMER if walk and not message else None
+    result = doctor.run_doctor(CONFIG, client, stack="sandbox", message=message, sender=sender)
+    assert {method for method, _path, _form in http.log} == {"GET"}
+    return result
+
+
+def statuses(result: doctor.Report) -> dict[str, str]:
+    return {c.id: c.status for c in result.checks}
+
+
+# --- every scenario trips exactly its check -------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", scenarios.CONVERSATIONS_CATALOGUE, ids=lambda s: s.name)
+class TestScenarios:
+    def test_the_walk_fails_exactly_its_step(
+        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+    ) -> None:
+        http = use(scenario.build())
+        result = run("--from", scenarios.CUSTOMER, "--json")
+        walk, _, fixes = EXPECTED[scenario.name]
+        assert result.statuses() == WALK_OK | HYGIENE_OK | walk
+        assert [s["name"] for s in result.document["sections"]] == ["message", "hygiene"]
+        failed = [k for k, v in walk.items() if v == "fail"]
+        assert result.code == result.document["exit_code"] == (1 if failed else 0)
+        for check_id, status in walk.items():
+            check = result.check(check_id)
+            if status in ("fail", "warn"):
+                assert check["fix"] == fixes[check_id]
+            elif failed and failed[0] in WALK:
+                # A step after a failed one says which step it waited for.
+                assert check["detail"] == f"because step {failed[0][0]} failed"
+                assert check["fix"] is None
+        assert {method for method, _path, _form in http.log} == {"GET"}
+        assert result.err == ""
+
+    def test_config_and_hygiene_without_a_message(
+        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+    ) -> None:
+        http = use(scenario.build())
+        result = run("--json")
+        _, config, fixes = EXPECTED[scenario.name]
+        assert result.statuses() == CONFIG_OK | HYGIENE_CONFIG_OK | config
+        assert [s["name"] for s in result.document["sections"]] == ["config", "hygiene"]
+        assert (
+            result.code == result.document["exit_code"] == (1 if "fail" in config.values() else 0)
+        )
+        for check_id in config:
+            assert result.check(check_id)["fix"] == fixes[check_id]
+        assert {method for method, _path, _form in http.log} == {"GET"}
+
+    def test_the_text_report_shows_the_verdict_and_the_fix(
+        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+    ) -> None:
+        walk, config, fixes = EXPECTED[scenario.name]
+        if scenario.check in walk or not config:
+            use(scenario.build())
+            result = run("--from", scenarios.CUSTOMER)
+            wrong = walk
+        else:
+            use(scenario.build())
+            result = run()
+            wrong = config
+        lines = result.out.splitlines()
+        assert "\x1b[" not in result.out
+        if scenario.check is None:
+            assert lines[-1].startswith("0 failed, 0 warning(s), 12 passed, 0 skipped")
+            assert lines[-1].endswith(": exit 0") and "fix:" not in result.out
+            return
+        titles = {c.id: c.title for c in report(scenario.build(), walk=wrong is walk).checks}
+        at = next(i for i, line in enumerate(lines) if f"  {titles[scenario.check]}  " in line)
+        assert lines[at].split()[0] == scenario.status
+        assert lines[at + 1].strip().startswith("evidence: ")
+        assert lines[at + 2].strip() == f"fix: {fixes[scenario.check]}"
+        code = 1 if "fail" in wrong.values() else 0
+        assert lines[-1].endswith(f": exit {code}") and result.code == code
+
+    def test_every_problem_comes_with_evidence_and_a_fix(
+        self, scenario: scenarios.Scenario
+    ) -> None:
+        for walk in (True, False):
+            for check in report(scenario.build(), walk=walk).checks:
+                if check.status in ("fail", "warn"):
+                    assert check.evidence, check
+                    assert check.fix.endswith(".") and "\n" not in check.fix, check
+                if check.status == "pass":
+                    assert check.fix == "" and check.evidence, check
+
+
+def test_the_catalogue_covers_every_step_and_check_conversations_adds() -> None:
+    broken = {s.check for s in scenarios.CONVERSATIONS_CATALOGUE if s.check}
+    assert broken == set(WALK) | set(HYGIENE_OK) | {"conversations-service"}
+    assert set(EXPECTED) == {s.name for s in scenarios.CONVERSATIONS_CATALOGUE}
+    assert all(s.description for s in scenarios.CONVERSATIONS_CATALOGUE)
+    for s in scenarios.CONVERSATIONS_CATALOGUE:
+        walk, config, _ = EXPECTED[s.name]
+        assert s.check is None or (walk | config)[s.check] == s.status, s.name
+
+
+def test_the_sandbox_serves_the_conversations_scenarios() -> None:
+    from flexorch.cli import build_parser
+
+    for scenario in scenarios.CONVERSATIONS_CATALOGUE:
+        args = build_parser().parse_args(["sandbox", "--scenario", scenario.name])
+        assert args.scenario in catalogue.SCENARIOS
+        fake = catalogue.scenario(args.scenario)
+        assert {a["address"] for a in fake.all(seed.ADDRESSES)} == set(CONFIG.numbers)
+
+
+def test_the_platform_picks_the_checks() -> None:
+    """The same account through the 1.x stack gets the Programmable Chat walk and checks."""
+    walked = report(scenarios.conversations_all_pass())
+    assert [c.id for c in walked.sections[0].checks] == WALK
+    http = InProcessHttp(scenarios.conversations_all_pass())
+    client = Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http)
+    legacy = doctor.run_doctor(legacy_scenarios.sandbox_config(), client, sender=scenarios.CUSTOMER)
+    assert [c.id for c in legacy.sections[0].checks][3:5] == ["4-channel", "5-studio"]
+    # The 1.x doctor sees the emptied SmsUrl as the number taken off the handler.
+    assert legacy.check("2-number").status == "fail"
+    read = " ".join(path for _m, path, _f in http.log)
+    assert "Conversations" not in read and "Addresses" not in read and "/v2/Services/" in read
+
+
+# --- the scenarios are the stack applied as `up` would leave it ------------------------------
+
+
+class Applying(pulumi.runtime.Mocks):
+    """Pulumi mocks that run each resource's real provider `create` against a fake account."""
+
+    def __init__(self) -> None:
+        from flexorch.resources import (
+            chat_webhooks,
+            flex_flow_guard,
+            phone_number,
+            queue,
+            task_channel,
+            workflow,
+            workspace,
+        )
+
+        self.providers = {
+            "Workspace": workspace.WorkspaceProvider(),
+            "TaskQueue": queue.TaskQueueProvider(),
+            "TaskChannel": task_channel.TaskChannelProvider(),
+            "Workflow": workflow.WorkflowProvider(),
+            "ChatServiceWebhooks": chat_webhooks.ChatServiceWebhooksProvider(),
+            "PhoneNumberRoute": phone_number.PhoneNumberRouteProvider(),
+            "FlexFlowGuard": flex_flow_guard.FlexFlowGuardProvider(),
+            "ChatServiceSnapshot": chat_webhooks.ChatServiceSnapshotProvider(),
+            "PhoneNumbersSnapshot": phone_number.PhoneNumbersSnapshotProvider(),
+            "FlexFlowSnapshot": flex_flow_guard.FlexFlowSnapshotProvider(),
+            "WorkflowSnapshot": workflow.WorkflowSnapshotProvider(),
+            "TaskChannelSnapshot": task_channel.TaskChannelSnapshotProvider(),
+        }
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        provider = self.providers.get(args.typ.rsplit(":", 1)[-1])
+        if provider is None:  # the component itself
+            return f"{args.name}-id", {}
+        props = {k: v for k, v in args.inputs.items() if k != "__provider"}
+        created = provider.create(props)
+        return created.id, created.outs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+def account_settings(fake: FakeTwilio) -> dict[str, Any]:
+    """What `up` on Conversations changes in an account, comparable both ways of getting there."""
+    webhooks = fake.singleton(seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=SERVICE)
+    return {
+        "numbers": {
+            n["phone_number"]: (n["sms_url"], n["sms_method"]) for n in fake.all(seed.NUMBERS)
+        },
+        "addresses": {
+            a["address"]: (a["type"], a["friendly_name"], a["auto_creation"])
+            for a in fake.all(seed.ADDRESSES)
+        },
+        "service_webhooks": {
+            k: webhooks.get(k) for k in ("pre_webhook_url", "post_webhook_url", "method", "filters")
+        },
+        "flows": {f["sid"]: f["enabled"] for f in fake.all(seed.FLEX_FLOWS)},
+        "workflows": {
+            w["friendly_name"]: (json.loads(w["configuration"]), w["task_reservation_timeout"])
+            for w in fake.all(seed.WORKFLOWS)
+        },
+        "channels": {c["unique_name"]: c["friendly_name"] for c in fake.all(seed.TASK_CHANNELS)},
+    }
+
+
+def test_the_scenarios_are_the_conversations_stack_applied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`scenarios.apply_conversations_stack` (no Pulumi in the sandbox) matches a real `up`."""
+    from flexorch.component import CustomMessaging
+
+    real = seed.flex_account()
+    use_fake(monkeypatch, real)
+    saved = pulumi.runtime.settings.SETTINGS
+    pulumi.runtime.set_mocks(Applying(), project="flexorch", stack="sandbox", preview=False)
+    try:
+
+        @pulumi.runtime.test  # type: ignore[misc]
+        def up() -> Any:
+            component = CustomMessaging("flexorch", CONFIG)
+            return pulumi.Output.all(*[child.urn for child in component.children])
+
+        up()
+    finally:
+        pulumi.runtime.settings.configure(saved)
+    by_hand = scenarios.apply_conversations_stack(seed.flex_account(), CONFIG)
+    assert account_settings(real) != account_settings(seed.flex_account())  # up did change it
+    assert account_settings(by_hand) == account_settings(real)
+    assert account_settings(by_hand)["numbers"]["+15005550006"] == ("", "POST")
+    assert account_settings(scenarios.conversations_all_pass()) == account_settings(by_hand)
+
+
+# --- what each failure says ----------------------------------------------------------------
+
+
+def number_check(fake: FakeTwilio, ref: str = "+15005550006") -> doctor.Check:
+    return report(fake, walk=False).check(f"number:{ref}")
+
+
+def address(fake: FakeTwilio, number: str = seed.FREE_NUMBER) -> dict[str, Any]:
+    return fake.find(seed.ADDRESSES, address=number)
+
+
+def test_step2_passes_with_the_address_evidence() -> None:
+    check = report(scenarios.conversations_all_pass()).check("2-number")
+    assert check.status == "pass"
+    assert check.detail == (
+        f"+15005550006 ({seed.sid('PN', '+15005550006')}): address "
+        f"{seed.sid('IG', '+15005550006')} starts conversations in {SERVICE} and sends "
+        "onMessageAdded to POST http://localhost:3000/flex; SmsUrl empty; no enabled Flex Flow "
+        "takes it"
+    )
+    assert check.evidence["webhook_url"] == {
+        "found": "http://localhost:3000/flex",
+        "expected": "http://localhost:3000/flex",
+    }
+    assert check.evidence["sms_url"] == {"found": "", "expected": ""}
+
+
+def test_step2_an_sms_url_runs_in_parallel_with_the_address() -> None:
+    check = report(scenarios.conversations_sms_url_set()).check("2-number")
+    assert check.detail == (
+        "SmsUrl is http://localhost:3000/flex, which runs in parallel with the number's address; "
+        "it must be empty"
+    )
+    fake = scenarios.conversations_all_pass()
+    fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_url"] = seed.PROXY_WEBHOOK
+    check = number_check(fake)
+    assert check.detail.startswith("SmsUrl is Twilio's Proxy message webhook (Flex's own handling)")
+
+
+def test_step2_each_address_setting_is_judged() -> None:
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"enabled": False}, "has autoCreation off, so an SMS starts no conversation"),
+        ({"webhook_method": "get"}, "calls the handler with GET, not POST"),
+        ({"webhook_filters": ["onMessageUpdated"]}, "has webhook filters without onMessageAdded"),
+        (
+            {"conversation_service_sid": "IS" + "1" * 32},
+            f"creates conversations in IS{'1' * 32}, not {SERVICE} (flexorch:chatService.sid)",
+        ),
+        (
+            {"webhook_url": scenarios.OLD_HANDLER},
+            f"sends new conversations to {scenarios.OLD_HANDLER}",
+        ),
+        (
+            {"type": "default"},
+            "is of type default: new conversations go to Flex's own handling, not the handler",
+        ),
+    ]
+    for change, said in cases:
+        fake = scenarios.conversations_all_pass()
+        record = address(fake)
+        record["auto_creation"] = {**record["auto_creation"], **change}
+        check = number_check(fake)
+        assert (check.status, check.fix) == ("fail", ADDRESS_FIX), change
+        assert f"address {record['sid']} {said}" in check.detail, check.detail
+
+
+def test_step2_a_number_without_an_address_or_with_an_enabled_flex_flow() -> None:
+    fake = scenarios.conversations_all_pass()
+    scenarios.remove_records(fake, seed.ADDRESSES, address=seed.FREE_NUMBER)
+    check = number_check(fake)
+    assert check.detail == (
+        "it has no SMS Address Configuration, so Conversations does not take its SMS"
+    )
+    assert check.evidence["address"] is None
+    fake = scenarios.conversations_all_pass()
+    fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["enabled"] = True
+    check = number_check(fake, "+15005550007")
+    assert check.detail.startswith("enabled Flex Flow FO")
+    assert check.fix == "Disable it (or set flexorch:flexFlows: disable)."
+
+
+def test_step3_only_a_conversation_on_the_texted_number_counts() -> None:
+    fake = scenarios.conversations_all_pass()
+    customer = fake.find(
+        scenarios.CONVERSATION_PARTICIPANTS, sid=seed.sid("MB", f"{scenarios.CUSTOMER} in {CH}")
+    )
+    customer["messaging_binding"] = {
+        **customer["messaging_binding"],
+        "proxy_address": "+15005550007",
+    }
+    check = report(fake).check("3-conversation")
+    assert check.status == "fail"
+    assert check.detail == (
+        f"no conversation of service {SERVICE} has +15558675309 as an SMS participant on "
+        "+15005550006 (1 conversation(s) of the customer looked at)"
+    )
+
+
+def test_step3_a_copy_older_than_the_sms_is_not_it() -> None:
+    fake = scenarios.conversations_all_pass()
+    copy = fake.find(scenarios.CONVERSATION_MESSAGES, sid=scenarios.CUSTOMER_MESSAGE_SID)
+    copy["date_created"] = scenarios.iso(scenarios.ago(days=1))
+    check = report(fake).check("3-conversation")
+    assert check.status == "fail"
+    assert check.detail.startswith(
+        f"{CH} is the customer's conversation on +15005550006, but none of its latest messages "
+        "is the SMS of "
+    )
+
+
+def test_step3_an_sms_without_a_body_is_found_by_its_author() -> None:
+    fake = scenarios.conversations_all_pass()
+    fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)["body"] = ""
+    fake.find(scenarios.CONVERSATION_MESSAGES, sid=scenarios.CUSTOMER_MESSAGE_SID)["body"] = None
+    check = report(fake).check("3-conversation")
+    assert (check.status, check.evidence["conversation_message"]) == (
+        "pass",
+        scenarios.CUSTOMER_MESSAGE_SID,
+    )
+
+
+def test_step3_the_handlers_own_webhook_on_an_active_conversation_is_fine() -> None:
+    fake = scenarios.live(scenarios.conversations_all_pass())
+    check = report(fake).check("3-conversation")
+    assert check.status == "pass"
+    assert check.detail.endswith("(active), no Studio or Flex webhook on it")
+    assert check.evidence["flex_webhooks"] == []
+
+
+def test_step4_a_closed_conversation_whose_task_is_gone_is_a_warning() -> None:
+    fake = scenarios.conversations_all_pass()
+    scenarios.remove_records(fake, seed.TASKS, sid=scenarios.CONVERSATION_TASK_SID)
+    result = report(fake)
+    check = result.check("4-task")
+    assert (check.status, check.fix) == ("warn", "Walk a more recent message to see its task.")
+    assert statuses(result)["5-agent"] == "skipped"
+    assert result.check("5-agent").detail == "because step 4 found no task"
+    assert result.exit_code == 0
+
+
+def test_step4_target_workflow_and_channel() -> None:
+    fake = scenarios.conversations_all_pass()
+    task = fake.find(seed.TASKS, sid=scenarios.CONVERSATION_TASK_SID)
+    attributes = json.loads(task["attributes"])
+    attributes["targetWorker"] = "client:carol"
+    task.update(attributes=json.dumps(attributes), task_channel_unique_name="sms")
+    check = report(fake).check("4-task")
+    assert check.status == "fail"
+    assert "targetWorker is 'client:carol', which no worker has" in check.detail
+    assert 'it is on TaskChannel "sms", not a managed channel (custom1)' in check.detail
+    assert check.evidence["interaction"] == seed.sid("KD", scenarios.CONVERSATION_TASK_SID)
+
+
+def test_step5_reservation_not_accepted_and_agent_left_on_completion() -> None:
+    fake = scenarios.conversations_all_pass()
+    reservation = fake.find(seed.RESERVATIONS, sid=scenarios.CONVERSATION_RESERVATION_SID)
+    reservation["reservation_status"] = "timeout"
+    check = report(fake).check("5-agent")
+    assert check.detail == (
+        f"no reservation of {scenarios.CONVERSATION_TASK_SID} was accepted "
+        f"({scenarios.CONVERSATION_RESERVATION_SID} timeout (alice))"
+    )
+    fake = scenarios.conversations_all_pass()
+    scenarios.remove_records(
+        fake, scenarios.CONVERSATION_PARTICIPANTS, sid=scenarios.AGENT_PARTICIPANT_SID
+    )
+    check = report(fake).check("5-agent")
+    assert check.status == "pass"
+    assert check.detail.endswith(
+        f"who has left {CH}: Flex removes the agent when the task completes"
+    )
+
+
+def test_step6_is_skipped_when_the_agent_wrote_nothing() -> None:
+    fake = scenarios.conversations_all_pass()
+    scenarios.remove_records(fake, scenarios.CONVERSATION_MESSAGES, sid=scenarios.AGENT_MESSAGE_SID)
+    check = report(fake).check("6-relayed")
+    assert (check.status, check.detail) == (
+        "skipped",
+        f"alice wrote nothing in {CH}, so there is no reply to relay",
+    )
+
+
+def test_step6_an_sms_long_after_the_reply_is_not_its_delivery() -> None:
+    fake = scenarios.conversations_all_pass()
+    sms = fake.find(seed.MESSAGES, sid=scenarios.DELIVERED_SID)
+    later = scenarios.ago(minutes=8) + timedelta(minutes=20)
+    sms["date_created"] = sms["date_sent"] = format_datetime(later.replace(microsecond=0))
+    check = report(fake).check("6-relayed")
+    assert check.status == "fail"
+    assert check.detail.endswith("1 of 1 not delivered, so the customer never hears back")
+    assert check.evidence["not_relayed"] == [scenarios.AGENT_MESSAGE_SID]
+
+
+def test_step7_inactive_warns_canceled_fails_and_a_live_task_is_skipped() -> None:
+    fake = scenarios.conversations_all_pass()
+    fake.find(scenarios.CONVERSATIONS_OF, sid=CH)["state"] = "inactive"
+    check = report(fake).check("7-closed")
+    assert check.status == "warn"
+    assert check.fix.startswith("Unless agents leave conversations open on purpose, close the")
+    fake = scenarios.conversations_all_pass()
+    fake.find(seed.TASKS, sid=scenarios.CONVERSATION_TASK_SID)["assignment_status"] = "canceled"
+    assert report(fake).check("7-closed").status == "fail"
+    check = report(scenarios.live(scenarios.conversations_all_pass())).check("7-closed")
+    assert (check.status, check.detail) == (
+        "skipped",
+        f"{scenarios.CONVERSATION_TASK_SID} is still assigned; run doctor again after the agent "
+        "completes it",
+    )
+
+
+def test_config_a_missing_conversations_service() -> None:
+    config = CONFIG.model_copy(
+        update={"chat_service": CONFIG.chat_service.model_copy(update={"sid": "IS" + "2" * 32})}
+    )
+    http = InProcessHttp(scenarios.conversations_all_pass())
+    client = Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http)
+    check = doctor.run_doctor(config, client).check("conversations-service")
+    assert (check.status, check.detail) == (
+        "fail",
+        f"Conversations service IS{'2' * 32} does not exist",
+    )
+
+
+def test_config_service_webhooks_name_what_differs() -> None:
+    check = report(scenarios.conversations_service_webhooks(), walk=False).check(
+        "conversations-service"
+    )
+    assert check.detail == (
+        f"{SERVICE} does not send its events to the handler as the stack says: post_webhook_url "
+        f"is '{scenarios.OLD_HANDLER}'"
+    )
+    fake = scenarios.conversations_all_pass()
+    webhooks = fake.singleton(seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=SERVICE)
+    webhooks["filters"] = ["onMessageAdded"]
+    check = report(fake, walk=False).check("conversations-service")
+    assert check.evidence["filters"] == {
+        "found": ["onMessageAdded"],
+        "expected": ["onConversationUpdated", "onMessageAdded"],
+    }
+
+
+def test_hygiene_addresses_judge_the_numbers_the_walk_did_not() -> None:
+    fake = scenarios.conversations_all_pass()
+    scenarios.remove_records(fake, seed.ADDRESSES, address=seed.FLEX_FLOW_NUMBER)
+    check = report(fake).check("addresses")
+    assert check.detail == (
+        "1 managed number(s) do not hand their SMS to the handler: +15005550007 has no SMS "
+        "Address Configuration"
+    )
+    assert check.evidence["judged_above"] == ["+15005550006"]
+    skipped_check = report(fake, walk=False).check("addresses")
+    assert (skipped_check.status, skipped_check.detail) == (
+        "skipped",
+        "each managed number's address is judged above",
+    )
+
+
+def test_hygiene_a_web_chat_conversations_studio_webhook_is_not_ours() -> None:
+    fake = scenarios.conversations_returning_studio_webhook()
+    participant = fake.find(
+        scenarios.CONVERSATION_PARTICIPANTS,
+        conversation_sid=scenarios.RETURNING_CONVERSATION_SID,
+    )
+    participant.update(messaging_binding=None, identity="web-visitor")
+    check = report(fake).check("conversation-webhooks")
+    assert check.status == "pass"
+    assert check.evidence["scanned"] == 1 and check.evidence["flex_webhooks"] == 0
+
+
+def test_hygiene_orphans_need_a_day_idle_and_no_live_task() -> None:
+    fake = scenarios.conversations_orphans()
+    check = report(fake).check("orphans")
+    assert check.detail.startswith(
+        "1 active conversation(s) idle for 1 day or more outlived their task; the customer's "
+        f"next message lands there and reaches no agent, e.g. {scenarios.ORPHAN_CONVERSATION_SID} "
+        f"(task {seed.sid('WT', 'orphan conversation task')} completed, idle "
+    )
+    fake.find(scenarios.CONVERSATIONS_OF, sid=scenarios.ORPHAN_CONVERSATION_SID)["date_updated"] = (
+        scenarios.iso(scenarios.ago(hours=3))
+    )
+    assert report(fake).check("orphans").status == "pass"
+    fake = scenarios.conversations_orphans()
+    task = fake.find(seed.TASKS, sid=seed.sid("WT", "orphan conversation task"))
+    task["assignment_status"] = "assigned"
+    assert report(fake).check("orphans").status == "pass"
+    fake = scenarios.conversations_orphans()
+    fake.find(scenarios.CONVERSATIONS_OF, sid=scenarios.ORPHAN_CONVERSATION_SID)["state"] = (
+        "inactive"
+    )
+    assert report(fake).check("orphans").evidence["active_conversations"] == 0
+
+
+def test_every_conversations_fact_lives_in_one_module() -> None:
+    """The address's event and the platform name are spelled out in twilio_facts only."""
+    from helpers import ROOT
+
+    doctor_files = (ROOT / "flexorch" / "doctor").glob("*.py")
+    spelled = [p.name for p in doctor_files if '"onMessageAdded"' in p.read_text()]
+    assert spelled == []
+
+
+# --- against the sandbox: Prism checks every request against Twilio's specs -----------------
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(scenarios.conversations_all_pass()) as running:
+        yield running
+
+
+def point_at(monkeypatch: pytest.MonkeyPatch, running: Sandbox) -> None:
+    monkeypatch.setenv(BASE_URL_ENV, running.url)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+
+
+class TestAgainstTheSandbox:
+    def assert_read_only_and_valid(self, requests: list[dict[str, Any]]) -> None:
+        assert requests
+        assert {r["method"] for r in requests} == {"GET"}
+        assert {r["status"] for r in requests} == {200}  # no 422 from Prism, no 404
+
+    @pytest.mark.parametrize(
+        "target",
+        [["--message", scenarios.MESSAGE_SID], ["--from", scenarios.CUSTOMER]],
+        ids=["message", "from"],
+    )
+    def test_full_walk(
+        self,
+        target: list[str],
+        sandbox: Sandbox,
+        run: Callable[..., Result],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        point_at(monkeypatch, sandbox)
+        mark = len(sandbox.requests)
+        started = time.monotonic()
+        result = run(*target, "--json")
+        requests = sandbox.since(mark)
+        print(f"\nconversations walk ({target[0]}): {len(requests)} requests in "
+              f"{time.monotonic() - started:.2f} s")  # fmt: skip
+        assert result.code == 0, result.out
+        assert set(result.statuses().values()) == {"pass"}
+        assert result.document["requests"] == len(requests)
+        # Each list read once: 5 of Conversations, 5 of TaskRouter, 3 of Messaging (the message
+        # or the customer's, the number, the replies' SMS), Flex Flows, Studio flows and the
+        # flow's executions.
+        assert len(requests) == 16
+        self.assert_read_only_and_valid(requests)
+        conversations = {
+            r["path"].split(SERVICE, 1)[-1].rsplit("/", 1)[-1]
+            for r in requests
+            if r["host"] == "conversations.twilio.com"
+        }
+        assert conversations == {
+            "Addresses",
+            "ParticipantConversations",
+            "Messages",
+            "Participants",
+            "Conversations",
+        }
+        looked_up = next(r for r in requests if r["path"].endswith("/ParticipantConversations"))
+        assert looked_up["query"]["Address"] == [scenarios.CUSTOMER]
+
+    def test_config_and_hygiene(
+        self, sandbox: Sandbox, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        point_at(monkeypatch, sandbox)
+        mark = len(sandbox.requests)
+        started = time.monotonic()
+        result = run()
+        requests = sandbox.since(mark)
+        print(f"\nconversations config + hygiene: {len(requests)} requests in "
+              f"{time.monotonic() - started:.2f} s")  # fmt: skip
+        assert result.code == 0, result.out
+        assert f"({len(requests)} read-only requests" in result.out
+        assert len(requests) == 13
+        self.assert_read_only_and_valid(requests)
+        assert any(r["path"] == f"/v1/Services/{SERVICE}/Configuration/Webhooks" for r in requests)
+
+    def test_conversation_webhooks_and_participants_are_valid_reads(
+        self, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with Sandbox(scenarios.conversations_returning_studio_webhook()) as other:
+            point_at(monkeypatch, other)
+            walked = run("--from", scenarios.CUSTOMER, "--json")
+            hygiene = run("--json")
+            requests = other.since(0)
+        assert walked.check("conversation-webhooks")["status"] == "fail"
+        assert hygiene.check("conversation-webhooks")["status"] == "fail"
+        self.assert_read_only_and_valid(requests)
+        returning = f"/Conversations/{scenarios.RETURNING_CONVERSATION_SID}"
+        assert sum(r["path"].endswith(returning + "/Webhooks") for r in requests) == 2
+        assert sum(r["path"].endswith(returning + "/Participants") for r in requests) == 2

@@ -1,0 +1,229 @@
+"""flexorch migrate: the inventory of a 1.x stack's move onto Conversations, and its plan.
+
+Each migration scenario trips exactly its check; the run only reads (GET), in-process and
+through Prism with Twilio's specs; exit 0 ready, 1 blocked, 2 bad config, 3 unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import ROOT, InProcessHttp, use_fake
+
+from flexorch.cli import build_parser
+from flexorch.errors import FlexorchError
+from flexorch.sandbox import catalogue, migration_scenarios, scenarios, seed
+from flexorch.sandbox.server import Sandbox
+from flexorch.twilio_client import BASE_URL_ENV
+
+SANDBOX_STACK = ROOT / "examples" / "Pulumi.sandbox.yaml"
+CONVERSATIONS_STACK = ROOT / "examples" / "Pulumi.sandbox-conversations.yaml"
+READY = {
+    "flex-ui": "pass",
+    "config": "pass",
+    "number:+15005550006": "pass",
+    "number:+15005550007": "pass",
+    "in-flight": "pass",
+    "channel-limit": "pass",
+}
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.out)
+
+    def statuses(self) -> dict[str, str]:
+        return {c["id"]: c["status"] for c in self.document["inventory"]}
+
+    def check(self, check_id: str) -> dict[str, Any]:
+        return next(c for c in self.document["inventory"] if c["id"] == check_id)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """`flexorch migrate ARGS` as flexorch.cli.main runs it."""
+
+    def invoke(*args: str | Path) -> Result:
+        parsed = build_parser().parse_args(["migrate", *map(str, args)])
+        try:
+            code = parsed.run(parsed)
+        except FlexorchError as exc:
+            for line in exc.problems:
+                print(line, file=sys.stderr)
+            code = exc.exit_code
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture
+def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], InProcessHttp]:
+    def install(fake: Any) -> InProcessHttp:
+        return use_fake(monkeypatch, fake)
+
+    return install
+
+
+@pytest.mark.parametrize("scenario", migration_scenarios.MIGRATION_CATALOGUE, ids=lambda s: s.name)
+def test_each_scenario_trips_exactly_its_check(
+    scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., InProcessHttp]
+) -> None:
+    http = use(scenario.build())
+    result = run("--config", SANDBOX_STACK, "--json")
+    expected = READY | ({scenario.check: scenario.status} if scenario.check else {})
+    assert result.statuses() == expected
+    assert result.code == (1 if scenario.status == "fail" else 0)
+    assert result.document["ready"] is (result.code == 0)
+    assert result.document["schema"] == "flexorch-migrate/1"
+    assert {method for method, _path, _form in http.log} == {"GET"}
+    text = run("--config", SANDBOX_STACK)
+    assert text.code == result.code
+    if scenario.check:
+        found = result.check(scenario.check)
+        assert found["fix"], found  # a blocker or a warning says what to do
+        assert found["evidence"], found
+        assert f"  {scenario.status.ljust(7)}  {found['title']}" in text.out
+        assert f"fix: {found['fix']}" in text.out
+    verdict = "ready: no blocker (exit 0)" if result.code == 0 else "blocked: fix the failures"
+    assert verdict in text.out
+
+
+def test_the_text_lists_the_inventory_then_the_plan_and_the_rollback(
+    run: Callable[..., Result], use: Callable[..., InProcessHttp]
+) -> None:
+    use(migration_scenarios.in_flight())
+    result = run("--config", SANDBOX_STACK)
+    assert result.code == 1
+    out = result.out
+    assert out.startswith("flexorch migrate: stack sandbox")
+    assert out.index("inventory") < out.index("\nplan\n") < out.index("\nrollback\n")
+    assert "fail     conversations in flight" in out
+    assert "1 active chat channel(s) of managed numbers and 1 open Proxy session(s)" in out
+    assert "fix: Drain first" in out
+    plan = out[out.index("\nplan\n") : out.index("\nrollback\n")]
+    steps = [line.strip() for line in plan.splitlines()[2:] if line.strip()]
+    assert [s.split(". ", 1)[1].split(":", 1)[0] for s in steps] == [
+        "Drain", "Flex UI", "Config", "Plugin", "Handler", "Cut-over", "Check",
+    ]  # fmt: skip
+    assert f"--config {SANDBOX_STACK}" in plan  # the commands name the stack as the user did
+    cut_over = next(s for s in steps if "Cut-over" in s)
+    assert "+15005550006, +15005550007" in cut_over
+    assert "created (or adopted) first, then its SmsUrl emptied" in cut_over
+    assert "flexorch:chatService.webhookFilters: [onMessageAdded, onConversationUpdated]" in plan
+    assert "remove flexorch:chatService.retryCount" in plan
+    rollback = out[out.index("\nrollback\n") :]
+    assert "SmsUrl points at the handler again first, then its Address Configuration" in rollback
+    assert out.rstrip().endswith("blocked: fix the failures (exit 1)")
+
+
+def test_an_untouched_flex_account_names_each_numbers_handling(
+    run: Callable[..., Result], use: Callable[..., InProcessHttp]
+) -> None:
+    use(seed.flex_account())
+    result = run("--config", SANDBOX_STACK, "--json")
+    assert result.check("flex-ui")["status"] == "fail"  # still on Flex UI 1.x
+    assert "needs Flex UI 2.x" in result.check("flex-ui")["detail"]
+    free, flow = result.check("number:+15005550006"), result.check("number:+15005550007")
+    assert free["detail"].startswith("SmsUrl on Flex's Proxy webhook:")
+    assert flow["detail"].startswith("Flex Flow ")
+    assert flow["status"] == "pass"  # flexFlows: disable takes care of it
+
+
+def test_a_flex_flow_with_flex_flows_fail_is_a_blocker(
+    run: Callable[..., Result], use: Callable[..., InProcessHttp], tmp_path: Path
+) -> None:
+    use(seed.flex_account())  # +15005550007 still on its enabled SMS Flex Flow
+    stack = tmp_path / "Pulumi.guarded.yaml"
+    stack.write_text(SANDBOX_STACK.read_text().replace("flexFlows: disable", "flexFlows: fail"))
+    result = run("--config", stack, "--json")
+    check = result.check("number:+15005550007")
+    assert (check["status"], result.code) == ("fail", 1)
+    assert "with flexFlows: fail the cut-over stops on it" in check["detail"]
+
+
+def test_a_chat_event_without_a_conversations_twin_is_a_blocker(
+    run: Callable[..., Result], use: Callable[..., InProcessHttp], tmp_path: Path
+) -> None:
+    use(migration_scenarios.ready())
+    stack = tmp_path / "Pulumi.users.yaml"
+    text = SANDBOX_STACK.read_text().replace(
+        "[onMessageSent, onChannelUpdated]", "[onMessageSent, onUserUpdated]"
+    )
+    stack.write_text(text)
+    result = run("--config", stack, "--json")
+    check = result.check("config")
+    assert (check["status"], result.code) == ("fail", 1)
+    assert check["detail"] == "onUserUpdated has no Conversations webhook event"
+
+
+def test_a_stack_on_conversations_already_is_said_so(
+    run: Callable[..., Result], use: Callable[..., InProcessHttp]
+) -> None:
+    use(migration_scenarios.ready())
+    result = run("--config", CONVERSATIONS_STACK, "--json")
+    assert result.check("config")["detail"] == "the stack is on conversations already"
+
+
+def test_a_bad_config_is_exit_2_with_an_error_document(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    stack = tmp_path / "Pulumi.bad.yaml"
+    stack.write_text("config:\n  flexorch:platform: chat\n")
+    result = run("--config", stack, "--json")
+    assert result.code == 2
+    document = result.document
+    assert document["schema"] == "flexorch-migrate/1"
+    assert document["ready"] is False and document["inventory"] == []
+    assert document["error"]["kind"] == "usage"
+    assert any("flexorch:platform" in line for line in document["error"]["problems"])
+    assert "flexorch:platform" in result.err
+
+
+def test_twilio_unreachable_is_exit_3(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(BASE_URL_ENV, "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+    monkeypatch.setenv("FLEXORCH_TWILIO_TIMEOUT", "2")
+    result = run("--config", SANDBOX_STACK, "--json")
+    assert result.code == 3
+    assert result.document["error"]["kind"] == "twilio"
+
+
+def test_the_sandbox_serves_every_migration_scenario() -> None:
+    names = {s.name for s in migration_scenarios.MIGRATION_CATALOGUE}
+    assert names <= set(catalogue.SCENARIOS)
+    for name in names:
+        args = build_parser().parse_args(["sandbox", "--scenario", name])
+        assert catalogue.scenario(args.scenario).all(seed.NUMBERS)
+
+
+def test_through_prism_every_read_is_valid_and_counted(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Sandbox(migration_scenarios.in_flight()) as sandbox:
+        monkeypatch.setenv(BASE_URL_ENV, sandbox.url)
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
+        result = run("--config", SANDBOX_STACK, "--json")
+        requests = sandbox.since(0)
+    assert result.code == 1 and result.statuses()["in-flight"] == "fail"
+    assert {r["method"] for r in requests} == {"GET"}
+    assert {r["status"] for r in requests} == {200}
+    assert result.document["requests"] == len(requests)
+    hosts = {r["host"] for r in requests}
+    assert {"flex-api.twilio.com", "conversations.twilio.com", "chat.twilio.com"} <= hosts
