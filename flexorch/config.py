@@ -33,7 +33,15 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from flexorch.errors import FlexorchError
-from flexorch.twilio_facts import CONVERSATIONS, PLATFORMS, PROGRAMMABLE_CHAT
+from flexorch.twilio_facts import (
+    CHAT_TO_CONVERSATIONS,
+    CONVERSATIONS,
+    CONVERSATIONS_EVENTS,
+    CONVERSATIONS_POST_EVENTS,
+    CONVERSATIONS_PRE_EVENTS,
+    PLATFORMS,
+    PROGRAMMABLE_CHAT,
+)
 
 NAMESPACE = "flexorch"
 
@@ -71,59 +79,7 @@ CHAT_POST_EVENTS = (
 )
 CHAT_EVENTS = CHAT_PRE_EVENTS + CHAT_POST_EVENTS
 
-# The events a Conversations service's own webhooks (/v1/Services/{sid}/Configuration/Webhooks)
-# can send: the Filters values of https://www.twilio.com/docs/conversations/api/per-service-webhook-resource
-# (the same list as the spec and twilio-python 9.13). onUserAdded, onUserUpdate and onUserUpdated
-# exist only for the account-level webhooks, not a service's. As in Chat, pre-events go to the
-# pre-event URL before the action is committed, post-events after
-# (https://www.twilio.com/docs/conversations/conversations-webhooks).
-CONVERSATIONS_PRE_EVENTS = (
-    "onMessageAdd",
-    "onMessageUpdate",
-    "onMessageRemove",
-    "onConversationAdd",
-    "onConversationUpdate",
-    "onConversationRemove",
-    "onParticipantAdd",
-    "onParticipantUpdate",
-    "onParticipantRemove",
-)
-CONVERSATIONS_POST_EVENTS = (
-    "onMessageAdded",
-    "onMessageUpdated",
-    "onMessageRemoved",
-    "onConversationAdded",
-    "onConversationUpdated",
-    "onConversationRemoved",
-    "onConversationStateUpdated",
-    "onParticipantAdded",
-    "onParticipantUpdated",
-    "onParticipantRemoved",
-    "onDeliveryUpdated",
-)
-CONVERSATIONS_EVENTS = CONVERSATIONS_PRE_EVENTS + CONVERSATIONS_POST_EVENTS
 
-# The Conversations event a Chat event became (a channel is a conversation there, a member a
-# participant: https://www.twilio.com/docs/conversations/migrating-chat-conversations). Chat
-# events missing here and not named alike in Conversations have no counterpart.
-CHAT_TO_CONVERSATIONS = {
-    "onMessageSend": "onMessageAdd",
-    "onMediaMessageSend": "onMessageAdd",
-    "onChannelAdd": "onConversationAdd",
-    "onChannelUpdate": "onConversationUpdate",
-    "onChannelDestroy": "onConversationRemove",
-    "onMemberAdd": "onParticipantAdd",
-    "onMemberUpdate": "onParticipantUpdate",
-    "onMemberRemove": "onParticipantRemove",
-    "onMessageSent": "onMessageAdded",
-    "onMediaMessageSent": "onMessageAdded",
-    "onChannelAdded": "onConversationAdded",
-    "onChannelUpdated": "onConversationUpdated",
-    "onChannelDestroyed": "onConversationRemoved",
-    "onMemberAdded": "onParticipantAdded",
-    "onMemberUpdated": "onParticipantUpdated",
-    "onMemberRemoved": "onParticipantRemoved",
-}
 CONVERSATIONS_TO_CHAT = {new: old for old, new in reversed(CHAT_TO_CONVERSATIONS.items())}
 
 # What a chat service sends the handler when the stack lists no events: the customer's message.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import LoseFirstCreate, use_fake
+from helpers import InProcessHttp, LoseFirstCreate, use_fake
 
 from flexorch.errors import FlexorchError
 from flexorch.resources import lookups
@@ -331,3 +331,76 @@ def test_a_new_handler_url_on_conversations_is_one_write_per_number(http, fake) 
     [address] = addresses(fake)
     assert writes(http) == [("POST", f"{ADDRESSES_PATH}/{address['sid']}")]  # SmsUrl stays empty
     assert address["auto_creation"]["webhook_url"] == "https://handler.example.com/v2"
+
+
+class RefuseNumberWrites(InProcessHttp):
+    """Twilio refuses every write to an IncomingPhoneNumber (a 429 that outlasted retries)."""
+
+    def request(self, method, url, *args, **kwargs):
+        if method == "POST" and "/IncomingPhoneNumbers/" in url:
+            self.log.append((method, url, {}))
+            from twilio.http.response import Response
+
+            return Response(400, '{"code": 21452, "message": "refused", "status": 400}')
+        return super().request(method, url, *args, **kwargs)
+
+
+def test_a_switch_whose_sms_url_write_fails_gives_the_address_back(monkeypatch, fake) -> None:
+    use_fake(monkeypatch, fake)
+    provider = PhoneNumberRouteProvider()
+    created = provider.create(on_chat(FREE_NUMBER, record(FREE_NUMBER, addresses=False)))
+    snapshot = record(FREE_NUMBER)
+    use_fake(monkeypatch, fake, RefuseNumberWrites(fake))
+    with pytest.raises(FlexorchError, match="refused"):
+        provider.update(created.id, created.outs, on_conversations(FREE_NUMBER, snapshot))
+    assert addresses(fake) == []  # the update failed, so nothing it made may stay
+    assert fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)["sms_url"] == HANDLER
+
+
+def test_a_create_whose_sms_url_write_fails_puts_an_adopted_address_back(monkeypatch, fake) -> None:
+    existing = fake.add(seed.ADDRESSES, type="sms", address=FREE_NUMBER, friendly_name="Studio",
+                        auto_creation={"enabled": True, "type": "studio",
+                                       "studio_flow_sid": seed.STUDIO_FLOW_SID})  # fmt: skip
+    use_fake(monkeypatch, fake)
+    snapshot = record(FREE_NUMBER)
+    use_fake(monkeypatch, fake, RefuseNumberWrites(fake))
+    with pytest.raises(FlexorchError):
+        PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
+    assert [a["sid"] for a in addresses(fake)] == [existing["sid"]]
+    assert existing["auto_creation"]["type"] == "studio"
+
+
+def test_back_on_conversations_the_snapshot_records_the_addresses_of_now(http, fake) -> None:
+    provider = PhoneNumbersSnapshotProvider()
+    on = {"numbers": [FREE_NUMBER], "handler_url": HANDLER, "addresses": True}
+    first = provider.create(on)
+    assert first.outs["records"][FREE_NUMBER]["address"] is None
+    off = provider.update("phone-numbers", first.outs, dict(on, addresses=False)).outs
+    made = fake.add(seed.ADDRESSES, type="sms", address=FREE_NUMBER, friendly_name="Admin's",
+                    auto_creation={"enabled": True, "type": "default"})  # fmt: skip
+    lookups.forget()
+    again = provider.update("phone-numbers", off, on).outs["records"][FREE_NUMBER]
+    assert again["address"]["sid"] == made["sid"]  # adopted, not refused as unknown
+
+
+def test_a_switch_that_finds_conversations_on_the_handler_records_the_chat_settings(
+    http, fake
+) -> None:
+    """If Twilio keeps Chat v2 and Conversations webhooks together, what is there on the switch is
+    flexorch's own: the settings from before flexorch are the Chat ones it recorded."""
+    provider = ChatServiceSnapshotProvider()
+    props = {"service_sid": CHAT_SERVICE_SID, "handler_url": CHAT_HANDLER,
+             "platform": "programmable-chat"}  # fmt: skip
+    chat = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
+    chat.update(post_webhook_url="https://old.example.com/", webhook_filters=["onMessageSent"])
+    first = provider.create(props).outs
+    conversations_webhooks(fake).update(post_webhook_url=CHAT_HANDLER, filters=["onMessageAdded"])
+    lookups.forget()
+    moved = provider.update(CHAT_SERVICE_SID, first, dict(props, platform="conversations")).outs
+    assert moved["previous_conversations"] == {
+        "pre_webhook_url": "",
+        "post_webhook_url": "https://old.example.com/",
+        "method": "POST",
+        "filters": ["onMessageAdded"],
+    }
+    assert moved["previous"] == first["previous"]

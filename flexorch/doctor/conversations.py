@@ -341,23 +341,7 @@ class ConversationsWalk(Steps):
                 evidence,
                 sentence([close]),
             )
-        if task.assignment_status == "canceled":
-            return self._check(
-                7,
-                "fail",
-                f"{task.sid} was canceled ({task.reason or 'no reason given'}) "
-                "after the agent accepted it",
-                evidence,
-                "Find what canceled the task (TaskRouter events of the task) "
-                "and complete tasks instead.",
-            )
-        return self._check(
-            7,
-            "skipped",
-            f"{task.sid} is still {task.assignment_status}; run doctor again after "
-            "the agent completes it",
-            evidence,
-        )
+        return self.not_completed(7, task, evidence)
 
 
 def _on(found: dict[str, Any], wanted: dict[str, str]) -> bool:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flexorch.config import CHAT_TO_CONVERSATIONS, CONVERSATIONS_EVENTS, StackConfig
+from flexorch.config import StackConfig
 from flexorch.doctor.account import (
     channel_status,
     describe_flow,
@@ -39,7 +39,9 @@ from flexorch.doctor.report import EXAMPLES, Check, Report, Section, render_text
 from flexorch.doctor.report import error_document as doctor_error_document
 from flexorch.errors import FlexorchError
 from flexorch.twilio_facts import (
+    CHAT_TO_CONVERSATIONS,
     CONVERSATIONS,
+    CONVERSATIONS_EVENTS,
     OPEN_SESSION,
     PROXY_MESSAGE_WEBHOOK,
     address_settings,
@@ -173,8 +175,7 @@ def _config(config: StackConfig) -> Check:
     changes.append(f"flexorch:chatService.webhookFilters: [{', '.join(wanted)}]")
     if "retry_count" in chat.model_fields_set:
         changes.append("remove flexorch:chatService.retryCount")
-    orchestration = config.orchestration
-    if any((orchestration.accepted, orchestration.wrapup, orchestration.completed)):
+    if "orchestration" in config.model_fields_set:  # refused on conversations, even empty
         changes.append("remove flexorch:orchestration")
     evidence = {"events": {e: new or "none" for e, new in mapped.items()}, "changes": changes}
     if lost:
@@ -317,7 +318,9 @@ def _plan(config: StackConfig, target: str, pulumi_stack: str, report: Report) -
             "webhooks (from its Address Configuration) and the service's events, and creates "
             "tasks through the Interactions API with routing.properties workspace_sid, "
             "workflow_sid, task_channel_unique_name and "
-            f"attributes.{config.workflow.target_attribute}; deploy that before the cut-over."
+            f"attributes.{config.workflow.target_attribute}; deploy it before the cut-over, "
+            "taking both the SmsUrl and the Conversations payloads (both arrive around the "
+            "cut-over, and again on a rollback)."
         ),
         _step(
             f"Cut-over: `{up}`. For each number ({numbers}) its Address "
@@ -347,6 +350,10 @@ def _rollback(target: str, pulumi_stack: str) -> tuple[str, ...]:
         "Conversations webhooks are given back, then the Chat v2 webhooks set.",
         f"Plugin: `flexorch render {target} --out src/` writes the 1.x files again; deploy and "
         "release them (with Flex UI 1.x if the account went back).",
+        "Mind: Twilio ended Programmable Chat for Flex on 2026-06-01, and the way back sets "
+        "the Chat v2 webhooks again: try it on a dev stack first. A cut-over that failed "
+        "half-way gave back what it took (the address of a number whose SmsUrl could not be "
+        "emptied), so a rollback starts from what the state records.",
     ]
     return tuple(f"{i}. {_step(text)}" for i, text in enumerate(steps, start=1))
 

@@ -229,6 +229,26 @@ class Steps:
             fixes.append(f"create it on TaskChannel {sorted(managed)[0]}")
         return target, evidence, problems, fixes
 
+    def not_completed(self, step: int, task: Any, evidence: dict[str, Any]) -> Check:
+        """The close-out step of a task that did not complete: canceled fails, live waits."""
+        if task.assignment_status == "canceled":
+            return self._check(
+                step,
+                "fail",
+                f"{task.sid} was canceled ({task.reason or 'no reason given'}) "
+                "after the agent accepted it",
+                evidence,
+                "Find what canceled the task (TaskRouter events of the task) "
+                "and complete tasks instead.",
+            )
+        return self._check(
+            step,
+            "skipped",
+            f"{task.sid} is still {task.assignment_status}; run doctor again after "
+            "the agent completes it",
+            evidence,
+        )
+
     def accepted_by_target(self, step: int, task: Any) -> tuple[Check | None, Any, dict[str, Any]]:
         """Did the worker the task names accept its reservation.
 

@@ -417,23 +417,7 @@ class Walk(Steps):
                 "ends (in the handler, or with DeactivateChatChannel in "
                 "flexorch:orchestration.wrapup).",
             )
-        if task.assignment_status == "canceled":
-            return self._check(
-                8,
-                "fail",
-                f"{task.sid} was canceled ({task.reason or 'no reason given'}) "
-                "after the agent accepted it",
-                evidence,
-                "Find what canceled the task (TaskRouter events of the task) "
-                "and complete tasks instead.",
-            )
-        return self._check(
-            8,
-            "skipped",
-            f"{task.sid} is still {task.assignment_status}; run doctor again after "
-            "the agent completes it",
-            evidence,
-        )
+        return self.not_completed(8, task, evidence)
 
     # 9
     def relayed(self) -> Check:

@@ -86,8 +86,10 @@ def hold(client: Client, label: str, number: str, sid: str, wanted: dict[str, An
         except TwilioApiError as refused:
             # Twilio keeps one configuration per address: one made by a run that was stopped
             # before it could record it (it carries flexorch's name) is taken over.
-            found = list_sms_addresses(client).get(number)
-            if found is None or refused.status != 400:
+            # Decided by the listing, not the refusal's code: Twilio's is not documented.
+            status = refused.status or 0
+            found = list_sms_addresses(client).get(number) if 400 <= status < 500 else None
+            if found is None:
                 raise
             if found.friendly_name != FRIENDLY_NAME:
                 raise FlexorchError(

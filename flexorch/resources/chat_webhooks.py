@@ -21,7 +21,10 @@ from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_field
 from flexorch.resources.lookups import once
 from flexorch.twilio_client import TwilioApiError, twilio_call
 from flexorch.twilio_facts import (
+    CHAT_TO_CONVERSATIONS,
     CONVERSATIONS,
+    CONVERSATIONS_EVENTS,
+    DEFAULT_METHOD,
     chat_service_settings,
     conversations_webhook_settings,
     platform_of,
@@ -74,6 +77,15 @@ class ChatServiceSnapshotProvider(SnapshotProvider):
         conversations = platform_of(news.get("platform")) == CONVERSATIONS
         recorded = olds.get("previous_conversations" if conversations else "previous")
         found = {} if recorded else self.look_up(news)
+        chat = olds.get("previous")
+        if conversations and found.get("points_at_handler") and chat:
+            # Already at the handler: this stack's own Chat v2 settings, if Twilio stores the
+            # two platforms' webhooks together. What was there before flexorch is the Chat one.
+            warn(
+                f"{self.label(news)}: its Conversations webhooks already point at this stack's "
+                "handler; recording its settings from before flexorch (Chat v2) instead"
+            )
+            found["previous_conversations"] = as_conversations(chat)
         return UpdateResult(self.carry(olds, news, **found))
 
 
@@ -269,6 +281,17 @@ class ChatServiceWebhooksProvider(TwilioProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Put back what the service had before flexorch adopted it."""
         self._give_back(props, platform_of(props.get("platform")), props)
+
+
+def as_conversations(chat: dict[str, Any]) -> dict[str, Any]:
+    """Chat v2 webhook settings as their Conversations counterparts (events without one go)."""
+    twins = [CHAT_TO_CONVERSATIONS.get(e, e) for e in chat.get("webhook_filters") or []]
+    return {
+        "pre_webhook_url": chat.get("pre_webhook_url") or "",
+        "post_webhook_url": chat.get("post_webhook_url") or "",
+        "method": chat.get("webhook_method") or DEFAULT_METHOD,
+        "filters": [e for e in dict.fromkeys(twins) if e in CONVERSATIONS_EVENTS],
+    }
 
 
 def _sendable(settings: dict[str, Any], filters: str) -> dict[str, Any]:

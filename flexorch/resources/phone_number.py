@@ -89,7 +89,12 @@ class PhoneNumbersSnapshotProvider(SnapshotProvider):
         """Numbers added or removed: record the new ones, keep what was recorded for the rest."""
         recorded = olds.get("records") or {}
         kept = {n: dict(recorded[n]) for n in news["numbers"] if n in recorded}
-        if news.get("addresses"):  # moved onto Conversations: what the addresses are now
+        if news.get("addresses") and not olds.get("addresses"):
+            # Moved onto Conversations (again): the addresses as they are now, not as they were
+            # on an earlier stay there.
+            for record in kept.values():
+                record.pop("address", None)
+        if news.get("addresses"):
             self._add_addresses(kept)
         added = self._records(news, [n for n in news["numbers"] if n not in recorded])
         return UpdateResult(self.carry(olds, news, records={**kept, **added}))
@@ -197,7 +202,11 @@ class PhoneNumberRouteProvider(TwilioProvider):
         held: dict[str, Any] = {"address_sid": "", "address_previous": None}
         if platform_of(props.get("platform")) == CONVERSATIONS:
             held = self._hold_address(props, snapshot["phone_number"], "", snapshot.get("address"))
-        self._set(props, snapshot["sid"], _wanted(props, previous), "update")
+        try:
+            self._set(props, snapshot["sid"], _wanted(props, previous), "update")
+        except FlexorchError:
+            self._undo_hold(props, held)  # not recorded: no address may stay behind
+            raise
         outs = self.outs(
             props,
             sid=snapshot["sid"],
@@ -223,14 +232,29 @@ class PhoneNumberRouteProvider(TwilioProvider):
             held = self._hold_address(news, phone_number, olds.get("address_sid") or "", previous)
             # Only the address changed (a new handler URL): the SmsUrl is empty already.
             if was != CONVERSATIONS or {"sms_url", "sms_method"} & set(self.changed(olds, news)):
-                self._set(news, id_, wanted, "update")
+                try:
+                    self._set(news, id_, wanted, "update")
+                except FlexorchError:
+                    if was != CONVERSATIONS:  # the switch failed: back to the state recorded
+                        self._undo_hold(news, held)
+                    raise
             return UpdateResult(self.carry(olds, news, **held))
         self._set(news, id_, wanted, "update")
         if was == CONVERSATIONS:
-            addresses.release(
-                self.client(), label, olds.get("address_sid") or "", olds.get("address_previous")
-            )
+            try:
+                sid = olds.get("address_sid") or ""
+                addresses.release(self.client(), label, sid, olds.get("address_previous"))
+            except FlexorchError:
+                # The switch back failed: the SmsUrl empty again, as the state still records.
+                self._set(news, id_, {"sms_url": "", "sms_method": news["sms_method"]}, "undo")
+                raise
         return UpdateResult(self.carry(olds, news, address_sid="", address_previous=None))
+
+    def _undo_hold(self, props: dict[str, Any], held: dict[str, Any]) -> None:
+        """Give back an address this failed operation took, so nothing unrecorded stays."""
+        addresses.release(
+            self.client(), self.label(props), held["address_sid"], held["address_previous"]
+        )
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

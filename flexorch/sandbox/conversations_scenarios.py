@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from flexorch.config import CHAT_TO_CONVERSATIONS, StackConfig, parse_config
+from flexorch.config import StackConfig, parse_config
 from flexorch.loading import namespace_values
 from flexorch.sandbox import seed
 from flexorch.sandbox.fake import FakeTwilio
@@ -46,7 +46,7 @@ from flexorch.sandbox.scenarios import (
     managed_numbers,
     remove_records,
 )
-from flexorch.twilio_facts import ADDRESS_WEBHOOK_FILTERS, CONVERSATIONS
+from flexorch.twilio_facts import ADDRESS_WEBHOOK_FILTERS, CHAT_TO_CONVERSATIONS, CONVERSATIONS
 
 SERVICE = {"ChatServiceSid": seed.CHAT_SERVICE_SID}
 CONVERSATIONS_OF = seed.CONVERSATION_SERVICES + "/{ChatServiceSid}/Conversations"

@@ -154,16 +154,24 @@ def test_no_change_preview_and_up_make_no_request(stack: Any, sandbox: Sandbox) 
     assert sandbox.since(mark) == []
 
 
-def test_up_refresh_makes_again_an_address_deleted_in_the_console(
+def test_up_refresh_repairs_what_a_person_changed_in_the_console(
     stack: Any, sandbox: Sandbox
 ) -> None:
+    # One number's address deleted; the other's SmsUrl set again and its address pointed away.
     gone = address_of(sandbox, seed.FREE_NUMBER)
     del sandbox.fake.records[seed.ADDRESSES][gone["sid"]]
+    number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FLEX_FLOW_NUMBER)
+    number["sms_url"] = "https://someone-else.example.com/sms"
+    other = address_of(sandbox, seed.FLEX_FLOW_NUMBER)
+    other["auto_creation"]["webhook_url"] = "https://someone-else.example.com/conversations"
     up = stack.up(refresh=True)
-    assert up.summary.resource_changes == {"same": 12, "update": 1}
+    assert up.summary.resource_changes == {"same": 11, "update": 2}
     again = address_of(sandbox, seed.FREE_NUMBER)
     assert again["sid"] != gone["sid"]
     assert again["auto_creation"]["webhook_url"] == HANDLER
+    assert number["sms_url"] == ""
+    assert address_of(sandbox, seed.FLEX_FLOW_NUMBER)["sid"] == other["sid"]  # the same one
+    assert other["auto_creation"]["webhook_url"] == HANDLER
     stack.preview(expect_no_changes=True)
 
 
