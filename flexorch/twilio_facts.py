@@ -75,6 +75,14 @@ CHAT_TO_CONVERSATIONS = {
     "onMemberRemoved": "onParticipantRemoved",
 }
 
+
+def conversations_twin(event: str) -> str | None:
+    """A Chat webhook event's Conversations counterpart; None when it has none."""
+    if event in CONVERSATIONS_EVENTS:
+        return event  # named alike on both platforms
+    return CHAT_TO_CONVERSATIONS.get(event)
+
+
 # The Conversations event an Address Configuration's webhook needs: the customer's message.
 ADDRESS_WEBHOOK_FILTERS = ("onMessageAdded",)
 

@@ -39,12 +39,11 @@ from flexorch.doctor.report import EXAMPLES, Check, Report, Section, render_text
 from flexorch.doctor.report import error_document as doctor_error_document
 from flexorch.errors import FlexorchError
 from flexorch.twilio_facts import (
-    CHAT_TO_CONVERSATIONS,
     CONVERSATIONS,
-    CONVERSATIONS_EVENTS,
     OPEN_SESSION,
     PROXY_MESSAGE_WEBHOOK,
     address_settings,
+    conversations_twin,
     same_url,
 )
 
@@ -155,20 +154,13 @@ def _flex_ui(account: ConversationsAccount) -> Check:
     )  # fmt: skip
 
 
-def twin(event: str) -> str | None:
-    """A Chat webhook event's Conversations counterpart; None when it has none."""
-    if event in CONVERSATIONS_EVENTS:
-        return event
-    return CHAT_TO_CONVERSATIONS.get(event)
-
-
 def _config(config: StackConfig) -> Check:
     title = "stack config on Conversations"
     chat = config.chat_service
     if config.platform == CONVERSATIONS:
         return Check("config", title, "pass", "the stack is on conversations already",
                      {"platform": config.platform})  # fmt: skip
-    mapped = {event: twin(event) for event in chat.webhook_filters}
+    mapped = {event: conversations_twin(event) for event in chat.webhook_filters}
     lost = [event for event, new in mapped.items() if new is None]
     changes = ["flexorch:platform: conversations"]
     wanted = list(dict.fromkeys(new for new in mapped.values() if new))

@@ -70,12 +70,16 @@ def hold(client: Client, label: str, number: str, sid: str, wanted: dict[str, An
     resolved by listing the account's SMS addresses, never sent blindly twice.
     """
     fields = _wanted_fields(wanted)
-    if sid:
-        updated = None
-        with twilio_call(label, "update its Address Configuration", form_fields(fields), True):
-            updated = client.conversations.v1.address_configurations(sid).update(**fields)
-        if updated is not None:
-            return sid
+
+    def update(sid: str, missing_ok: bool = False) -> Any:
+        """The configuration updated; None when it is gone (only with `missing_ok`)."""
+        action = "update its Address Configuration"
+        with twilio_call(label, action, form_fields(fields), missing_ok):
+            return client.conversations.v1.address_configurations(sid).update(**fields)
+        return None
+
+    if sid and update(sid, missing_ok=True) is not None:
+        return sid
 
     def create() -> Any:
         try:
@@ -98,11 +102,7 @@ def hold(client: Client, label: str, number: str, sid: str, wanted: dict[str, An
                     "up again"
                 ) from None
             warn(f"{label}: took over {found.sid}, made for {number} by an earlier run")
-            return updated_to(found.sid)
-
-    def updated_to(sid: str) -> Any:
-        with twilio_call(label, "update its Address Configuration", form_fields(fields)):
-            return client.conversations.v1.address_configurations(sid).update(**fields)
+            return update(found.sid)
 
     created = create_resolved(label, create, lambda: list_sms_addresses(client).get(number))
     return str(created.sid)

@@ -15,17 +15,17 @@ from typing import Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from twilio.rest import Client
 from typing_extensions import override
 
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, warn
 from flexorch.resources.lookups import once
 from flexorch.twilio_client import TwilioApiError, twilio_call
 from flexorch.twilio_facts import (
-    CHAT_TO_CONVERSATIONS,
     CONVERSATIONS,
-    CONVERSATIONS_EVENTS,
     DEFAULT_METHOD,
     chat_service_settings,
+    conversations_twin,
     conversations_webhook_settings,
     platform_of,
     same_events,
@@ -57,8 +57,7 @@ class ChatServiceSnapshotProvider(SnapshotProvider):
         def fetch() -> Any:
             if conversations:
                 with twilio_call(f'ConversationsService "{sid}"', "look up its webhooks"):
-                    found = client.conversations.v1.services(sid).configuration.webhooks()
-                    return conversations_webhook_settings(found.fetch())
+                    return conversations_webhook_settings(service_webhooks(client, sid).fetch())
             with twilio_call(self.label(props), "look up"):
                 return chat_service_settings(client.chat.v2.services(sid).fetch())
 
@@ -169,7 +168,7 @@ class ChatServiceWebhooksProvider(TwilioProvider):
         settings = _sendable(settings, "filters")
         sid = props["service_sid"]
         with twilio_call(f'ConversationsService "{sid}"', action, form_fields(settings)):
-            self.client().conversations.v1.services(sid).configuration.webhooks().update(**settings)
+            service_webhooks(self.client(), sid).update(**settings)
 
     @staticmethod
     def wanted(props: dict[str, Any]) -> dict[str, Any]:
@@ -248,8 +247,7 @@ class ChatServiceWebhooksProvider(TwilioProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if platform_of(props.get("platform")) == CONVERSATIONS:
             with twilio_call(f'ConversationsService "{id_}"', "read its webhooks"):
-                found = self.client().conversations.v1.services(id_).configuration.webhooks()
-                now = conversations_webhook_settings(found.fetch())
+                now = conversations_webhook_settings(service_webhooks(self.client(), id_).fetch())
             live = {
                 "pre_webhook_url": now["pre_webhook_url"],
                 "post_webhook_url": now["post_webhook_url"],
@@ -283,14 +281,19 @@ class ChatServiceWebhooksProvider(TwilioProvider):
         self._give_back(props, platform_of(props.get("platform")), props)
 
 
+def service_webhooks(client: Client, sid: str) -> Any:
+    """The webhook configuration of Conversations service `sid` (fetch or update it)."""
+    return client.conversations.v1.services(sid).configuration.webhooks()
+
+
 def as_conversations(chat: dict[str, Any]) -> dict[str, Any]:
     """Chat v2 webhook settings as their Conversations counterparts (events without one go)."""
-    twins = [CHAT_TO_CONVERSATIONS.get(e, e) for e in chat.get("webhook_filters") or []]
+    twins = [conversations_twin(e) for e in chat.get("webhook_filters") or []]
     return {
         "pre_webhook_url": chat.get("pre_webhook_url") or "",
         "post_webhook_url": chat.get("post_webhook_url") or "",
         "method": chat.get("webhook_method") or DEFAULT_METHOD,
-        "filters": [e for e in dict.fromkeys(twins) if e in CONVERSATIONS_EVENTS],
+        "filters": [e for e in dict.fromkeys(twins) if e],
     }
 
 

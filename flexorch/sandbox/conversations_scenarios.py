@@ -46,7 +46,7 @@ from flexorch.sandbox.scenarios import (
     managed_numbers,
     remove_records,
 )
-from flexorch.twilio_facts import ADDRESS_WEBHOOK_FILTERS, CHAT_TO_CONVERSATIONS, CONVERSATIONS
+from flexorch.twilio_facts import ADDRESS_WEBHOOK_FILTERS, CONVERSATIONS, conversations_twin
 
 SERVICE = {"ChatServiceSid": seed.CHAT_SERVICE_SID}
 CONVERSATIONS_OF = seed.CONVERSATION_SERVICES + "/{ChatServiceSid}/Conversations"
@@ -77,7 +77,7 @@ def conversations_stack() -> dict[str, Any]:
     config["flexorch:platform"] = CONVERSATIONS
     config["flexorch:chatService"] = {
         "sid": chat["sid"],
-        "webhookFilters": [CHAT_TO_CONVERSATIONS.get(e, e) for e in chat["webhookFilters"]],
+        "webhookFilters": [t for e in chat["webhookFilters"] if (t := conversations_twin(e))],
     }
     return document
 
