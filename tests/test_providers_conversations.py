@@ -404,3 +404,18 @@ def test_a_switch_that_finds_conversations_on_the_handler_records_the_chat_setti
         "filters": ["onMessageAdded"],
     }
     assert moved["previous"] == first["previous"]
+
+
+def test_conversations_webhooks_changed_in_the_console_read_as_drift_and_are_set_again(
+    http, fake
+) -> None:
+    provider = ChatServiceWebhooksProvider()
+    props = webhooks_props("conversations", service_snapshot("conversations"))
+    created = provider.create(props)
+    webhooks = conversations_webhooks(fake)
+    webhooks.update(post_webhook_url="https://someone-else.example.com/", filters=[])
+    read = provider.read(created.id, created.outs)
+    assert provider.diff(created.id, read.outs, props).changes is True
+    provider.update(created.id, read.outs, props)
+    assert webhooks["post_webhook_url"] == CHAT_HANDLER
+    assert webhooks["filters"] == ["onMessageAdded"]
