@@ -13,11 +13,15 @@ adopted one"), precisely:
   are only read).
 - the Flex Flow guard: 1 read per page of Flex Flows (the list, once per process; 1000 a page)
   plus 1 write per conflicting flow it disables (`flexFlows: disable`).
-- on Flex Conversations (`flexorch:platform: conversations`) the same, but: each number's
-  Conversations Address Configuration (kind `Address`) is owned, 1 write each (its create), and
-  the account's SMS addresses are read once, 1 read per page (50 a page, by the number of
-  managed numbers); the number's own write empties its SmsUrl (still 1 per number); the chat
-  service's 1 read and 1 write are its Conversations webhook configuration
+- on Programmable Chat, the guard's channel scan when a Flex Flow (enabled or not) names a
+  managed number: 1 read per page of the chat service's channels (kind `ChatChannel`), then, if
+  any is ACTIVE, 1 per page of Flex channels (`FlexChannel`) and 1 webhook list per ACTIVE
+  channel of a managed number; 1 write per Studio/Flex webhook on those it removes.
+- on Flex Conversations (`flexorch:platform: conversations`) the same without the channel scan,
+  but: each number's Conversations Address Configuration (kind `Address`) is owned, 1 write
+  each (its create), and the account's SMS addresses are read once, 1 read per page (50 a page,
+  by the number of managed numbers); the number's own write empties its SmsUrl (still 1 per
+  number); the chat service's 1 read and 1 write are its Conversations webhook configuration
   (`/v1/Services/IS.../Configuration/Webhooks`) instead of Chat's `/v2/Services/IS...`.
 
 A read is a GET; a write is any other method (POST creates/updates, DELETE). Requests Prism
@@ -70,9 +74,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("TaskChannel", TASKROUTER, re.compile(r"^/v1/Workspaces/[^/]+/TaskChannels")),
     Kind("Workflow", TASKROUTER, re.compile(r"^/v1/Workspaces/[^/]+/Workflows")),
     Kind("Workspace", TASKROUTER, re.compile(r"^/v1/Workspaces")),
+    Kind("ChatChannel", CHAT, re.compile(r"^/v2/Services/[^/]+/Channels")),
     Kind("ChatService", CHAT, re.compile(r"^/v2/Services")),
     Kind("PhoneNumber", API, re.compile(r"^/2010-04-01/Accounts/[^/]+/IncomingPhoneNumbers")),
     Kind("FlexFlow", FLEX, re.compile(r"^/v1/FlexFlows")),
+    Kind("FlexChannel", FLEX, re.compile(r"^/v1/Channels")),
     # Flex Conversations: the numbers' Address Configurations, and the Conversations service
     # (the chat service's SID) with its webhook configuration, which stands in for Chat's.
     Kind("Address", CONVERSATIONS_HOST, re.compile(r"^/v1/Configuration/Addresses"), True),
@@ -171,7 +177,29 @@ class Budget:
         return problems
 
 
-def up_budget(shape: Shape, flex_flows: int, conflicts: int, created_queues: int = 0) -> Budget:
+@dataclass(frozen=True)
+class ChannelScan:
+    """What the guard's channel scan meets (Programmable Chat, a Flex Flow on a managed number).
+
+    `chat_channels`: the chat service's channels; `active`: how many are ACTIVE;
+    `flex_channels`: Flex channel records; `active_managed`: ACTIVE channels a managed number's
+    Flex Flow made; `handoffs`: the Studio/Flex webhooks on those.
+    """
+
+    chat_channels: int = 0
+    active: int = 0
+    flex_channels: int = 0
+    active_managed: int = 0
+    handoffs: int = 0
+
+
+def up_budget(
+    shape: Shape,
+    flex_flows: int,
+    conflicts: int,
+    created_queues: int = 0,
+    scan: ChannelScan | None = None,
+) -> Budget:
     """The budget of `up` from scratch for a shape, on its platform.
 
     Args:
@@ -179,6 +207,8 @@ def up_budget(shape: Shape, flex_flows: int, conflicts: int, created_queues: int
         flex_flows: how many Flex Flows the account has (listed once, 1000 a page).
         conflicts: how many of them the guard disables.
         created_queues: TaskQueues flexorch creates rather than adopts (they are then owned).
+        scan: what the guard's channel scan meets; None when it makes none (no Flex Flow names
+            a managed number, or the stack is on Conversations).
     """
     by_kind = {
         "Workflow": {"reads": 1, "writes": 1},
@@ -192,6 +222,16 @@ def up_budget(shape: Shape, flex_flows: int, conflicts: int, created_queues: int
             "writes": conflicts,
         },
     }
+    if scan is not None and shape.platform != CONVERSATIONS:
+        by_kind["ChatChannel"] = {
+            "reads": max(1, math.ceil(scan.chat_channels / PAGE)) + scan.active_managed,
+            "writes": scan.handoffs,
+        }
+        if scan.active:
+            by_kind["FlexChannel"] = {
+                "reads": max(1, math.ceil(scan.flex_channels / PAGE)),
+                "writes": 0,
+            }
     if shape.platform == CONVERSATIONS:
         by_kind["Address"] = {
             "reads": math.ceil(shape.numbers / ADDRESS_PAGE),

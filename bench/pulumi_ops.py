@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.accounting import Tally, tally, up_budget
+from bench.accounting import ChannelScan, Tally, tally, up_budget
 from bench.shapes import CHANGED_HANDLER, Shape, account, numbers_of, stack_config
 from flexorch.sandbox import seed
+from flexorch.sandbox.fake import FakeTwilio
 from flexorch.sandbox.server import Sandbox, Traffic
+from flexorch.twilio_facts import attributes_of, flex_handoff, identities
 from tests.engine import engine, rewrite_flexorch_config
 
 PREVIEW_SCRATCH = "preview from scratch"
@@ -158,7 +160,7 @@ def run_shape(
             step(UP_CHANGE, up)
             step(DESTROY, destroy)
             stack.workspace.remove_stack(shape.name)
-    budget = up_budget(shape, flex_flows=len(flows), conflicts=conflicts)
+    budget = up_budget(shape, len(flows), conflicts, scan=channel_scan(fake, managed))
     up_scratch = results[OPERATIONS.index(UP_SCRATCH)].requests
     return {
         "shape": {"name": shape.name, "numbers": shape.numbers, "channels": shape.channels},
@@ -172,6 +174,26 @@ def run_shape(
         "up_over_budget": budget.over(up_scratch),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def channel_scan(fake: FakeTwilio, managed: set[str]) -> ChannelScan | None:
+    """What the guard's channel scan meets in the account, before up; None if it makes none."""
+    forms = {form for number in managed for form in identities(number)}
+    owners = {f["sid"] for f in fake.all(seed.FLEX_FLOWS) if f["contact_identity"] in forms}
+    if not owners:
+        return None
+    chat = fake.all(seed.CHAT_CHANNELS)
+    active = {
+        c["sid"] for c in chat if str(attributes_of(c["attributes"]).get("status")) == "ACTIVE"
+    }
+    flex = fake.all(seed.FLEX_CHANNELS)
+    mine = {c["sid"] for c in flex if c["flex_flow_sid"] in owners and c["sid"] in active}
+    handoffs = [
+        w
+        for w in fake.all(seed.CHANNEL_WEBHOOKS)
+        if w["channel_sid"] in mine and flex_handoff(w["type"], w["configuration"])
+    ]
+    return ChannelScan(len(chat), len(active), len(flex), len(mine), len(handoffs))
 
 
 def resource_count(shape: Shape) -> int:

@@ -73,8 +73,12 @@ def numbers_of(count: int) -> list[str]:
 
 
 def account(shape: Shape) -> FakeTwilio:
-    """The seeded Flex account plus the extra numbers the shape needs, all on Flex's handling."""
-    fake = seed.flex_account()
+    """The seeded Flex account plus the extra numbers the shape needs, all on Flex's handling.
+
+    With the returning customer's ACTIVE chat channel on the Flex Flow's number: every
+    Programmable Chat stack removes its Studio webhook once (and destroy puts it back).
+    """
+    fake = seed.returning_customer_account()
     for number in numbers_of(shape.numbers)[2:]:
         digits = number[2:]
         fake.add(

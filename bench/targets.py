@@ -284,6 +284,13 @@ def _up_reads(stacks: list[dict[str, Any]]) -> Target:
             # One read more: the list of the account's SMS Address Configurations.
             limit = UP_SCRATCH_READS + 1
             return f"{reads} reads (≤ {limit}: + the addresses' list)", reads <= limit
+        # On Programmable Chat, the guard's channel scan as the account calls for it.
+        by_kind = stack.get("up_budget", {}).get("by_kind", {})
+        scan = sum(by_kind.get(k, {}).get("reads", 0) for k in ("ChatChannel", "FlexChannel"))
+        if scan:
+            limit = UP_SCRATCH_READS + scan
+            text = f"{reads} reads (≤ {limit}: + the guard's {scan} channel reads)"
+            return text, reads <= limit
         return f"{reads} reads", reads <= UP_SCRATCH_READS
 
     return _judged(f"{UP_SCRATCH}: ≤ {UP_SCRATCH_READS} reads in all", stacks, 0, check)

@@ -361,9 +361,12 @@ class CustomMessaging(pulumi.ComponentResource):
             addresses=on_conversations,
             opts=self._child(f"{name}-phone-numbers"),
         )
+        # On Programmable Chat the guard also covers webhooks Flex left on the numbers' channels.
+        channels_of = None if on_conversations else pick(lambda c: c.chat_service.sid)
         flows = FlexFlowSnapshot(
             f"{name}-flex-flows",
             numbers=list(config.numbers),
+            chat_service_sid=channels_of,
             opts=self._child(f"{name}-flex-flows"),
         )
         workflow_snapshot = None
@@ -401,6 +404,7 @@ class CustomMessaging(pulumi.ComponentResource):
             numbers=list(config.numbers),
             mode=config.flex_flows,
             snapshot=flows.recorded(),
+            chat_service_sid=channels_of,
             # With Output values, the guard (like every other child) is registered only once
             # they resolve and validate, so a bad one changes nothing in Twilio; its check still
             # sees the plain numbers and mode at preview.

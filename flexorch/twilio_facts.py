@@ -6,6 +6,7 @@ one) must agree on these, so they live here, below all three and with no Pulumi 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -138,6 +139,39 @@ def twilio_hosted(url: str | None) -> bool:
     """A Twilio-hosted webhook (Flex's Proxy/Studio handling) rather than the team's own."""
     host = urlsplit(url or "").hostname or ""
     return host == "webhooks.twilio.com" or host.endswith(".twilio.com")
+
+
+def attributes_of(text: Any) -> dict[str, Any]:
+    """A JSON attributes string (a channel's, a task's) as a dict; anything unreadable is empty."""
+    if isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def channel_status(channel: Any) -> str:
+    """A Flex chat channel's attributes.status (ACTIVE, INACTIVE), upper case; "" when unset."""
+    return str(attributes_of(channel.attributes).get("status", "")).upper()
+
+
+def flex_handoff(webhook_type: str | None, configuration: Any) -> str | None:
+    """Where a chat channel's own webhook hands its messages, if to Studio or Flex; else None.
+
+    Flex gives each channel it creates a channel-scoped webhook (type `studio`, to the Flex
+    Flow's Studio flow); it outlives the switch to a custom handler, and every message posted
+    into the channel then goes there too. The guide's first rule: no Flex message handler on
+    the chat channels either. A webhook to the team's own URL is theirs, not a handoff.
+    """
+    settings = attributes_of(configuration)
+    if webhook_type == "studio":
+        return f"Studio flow {settings.get('flow_sid') or '(none)'}"
+    url = settings.get("url")
+    if isinstance(url, str) and twilio_hosted(url):
+        return url
+    return None
 
 
 def identities(number: str) -> set[str]:

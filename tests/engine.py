@@ -25,6 +25,7 @@ from flexorch.errors import FlexorchError
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
 from flexorch.twilio_client import BASE_URL_ENV
+from flexorch.twilio_facts import flex_handoff
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / ".tools"
@@ -111,4 +112,8 @@ def adopted_settings(sandbox: Sandbox) -> dict[str, Any]:
         "flows": {f["sid"]: f["enabled"] for f in fake.all(seed.FLEX_FLOWS)},
         "workflows": {w["sid"] for w in fake.all(seed.WORKFLOWS)},
         "channels": {c["sid"] for c in fake.all(seed.TASK_CHANNELS)},
+        "channel_webhooks": sorted(
+            (w["channel_sid"], w["type"], flex_handoff(w["type"], w["configuration"]) or "")
+            for w in fake.all(seed.CHANNEL_WEBHOOKS)
+        ),
     }

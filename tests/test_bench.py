@@ -14,7 +14,7 @@ import yaml
 
 from bench import floor, report, resource_floor
 from bench.__main__ import DEFAULT_SHAPES, QUICK_RESULTS, RESULTS, parse
-from bench.accounting import kind_of, tally, up_budget
+from bench.accounting import ChannelScan, kind_of, tally, up_budget
 from bench.pulumi_ops import (
     DESTROY,
     OPERATIONS,
@@ -25,8 +25,17 @@ from bench.pulumi_ops import (
     UP_CHANGE,
     UP_SAME,
     UP_SCRATCH,
+    channel_scan,
 )
-from bench.shapes import CONVERSATIONS, PLATFORMS, PROGRAMMABLE_CHAT, Shape, stack_config
+from bench.shapes import (
+    CONVERSATIONS,
+    PLATFORMS,
+    PROGRAMMABLE_CHAT,
+    Shape,
+    account,
+    numbers_of,
+    stack_config,
+)
 from bench.targets import judge
 from bench.trivial_provider import FIXED_ID, TrivialProvider
 from flexorch.config import parse_config
@@ -580,3 +589,34 @@ def test_results_without_platforms_render_as_before() -> None:
     ) in text
     # The same page as a stack that says it is on programmable-chat.
     assert text == "\n".join(report.tables(_results([_stack(2, 0, {}, PROGRAMMABLE_CHAT)])))
+
+
+def test_the_guards_channel_scan_is_budgeted_on_programmable_chat_only() -> None:
+    chat = f"/v2/Services/{seed.CHAT_SERVICE_SID}"
+    assert kind_of(f"{chat}/Channels") == "ChatChannel"
+    assert kind_of(f"{chat}/Channels/CH1/Webhooks/WH1", "chat.twilio.com") == "ChatChannel"
+    assert kind_of(chat) == "ChatService"
+    assert kind_of("/v1/Channels", "flex-api.twilio.com") == "FlexChannel"
+    # Every bench account has one returning customer's ACTIVE channel on the Flex Flow's number.
+    scan = channel_scan(account(Shape(2, 1)), set(numbers_of(2)))
+    assert scan == ChannelScan(chat_channels=1, active=1, flex_channels=1, active_managed=1,
+                               handoffs=1)  # fmt: skip
+    budget = up_budget(Shape(2, 1), flex_flows=2, conflicts=1, scan=scan)
+    assert budget.by_kind["ChatChannel"] == {"reads": 2, "writes": 1}  # the list, one channel's
+    assert budget.by_kind["FlexChannel"] == {"reads": 1, "writes": 0}
+    assert channel_scan(account(Shape(2, 1)), {seed.FREE_NUMBER}) is None  # no Flex Flow on it
+    quiet = up_budget(Shape(2, 1), 2, 1, scan=ChannelScan(chat_channels=5))
+    assert quiet.by_kind["ChatChannel"] == {"reads": 1, "writes": 0}
+    assert "FlexChannel" not in quiet.by_kind  # nothing ACTIVE: the Flex channels are not read
+    on_conversations = up_budget(Shape(2, 1, CONVERSATIONS), 2, 1, scan=scan)
+    assert not {"ChatChannel", "FlexChannel"} & set(on_conversations.by_kind)
+
+    stack = _stack(100, 0, {UP_SCRATCH: _op(UP_SCRATCH, 5.0, reads=9, writes=110)})
+    stack["up_budget"]["by_kind"] = budget.by_kind
+    reads = _targets([stack])["up from scratch: ≤ 6 reads in all"]
+    assert (reads.holds, reads.measured) == (
+        True,
+        "n100-c5 @0 ms: 9 reads (≤ 9: + the guard's 3 channel reads)",
+    )
+    stack["operations"][UP_SCRATCH] = _op(UP_SCRATCH, 5.0, reads=10, writes=110)
+    assert _targets([stack])["up from scratch: ≤ 6 reads in all"].holds is False

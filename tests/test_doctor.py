@@ -248,7 +248,11 @@ def test_the_catalogue_covers_every_step_and_hygiene_check() -> None:
 def test_the_sandbox_offers_every_scenario() -> None:
     from flexorch.cli import build_parser
 
-    assert set(catalogue.SCENARIOS) == {"flex-account", *catalogue.ALL}
+    assert set(catalogue.SCENARIOS) == {
+        "flex-account",
+        "flex-account-returning-customer",
+        *catalogue.ALL,
+    }
     for name in catalogue.ALL:
         args = build_parser().parse_args(["sandbox", "--scenario", name])
         assert catalogue.scenario(args.scenario).all(seed.NUMBERS)
@@ -537,12 +541,12 @@ def test_step4_an_active_channel_with_a_studio_webhook_fails_with_the_command_to
 
 def _channel_webhook(fake: FakeTwilio, channel: str, **fields: Any) -> dict[str, Any]:
     parents = {**scenarios.CHAT, "ChannelSid": channel}
-    return fake.add(scenarios.CHANNEL_WEBHOOKS, parents, **fields)
+    return fake.add(seed.CHANNEL_WEBHOOKS, parents, **fields)
 
 
 def test_step4_the_handlers_own_channel_webhook_is_no_flex_handler() -> None:
     fake = scenarios.channel_studio_webhook()
-    fake.records[scenarios.CHANNEL_WEBHOOKS].clear()
+    fake.records[seed.CHANNEL_WEBHOOKS].clear()
     handler = {"url": "http://localhost:3000/flex", "method": "POST", "filters": ["onMessageSent"]}
     _channel_webhook(fake, scenarios.CHANNEL_SID, type="webhook", configuration=handler)
     check = report(fake).check("4-channel")

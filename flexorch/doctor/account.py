@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -12,27 +11,12 @@ from typing import Any, TypeVar
 from flexorch import twilio_client as clients
 from flexorch.config import StackConfig
 from flexorch.twilio_client import BASE_URL_ENV, Credentials, RetryingHttpClient, twilio_call
+from flexorch.twilio_facts import attributes_of
 
 T = TypeVar("T")
 PUBLIC_ENDPOINT = "https://*.twilio.com"
 # Each Twilio list is read at most this many records (one page).
 MAX_SCAN = 1000
-
-
-def attributes_of(text: Any) -> dict[str, Any]:
-    """A JSON attributes string as a dict; anything unreadable is empty."""
-    if isinstance(text, dict):
-        return text
-    try:
-        value = json.loads(text or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def channel_status(channel: Any) -> str:
-    """A Flex chat channel's attributes.status (ACTIVE, INACTIVE), upper case; "" when unset."""
-    return str(attributes_of(channel.attributes).get("status", "")).upper()
 
 
 def chat_author(message: Any) -> Any:

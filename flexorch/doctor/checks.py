@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flexorch.doctor.account import Account, attributes_of, describe_flow
+from flexorch.doctor.account import Account, describe_flow
 from flexorch.doctor.report import EXAMPLES, Check, sentence
 from flexorch.routing import filter_expression, target_expression
 from flexorch.twilio_client import TwilioApiError
 from flexorch.twilio_facts import (
     PROXY_MESSAGE_WEBHOOK,
+    attributes_of,
     chat_service_settings,
+    flex_handoff,
     identities,
     same_events,
     same_method,
@@ -36,26 +38,14 @@ def guarded(check_id: str, title: str, run: Callable[[], Check]) -> Check:
 
 
 def flex_webhooks(account: Account, channel: Any) -> list[dict[str, Any]]:
-    """A channel's webhooks that still hand its messages to Studio or to Flex's own handling.
-
-    Flex gives each channel it creates a channel-scoped webhook (type `studio`, to the Flex
-    Flow's Studio flow); it outlives the switch to the handler, and every message posted into
-    the channel then goes there too. The guide's first rule: no Flex message handler on the
-    chat channels either.
-    """
+    """A channel's webhooks that still hand its messages to Studio or Flex (see flex_handoff)."""
     found = []
     for webhook in account.channel_webhooks(channel.sid):
-        configuration = attributes_of(webhook.configuration)
-        url = configuration.get("url")
-        if webhook.type == "studio":
-            target = f"Studio flow {configuration.get('flow_sid') or '(none)'}"
-        elif isinstance(url, str) and twilio_hosted(url):
-            target = url
-        else:
-            continue
-        found.append(
-            {"channel": channel.sid, "webhook": webhook.sid, "type": webhook.type, "to": target}
-        )
+        target = flex_handoff(webhook.type, webhook.configuration)
+        if target is not None:
+            found.append(
+                {"channel": channel.sid, "webhook": webhook.sid, "type": webhook.type, "to": target}
+            )
     return found
 
 

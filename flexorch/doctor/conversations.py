@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flexorch.doctor.account import attributes_of, newest, parse_time, stamp
+from flexorch.doctor.account import newest, parse_time, stamp
 from flexorch.doctor.conversations_account import (
     ConversationsAccount,
     binding,
@@ -30,7 +30,7 @@ from flexorch.doctor.conversations_checks import (
 )
 from flexorch.doctor.report import Check, sentence
 from flexorch.doctor.steps import Steps
-from flexorch.twilio_facts import chat_identity
+from flexorch.twilio_facts import attributes_of, chat_identity
 
 STEPS = {
     1: ("1-received", "1. message received"),

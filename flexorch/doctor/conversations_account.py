@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flexorch.doctor.account import Account, attributes_of, newest
+from flexorch.doctor.account import Account, newest
+from flexorch.twilio_facts import attributes_of
 
 ADDRESS_PAGE = 50
 PARTICIPANT_CONVERSATIONS_PAGE = 50

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flexorch.doctor.account import attributes_of, describe_flow
+from flexorch.doctor.account import describe_flow
 from flexorch.doctor.checks import (
     enabled_flows,
     flows_problem,
@@ -25,6 +25,7 @@ from flexorch.twilio_facts import (
     ADDRESS_WEBHOOK_FILTERS,
     PROXY_MESSAGE_WEBHOOK,
     address_settings,
+    attributes_of,
     conversations_webhook_settings,
     same_events,
     same_method,

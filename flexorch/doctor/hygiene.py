@@ -6,15 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from flexorch.doctor.account import (
-    Account,
-    attributes_of,
-    channel_status,
-    describe_flow,
-    newest,
-    oldest,
-    parse_time,
-)
+from flexorch.doctor.account import Account, describe_flow, newest, oldest, parse_time
 from flexorch.doctor.checks import flex_webhooks, guarded, remove_webhooks
 from flexorch.doctor.report import EXAMPLES, Check
 from flexorch.twilio_facts import (
@@ -22,6 +14,8 @@ from flexorch.twilio_facts import (
     CHANNEL_SID,
     FINISHED_TASK,
     OPEN_SESSION,
+    attributes_of,
+    channel_status,
     identities,
 )
 

@@ -25,13 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flexorch.config import StackConfig
-from flexorch.doctor.account import (
-    channel_status,
-    describe_flow,
-    endpoint,
-    parse_time,
-    requests_made,
-)
+from flexorch.doctor.account import describe_flow, endpoint, parse_time, requests_made
 from flexorch.doctor.checks import enabled_flows, guarded, missing_number
 from flexorch.doctor.conversations_account import ConversationsAccount
 from flexorch.doctor.hygiene import age, channel_limit_check, channels_of_managed_numbers
@@ -43,6 +37,7 @@ from flexorch.twilio_facts import (
     OPEN_SESSION,
     PROXY_MESSAGE_WEBHOOK,
     address_settings,
+    channel_status,
     conversations_twin,
     same_url,
 )

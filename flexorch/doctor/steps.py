@@ -11,18 +11,10 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from flexorch.doctor.account import (
-    Account,
-    attributes_of,
-    lookup,
-    newest,
-    oldest,
-    parse_time,
-    stamp,
-)
+from flexorch.doctor.account import Account, lookup, newest, oldest, parse_time, stamp
 from flexorch.doctor.checks import guarded
 from flexorch.doctor.report import EXAMPLES, Check, Status
-from flexorch.twilio_facts import ACCEPTED_RESERVATION, on_managed_channel
+from flexorch.twilio_facts import ACCEPTED_RESERVATION, attributes_of, on_managed_channel
 
 # What the Messages API says of an SMS sent through it (a relay, Conversations' delivery) or as
 # a TwiML reply.

@@ -6,14 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flexorch.doctor.account import (
-    Account,
-    attributes_of,
-    channel_status,
-    chat_author,
-    newest,
-    parse_time,
-)
+from flexorch.doctor.account import Account, chat_author, newest, parse_time
 from flexorch.doctor.checks import flex_webhooks, number_check, remove_webhooks
 from flexorch.doctor.report import Check, sentence
 from flexorch.doctor.steps import Steps
@@ -21,6 +14,8 @@ from flexorch.twilio_facts import (
     AGENT_PERMISSIONS,
     AGENT_ROLE,
     OPEN_SESSION,
+    attributes_of,
+    channel_status,
     chat_identity,
 )
 

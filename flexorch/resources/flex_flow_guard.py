@@ -5,9 +5,14 @@ still answer that number. `fail` stops preview and up listing each one; `disable
 exactly those and re-enables them on destroy. Every Flex Flow shares the Flex chat service, so
 other enabled flows (web chat, say) are not conflicts: they keep Flex's orchestration.
 
-The snapshot records the conflicting flows before the guard disables any, so a crash after a
-disable can never lose which flows to re-enable. The guard's refresh lists the flows again: one
-re-enabled in the Console is drift, which `up --refresh` disables again or refuses, by mode.
+On Programmable Chat the guard also covers the Studio/Flex webhooks Flex left on the ACTIVE
+chat channels of those numbers (see channel_webhooks): `fail` lists them, `disable` removes them
+and puts them back on destroy.
+
+The snapshot records the conflicting flows and webhooks before the guard changes any, so a crash
+after a write can never lose what to put back. The guard's refresh lists them again: a flow
+re-enabled or a webhook added in the Console is drift, which `up --refresh` undoes or refuses,
+by mode.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pulumi.dynamic import (
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
+from flexorch.resources import channel_webhooks
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, known
 from flexorch.resources.lookups import account_numbers, flex_flows, list_flex_flows
 from flexorch.twilio_client import twilio_call
@@ -87,6 +93,14 @@ def conflict_report(conflicts: list[Flow]) -> str:
     return "\n".join(lines)
 
 
+def guard_report(flows: list[dict[str, Any]], hooks: list[dict[str, Any]]) -> str:
+    """What `fail` mode says of conflicting flows and channel webhooks; "" when there are none."""
+    parts = [conflict_report([Flow(**f) for f in flows])] if flows else []
+    if hooks:
+        parts.append(channel_webhooks.report(hooks))
+    return "\n".join(parts)
+
+
 def resolved_numbers(client: Any, numbers: list[str]) -> list[str]:
     """E.164 forms of the managed numbers (PN SIDs looked up in the account's numbers)."""
     found = account_numbers(client)
@@ -101,19 +115,34 @@ def scan(client: Any, numbers: list[str]) -> tuple[list[Flow], list[Flow], list[
 
 
 class FlexFlowSnapshotProvider(SnapshotProvider):
-    """Records the enabled Flex Flows on managed numbers, before the guard changes any."""
+    """Records the Flex Flows and channel webhooks on managed numbers before the guard acts."""
 
     kind = "FlexFlowSnapshot"
-    inputs = ("numbers",)
+    inputs = ("numbers", "chat_service_sid")
+
+    @override
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Preview looks the numbers up; the channels are read when the snapshot is taken."""
+        return self.looked_up(
+            olds, news, lambda p: scan(self.client(), list(p["numbers"])), "numbers"
+        )
 
     @override
     def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
-        conflicts, others, numbers = scan(self.client(), list(props["numbers"]))
+        client = self.client()
+        conflicts, others, numbers = scan(client, list(props["numbers"]))
+        service = props.get("chat_service_sid")
+        hooks = (
+            channel_webhooks.scan_once(client, service, flex_flows(client), numbers)
+            if service
+            else []
+        )
         return {
             "sid": "flex-flows",
             "resolved_numbers": numbers,
             "conflicts": [asdict(f) for f in conflicts],
             "others": [asdict(f) for f in others],
+            "channel_webhooks": hooks,
         }
 
     @override
@@ -121,82 +150,119 @@ class FlexFlowSnapshotProvider(SnapshotProvider):
         """Numbers added or removed: keep what was recorded for the kept ones, add the new."""
         fresh = self.look_up(news)
         managed = {form for n in fresh["resolved_numbers"] for form in identities(n)}
-        kept = [c for c in olds.get("conflicts") or [] if c["contact_identity"] in managed]
-        known = {c["sid"] for c in kept}
-        conflicts = kept + [c for c in fresh["conflicts"] if c["sid"] not in known]
         return UpdateResult(
             self.carry(
                 olds,
                 news,
                 resolved_numbers=fresh["resolved_numbers"],
-                conflicts=conflicts,
+                conflicts=_kept(olds.get("conflicts"), fresh["conflicts"], managed),
                 others=fresh["others"],
+                channel_webhooks=_kept(
+                    olds.get("channel_webhooks"), fresh["channel_webhooks"], managed
+                ),
             )
         )
 
 
+def _kept(
+    recorded: list[dict[str, Any]] | None, fresh: list[dict[str, Any]], managed: set[str]
+) -> list[dict[str, Any]]:
+    """The records of still-managed numbers, then the fresh ones not recorded yet (by SID)."""
+    kept = [r for r in recorded or [] if r["contact_identity"] in managed]
+    seen = {r["sid"] for r in kept}
+    return kept + [r for r in fresh if r["sid"] not in seen]
+
+
 class FlexFlowSnapshot(Resource, module="flexorch", name="FlexFlowSnapshot"):
-    """The Flex Flows that took managed numbers before flexorch (read-only)."""
+    """The Flex Flows and channel webhooks that took managed numbers before flexorch (read-only)."""
 
     resolved_numbers: pulumi.Output[list[str]]
     conflicts: pulumi.Output[list[dict[str, Any]]]
     others: pulumi.Output[list[dict[str, Any]]]
+    channel_webhooks: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(
-        self, name: str, *, numbers: list[str], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        *,
+        numbers: list[str],
+        chat_service_sid: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Record the flows on `numbers` (E.164 or PN SIDs)."""
+        """Record the flows on `numbers` (E.164 or PN SIDs).
+
+        With `chat_service_sid` (Programmable Chat), also the Studio/Flex webhooks on their
+        ACTIVE chat channels.
+        """
         props = {
             "numbers": numbers,
+            "chat_service_sid": chat_service_sid,
             "sid": None,
             "resolved_numbers": None,
             "conflicts": None,
             "others": None,
+            "channel_webhooks": None,
         }
         super().__init__(FlexFlowSnapshotProvider(), name, props, opts)
 
     def recorded(self) -> pulumi.Output[dict[str, Any]]:
         """What the guard needs of the snapshot, as one input."""
         return pulumi.Output.all(
-            resolved_numbers=self.resolved_numbers, conflicts=self.conflicts, others=self.others
+            resolved_numbers=self.resolved_numbers,
+            conflicts=self.conflicts,
+            others=self.others,
+            channel_webhooks=self.channel_webhooks,
         )
 
 
 class FlexFlowGuardProvider(TwilioProvider):
-    """Fails on, or disables, the flows its snapshot recorded and any a refresh found again."""
+    """Fails on, or undoes, the flows and channel webhooks its snapshot or a refresh found.
+
+    Flows are disabled and re-enabled on destroy; webhooks removed and put back on destroy.
+    """
 
     kind = "FlexFlowGuard"
-    inputs = ("numbers", "mode")
+    inputs = ("numbers", "mode", "chat_service_sid")
 
     @override
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Fail preview early in `fail` mode; an unchanged guard costs no API call."""
         unchanged = bool(olds) and not self.changed(olds, news)
-        if news.get("mode") != "fail" or unchanged or not known(news.get("numbers")):
+        service = news.get("chat_service_sid")
+        if news.get("mode") != "fail" or unchanged or not known([news.get("numbers"), service]):
             return CheckResult(news, [])
-        conflicts, _others, _numbers = scan(self.client(), list(news["numbers"]))
-        failures = [CheckFailure("numbers", conflict_report(conflicts))] if conflicts else []
-        return CheckResult(news, failures)
+        client = self.client()
+        conflicts, _others, numbers = scan(client, list(news["numbers"]))
+        hooks = (
+            channel_webhooks.scan_once(client, service, flex_flows(client), numbers)
+            if service
+            else []
+        )
+        report = guard_report([asdict(f) for f in conflicts], hooks)
+        return CheckResult(news, [CheckFailure("numbers", report)] if report else [])
 
     @override
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Inputs as usual, plus drift: a conflicting flow that a refresh found enabled again.
+        """Inputs as usual, plus drift: a flow or channel webhook a refresh found back.
 
-        `fail` stops the preview naming the flows; `disable` plans the update that disables
-        them again.
+        `fail` stops the preview naming them; `disable` plans the update that undoes them.
         """
         result = super().diff(_id, olds, news)
-        drift = [Flow(**flow) for flow in olds.get("drift") or []]
-        if not drift:
+        flows = list(olds.get("drift") or [])
+        hooks = list(olds.get("webhook_drift") or [])
+        if not flows and not hooks:
             return result
         if news.get("mode") == "fail":
-            raise FlexorchError(conflict_report(drift))
+            raise FlexorchError(guard_report(flows, hooks))
         return DiffResult(changes=True, replaces=result.replaces, delete_before_replace=True)
 
-    def _enforce(self, props: dict[str, Any], flows: list[dict[str, Any]]) -> list[str]:
-        """Disable `flows` (`disable` mode) or refuse them (`fail`); their SIDs."""
-        if flows and props["mode"] == "fail":
-            raise FlexorchError(conflict_report([Flow(**f) for f in flows]))
+    def _enforce(
+        self, props: dict[str, Any], flows: list[dict[str, Any]], hooks: list[dict[str, Any]]
+    ) -> None:
+        """Disable `flows` and remove `hooks` (`disable` mode), or refuse them (`fail`)."""
+        report = guard_report(flows, hooks)
+        if report and props["mode"] == "fail":
+            raise FlexorchError(report)
         client = self.client()
         for flow in flows:
             with twilio_call(
@@ -206,13 +272,15 @@ class FlexFlowGuardProvider(TwilioProvider):
                 missing_ok=True,
             ):
                 client.flex_api.v1.flex_flow(flow["sid"]).update(enabled=False)
-        return [flow["sid"] for flow in flows]
+        if hooks:
+            channel_webhooks.remove(client, hooks)
 
     def _results(self, snapshot: dict[str, Any], disabled: list[str]) -> dict[str, Any]:
         return {
             "resolved_numbers": snapshot["resolved_numbers"],
             "disabled": disabled,
             "drift": [],
+            "webhook_drift": [],
             "conflicts": snapshot["conflicts"],
             "others": snapshot["others"],
         }
@@ -220,38 +288,60 @@ class FlexFlowGuardProvider(TwilioProvider):
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
         snapshot = props["snapshot"]
-        disabled = self._enforce(props, list(snapshot["conflicts"]))
-        outs = self.outs(props, **self._results(snapshot, disabled))
-        return CreateResult("flex-flow-guard", outs)
+        flows = list(snapshot["conflicts"])
+        hooks = list(snapshot.get("channel_webhooks") or [])
+        self._enforce(props, flows, hooks)
+        results = self._results(snapshot, [flow["sid"] for flow in flows])
+        return CreateResult("flex-flow-guard", self.outs(props, **results, removed_webhooks=hooks))
 
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Re-enable flows of numbers no longer managed; disable new conflicts and drift.
+        """Put back what numbers no longer managed had; disable or remove the new and the drift.
 
-        A flow already disabled is not written again unless a refresh found it enabled.
+        A flow already disabled (a webhook already removed) is not written again unless a
+        refresh found it back.
         """
         snapshot = news["snapshot"]
         managed = {form for n in snapshot["resolved_numbers"] for form in identities(n)}
-        drift = list(olds.get("drift") or [])
-        before = set(olds.get("disabled") or [])
-        wanted: dict[str, dict[str, Any]] = {}
-        for flow in [*(olds.get("conflicts") or []), *snapshot["conflicts"], *drift]:
-            if flow["contact_identity"] in managed:
-                wanted[flow["sid"]] = flow
-        self._reenable([sid for sid in olds.get("disabled") or [] if sid not in wanted])
-        again = {flow["sid"] for flow in drift}
-        self._enforce(news, [f for sid, f in wanted.items() if sid not in before or sid in again])
-        results = self._results(snapshot, list(wanted))
-        results["conflicts"] = list(wanted.values())
-        return UpdateResult(self.carry(olds, news, **results))
+
+        def wanted(*records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+            return {r["sid"]: r for rs in records for r in rs if r["contact_identity"] in managed}
+
+        flow_drift = list(olds.get("drift") or [])
+        flows = wanted(olds.get("conflicts") or [], snapshot["conflicts"], flow_drift)
+        hook_drift = list(olds.get("webhook_drift") or [])
+        removed = list(olds.get("removed_webhooks") or [])
+        hooks = wanted(removed, snapshot.get("channel_webhooks") or [], hook_drift)
+
+        self._reenable([sid for sid in olds.get("disabled") or [] if sid not in flows])
+        released = [h for h in removed if h["sid"] not in hooks]
+        if released:
+            channel_webhooks.restore(self.client(), released)
+
+        disabled_before = set(olds.get("disabled") or [])
+        again = {flow["sid"] for flow in flow_drift}
+        removed_before = {h["sid"] for h in removed}
+        found_again = {h["sid"] for h in hook_drift}
+        self._enforce(
+            news,
+            [f for sid, f in flows.items() if sid not in disabled_before or sid in again],
+            [h for sid, h in hooks.items() if sid not in removed_before or sid in found_again],
+        )
+        results = self._results(snapshot, list(flows))
+        results["conflicts"] = list(flows.values())
+        return UpdateResult(
+            self.carry(olds, news, **results, removed_webhooks=list(hooks.values()))
+        )
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """List the flows now: conflicting ones enabled again since up are drift."""
+        """List the flows and channel webhooks now: ones found back since up are drift."""
         client = self.client()
         numbers = props.get("resolved_numbers") or resolved_numbers(client, list(props["numbers"]))
-        flows = [flow_of(r) for r in list_flex_flows(client)]
-        conflicts, others = find_conflicts(flows, numbers)
+        flows = list_flex_flows(client)
+        conflicts, others = find_conflicts([flow_of(r) for r in flows], numbers)
+        service = props.get("chat_service_sid")
+        hooks = channel_webhooks.scan(client, service, flows, numbers) if service else []
         outs = self.outs(
             props,
             resolved_numbers=numbers,
@@ -259,13 +349,18 @@ class FlexFlowGuardProvider(TwilioProvider):
             conflicts=props.get("conflicts") or [],
             others=[asdict(f) for f in others],
             drift=[asdict(f) for f in conflicts],
+            removed_webhooks=props.get("removed_webhooks") or [],
+            webhook_drift=hooks,
         )
         return ReadResult(id_, outs)
 
     @override
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        """Re-enable exactly the flows this guard disabled."""
+        """Re-enable exactly the flows this guard disabled; put back the webhooks it removed."""
         self._reenable(props.get("disabled") or [])
+        removed = props.get("removed_webhooks") or []
+        if removed:
+            channel_webhooks.restore(self.client(), removed)
 
     def _reenable(self, sids: list[str]) -> None:
         client = self.client()
@@ -275,11 +370,12 @@ class FlexFlowGuardProvider(TwilioProvider):
 
 
 class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
-    """The guarantee that no Flex Flow still owns a managed number."""
+    """The guarantee that no Flex Flow, nor a Flex webhook on a chat channel, owns a number."""
 
     conflicts: pulumi.Output[list[dict[str, Any]]]
     disabled: pulumi.Output[list[str]]
     others: pulumi.Output[list[dict[str, Any]]]
+    removed_webhooks: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(
         self,
@@ -288,16 +384,19 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
         numbers: list[str],
         mode: str,
         snapshot: pulumi.Input[dict[str, Any]],
+        chat_service_sid: pulumi.Input[str] | None = None,
         config_valid: pulumi.Input[bool] = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Guard the numbers (E.164 or PN SIDs) in `fail` or `disable` mode.
 
-        `snapshot` is the FlexFlowSnapshot's record of the flows to act on.
+        `snapshot` is the FlexFlowSnapshot's record of the flows (and, with `chat_service_sid`,
+        the channel webhooks) to act on.
         """
         props = {
             "numbers": numbers,
             "mode": mode,
+            "chat_service_sid": chat_service_sid,
             "snapshot": snapshot,  # consumed at create and update; never compared
             "config_valid": config_valid,  # only orders the registration; never compared
             "resolved_numbers": None,
@@ -305,5 +404,7 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
             "disabled": None,
             "others": None,
             "drift": None,
+            "removed_webhooks": None,
+            "webhook_drift": None,
         }
         super().__init__(FlexFlowGuardProvider(), name, props, opts)

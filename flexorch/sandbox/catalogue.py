@@ -1,6 +1,7 @@
 """Every account `flexorch sandbox --scenario NAME` can start with, by name.
 
-The healthy seeded account, then one broken account per doctor check on each platform
+The seeded account (also with a returning customer's chat channel that still hands messages
+to Studio, for `up`), then one broken account per doctor check on each platform
 (`scenarios` for Programmable Chat, `conversations_scenarios` for Flex Conversations), and one
 per `flexorch migrate` finding (`migration_scenarios`).
 """
@@ -18,7 +19,11 @@ from flexorch.sandbox.scenarios import CATALOGUE
 ALL: dict[str, Callable[[], FakeTwilio]] = {
     s.name: s.build for s in CATALOGUE + CONVERSATIONS_CATALOGUE + MIGRATION_CATALOGUE
 }
-SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {"flex-account": seed.flex_account, **ALL}
+SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {
+    "flex-account": seed.flex_account,
+    "flex-account-returning-customer": seed.returning_customer_account,
+    **ALL,
+}
 
 
 def scenario(name: str) -> FakeTwilio:

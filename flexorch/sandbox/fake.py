@@ -287,17 +287,11 @@ class FakeTwilio:
                 if item and item.group("Sid") in self.records.get(c.template, {}):
                     return self._item(c, item.groupdict(), request)
                 if item and request.path.rsplit("/", 1)[-1].removesuffix(".json")[:2] == c.prefix:
-                    return 404, _error(
-                        20404,
-                        f"The requested resource {specs.unmounted(request.path)} was not found",
-                        404,
-                    )
+                    return 404, _not_found(request.path)
                 whole = c.regex.match(request.path)
                 if whole:
                     return self._collection(c, whole.groupdict(), request)
-        return 404, _error(
-            20404, f"The requested resource {specs.unmounted(request.path)} was not found", 404
-        )
+        return 404, _not_found(request.path)
 
     def _participant_conversations(
         self, service: str | None, query: Mapping[str, list[str]]
@@ -392,11 +386,8 @@ class FakeTwilio:
     def _single(
         self, s: Singleton, parents: dict[str, str], request: Request
     ) -> tuple[int, dict[str, Any] | None]:
-        known = {sid for records in self.records.values() for sid in records}
-        if any(v not in known for k, v in parents.items() if k != "AccountSid"):
-            return 404, _error(
-                20404, f"The requested resource {specs.unmounted(request.path)} was not found", 404
-            )
+        if not self._parents_exist(s.template, parents):
+            return 404, _not_found(request.path)
         record = self._singleton_record(s, parents)
         if request.method == "GET":
             return 200, record
@@ -408,10 +399,26 @@ class FakeTwilio:
             return 400, _error(20001, str(bad), 400)
         return 200, record
 
+    def _parents_exist(self, template: str, parents: Mapping[str, str]) -> bool:
+        """Whether every parent in a path exists: Twilio answers 404 under a deleted one.
+
+        `/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks` needs the service in
+        `/v2/Services` and the channel in `/v2/Services/{ServiceSid}/Channels`.
+        """
+        for name, sid in parents.items():
+            if name == "AccountSid":
+                continue
+            collection = template[: template.index("/{" + name + "}")]
+            if sid not in self.records.get(collection, {}):
+                return False
+        return True
+
     def _collection(
         self, c: Collection, parents: dict[str, str], request: Request
     ) -> tuple[int, dict[str, Any] | None]:
         parents = {k: v for k, v in parents.items() if k != "AccountSid"}
+        if not self._parents_exist(c.template, parents):
+            return 404, _not_found(request.path)
         if request.method == "POST":
             try:
                 fields = self._fields(c.template, c.schema, request.form)
@@ -525,6 +532,10 @@ def _matches(actual: Any, wanted: str) -> bool:
     if isinstance(actual, bool):
         return str(actual).lower() == wanted.lower()
     return str(actual) == wanted
+
+
+def _not_found(path: str) -> dict[str, Any]:
+    return _error(20404, f"The requested resource {specs.unmounted(path)} was not found", 404)
 
 
 def _error(code: int, message: str, status: int) -> dict[str, Any]:

@@ -60,7 +60,6 @@ CHAT = {"ServiceSid": seed.CHAT_SERVICE_SID}
 PROXY = {"ServiceSid": seed.PROXY_SERVICE_SID}
 STUDIO = {"FlowSid": seed.STUDIO_FLOW_SID}
 CHAT_USERS = "/v2/Services/{ServiceSid}/Users"
-CHANNEL_WEBHOOKS = "/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks"
 PROXY_NUMBERS = "/v1/Services/{ServiceSid}/PhoneNumbers"
 
 
@@ -358,7 +357,7 @@ def channel_studio_webhook() -> FakeTwilio:
     fake.find(seed.TASKS, sid=TASK_SID)["assignment_status"] = "assigned"
     fake.find(seed.RESERVATIONS, sid=RESERVATION_SID)["reservation_status"] = "accepted"
     # The webhook a Flex Flow with integration type studio gives each channel it creates.
-    fake.add(CHANNEL_WEBHOOKS, {**CHAT, "ChannelSid": CHANNEL_SID}, sid=CHANNEL_WEBHOOK_SID,
+    fake.add(seed.CHANNEL_WEBHOOKS, {**CHAT, "ChannelSid": CHANNEL_SID}, sid=CHANNEL_WEBHOOK_SID,
              type="studio",
              configuration={"flow_sid": seed.STUDIO_FLOW_SID, "retry_count": 0})  # fmt: skip
     return fake
@@ -383,7 +382,7 @@ def channel_flex_webhook() -> FakeTwilio:
     studio = (
         f"https://webhooks.twilio.com/v1/Accounts/{seed.ACCOUNT_SID}/Flows/{seed.STUDIO_FLOW_SID}"
     )
-    fake.add(CHANNEL_WEBHOOKS, {**CHAT, "ChannelSid": RETURNING_CHANNEL_SID},
+    fake.add(seed.CHANNEL_WEBHOOKS, {**CHAT, "ChannelSid": RETURNING_CHANNEL_SID},
              sid=RETURNING_WEBHOOK_SID, type="webhook",
              configuration={"url": studio, "method": "POST", "filters": ["onMessageSent"],
                             "retry_count": 0})  # fmt: skip

@@ -25,10 +25,12 @@ CHAT_SERVICES = "/v2/Services"
 CHAT_CHANNELS = "/v2/Services/{ServiceSid}/Channels"
 CHAT_MEMBERS = "/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Members"
 CHAT_MESSAGES = "/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages"
+CHANNEL_WEBHOOKS = "/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks"
 CHAT_ROLES = "/v2/Services/{ServiceSid}/Roles"
 NUMBERS = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json"
 MESSAGES = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 FLEX_FLOWS = "/v1/FlexFlows"
+FLEX_CHANNELS = "/v1/Channels"
 PROXY_SERVICES = "/v1/Services"
 PROXY_SESSIONS = "/v1/Services/{ServiceSid}/Sessions"
 PROXY_INTERACTIONS = "/v1/Services/{ServiceSid}/Sessions/{SessionSid}/Interactions"
@@ -155,6 +157,43 @@ def flex_account() -> FakeTwilio:
         chat_service_instance_sid=CHAT_SERVICE_SID,
         status="ok",
     )
+    return fake
+
+
+def add_flex_channel(
+    fake: FakeTwilio, customer: str, *, flow: str = "SMS Flex Flow", status: str = "ACTIVE"
+) -> str:
+    """The chat channel a Flex Flow made for `customer`, with the Studio webhook Flex gives it.
+
+    As Flex does: the channel names the customer (not the number), its Flex Channel record names
+    the Flex Flow, and its own webhook of type studio hands each message to the flow's Studio
+    flow. Returns the channel's SID.
+    """
+    flex_flow = fake.find(FLEX_FLOWS, friendly_name=flow)
+    channel = sid("CH", f"{flow} channel of {customer}")
+    attributes = {"from": customer, "channel_type": flex_flow["channel_type"], "status": status}
+    chat = {"ServiceSid": CHAT_SERVICE_SID}
+    fake.add(CHAT_CHANNELS, chat, sid=channel, friendly_name=customer, type="private",
+             attributes=json.dumps(attributes), created_by="system")  # fmt: skip
+    fake.add(FLEX_CHANNELS, sid=channel, flex_flow_sid=flex_flow["sid"],
+             user_sid=sid("US", customer))  # fmt: skip
+    studio = {"flow_sid": flex_flow["integration"]["flow_sid"], "retry_count": 0}
+    fake.add(CHANNEL_WEBHOOKS, {**chat, "ChannelSid": channel}, type="studio",
+             configuration=studio)  # fmt: skip
+    return channel
+
+
+RETURNING_CUSTOMER = "+15558670001"
+
+
+def returning_customer_account() -> FakeTwilio:
+    """The seeded account with a returning customer's chat channel still handing it to Studio.
+
+    The SMS Flex Flow made it before the switch and left it ACTIVE with its Studio webhook: `up`
+    with `flexFlows: disable` removes that webhook, and destroy puts it back.
+    """
+    fake = flex_account()
+    add_flex_channel(fake, RETURNING_CUSTOMER)
     return fake
 
 

@@ -213,13 +213,13 @@ def test_the_cut_over_puts_each_address_in_place_before_the_sms_url_goes(
     mark = len(sandbox.requests)
     up = switched.up()
     # the chat service and numbers snapshots record what the move changes; the webhooks and
-    # both numbers move
-    assert up.summary.resource_changes == {"same": 8, "update": 5}
+    # both numbers move; the Flex Flow snapshot and guard no longer cover chat channels
+    assert up.summary.resource_changes == {"same": 6, "update": 7}
     requests = sandbox.since(mark)
     # Read: the Conversations webhooks and the SMS addresses as they are before the move, and
-    # the numbers (the snapshot's check looks its changed input up again). Written: Chat v2
-    # given back, Conversations set, and per number its address and its SmsUrl.
-    assert [r["method"] for r in requests].count("GET") == 3, [r["path"] for r in requests]
+    # the numbers and Flex Flows (the snapshots' checks look their changed inputs up again).
+    # Written: Chat v2 given back, Conversations set, and per number its address and its SmsUrl.
+    assert [r["method"] for r in requests].count("GET") == 4, [r["path"] for r in requests]
     assert len(writes(requests)) == 6, writes(requests)
     for number in NUMBERS:
         assert number_writes(sandbox, requests, number) == ["address POST", "sms_url="]
@@ -246,11 +246,14 @@ def test_the_rollback_puts_each_sms_url_back_before_the_address_goes(
     addresses = {n: address_of(sandbox, n)["sid"] for n in NUMBERS}
     mark = len(sandbox.requests)
     up = switched.up()
-    assert up.summary.resource_changes == {"same": 8, "update": 5}
+    assert up.summary.resource_changes == {"same": 6, "update": 7}
     requests = sandbox.since(mark)
-    # Read: only the snapshots' checks looking their changed inputs up again (the chat service,
-    # the numbers): both platforms' settings are recorded. Written: the mirror of the cut-over.
-    assert [r["method"] for r in requests].count("GET") == 2, [r["path"] for r in requests]
+    # Read: the snapshots' checks looking their changed inputs up again (the chat service, the
+    # numbers, the Flex Flows: both platforms' settings are recorded) and, back on Programmable
+    # Chat, the chat service's channels. Written: the mirror of the cut-over.
+    gets = [r["path"] for r in requests if r["method"] == "GET"]
+    assert len(gets) == 4, gets
+    assert f"/v2/Services/{seed.CHAT_SERVICE_SID}/Channels" in gets
     assert len(writes(requests)) == 6, writes(requests)
     for number in NUMBERS:
         moved = number_writes(sandbox, requests, number, addresses[number])

@@ -68,9 +68,10 @@ def test_up_routes_and_points_everything_at_the_handler(stack: Any, sandbox: San
     assert result.summary.resource_changes == {"create": 13}
     requests = sandbox.since(mark)
     reads = [r["path"] for r in requests if r["method"] == "GET"]
-    # workspace, queue, chat service, the numbers in one page, the Flex Flows; the workflow's
-    # look-up by name (an earlier run may have made it)
-    assert len(reads) == 6, reads
+    # workspace, queue, chat service, the numbers in one page, the Flex Flows, the chat
+    # service's channels (a Flex Flow names +15005550007; none is ACTIVE, so no more); the
+    # workflow's look-up by name (an earlier run may have made it)
+    assert len(reads) == 7, reads
     first_write = next(i for i, r in enumerate(requests) if r["method"] != "GET")
     assert all(
         r["path"].endswith("/Workflows") for r in requests[first_write:] if r["method"] == "GET"

@@ -3,11 +3,12 @@
 Each case runs `pulumi up` through a FaultProxy in front of a fresh sandbox account, with one
 fault on one request: the connection dropped, a 5xx, a read timeout or a garbled answer after
 the write was applied, or the CLI killed (SIGKILL) right after an adoption write and then
-`pulumi cancel` and a plain `up` to recover. Each asserts the end state (the numbers and the
-chat service on the handler, exactly one Workflow and one TaskChannel), that destroy puts every
-adopted setting back, and that no traceback reached the user. Console drift (a Flex Flow
-re-enabled, a Workflow or TaskChannel deleted, a number's SmsUrl changed) is repaired by
-`up --refresh` in tests/e2e/test_engine.py.
+`pulumi cancel` and a plain `up` to recover; and faults while destroy puts a removed channel
+webhook back. Each asserts the end state (the numbers and the chat service on the handler, no
+Studio webhook on the returning customer's channel, exactly one Workflow and one TaskChannel),
+that destroy puts every adopted setting back, and that no traceback reached the user. Console
+drift (a Flex Flow re-enabled, a Workflow or TaskChannel deleted, a number's SmsUrl changed, a
+Studio webhook added back to a channel) is repaired by `up --refresh` in tests/e2e.
 """
 
 from __future__ import annotations
@@ -39,9 +40,16 @@ def sandbox_config() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "examples" / "Pulumi.sandbox.yaml").read_text())["config"]
 
 
+# A customer whose ACTIVE chat channel the SMS Flex Flow made before the switch: its Studio
+# webhook is removed by up (Programmable Chat) and put back by destroy.
+CHANNEL = seed.sid("CH", f"SMS Flex Flow channel of {seed.RETURNING_CUSTOMER}")
+WEBHOOK_REMOVAL = r"/Channels/CH[0-9a-f]{32}/Webhooks/WH[0-9a-f]{32}$"
+WEBHOOK_PUT_BACK = r"/Channels/CH[0-9a-f]{32}/Webhooks$"
+
+
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(seed.flex_account()) as running:
+    with Sandbox(seed.returning_customer_account()) as running:
         yield running
 
 
@@ -100,6 +108,7 @@ def assert_restored_from_conversations(sandbox: Sandbox, before: dict[str, Any])
     assert after["flows"] == before["flows"]
     assert after["workflows"] == before["workflows"]
     assert after["channels"] == before["channels"]
+    assert after["channel_webhooks"] == before["channel_webhooks"]
 
 
 def assert_converged(sandbox: Sandbox) -> None:
@@ -111,6 +120,7 @@ def assert_converged(sandbox: Sandbox) -> None:
     assert fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["enabled"] is False
     fake.find(seed.TASK_CHANNELS, unique_name="custom1")  # exactly one, or LookupError
     assert len([w for w in fake.all(seed.WORKFLOWS) if w["friendly_name"] == WORKFLOW]) == 1
+    assert [w for w in fake.all(seed.CHANNEL_WEBHOOKS) if w["channel_sid"] == CHANNEL] == []
 
 
 def assert_restored(sandbox: Sandbox, before: dict[str, Any]) -> None:
@@ -133,6 +143,7 @@ def assert_restored(sandbox: Sandbox, before: dict[str, Any]) -> None:
     assert after["flows"] == before["flows"]
     assert after["workflows"] == before["workflows"]
     assert after["channels"] == before["channels"]
+    assert after["channel_webhooks"] == before["channel_webhooks"]
 
 
 def no_traceback(*texts: str) -> None:
@@ -149,6 +160,7 @@ FAULTS: dict[str, Callable[[FaultProxy], Any]] = {
     "garbled answer to a number update": lambda p: p.garble("POST", NUMBER_UPDATE),
     "500 after a number update": lambda p: p.error("POST", NUMBER_UPDATE, status=500),
     "drop after a Flex Flow disable": lambda p: p.drop("POST", r"/FlexFlows/FO[0-9a-f]{32}$"),
+    "drop after a channel webhook removal": lambda p: p.drop("DELETE", WEBHOOK_REMOVAL),
 }
 
 
@@ -164,6 +176,27 @@ def test_a_fault_after_a_write_converges_without_duplicates(
     assert_converged(sandbox)
     stack.preview(expect_no_changes=True)
     destroy = stack.destroy()
+    assert_restored(sandbox, before)
+    no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
+
+
+DESTROY_FAULTS: dict[str, Callable[[FaultProxy], Any]] = {
+    "drop after a channel webhook was put back": lambda p: p.drop("POST", WEBHOOK_PUT_BACK),
+    "garbled answer to a channel webhook put back": lambda p: p.garble("POST", WEBHOOK_PUT_BACK),
+}
+
+
+@pytest.mark.parametrize("fault", DESTROY_FAULTS)
+def test_a_fault_while_destroy_puts_a_webhook_back_makes_one(
+    fault: str, sandbox: Sandbox, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    before = adopted_settings(sandbox)
+    stack = stack_behind(proxy, sandbox, tmp_path)
+    up = stack.up()
+    assert_converged(sandbox)
+    rule = DESTROY_FAULTS[fault](proxy)
+    destroy = stack.destroy()
+    assert proxy.fired(rule) == 1
     assert_restored(sandbox, before)
     no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
 
@@ -200,6 +233,7 @@ WRITES = {
     "Flex Flow": ("POST", r"/FlexFlows/FO[0-9a-f]{32}$"),
     "Workflow create": ("POST", r"/Workflows$"),
     "TaskChannel create": ("POST", r"/TaskChannels$"),
+    "channel webhook removal": ("DELETE", WEBHOOK_REMOVAL),
     "address create (conversations)": ("POST", ADDRESS_CREATE),
     "Conversations webhooks (conversations)": ("POST", r"/Configuration/Webhooks$"),
 }
