@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,6 +32,55 @@ def flexorch(*args: str, cwd: Path | None = None) -> Run:
         timeout=60,
     )
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+@dataclass
+class CliResult:
+    """What a `flexorch` command run in this process printed and returned."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.out)  # type: ignore[no-any-return]
+
+    def checks(self) -> list[dict[str, Any]]:
+        """Every check of a `--json` document: doctor's `sections`, or migrate's `inventory`."""
+        document = self.document
+        if "inventory" in document:
+            return list(document["inventory"])
+        return [check for section in document["sections"] for check in section["checks"]]
+
+    def statuses(self) -> dict[str, str]:
+        return {check["id"]: check["status"] for check in self.checks()}
+
+    def check(self, check_id: str) -> dict[str, Any]:
+        for check in self.checks():
+            if check["id"] == check_id:
+                return check
+        raise KeyError(check_id)
+
+
+def run_cli(capture: Any, *argv: str | Path) -> CliResult:
+    """`flexorch ARGV` as flexorch.cli.main runs it, in this process (so a fake can answer).
+
+    A user error is its lines on stderr and its exit code, as the console entry point shows it.
+    `capture` is pytest's capsys.
+    """
+    from flexorch.cli import build_parser
+    from flexorch.errors import FlexorchError
+
+    parsed = build_parser().parse_args([str(a) for a in argv])
+    try:
+        code = parsed.run(parsed)
+    except FlexorchError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        code = exc.exit_code
+    captured = capture.readouterr()
+    return CliResult(code, captured.out, captured.err)
 
 
 def minimal_config(**overrides: Any) -> dict[str, Any]:

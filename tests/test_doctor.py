@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import ROOT, InProcessHttp, use_fake
+from helpers import ROOT, CliResult, InProcessHttp, run_cli
 from twilio.rest import Client
 
 from flexorch import doctor, twilio_facts
@@ -118,27 +117,6 @@ EXPECTED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
 }
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def document(self) -> dict[str, Any]:
-        return json.loads(self.out)
-
-    def statuses(self) -> dict[str, str]:
-        return {c["id"]: c["status"] for s in self.document["sections"] for c in s["checks"]}
-
-    def check(self, check_id: str) -> dict[str, Any]:
-        for section in self.document["sections"]:
-            for check in section["checks"]:
-                if check["id"] == check_id:
-                    return check
-        raise KeyError(check_id)
-
-
 def doctor_parser() -> argparse.ArgumentParser:
     """The CLI's own parser (the doctor subcommand as users reach it)."""
     from flexorch.cli import build_parser
@@ -147,31 +125,9 @@ def doctor_parser() -> argparse.ArgumentParser:
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     """`flexorch doctor ARGS` as flexorch.cli.main runs it: a user error is its lines, its code."""
-
-    def invoke(*args: str | Path) -> Result:
-        parsed = doctor_parser().parse_args(["doctor", *map(str, args)])
-        try:
-            code = parsed.run(parsed)
-        except FlexorchError as exc:
-            for line in exc.problems:
-                print(line, file=sys.stderr)
-            code = exc.exit_code
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
-
-
-@pytest.fixture
-def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[FakeTwilio], InProcessHttp]:
-    """Make doctor read from a fake in this process; returns the fake's request log."""
-
-    def install(fake: FakeTwilio, http: InProcessHttp | None = None) -> InProcessHttp:
-        return use_fake(monkeypatch, fake, http)
-
-    return install
+    return lambda *args: run_cli(capsys, "doctor", *args)
 
 
 def report(
@@ -197,7 +153,7 @@ def statuses(result: doctor.Report) -> dict[str, str]:
 @pytest.mark.parametrize("scenario", scenarios.CATALOGUE, ids=lambda s: s.name)
 class TestScenarios:
     def test_the_walk_fails_exactly_its_step(
-        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+        self, scenario: scenarios.Scenario, run: Callable[..., CliResult], use: Callable[..., Any]
     ) -> None:
         http = use(scenario.build())
         result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER, "--json")
@@ -216,7 +172,7 @@ class TestScenarios:
         assert result.err == ""
 
     def test_config_and_hygiene_without_a_message(
-        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+        self, scenario: scenarios.Scenario, run: Callable[..., CliResult], use: Callable[..., Any]
     ) -> None:
         http = use(scenario.build())
         result = run("--config", SANDBOX_STACK, "--json")
@@ -956,7 +912,7 @@ def test_a_product_twilio_refuses_fails_its_checks_only() -> None:
 # --- output and command line ----------------------------------------------------------------
 
 
-def test_json_document_shape(run: Callable[..., Result], use: Callable[..., Any]) -> None:
+def test_json_document_shape(run: Callable[..., CliResult], use: Callable[..., Any]) -> None:
     use(scenarios.agent_not_member())
     result = run("--config", SANDBOX_STACK, "--message", scenarios.MESSAGE_SID, "--json")
     document = result.document
@@ -986,7 +942,7 @@ def test_json_document_shape(run: Callable[..., Result], use: Callable[..., Any]
     assert result.check("7-agent")["fix"].startswith("Make the handler add the agent")
 
 
-def test_text_table(run: Callable[..., Result], use: Callable[..., Any]) -> None:
+def test_text_table(run: Callable[..., CliResult], use: Callable[..., Any]) -> None:
     use(scenarios.agent_not_member())
     result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER)
     assert result.code == 1
@@ -1028,7 +984,7 @@ def test_colour_on_a_terminal_only() -> None:
     ],
 )
 def test_bad_arguments_exit_2(
-    args: list[str], message: str, run: Callable[..., Result], use: Callable[..., Any]
+    args: list[str], message: str, run: Callable[..., CliResult], use: Callable[..., Any]
 ) -> None:
     http = use(scenarios.all_pass())
     result = run("--config", SANDBOX_STACK, *args)
@@ -1047,7 +1003,7 @@ def test_message_and_from_together_are_refused(capsys: pytest.CaptureFixture[str
 
 
 def test_bad_config_and_missing_credentials_exit_2(
-    run: Callable[..., Result],
+    run: Callable[..., CliResult],
     use: Callable[..., Any],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -1075,7 +1031,7 @@ def test_plain_account_sid_in_the_stack_file_is_used(tmp_path: Path) -> None:
 
 
 def test_rejected_credentials_exit_3(
-    run: Callable[..., Result], use: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+    run: Callable[..., CliResult], use: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use(scenarios.all_pass())
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "wrong")
@@ -1085,7 +1041,7 @@ def test_rejected_credentials_exit_3(
     assert result.err.count("\n") == 1 and "Traceback" not in result.err and result.out == ""
 
 
-def test_unreachable_exit_3(run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_exit_3(run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv(BASE_URL_ENV, closed)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
@@ -1114,7 +1070,7 @@ def test_unreachable_exit_3(run: Callable[..., Result], monkeypatch: pytest.Monk
 
 
 def test_twilio_answering_429_throughout_is_exit_3_not_a_failed_check(
-    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import http.server
     import threading
@@ -1148,7 +1104,7 @@ def test_twilio_answering_429_throughout_is_exit_3_not_a_failed_check(
 
 
 def test_json_for_bad_arguments_and_bad_config_exit_2(
-    run: Callable[..., Result], use: Callable[..., Any], tmp_path: Path
+    run: Callable[..., CliResult], use: Callable[..., Any], tmp_path: Path
 ) -> None:
     http = use(scenarios.all_pass())
     result = run("--config", SANDBOX_STACK, "--message", "SM123", "--json")
@@ -1183,7 +1139,7 @@ def test_json_for_bad_arguments_and_bad_config_exit_2(
 
 
 def test_json_for_rejected_credentials_exit_3(
-    run: Callable[..., Result], use: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+    run: Callable[..., CliResult], use: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use(scenarios.all_pass())
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "wrong")
@@ -1256,7 +1212,7 @@ def shown_config(**values: str) -> str:
 
 def test_the_stacks_own_secret_is_read_through_pulumi(
     project: Path,
-    run: Callable[..., Result],
+    run: Callable[..., CliResult],
     use: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -1314,7 +1270,7 @@ def test_without_pulumi_the_environment_is_used_and_the_hint_knows_the_secret_is
     script: str | None,
     why: str,
     project: Path,
-    run: Callable[..., Result],
+    run: Callable[..., CliResult],
     use: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -1397,7 +1353,7 @@ class TestAgainstTheSandbox:
         ids=["message", "from"],
     )
     def test_full_walk(
-        self, target: list[str], against: Sandbox, run: Callable[..., Result]
+        self, target: list[str], against: Sandbox, run: Callable[..., CliResult]
     ) -> None:
         mark = len(against.requests)
         started = time.monotonic()
@@ -1425,7 +1381,7 @@ class TestAgainstTheSandbox:
         assert any({"From", "To"} <= set(r["query"]) for r in requests)
 
     def test_channel_webhooks_and_who_texted_a_number_are_valid_reads(
-        self, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+        self, run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         with Sandbox(scenarios.channel_studio_webhook()) as other:
             monkeypatch.setenv(BASE_URL_ENV, other.url)
@@ -1441,7 +1397,7 @@ class TestAgainstTheSandbox:
         assert sum(r["path"].endswith(webhooks) for r in requests) == 2
         assert any(r["path"].endswith("/Messages.json") and "To" in r["query"] for r in requests)
 
-    def test_config_and_hygiene(self, against: Sandbox, run: Callable[..., Result]) -> None:
+    def test_config_and_hygiene(self, against: Sandbox, run: Callable[..., CliResult]) -> None:
         mark = len(against.requests)
         started = time.monotonic()
         result = run("--config", SANDBOX_STACK)
@@ -1452,7 +1408,7 @@ class TestAgainstTheSandbox:
         self.assert_read_only_and_valid(requests)
 
     def test_rejected_credentials(
-        self, against: Sandbox, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+        self, against: Sandbox, run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-the-token")
         mark = len(against.requests)

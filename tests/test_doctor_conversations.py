@@ -8,10 +8,8 @@ Prism with Twilio's specs, so every Conversations read is contract-checked.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -20,11 +18,10 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from helpers import InProcessHttp, use_fake
+from helpers import CliResult, InProcessHttp, run_cli, use_fake
 from twilio.rest import Client
 
 from flexorch import doctor
-from flexorch.errors import FlexorchError
 from flexorch.sandbox import catalogue, seed
 from flexorch.sandbox import conversations_scenarios as scenarios
 from flexorch.sandbox import scenarios as legacy_scenarios
@@ -217,27 +214,6 @@ EXPECTED: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]] = {
 }
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def document(self) -> dict[str, Any]:
-        return json.loads(self.out)
-
-    def statuses(self) -> dict[str, str]:
-        return {c["id"]: c["status"] for s in self.document["sections"] for c in s["checks"]}
-
-    def check(self, check_id: str) -> dict[str, Any]:
-        for section in self.document["sections"]:
-            for check in section["checks"]:
-                if check["id"] == check_id:
-                    return check
-        raise KeyError(check_id)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Conversations sandbox stack as a file, as users pass it with --config."""
@@ -247,32 +223,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], stack: Path) -> Callable[..., Result]:
+def run(capsys: pytest.CaptureFixture[str], stack: Path) -> Callable[..., CliResult]:
     """`flexorch doctor --config STACK ARGS` as flexorch.cli.main runs it."""
-    from flexorch.cli import build_parser
-
-    def invoke(*args: str) -> Result:
-        parsed = build_parser().parse_args(["doctor", "--config", str(stack), *args])
-        try:
-            code = parsed.run(parsed)
-        except FlexorchError as exc:
-            for line in exc.problems:
-                print(line, file=sys.stderr)
-            code = exc.exit_code
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
-
-
-@pytest.fixture
-def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[FakeTwilio], InProcessHttp]:
-    """Make doctor read from a fake in this process; returns the fake's request log."""
-
-    def install(fake: FakeTwilio) -> InProcessHttp:
-        return use_fake(monkeypatch, fake)
-
-    return install
+    return lambda *args: run_cli(capsys, "doctor", "--config", stack, *args)
 
 
 def report(fake: FakeTwilio, walk: bool = True, message: str | None = None) -> doctor.Report:
@@ -296,7 +249,7 @@ def statuses(result: doctor.Report) -> dict[str, str]:
 @pytest.mark.parametrize("scenario", scenarios.CONVERSATIONS_CATALOGUE, ids=lambda s: s.name)
 class TestScenarios:
     def test_the_walk_fails_exactly_its_step(
-        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+        self, scenario: scenarios.Scenario, run: Callable[..., CliResult], use: Callable[..., Any]
     ) -> None:
         http = use(scenario.build())
         result = run("--from", scenarios.CUSTOMER, "--json")
@@ -317,7 +270,7 @@ class TestScenarios:
         assert result.err == ""
 
     def test_config_and_hygiene_without_a_message(
-        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+        self, scenario: scenarios.Scenario, run: Callable[..., CliResult], use: Callable[..., Any]
     ) -> None:
         http = use(scenario.build())
         result = run("--json")
@@ -332,7 +285,7 @@ class TestScenarios:
         assert {method for method, _path, _form in http.log} == {"GET"}
 
     def test_the_text_report_shows_the_verdict_and_the_fix(
-        self, scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., Any]
+        self, scenario: scenarios.Scenario, run: Callable[..., CliResult], use: Callable[..., Any]
     ) -> None:
         walk, config, fixes = EXPECTED[scenario.name]
         if scenario.check in walk or not config:
@@ -829,7 +782,7 @@ class TestAgainstTheSandbox:
         self,
         target: list[str],
         sandbox: Sandbox,
-        run: Callable[..., Result],
+        run: Callable[..., CliResult],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         point_at(monkeypatch, sandbox)
@@ -863,7 +816,7 @@ class TestAgainstTheSandbox:
         assert looked_up["query"]["Address"] == [scenarios.CUSTOMER]
 
     def test_config_and_hygiene(
-        self, sandbox: Sandbox, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+        self, sandbox: Sandbox, run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         point_at(monkeypatch, sandbox)
         mark = len(sandbox.requests)
@@ -879,7 +832,7 @@ class TestAgainstTheSandbox:
         assert any(r["path"] == f"/v1/Services/{SERVICE}/Configuration/Webhooks" for r in requests)
 
     def test_conversation_webhooks_and_participants_are_valid_reads(
-        self, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+        self, run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         with Sandbox(scenarios.conversations_returning_studio_webhook()) as other:
             point_at(monkeypatch, other)

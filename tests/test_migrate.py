@@ -6,18 +6,13 @@ through Prism with Twilio's specs; exit 0 ready, 1 blocked, 2 bad config, 3 unre
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from helpers import ROOT, InProcessHttp, use_fake
+from helpers import ROOT, CliResult, InProcessHttp, run_cli
 
 from flexorch.cli import build_parser
-from flexorch.errors import FlexorchError
 from flexorch.sandbox import catalogue, migration_scenarios, scenarios, seed
 from flexorch.sandbox.server import Sandbox
 from flexorch.twilio_client import BASE_URL_ENV
@@ -34,52 +29,15 @@ READY = {
 }
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def document(self) -> dict[str, Any]:
-        return json.loads(self.out)
-
-    def statuses(self) -> dict[str, str]:
-        return {c["id"]: c["status"] for c in self.document["inventory"]}
-
-    def check(self, check_id: str) -> dict[str, Any]:
-        return next(c for c in self.document["inventory"] if c["id"] == check_id)
-
-
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     """`flexorch migrate ARGS` as flexorch.cli.main runs it."""
-
-    def invoke(*args: str | Path) -> Result:
-        parsed = build_parser().parse_args(["migrate", *map(str, args)])
-        try:
-            code = parsed.run(parsed)
-        except FlexorchError as exc:
-            for line in exc.problems:
-                print(line, file=sys.stderr)
-            code = exc.exit_code
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
-
-
-@pytest.fixture
-def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], InProcessHttp]:
-    def install(fake: Any) -> InProcessHttp:
-        return use_fake(monkeypatch, fake)
-
-    return install
+    return lambda *args: run_cli(capsys, "migrate", *args)
 
 
 @pytest.mark.parametrize("scenario", migration_scenarios.MIGRATION_CATALOGUE, ids=lambda s: s.name)
 def test_each_scenario_trips_exactly_its_check(
-    scenario: scenarios.Scenario, run: Callable[..., Result], use: Callable[..., InProcessHttp]
+    scenario: scenarios.Scenario, run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
 ) -> None:
     http = use(scenario.build())
     result = run("--config", SANDBOX_STACK, "--json")
@@ -102,7 +60,7 @@ def test_each_scenario_trips_exactly_its_check(
 
 
 def test_the_text_lists_the_inventory_then_the_plan_and_the_rollback(
-    run: Callable[..., Result], use: Callable[..., InProcessHttp]
+    run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
 ) -> None:
     use(migration_scenarios.in_flight())
     result = run("--config", SANDBOX_STACK)
@@ -130,7 +88,7 @@ def test_the_text_lists_the_inventory_then_the_plan_and_the_rollback(
 
 
 def test_an_untouched_flex_account_names_each_numbers_handling(
-    run: Callable[..., Result], use: Callable[..., InProcessHttp]
+    run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
 ) -> None:
     use(seed.flex_account())
     result = run("--config", SANDBOX_STACK, "--json")
@@ -143,7 +101,7 @@ def test_an_untouched_flex_account_names_each_numbers_handling(
 
 
 def test_a_flex_flow_with_flex_flows_fail_is_a_blocker(
-    run: Callable[..., Result], use: Callable[..., InProcessHttp], tmp_path: Path
+    run: Callable[..., CliResult], use: Callable[..., InProcessHttp], tmp_path: Path
 ) -> None:
     use(seed.flex_account())  # +15005550007 still on its enabled SMS Flex Flow
     stack = tmp_path / "Pulumi.guarded.yaml"
@@ -155,7 +113,7 @@ def test_a_flex_flow_with_flex_flows_fail_is_a_blocker(
 
 
 def test_a_chat_event_without_a_conversations_twin_is_a_blocker(
-    run: Callable[..., Result], use: Callable[..., InProcessHttp], tmp_path: Path
+    run: Callable[..., CliResult], use: Callable[..., InProcessHttp], tmp_path: Path
 ) -> None:
     use(migration_scenarios.ready())
     stack = tmp_path / "Pulumi.users.yaml"
@@ -170,7 +128,7 @@ def test_a_chat_event_without_a_conversations_twin_is_a_blocker(
 
 
 def test_a_stack_on_conversations_already_is_said_so(
-    run: Callable[..., Result], use: Callable[..., InProcessHttp]
+    run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
 ) -> None:
     use(migration_scenarios.ready())
     result = run("--config", CONVERSATIONS_STACK, "--json")
@@ -178,7 +136,7 @@ def test_a_stack_on_conversations_already_is_said_so(
 
 
 def test_a_bad_config_is_exit_2_with_an_error_document(
-    run: Callable[..., Result], tmp_path: Path
+    run: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     stack = tmp_path / "Pulumi.bad.yaml"
     stack.write_text("config:\n  flexorch:platform: chat\n")
@@ -193,7 +151,7 @@ def test_a_bad_config_is_exit_2_with_an_error_document(
 
 
 def test_twilio_unreachable_is_exit_3(
-    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(BASE_URL_ENV, "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
@@ -213,7 +171,7 @@ def test_the_sandbox_serves_every_migration_scenario() -> None:
 
 
 def test_through_prism_every_read_is_valid_and_counted(
-    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Sandbox(migration_scenarios.in_flight()) as sandbox:
         monkeypatch.setenv(BASE_URL_ENV, sandbox.url)

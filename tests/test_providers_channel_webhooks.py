@@ -257,3 +257,18 @@ def test_a_put_back_from_the_state_sends_whole_numbers(http, fake, returning) ->
     provider.delete(created.id, state)
     (posted,) = [form for m, p, form in http.log if m == "POST" and p.endswith("/Webhooks")]
     assert posted["Configuration.RetryCount"] == ["0"]
+
+
+def test_many_returning_customers_cost_one_webhook_list_each(http, fake) -> None:
+    channels = [seed.add_flex_channel(fake, f"+1555867{i:04d}") for i in range(12)]
+    provider = FlexFlowGuardProvider()
+    props = guard("disable")
+    lists = [p for m, p, _ in http.log if m == "GET" and p.endswith("/Webhooks")]
+    assert sorted(lists) == sorted(
+        f"/v2/Services/{CHAT_SERVICE_SID}/Channels/{c}/Webhooks" for c in channels
+    )
+    created = provider.create(props)
+    assert len(created.outs["removed_webhooks"]) == 12
+    assert all(webhooks(fake, c) == [] for c in channels)
+    provider.delete(created.id, created.outs)
+    assert all([w["type"] for w in webhooks(fake, c)] == ["studio"] for c in channels)

@@ -15,9 +15,10 @@ channel of a managed number.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from twilio.rest import Client
 
@@ -26,6 +27,10 @@ from flexorch.resources.lookups import PAGE_SIZE, once
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import attributes_of, channel_status, flex_handoff, identities
 
+T = TypeVar("T")
+R = TypeVar("R")
+# Channels read or written at once (the engine runs the other resources beside the guard).
+CONCURRENT = 8
 # The Configuration.* fields a channel webhook is created with, as the API names them.
 CONFIGURATION_FIELDS = ("url", "method", "filters", "triggers", "flow_sid", "retry_count")
 
@@ -68,17 +73,19 @@ def scan(
         return []
     with twilio_call("Flex channels", "list them"):
         flex_channels = client.flex_api.v1.channel.list(page_size=PAGE_SIZE)
-    found: list[dict[str, Any]] = []
-    for flex_channel in flex_channels:
-        flow = flex_channel.flex_flow_sid
-        if flex_channel.sid not in active or flow not in owners:
-            continue
-        for webhook in channel_webhooks(client, service_sid, flex_channel.sid) or []:
-            to = flex_handoff(webhook.type, webhook.configuration)
-            if to is not None:
-                hook = ChannelWebhook(
+    mine = [
+        (c.sid, c.flex_flow_sid)
+        for c in flex_channels
+        if c.sid in active and c.flex_flow_sid in owners
+    ]
+
+    def handoffs(channel: tuple[str, str]) -> list[dict[str, Any]]:
+        channel_sid, flow = channel
+        return [
+            asdict(
+                ChannelWebhook(
                     service=service_sid,
-                    channel=flex_channel.sid,
+                    channel=channel_sid,
                     sid=webhook.sid,
                     type=webhook.type,
                     configuration=settings_of(webhook.configuration),
@@ -86,8 +93,20 @@ def scan(
                     contact_identity=owners[flow],
                     to=to,
                 )
-                found.append(asdict(hook))
-    return found
+            )
+            for webhook in channel_webhooks(client, service_sid, channel_sid) or []
+            if (to := flex_handoff(webhook.type, webhook.configuration)) is not None
+        ]
+
+    return [hook for hooks in each(handoffs, mine) for hook in hooks]
+
+
+def each(work: Callable[[T], R], items: list[T]) -> list[R]:
+    """`work` on each item, a few at once (one request each, per channel), results in order."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(CONCURRENT, len(items))) as pool:
+        return list(pool.map(work, items))
 
 
 def scan_once(
@@ -133,17 +152,21 @@ def restore(client: Client, hooks: list[dict[str, Any]]) -> None:
     by_channel: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for hook in hooks:
         by_channel.setdefault((hook["service"], hook["channel"]), []).append(hook)
-    for (service_sid, channel_sid), wanted in by_channel.items():
+
+    def put_back(channel: tuple[tuple[str, str], list[dict[str, Any]]]) -> None:
+        (service_sid, channel_sid), wanted = channel
         present = channel_webhooks(client, service_sid, channel_sid)
         if present is None:
             warn(
                 f"Chat channel {channel_sid} no longer exists: its {len(wanted)} Studio/Flex "
                 "webhook(s) were not put back"
             )
-            continue
+            return
         for hook in wanted:
             if not any(same_webhook(hook, w) for w in present):
                 present.append(_create(client, hook))
+
+    each(put_back, list(by_channel.items()))
 
 
 def same_webhook(hook: dict[str, Any], webhook: Any) -> bool:
