@@ -21,3 +21,19 @@ def use(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
         return use_fake(monkeypatch, fake, http)
 
     return install
+
+
+@pytest.fixture
+def fake() -> Any:
+    """A fresh seeded Flex account (flexorch.sandbox.seed) for a test to change."""
+    from flexorch.sandbox import seed
+
+    return seed.flex_account()
+
+
+@pytest.fixture
+def http(monkeypatch: pytest.MonkeyPatch, fake: Any) -> Any:
+    """Every Twilio client answered by `fake` in this process; the request log."""
+    from helpers import use_fake
+
+    return use_fake(monkeypatch, fake)

@@ -94,6 +94,12 @@ def engine(
     return stack
 
 
+def sandbox_config() -> dict[str, Any]:
+    """The `config:` of examples/Pulumi.sandbox.yaml: the demo's stack on the seeded account."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "Pulumi.sandbox.yaml"
+    return yaml.safe_load(example.read_text())["config"]  # type: ignore[no-any-return]
+
+
 def rewrite_flexorch_config(path: Path, config: dict[str, Any]) -> None:
     """Replace a stack file's `flexorch:` keys, keeping its encryption salt and `twilio:` keys."""
     document = yaml.safe_load(path.read_text())

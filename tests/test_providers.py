@@ -58,16 +58,6 @@ def number_path(sid: str) -> str:
     return f"/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{sid}.json"
 
 
-@pytest.fixture
-def fake():
-    return seed.flex_account()
-
-
-@pytest.fixture
-def http(monkeypatch, fake):
-    return use_fake(monkeypatch, fake)
-
-
 def writes(http) -> list[tuple[str, str]]:
     return [(m, p) for m, p, _ in http.log if m != "GET"]
 

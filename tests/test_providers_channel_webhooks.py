@@ -25,16 +25,6 @@ HANDLER = "https://handler.example.com/flex"
 
 
 @pytest.fixture
-def fake():
-    return seed.flex_account()
-
-
-@pytest.fixture
-def http(monkeypatch, fake):
-    return use_fake(monkeypatch, fake)
-
-
-@pytest.fixture
 def returning(fake) -> str:
     """An ACTIVE channel the SMS Flex Flow (on +15005550007) made before the switch."""
     return seed.add_flex_channel(fake, CUSTOMER)

@@ -40,16 +40,6 @@ ADDRESS = {
 }
 
 
-@pytest.fixture
-def fake():
-    return seed.flex_account()
-
-
-@pytest.fixture
-def http(monkeypatch, fake):
-    return use_fake(monkeypatch, fake)
-
-
 def number_path(fake, number: str) -> str:
     sid = fake.find(seed.NUMBERS, phone_number=number)["sid"]
     return f"/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{sid}.json"

@@ -16,16 +16,10 @@ from typing import Any
 
 import pulumi.automation as auto
 import pytest
-import yaml
-from engine import adopted_settings, engine
-from helpers import ROOT
+from engine import adopted_settings, engine, sandbox_config
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
-
-
-def sandbox_config() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "examples" / "Pulumi.sandbox.yaml").read_text())["config"]
 
 
 @pytest.fixture(scope="module")

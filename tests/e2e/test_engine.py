@@ -14,18 +14,12 @@ from typing import Any
 
 import pulumi.automation as auto
 import pytest
-import yaml
-from engine import adopted_settings, engine, rewrite_flexorch_config
-from helpers import ROOT
+from engine import adopted_settings, engine, rewrite_flexorch_config, sandbox_config
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
 
 HANDLER = "http://localhost:3000/flex"
-
-
-def sandbox_config() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "examples" / "Pulumi.sandbox.yaml").read_text())["config"]
 
 
 @pytest.fixture(scope="module")

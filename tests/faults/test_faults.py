@@ -23,10 +23,8 @@ from typing import Any
 
 import pulumi.automation as auto
 import pytest
-import yaml
-from engine import TOOLS, adopted_settings, engine
+from engine import TOOLS, adopted_settings, engine, sandbox_config
 from faults.proxy import FaultProxy, RequestInfo
-from helpers import ROOT
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
@@ -34,10 +32,6 @@ from flexorch.sandbox.server import Sandbox
 HANDLER = "http://localhost:3000/flex"
 WORKFLOW = "Custom messaging - route to contact_uri"  # the config's default friendly name
 NUMBER_UPDATE = r"/IncomingPhoneNumbers/PN[0-9a-f]{32}\.json$"
-
-
-def sandbox_config() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "examples" / "Pulumi.sandbox.yaml").read_text())["config"]
 
 
 # A customer whose ACTIVE chat channel the SMS Flex Flow made before the switch: its Studio
