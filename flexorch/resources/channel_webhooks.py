@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 
 from twilio.rest import Client
 
-from flexorch.resources.base import create_resolved, warn
-from flexorch.resources.lookups import PAGE_SIZE, once
+from flexorch.resources.base import create_resolved, form_fields, warn
+from flexorch.resources.lookups import PAGE_SIZE, flex_flows, once
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import attributes_of, channel_status, flex_handoff, identities
 
@@ -56,11 +56,14 @@ def managed_flows(flows: Iterable[Any], numbers: Iterable[str]) -> dict[str, str
 
 
 def scan(
-    client: Client, service_sid: str, flows: Iterable[Any], numbers: list[str]
+    client: Client, service_sid: str | None, flows: Iterable[Any], numbers: list[str]
 ) -> list[dict[str, Any]]:
-    """The Studio/Flex webhooks on ACTIVE chat channels that Flex Flows of `numbers` created."""
-    owners = managed_flows(flows, numbers)
-    if not owners:
+    """The Studio/Flex webhooks on ACTIVE chat channels that Flex Flows of `numbers` created.
+
+    None without a chat service to read (a stack on Conversations).
+    """
+    owners = managed_flows(flows, numbers) if service_sid else {}
+    if not service_sid or not owners:
         return []
     service = client.chat.v2.services(service_sid)
     with twilio_call(f"Chat service {service_sid}", "list its channels"):
@@ -109,12 +112,13 @@ def each(work: Callable[[T], R], items: list[T]) -> list[R]:
         return list(pool.map(work, items))
 
 
-def scan_once(
-    client: Client, service_sid: str, flows: list[Any], numbers: list[str]
-) -> list[dict[str, Any]]:
-    """`scan`, once per provider process (the guard's check and the snapshot ask the same)."""
+def scan_once(client: Client, service_sid: str | None, numbers: list[str]) -> list[dict[str, Any]]:
+    """`scan` of the Flex Flows as first listed, once per provider process.
+
+    The guard's check and the snapshot ask the same.
+    """
     key = ("channel-webhooks", service_sid, tuple(sorted(numbers)))
-    return once(client, key, lambda: scan(client, service_sid, flows, numbers))
+    return once(client, key, lambda: scan(client, service_sid, flex_flows(client), numbers))
 
 
 def channel_webhooks(client: Client, service_sid: str, channel_sid: str) -> list[Any] | None:
@@ -179,14 +183,14 @@ def same_webhook(hook: dict[str, Any], webhook: Any) -> bool:
 def _create(client: Client, hook: dict[str, Any]) -> Any:
     # Pulumi's state keeps numbers as floats; Twilio refuses a retry count of 0.0.
     settings = {k: int(v) if isinstance(v, float) else v for k, v in hook["configuration"].items()}
-    arguments = {
-        f"configuration_{key}": settings[key] for key in CONFIGURATION_FIELDS if key in settings
-    }
+    used = {key: settings[key] for key in CONFIGURATION_FIELDS if key in settings}
+    arguments = {f"configuration_{key}": value for key, value in used.items()}
     webhooks = client.chat.v2.services(hook["service"]).channels(hook["channel"]).webhooks
     label = f"Chat channel {hook['channel']} webhook ({hook['type']}, to {hook['to']})"
 
     def create() -> Any:
-        with twilio_call(label, "put back", ("Type", *_form_names(arguments))):
+        sent = ("Type", *(f"Configuration.{field}" for field in form_fields(used)))
+        with twilio_call(label, "put back", sent):
             return webhooks.create(type=hook["type"], **arguments)
 
     def find() -> Any:
@@ -194,13 +198,6 @@ def _create(client: Client, hook: dict[str, Any]) -> Any:
         return next((w for w in present if same_webhook(hook, w)), None)
 
     return create_resolved(label, create, find)
-
-
-def _form_names(arguments: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(
-        "Configuration." + "".join(p.title() for p in key.removeprefix("configuration_").split("_"))
-        for key in arguments
-    )
 
 
 def report(hooks: list[dict[str, Any]]) -> str:

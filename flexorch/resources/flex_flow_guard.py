@@ -131,12 +131,7 @@ class FlexFlowSnapshotProvider(SnapshotProvider):
     def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
         client = self.client()
         conflicts, others, numbers = scan(client, list(props["numbers"]))
-        service = props.get("chat_service_sid")
-        hooks = (
-            channel_webhooks.scan_once(client, service, flex_flows(client), numbers)
-            if service
-            else []
-        )
+        hooks = channel_webhooks.scan_once(client, props.get("chat_service_sid"), numbers)
         return {
             "sid": "flex-flows",
             "resolved_numbers": numbers,
@@ -233,11 +228,7 @@ class FlexFlowGuardProvider(TwilioProvider):
             return CheckResult(news, [])
         client = self.client()
         conflicts, _others, numbers = scan(client, list(news["numbers"]))
-        hooks = (
-            channel_webhooks.scan_once(client, service, flex_flows(client), numbers)
-            if service
-            else []
-        )
+        hooks = channel_webhooks.scan_once(client, service, numbers)
         report = guard_report([asdict(f) for f in conflicts], hooks)
         return CheckResult(news, [CheckFailure("numbers", report)] if report else [])
 
@@ -340,8 +331,7 @@ class FlexFlowGuardProvider(TwilioProvider):
         numbers = props.get("resolved_numbers") or resolved_numbers(client, list(props["numbers"]))
         flows = list_flex_flows(client)
         conflicts, others = find_conflicts([flow_of(r) for r in flows], numbers)
-        service = props.get("chat_service_sid")
-        hooks = channel_webhooks.scan(client, service, flows, numbers) if service else []
+        hooks = channel_webhooks.scan(client, props.get("chat_service_sid"), flows, numbers)
         outs = self.outs(
             props,
             resolved_numbers=numbers,
