@@ -11,13 +11,34 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:
-    from flexorch.component import CustomMessaging, CustomMessagingArgs
+    from flexorch.component import (
+        AutoAcceptArgs,
+        ChatServiceArgs,
+        CustomMessaging,
+        CustomMessagingArgs,
+        HandlerArgs,
+        OrchestrationArgs,
+        SidOrNameArgs,
+        TaskChannelArgs,
+        WorkflowArgs,
+    )
 
-__all__ = ["CustomMessaging", "CustomMessagingArgs", "__version__"]
+__all__ = [
+    "AutoAcceptArgs",
+    "ChatServiceArgs",
+    "CustomMessaging",
+    "CustomMessagingArgs",
+    "HandlerArgs",
+    "OrchestrationArgs",
+    "SidOrNameArgs",
+    "TaskChannelArgs",
+    "WorkflowArgs",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("CustomMessaging", "CustomMessagingArgs"):
+    if name in __all__ and name != "__version__":
         from flexorch import component
 
         return getattr(component, name)

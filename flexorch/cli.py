@@ -15,7 +15,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from flexorch import __version__  # noqa: E402
 from flexorch.config import StackConfig  # noqa: E402
 from flexorch.errors import FlexorchError  # noqa: E402
-from flexorch.loading import LoadedStack, load_stack_file, stack_file  # noqa: E402
+from flexorch.loading import LoadedStack, load_stack, load_stack_file, stack_file  # noqa: E402
 from flexorch.twilio_facts import CONVERSATIONS  # noqa: E402
 
 T = TypeVar("T")
@@ -24,15 +24,30 @@ T = TypeVar("T")
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument(
-        "--stack", metavar="NAME", help="read Pulumi.NAME.yaml from the project root"
+        "--stack",
+        metavar="NAME",
+        help="read Pulumi.NAME.yaml from the project root; for a program that declares its "
+        "components in code, the config a deployed component recorded in the stack's state",
     )
     group.add_argument("--config", metavar="FILE", type=Path, help="read this stack settings file")
+    parser.add_argument(
+        "--component",
+        metavar="NAME",
+        help="with --stack: the flexorch component of the stack's state to read (when its "
+        "program declares several)",
+    )
 
 
 def load(args: argparse.Namespace) -> LoadedStack:
-    """The validated stack named by --stack or --config."""
-    path: Path = args.config if args.config is not None else stack_file(args.stack)
-    return load_stack_file(path)
+    """The validated stack named by --stack (and --component) or --config."""
+    if args.config is not None:
+        if args.component is not None:
+            raise FlexorchError(
+                "--component: reads a component from a stack's state, so it goes with --stack, "
+                "not --config; drop one of them"
+            )
+        return load_stack_file(args.config)
+    return load_stack(args.stack, args.component)
 
 
 def summary(stack: LoadedStack) -> str:
@@ -148,6 +163,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Run the embedded local Twilio until Ctrl-C."""
+    import difflib
     import signal
     import threading
 
@@ -156,8 +172,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from flexorch.twilio_client import BASE_URL_ENV
 
     if args.scenario not in catalogue.SCENARIOS:
-        names = ", ".join(sorted(catalogue.SCENARIOS))
-        raise FlexorchError(f'--scenario: no scenario "{args.scenario}"; use one of {names}')
+        guess = difflib.get_close_matches(args.scenario, list(catalogue.SCENARIOS), n=1)
+        hint = f'did you mean "{guess[0]}"? Every scenario:' if guess else "use one of these:"
+        raise FlexorchError(
+            [f'--scenario: no scenario "{args.scenario}"; {hint}', *_scenario_lines()]
+        )
     if not 0 <= args.latency <= 60_000:
         raise FlexorchError(f"--latency: {args.latency:g} ms; use 0 to 60000 milliseconds")
     fake = catalogue.scenario(args.scenario)
@@ -180,6 +199,36 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _scenario_lines() -> list[str]:
+    """Each sandbox scenario on its own line, with the first line of its builder's docstring."""
+    from flexorch.sandbox import catalogue
+
+    width = max(map(len, catalogue.SCENARIOS))
+    lines = []
+    for name, build in catalogue.SCENARIOS.items():
+        summary = (build.__doc__ or "").strip().splitlines()[:1]
+        lines.append(f"  {name.ljust(width)}  {' '.join(summary)}".rstrip())
+    return lines
+
+
+class _SandboxHelp(argparse.Action):
+    """`sandbox --help` with the scenarios: the catalogue is imported only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        parser.epilog = "\n".join(["scenarios (--scenario NAME):", *_scenario_lines()])
+        parser.print_help()
+        parser.exit()
 
 
 def _doctor_target(message: str | None, sender: str | None) -> None:
@@ -221,7 +270,7 @@ def _live(
     client = None
     try:
         check_arguments()
-        loaded = load_stack_file(path)
+        loaded = load(args)
         stack, source = loaded.name, loaded.source
         credentials = doctor.find_credentials(path, args.stack, project_root())
         account_sid = credentials.account_sid
@@ -271,6 +320,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _target(args: argparse.Namespace) -> str:
+    """How commands printed for the user name this stack (and component)."""
+    if args.config is not None:
+        return f"--config {args.config}"
+    return f"--stack {args.stack}" + (f" --component {args.component}" if args.component else "")
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Live, read-only: what moving the stack onto Flex Conversations touches, and the plan."""
     import json
@@ -284,7 +340,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             client,
             stack=loaded.name,
             source=loaded.source,
-            target=f"--stack {args.stack}" if args.config is None else f"--config {args.config}",
+            target=_target(args),
         ),
         migrate.error_document,
     )
@@ -342,7 +398,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(run=cmd_render)
 
     sandbox = commands.add_parser(
-        "sandbox", help="run a local, contract-checked, stateful Twilio seeded like a Flex account"
+        "sandbox",
+        help="run a local, contract-checked, stateful Twilio seeded like a Flex account",
+        add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sandbox.add_argument(
+        "-h", "--help", action=_SandboxHelp, help="show this help and the scenarios, then exit"
     )
     sandbox.add_argument(
         "--scenario",
@@ -350,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="what the account looks like: flex-account (default), all-pass, or one broken "
         "step or hygiene check for the doctor; conversations-* the same on Flex Conversations "
-        "(an unknown name lists them all)",
+        "(listed below)",
     )
     sandbox.add_argument("--port", type=int, default=None, help="port to listen on (default: free)")
     sandbox.add_argument("--log", type=Path, default=None, help="request log file (JSON lines)")

@@ -2,8 +2,9 @@
 
 Any string in the args may be a `pulumi.Input` (e.g. the URL of a handler deployed in the same
 program). Values that decide which resources exist (numbers, task channel names, whether a
-fallback queue is set) must be plain: they name resources. Outputs are validated when they
-resolve, with the same lines as `flexorch validate`.
+fallback queue is set) must be plain: they name resources. Only what reads an Output waits for
+it (plain SIDs stay known at preview); Outputs are validated when they resolve, with the same
+lines as `flexorch validate`, each prefixed with the component (`CustomMessaging "east": `).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import Any, TypeVar
 import pulumi
 
 from flexorch.config import NAMESPACE, Queue, StackConfig, key_path, parse_config, too_deep
+from flexorch.deployed import CONFIG_OUTPUT
 from flexorch.errors import FlexorchError
-from flexorch.loading import engine_namespace, plain_text_token
+from flexorch.loading import engine_config, plain_text_token
 from flexorch.resources.chat_webhooks import ChatServiceSnapshot, ChatServiceWebhooks
 from flexorch.resources.flex_flow_guard import FlexFlowGuard, FlexFlowSnapshot
 from flexorch.resources.phone_number import PhoneNumberRoute, PhoneNumbersSnapshot
-from flexorch.resources.queue import TaskQueue
+from flexorch.resources.queue import TaskQueue, TaskQueueSnapshot
 from flexorch.resources.task_channel import TaskChannel, TaskChannelSnapshot
 from flexorch.resources.workflow import Workflow, WorkflowSnapshot
 from flexorch.resources.workspace import Workspace
@@ -86,6 +88,8 @@ class WorkflowArgs(_Args):
     queue: SidOrNameArgs | Mapping[str, Any] | None = None
     reservation_timeout: int | None = None
     fallback_queue: SidOrNameArgs | Mapping[str, Any] | None = None
+    sid: pulumi.Input[str] | None = None
+    adopt: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ class TaskChannelArgs(_Args):
     friendly_name: pulumi.Input[str] | None = None
     flex_name: str | None = None
     channel_type: str | None = None
+    sid: str | None = None
+    adopt: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -139,23 +145,31 @@ class CustomMessagingArgs(_Args):
     orchestration: OrchestrationArgs | Mapping[str, Any] | None = None
 
 
-# Placeholders that stand in for an Output while the plain values are validated; each is valid
-# where it stands, so only the plain values can fail then. Keyed by the last key of the path.
+# A placeholder stands in for an Output while the plain values are validated; each is valid where
+# it stands, so only the plain values can fail then. Keyed by the last key of the path.
 _SID_PREFIXES: dict[tuple[str | int, ...], str] = {
-    ("workspace",): "WS" + "0" * 32,
-    ("chatService",): "IS" + "0" * 32,
-    ("workflow",): "WW" + "0" * 32,
-    ("workflow", "queue"): "WQ" + "0" * 32,
-    ("workflow", "fallbackQueue"): "WQ" + "0" * 32,
+    ("workspace",): "WS",
+    ("chatService",): "IS",
+    ("workflow",): "WW",
+    ("workflow", "queue"): "WQ",
+    ("workflow", "fallbackQueue"): "WQ",
 }
-_PLACEHOLDERS: dict[str, Callable[[tuple[str | int, ...]], str | None]] = {
-    "url": lambda _: "https://flexorch-output.invalid/",
-    "smsUrl": lambda _: "https://flexorch-output.invalid/",
-    "chatUrl": lambda _: "https://flexorch-output.invalid/",
-    "method": lambda _: "POST",
-    "friendlyName": lambda _: "output",
-    "sid": lambda path: _SID_PREFIXES.get(path[:-1]),
+_PLACEHOLDERS: dict[str, Callable[[tuple[str | int, ...], int], str | None]] = {
+    "url": lambda _, n: f"https://flexorch-output-{n}.invalid/",
+    "smsUrl": lambda _, n: f"https://flexorch-output-{n}.invalid/",
+    "chatUrl": lambda _, n: f"https://flexorch-output-{n}.invalid/",
+    "method": lambda _, n: "GET" if n else "POST",
+    "friendlyName": lambda _, n: f"output {n}",
+    "sid": lambda path, n: (
+        prefix + format(n, "032x") if (prefix := _SID_PREFIXES.get(path[:-1])) else None
+    ),
 }
+
+
+def _placeholder(path: tuple[str | int, ...], n: int = 0) -> str | None:
+    """A valid stand-in for the Output at `path`, None where none may be; each `n` differs."""
+    make = _PLACEHOLDERS.get(str(path[-1]) if path else "")
+    return make(path, n) if make is not None else None
 
 
 def _find_outputs(value: Any, path: tuple[str | int, ...], found: list[Any]) -> Any:
@@ -165,9 +179,7 @@ def _find_outputs(value: Any, path: tuple[str | int, ...], found: list[Any]) -> 
     if isinstance(value, list | tuple):
         return [_find_outputs(v, (*path, i), found) for i, v in enumerate(value)]
     if isinstance(value, pulumi.Output) or hasattr(value, "__await__"):
-        key = str(path[-1]) if path else ""
-        make = _PLACEHOLDERS.get(key)
-        placeholder = make(path) if make is not None else None
+        placeholder = _placeholder(path)
         if placeholder is None:
             raise FlexorchError(
                 f"{NAMESPACE}:{key_path(path)}: must be a plain value, not a "
@@ -203,10 +215,17 @@ def _as_mapping(args: CustomMessagingArgs | Mapping[str, Any] | StackConfig) -> 
 
 
 def stack_config() -> StackConfig:
-    """The validated `flexorch:` config of the stack the engine runs (inside a program only)."""
-    from pulumi.runtime.config import get_config_env
+    """The validated `flexorch:` config of the stack the engine runs (inside a program only).
 
-    return _validated(engine_namespace(get_config_env()))
+    The rules `flexorch validate` applies to the stack file, secrets and the token included;
+    every problem ends the run as one RunError, which Pulumi prints as is (no traceback).
+    """
+    from pulumi.runtime.config import get_config_env, get_config_secret_keys_env
+
+    try:
+        return engine_config(get_config_env(), get_config_secret_keys_env())
+    except FlexorchError as error:
+        raise _run_error(error) from None
 
 
 def _refuse_plain_text_token() -> None:
@@ -218,12 +237,78 @@ def _refuse_plain_text_token() -> None:
         raise pulumi.RunError(token)
 
 
-def _validated(raw: Mapping[str, Any]) -> StackConfig:
+def _validated(raw: Mapping[str, Any], component: str = "") -> StackConfig:
     """`parse_config` whose problems end the run as a RunError, which Pulumi prints as is."""
     try:
         return parse_config(raw)
     except FlexorchError as error:
-        raise pulumi.RunError("\n".join(error.problems)) from None
+        raise _run_error(error, component) from None
+
+
+def _run_error(error: FlexorchError, component: str = "") -> pulumi.RunError:
+    """The problem lines, each naming the component they come from (a program may have several).
+
+    `CustomMessaging "east": flexorch:numbers[0]: ...`: after the prefix (the `Kind "name": `
+    form the providers' errors use) comes the line `flexorch validate` prints.
+    """
+    prefix = f'CustomMessaging "{component}": ' if component else ""
+    return pulumi.RunError("\n".join(prefix + line for line in error.problems))
+
+
+class _Values:
+    """The config's values for the children: plain where no Output feeds them, else Outputs.
+
+    The config is validated with every Output replaced by a placeholder, so problems of plain
+    values fail at once. A value read from it stays plain when a second config, whose
+    placeholders all differ from the first's, gives the same value (it reads no Output);
+    otherwise it is read from the config validated again once every Output resolved. So at a
+    preview where an Output is unknown only what reads it is unknown: plain SIDs and names stay
+    known and nothing planned is a replacement that `up` will not make.
+    """
+
+    def __init__(self, raw: Any, component: str) -> None:
+        deep = too_deep(raw)
+        if deep:
+            raise _run_error(FlexorchError(deep), component)
+        try:
+            leaves: list[tuple[tuple[str | int, ...], Any]] = []
+            plain = _find_outputs(_as_mapping(raw), (), leaves)
+        except FlexorchError as error:
+            raise _run_error(error, component) from None
+        self.config = _validated(plain, component)
+        self._probe: StackConfig | None = self.config
+        self._resolved: pulumi.Output[StackConfig] | None = None
+        if not leaves:
+            return
+        paths = [path for path, _ in leaves]
+        others = {path: _placeholder(path, n) for n, path in enumerate(paths, start=1)}
+        try:
+            self._probe = parse_config(_replace(plain, (), others))
+        except FlexorchError:  # never expected: then every value waits for the Outputs
+            self._probe = None
+        self._resolved = pulumi.Output.all(*[value for _, value in leaves]).apply(
+            lambda values: _validated(
+                _replace(plain, (), dict(zip(paths, values, strict=True))), component
+            )
+        )
+
+    def pick(self, read: Callable[[StackConfig], T]) -> pulumi.Input[T]:
+        """`read(config)`: plain when it reads no Output, else an Output of the resolved config."""
+        value = read(self.config)
+        if self._resolved is None or (self._probe is not None and read(self._probe) == value):
+            return value
+        return self._resolved.apply(read)
+
+    def valid(self) -> pulumi.Input[bool]:
+        """True once every Output resolved and the whole config validated (at once if none)."""
+        return True if self._resolved is None else self._resolved.apply(lambda _: True)
+
+    def checked(self) -> list[pulumi.Input[pulumi.Resource]]:
+        """`depends_on` entries that hold a writer back until `valid` (none without Outputs)."""
+        if self._resolved is None:
+            return []
+        nothing: pulumi.Output[Any] = self._resolved.apply(lambda _: None)
+        return [nothing]
 
 
 class CustomMessaging(pulumi.ComponentResource):
@@ -251,38 +336,16 @@ class CustomMessaging(pulumi.ComponentResource):
         _refuse_plain_text_token()
         super().__init__("flexorch:index:CustomMessaging", resource_name, None, opts)
         self._opts = opts or pulumi.ResourceOptions()
-        deep = too_deep(args)
-        if deep:
-            raise pulumi.RunError(deep)
-        try:
-            leaves: list[tuple[tuple[str | int, ...], Any]] = []
-            plain = _find_outputs(_as_mapping(args), (), leaves)
-        except FlexorchError as error:
-            raise pulumi.RunError("\n".join(error.problems)) from None
-        config = _validated(plain)
-        if leaves:
-            paths = [path for path, _ in leaves]
-            resolved: pulumi.Output[StackConfig] = pulumi.Output.all(
-                *[value for _, value in leaves]
-            ).apply(
-                lambda values: _validated(
-                    _replace(plain, (), dict(zip(paths, values, strict=True)))
-                )
-            )
-
-            def pick(read: Callable[[StackConfig], T]) -> pulumi.Input[T]:
-                return resolved.apply(read)
-        else:
-
-            def pick(read: Callable[[StackConfig], T]) -> pulumi.Input[T]:
-                return read(config)
-
-        self.config = config
+        values = _Values(args, resource_name)
+        self.config = values.config
         """The validated config (Output values replaced by placeholders until they resolve)."""
-        self._declare(resource_name, config, pick)
+        self._declare(resource_name, values)
 
     def _child(
-        self, name: str, old_name: str | None = None, depends_on: Sequence[pulumi.Resource] = ()
+        self,
+        name: str,
+        old_name: str | None = None,
+        depends_on: Sequence[pulumi.Input[pulumi.Resource]] = (),
     ) -> pulumi.ResourceOptions:
         """Options for a child: parent, the caller's opts, and the name the 0.1 program used."""
         # flexorch 0.1's program named its one component "flexorch" and its children without a
@@ -300,12 +363,10 @@ class CustomMessaging(pulumi.ComponentResource):
             custom_timeouts=self._opts.custom_timeouts,
         )
 
-    def _declare(
-        self,
-        name: str,
-        config: StackConfig,
-        pick: Callable[[Callable[[StackConfig], Any]], Any],
-    ) -> None:
+    def _declare(self, name: str, values: _Values) -> None:
+        config = values.config
+        # Each resource names the plain types it stores; what `pick` gives may be an Output.
+        pick: Callable[[Callable[[StackConfig], Any]], Any] = values.pick
         chat = config.chat_service
         wf = config.workflow
         on_conversations = config.platform == CONVERSATIONS
@@ -321,21 +382,37 @@ class CustomMessaging(pulumi.ComponentResource):
             lambda c: {"sid": c.workspace.sid, "friendly_name": c.workspace.friendly_name}
         )
 
+        queue_snapshots: list[TaskQueueSnapshot] = []
+
         def queue(suffix: str, read: Callable[[StackConfig], Queue | None], key: str) -> TaskQueue:
+            sid = pick(lambda c: _must(read(c)).sid)
+            friendly_name = pick(lambda c: _must(read(c)).friendly_name)
+            snapshot = TaskQueueSnapshot(
+                f"{name}-{suffix}-before",
+                workspace_sid=workspace.sid,
+                workspace_lookup=workspace_lookup,
+                sid=sid,
+                friendly_name=friendly_name,
+                config_key=key,
+                opts=self._child(f"{name}-{suffix}-before"),
+            )
+            queue_snapshots.append(snapshot)
             return TaskQueue(
                 f"{name}-{suffix}",
                 workspace_sid=workspace.sid,
-                workspace_lookup=workspace_lookup,
-                sid=pick(lambda c: _must(read(c)).sid),
-                friendly_name=pick(lambda c: _must(read(c)).friendly_name),
+                sid=sid,
+                friendly_name=friendly_name,
                 config_key=key,
-                opts=self._child(f"{name}-{suffix}", suffix),
+                adopted=snapshot.recorded(),
+                # It may create the queue, and no guard stands before it.
+                opts=self._child(f"{name}-{suffix}", suffix, values.checked()),
             )
 
         main_queue = queue("queue", lambda c: c.workflow.queue, "workflow.queue")
         fallback = None
         if wf.fallback_queue is not None:
-            same = wf.fallback_queue == wf.queue
+            # One queue only when they are equal whatever their Outputs resolve to.
+            same = pick(lambda c: c.workflow.fallback_queue == c.workflow.queue) is True
             fallback = (
                 main_queue
                 if same
@@ -394,7 +471,7 @@ class CustomMessaging(pulumi.ComponentResource):
             if channel.sid or channel.adopt
         }
         reads: list[pulumi.Resource] = [
-            workspace, *queues, chat_snapshot, numbers, flows,
+            workspace, *queue_snapshots, *queues, chat_snapshot, numbers, flows,
             *([workflow_snapshot] if workflow_snapshot else []), *channel_snapshots.values(),
         ]  # fmt: skip
 
@@ -405,10 +482,10 @@ class CustomMessaging(pulumi.ComponentResource):
             mode=config.flex_flows,
             snapshot=flows.recorded(),
             chat_service_sid=channels_of,
-            # With Output values, the guard (like every other child) is registered only once
-            # they resolve and validate, so a bad one changes nothing in Twilio; its check still
-            # sees the plain numbers and mode at preview.
-            config_valid=pick(lambda c: True),
+            # With Output values, the guard (and so every writer after it) is registered only
+            # once they resolve and validate, so a bad one changes nothing in Twilio; its check
+            # still sees the plain numbers and mode at preview.
+            config_valid=values.valid(),
             opts=self._child(f"{name}-flex-flow-guard", "flex-flow-guard", reads),
         )
 
@@ -430,8 +507,12 @@ class CustomMessaging(pulumi.ComponentResource):
             )
 
         fallback_sid = fallback.sid if fallback else None
-        document = pulumi.Output.all(main_queue.sid, fallback_sid, pick(lambda c: c)).apply(
-            lambda v: json.dumps(workflow_configuration(v[2], v[0], v[1]), indent=2)
+        # The document with slots for the queue SIDs, so it is an Output only if it reads one.
+        routing = pick(
+            lambda c: workflow_configuration(c, _QUEUE_SLOT, _FALLBACK_SLOT if fallback else None)
+        )
+        document = pulumi.Output.all(routing, main_queue.sid, fallback_sid).apply(
+            lambda v: json.dumps(_filled(v[0], {_QUEUE_SLOT: v[1], _FALLBACK_SLOT: v[2]}), indent=2)
         )
         workflow = Workflow(
             f"{name}-workflow",
@@ -501,6 +582,12 @@ class CustomMessaging(pulumi.ComponentResource):
                 "workflowSid": self.workflow_sid,
                 "taskChannelSids": self.task_channel_sids,
                 "numbers": self.numbers,
+                # The validated config, shaped like the `flexorch:` namespace (it holds no
+                # secret): `flexorch doctor|migrate|render --stack` read it back from state for
+                # a program that declares its components in code.
+                CONFIG_OUTPUT: values.pick(
+                    lambda c: c.model_dump(mode="json", by_alias=True, exclude_none=True)
+                ),
             }
         )
 
@@ -508,3 +595,17 @@ class CustomMessaging(pulumi.ComponentResource):
 def _must(value: T | None) -> T:
     assert value is not None  # the plain config decided that this queue exists
     return value
+
+
+# Where the queues' SIDs go in the Workflow document until the queues have them.
+_QUEUE_SLOT = "flexorch-slot:queue"
+_FALLBACK_SLOT = "flexorch-slot:fallback-queue"
+
+
+def _filled(document: Any, sids: Mapping[str, Any]) -> Any:
+    """`document` with each slot string replaced by its SID."""
+    if isinstance(document, Mapping):
+        return {k: _filled(v, sids) for k, v in document.items()}
+    if isinstance(document, list):
+        return [_filled(v, sids) for v in document]
+    return sids.get(document, document) if isinstance(document, str) else document

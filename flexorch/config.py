@@ -11,7 +11,7 @@ import dataclasses
 import difflib
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
@@ -751,28 +751,76 @@ def _platform_rules(raw: Mapping[str, Any]) -> Problems:
 # No flexorch key nests more than 4 levels; far deeper input is a mistake or an attack, and would
 # exhaust Python's recursion (pydantic, JSON) before any useful message.
 MAX_DEPTH = 16
+# A 10,000-number stack holds about 10,000 values; YAML aliases can make a file of a few hundred
+# bytes hold a billion ("billion laughs"), and every later walk would visit each of them.
+MAX_VALUES = 100_000
 
 
 def too_deep(raw: Any) -> str | None:
-    """The first key nested more than MAX_DEPTH levels, as a problem line.
+    """The first key nested deeper than MAX_DEPTH or holding more than MAX_VALUES, as a line.
 
-    Walks without recursion (mappings, lists and the component's typed args alike), so that
-    absurd input never reaches a RecursionError (after which CPython 3.11 can no longer parse).
+    Mappings, lists and the component's typed args alike. Each distinct container is measured
+    once (remembered by id), so a value that aliases repeat a billion times costs what the file
+    is long; and without recursion, so absurd input never reaches a RecursionError (after which
+    CPython 3.11 can no longer parse).
     """
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(raw, ())]
-    while stack:
-        value, path = stack.pop()
-        if len(path) > MAX_DEPTH:
-            return deeper_than_allowed(key_path(path[:1]))
-        if isinstance(value, Mapping):
-            stack.extend((v, (*path, str(k))) for k, v in value.items())
-        elif isinstance(value, list | tuple):
-            stack.extend((v, (*path, i)) for i, v in enumerate(value))
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            stack.extend(
-                (getattr(value, f.name), (*path, f.name)) for f in dataclasses.fields(value)
-            )
+    measured: dict[int, tuple[Any, int, int]] = {}
+    total = 0
+    for key, value in _children(raw):
+        shape = _measure(value, measured)
+        if shape is None or shape[0] >= MAX_DEPTH:
+            return deeper_than_allowed(str(key))
+        total += shape[1]
+        if total > MAX_VALUES:
+            return larger_than_allowed(str(key))
     return None
+
+
+def _children(value: Any) -> list[tuple[str | int, Any]]:
+    """What a mapping, list or dataclass (typed args) holds, by key; nothing for a leaf."""
+    if isinstance(value, Mapping):
+        return [(str(k), v) for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return list(enumerate(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+    return []
+
+
+_DONE = object()
+
+
+def _measure(root: Any, measured: dict[int, tuple[Any, int, int]]) -> tuple[int, int] | None:
+    """(levels nested below `root`, values it holds expanded); None past MAX_DEPTH.
+
+    `measured` maps a finished container's id to it (kept alive, so the id is not reused), its
+    levels and its values. A container that holds itself never finishes: it ends past MAX_DEPTH.
+    """
+    stack: list[tuple[Any, Iterator[Any], list[int]]] = []  # container, children left, totals
+    pending = root
+    while True:
+        known = measured.get(id(pending))
+        children = _children(pending) if known is None else []
+        if children:
+            if len(stack) >= MAX_DEPTH - 1:
+                return None
+            rest: Iterator[Any] = (value for _, value in children)
+            stack.append((pending, rest, [0, 1]))
+            pending = next(rest)
+            continue
+        depth, size = (known[1], known[2]) if known is not None else (0, 1)
+        while stack:
+            container, left, totals = stack[-1]
+            totals[0] = max(totals[0], depth + 1)
+            totals[1] += size
+            pending = next(left, _DONE)
+            if pending is not _DONE:
+                break
+            stack.pop()
+            depth, size = totals
+            measured[id(container)] = (container, depth, size)
+        else:
+            return depth, size
 
 
 def deeper_than_allowed(key: str) -> str:
@@ -780,6 +828,14 @@ def deeper_than_allowed(key: str) -> str:
     return (
         f"{NAMESPACE}:{key}: is nested more than {MAX_DEPTH} levels deep; no flexorch key "
         "nests that deep, so remove the extra levels"
+    )
+
+
+def larger_than_allowed(key: str) -> str:
+    """The problem line for a value holding more values than any flexorch config needs."""
+    return (
+        f"{NAMESPACE}:{key}: holds more than {MAX_VALUES} values, counting each use of a YAML "
+        "alias; no flexorch config needs that many, so remove the repeated aliases"
     )
 
 

@@ -6,18 +6,18 @@ Both paths end in `config.parse_config`, so the offline commands and `pulumi up`
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from flexorch import deployed
 from flexorch.config import (
     MAX_DEPTH,
     NAMESPACE,
     StackConfig,
-    deeper_than_allowed,
     did_you_mean,
     parse_config,
 )
@@ -120,48 +120,102 @@ def _read_yaml(path: Path) -> Any:
 TOKEN_KEY = "twilio:authToken"
 
 
+def _secure(value: Any) -> bool:
+    """A value a stack file keeps encrypted: `{secure: ...}` alone, as Pulumi reads it."""
+    return isinstance(value, Mapping) and set(value) == {"secure"}
+
+
 def namespace_values(config: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Pick the `flexorch:` keys out of a stack's `config:` mapping, prefix stripped.
 
+    Raises:
+        FlexorchError: for a plain-text auth token or a secret `flexorch:` key.
+    """
+    values, problems, _ = _file_namespace(config, source)
+    if problems:
+        raise FlexorchError(problems)
+    return {name: _json_text(value) for name, value in values.items()}
+
+
+def _file_namespace(
+    config: Mapping[str, Any], source: str
+) -> tuple[dict[str, Any], list[str], set[str]]:
+    """`_namespace` of a stack or project file, where a secret is a `{secure: ...}` mapping."""
+    return _namespace(config.items(), lambda _key, value: _secure(value), source)
+
+
+def _namespace(
+    config: Iterable[tuple[Any, Any]], is_secret: Callable[[str, Any], bool], source: str
+) -> tuple[dict[str, Any], list[str], set[str]]:
+    """The `flexorch:` values (prefix stripped), the problems found, and the keys refused.
+
     Keys without a namespace belong to the project (`flexorch`), as in Pulumi itself; other
     namespaces (`twilio:` and friends) are not ours to judge, except a plain-text auth token.
+    Stack files and the engine mark secrets differently, so `is_secret` says which are; the
+    rules are the same, so validate and the program accept the same stacks.
     """
     values: dict[str, Any] = {}
     problems: list[str] = []
-    for key, value in config.items():
+    refused: set[str] = set()
+    for key, value in config:
         key = str(key)
         namespace, _, name = key.rpartition(":")
-        if key == TOKEN_KEY and not (isinstance(value, Mapping) and "secure" in value):
+        secret = is_secret(key, value)
+        if key == TOKEN_KEY and not secret:
             problems.append(_plain_text_token(source))
         if namespace not in ("", NAMESPACE):
             continue
-        if isinstance(value, Mapping) and set(value) == {"secure"}:
+        if secret:
+            # validate cannot decrypt it, so only plain text lets both check the same value.
             problems.append(
                 f"{NAMESPACE}:{name}: is a secret, but flexorch: keys hold no secrets; "
                 "store it in plain text (credentials belong under twilio:)"
             )
+            refused.add(name)
             continue
-        values[name] = _json_text(value, name)
+        values[name] = value
+    return values, problems, refused
+
+
+def _validated(raw: Mapping[str, Any], problems: list[str], refused: set[str]) -> StackConfig:
+    """`parse_config`, with the problems found while reading reported in the same run.
+
+    A refused key is left out of `raw`; lines about it (e.g. "is required") would only repeat it.
+    """
+    try:
+        config = parse_config(raw)
+    except FlexorchError as error:
+        about = tuple(f"{NAMESPACE}:{name}{end}" for name in refused for end in ":.[")
+        raise FlexorchError(
+            problems + [line for line in error.problems if not line.startswith(about)]
+        ) from None
     if problems:
         raise FlexorchError(problems)
-    return values
+    return config
 
 
-def _json_text(value: Any, key: str) -> Any:
+def _json_text(value: Any) -> Any:
     """A list or object given as JSON text, read as Pulumi's `config.get_object` reads it.
 
     `pulumi config set flexorch:numbers '["+15005550006"]'` stores a string; the program (which
     gets it as JSON text from the engine) and `flexorch validate` both see the list.
     """
     if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
-        return _json(value, value, key)
+        return _json(value, value)
     return value
 
 
-def _json(text: str, otherwise: Any, key: str) -> Any:
-    """JSON text decoded; `otherwise` when it is not JSON; absurdly deep is a user error."""
+def _json(text: str, otherwise: Any) -> Any:
+    """JSON text decoded; `otherwise` when it is not JSON.
+
+    Absurdly deep text is not decoded (decoding recurses): a stand-in just past MAX_DEPTH takes
+    its place, so `parse_config` refuses it with the same line as deep YAML, in the same run.
+    """
     if _bracket_depth(text) > MAX_DEPTH:
-        raise FlexorchError(deeper_than_allowed(key))
+        stand_in: list[Any] = []
+        for _ in range(MAX_DEPTH):
+            stand_in = [stand_in]
+        return stand_in
     try:
         return json.loads(text)
     except ValueError:
@@ -298,23 +352,87 @@ def load_stack_file(path: Path) -> LoadedStack:
         raise FlexorchError(
             f"{path}: config: must be a mapping of keys, not {type(config).__name__}"
         )
-    raw = namespace_values(config, str(path))
+    values, problems, refused = _file_namespace(config, str(path))
     project = project_file_of(path)
     if project is not None:
-        raw = {**namespace_values(project_config(project), str(project)), **raw}
-    return LoadedStack(stack_name_of(path), str(path), parse_config(raw), raw)
+        shared, project_problems, _ = _file_namespace(project_config(project), str(project))
+        # A key the stack sets replaces the project's value, even when the stack's is refused.
+        values = {**{k: v for k, v in shared.items() if k not in refused}, **values}
+        problems = project_problems + problems
+    raw = {name: _json_text(value) for name, value in values.items()}
+    return LoadedStack(stack_name_of(path), str(path), _validated(raw, problems, refused), raw)
 
 
-def engine_namespace(config_env: Mapping[str, str]) -> dict[str, Any]:
-    """The `flexorch:` keys of the config the Pulumi engine hands a program, prefix stripped.
+def load_stack(name: str, component: str | None = None, root: Path | None = None) -> LoadedStack:
+    """Stack `name` of the project, its config read where Pulumi keeps it.
 
-    The engine passes objects and lists as JSON text and plain strings as they are.
+    - its file's `flexorch:` keys over the project's, as `load_stack_file` reads them;
+    - a file that imports ESC environments (`environment:`): as `pulumi config` resolves it;
+    - a file that sets no `flexorch:` key (a program declaring its components in code), or a
+      `component` named: the config that deployed component recorded in the stack's state.
+
+    Raises:
+        FlexorchError: every problem of the config, or why it could not be read.
     """
-    raw: dict[str, Any] = {}
-    prefix = NAMESPACE + ":"
-    for key, text in config_env.items():
-        if not key.startswith(prefix):
-            continue
-        name = key[len(prefix) :]
-        raw[name] = _json_text(_json(text, text, name), name)
-    return raw
+    root = project_root(root)
+    path = stack_file(name, root)
+    if not path.exists() and (component is None and deployed.pulumi_cli() is None):
+        return load_stack_file(path)  # its "no such file" line: there is no state to read
+    document = _read_yaml(path) if path.is_file() else None
+    if component is None and isinstance(document, Mapping):
+        if document.get("environment"):
+            values, secrets = deployed.stack_config_values(name, root)
+            config = engine_config(values, secrets)
+            source = f"{path}, with its ESC environments as `pulumi config` resolves them"
+            return LoadedStack(name, source, config, _as_raw(config))
+        if _sets_flexorch_keys(path, document):
+            return load_stack_file(path)
+    found = deployed.deployed_components(name, root)
+    chosen, raw = deployed.pick_component(name, found, component)
+    try:
+        config = parse_config(raw)
+    except FlexorchError as error:
+        lines = [f'CustomMessaging "{chosen}": {line}' for line in error.problems]
+        raise FlexorchError(lines) from None
+    source = f'stack {name}, component CustomMessaging "{chosen}" (from its state)'
+    return LoadedStack(name, source, config, dict(raw))
+
+
+def _sets_flexorch_keys(path: Path, document: Mapping[str, Any]) -> bool:
+    """Whether the stack file, or its project's config, sets any `flexorch:` key."""
+    config = document.get("config", {k: v for k, v in document.items() if ":" in str(k)})
+    keys = [str(k) for k in config] if isinstance(config, Mapping) else ["(unreadable)"]
+    project = project_file_of(path)
+    if project is not None:
+        keys += list(project_config(project))
+    return any(k.rpartition(":")[0] in ("", NAMESPACE) for k in keys)
+
+
+def _as_raw(config: StackConfig) -> dict[str, Any]:
+    """A validated config as it would be written under `flexorch:` in a stack file."""
+    dumped: dict[str, Any] = config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dumped
+
+
+def engine_config(config_env: Mapping[str, str], secret_keys: Collection[str]) -> StackConfig:
+    """The validated `flexorch:` config of the stack the engine runs, by `load_stack_file`'s rules.
+
+    `config_env` and `secret_keys` are what the engine hands a program (Pulumi's
+    `get_config_env()` and `get_config_secret_keys_env()`): every value as text, secrets
+    decrypted and named in `secret_keys`.
+
+    Raises:
+        FlexorchError: with every problem, one line each, as `flexorch validate` prints them.
+    """
+    values, problems, refused = _namespace(
+        config_env.items(), lambda key, _value: key in secret_keys, "the stack config"
+    )
+    return _validated(_engine_values(values), problems, refused)
+
+
+def _engine_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine passes objects and lists as JSON text and plain strings as they are."""
+    return {
+        name: _json_text(_json(text, text) if isinstance(text, str) else text)
+        for name, text in values.items()
+    }

@@ -120,10 +120,11 @@ def _is_create(method: str, url: str) -> bool:
 class RetryingHttpClient(TwilioHttpClient):
     """Twilio's HTTP client with bounded retries and an optional single base URL.
 
-    429 and 503 ("not processed, try later") are retried for every request. Other 5xx, garbled
-    answers and failed connections are retried for requests that are safe to repeat (reads,
-    deletes, updates that set absolute values); after a create was sent they raise
-    CreateOutcomeUnknown, because Twilio may have applied it.
+    429 ("not processed, try later") is retried for every request. 5xx, garbled answers and
+    failed connections are retried for requests that are safe to repeat (reads, deletes,
+    updates that set absolute values); after a create was sent they raise CreateOutcomeUnknown,
+    because Twilio may have applied it. That includes 503: Twilio documents it as not
+    processed, but a gateway or load balancer in between can answer 503 after forwarding.
     """
 
     def __init__(
@@ -203,10 +204,10 @@ class RetryingHttpClient(TwilioHttpClient):
             # A cut-off or garbled answer to a request that is safe to repeat is asked again;
             # one to a create is left to the caller (it may have been applied).
             garbled = status < 300 and not _is_json(response.text)
-            if (garbled or (status >= 500 and status != 503)) and _is_create(method, url):
+            if (garbled or status >= 500) and _is_create(method, url):
                 what = "was not JSON" if garbled else f"was HTTP {status}"
                 raise CreateOutcomeUnknown(f"{method} {urlsplit(url).path}: the answer {what}")
-            retryable = status in (429, 503) or status >= 500 or garbled
+            retryable = status == 429 or status >= 500 or garbled
             if retryable and attempt == self.max_attempts and self.busy_is_unreachable:
                 raise TwilioUnreachable(
                     f"Twilio kept answering HTTP {status} at {urlsplit(url).netloc} "

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,3 +204,29 @@ class LoseFirstCreate(InProcessHttp):
         else:
             self.log.append((method, path, {}))
         raise CreateOutcomeUnknown(f"{method} {path}: the answer was HTTP 502")
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fail, not hang, when the block runs longer than `seconds` (e.g. an alias bomb regressing)."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def fake_pulumi(project: Path, monkeypatch: Any, script: str) -> Path:
+    """A `pulumi` first on PATH that runs `script` (sh) and records its arguments and folder."""
+    path = project / "bin" / "pulumi"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(f'#!/bin/sh\necho "$PWD $*" >> "{project}/pulumi.calls"\n{script}\n')
+    path.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{path.parent}{os.pathsep}{os.environ['PATH']}")
+    return project / "pulumi.calls"

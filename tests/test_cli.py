@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from helpers import ROOT, flexorch, minimal_config, write_stack
 
@@ -270,3 +273,90 @@ def test_project_config_pulumi_refuses_is_refused(tmp_path: Path) -> None:
         "the key); put the mapping under value:",
         f"{project}: config: flexorch:workspace: has both value: and default:; keep one of them",
     ]
+
+
+ALIAS_BOMB = ROOT / "tests" / "bad_configs" / "alias_bomb.yaml"
+
+
+@pytest.mark.parametrize("command", [["validate"], ["render", "--out", "plugin"]])
+def test_an_alias_bomb_is_refused_at_once(command: list[str], tmp_path: Path) -> None:
+    # A regression walks 10**9 values for minutes: the timeout fails the test instead of a hang.
+    done = subprocess.run(
+        [sys.executable, "-m", "flexorch.cli", *command, "--config", str(ALIAS_BOMB)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        "flexorch:numbers: holds more than 100000 values, counting each use of a YAML alias; "
+        "no flexorch config needs that many, so remove the repeated aliases\n",
+    )
+    assert not (tmp_path / "plugin").exists()
+
+
+def test_a_plain_text_token_is_reported_with_the_other_problems() -> None:
+    path = "tests/bad_configs/plaintext_auth_token_with_other_problems.yaml"
+    run = flexorch("validate", "--config", path)
+    assert (run.code, run.out) == (2, "")
+    assert run.err.splitlines() == [
+        f"twilio:authToken: is stored in plain text in {path}; remove it and run "
+        "`pulumi config set --secret twilio:authToken` (or set TWILIO_AUTH_TOKEN)",
+        'flexorch:handler.url: "http://h.example.com/flex" must use https (Twilio sends '
+        "customer messages to it); http is only allowed for localhost and 127.0.0.1",
+        'flexorch:numbers[0]: "12345" is neither an E.164 number nor a phone number SID; '
+        'write it like "+15005550006" (quoted, no spaces) or PN followed by 32 hex digits',
+    ]
+
+
+def scenario_rows(lines: list[str]) -> dict[str, str]:
+    """`  name   description` lines as {name: description} (padded to the longest name)."""
+    rows = {}
+    for line in lines:
+        assert line.startswith("  "), line
+        name, description = line.split(None, 1)
+        rows[name] = description
+    return rows
+
+
+SOME_SCENARIOS = {
+    "flex-account": "A new fake account seeded like a Flex project that still uses Flex's own "
+    "handling.",
+    "step7-agent-not-member": "Step 7: alice accepted, but nobody added her to the channel "
+    "(orchestration.accepted: []).",
+    "conversations-step4-no-task": "Step 4: the conversation is active, but the handler made no "
+    "Interaction (no task).",
+    "migrate-flex-ui-1": "Blocked: the account is still on Flex UI 1.x, and Conversations needs "
+    "2.x.",
+}
+
+
+def test_sandbox_help_lists_every_scenario_one_per_line() -> None:
+    from flexorch.sandbox import catalogue
+
+    run = flexorch("sandbox", "--help")
+    assert (run.code, run.err) == (0, "")
+    lines = run.out.splitlines()
+    start = lines.index("scenarios (--scenario NAME):") + 1
+    rows = scenario_rows(lines[start:])
+    assert list(rows) == list(catalogue.SCENARIOS)
+    assert {name: rows[name] for name in SOME_SCENARIOS} == SOME_SCENARIOS
+
+
+def test_an_unknown_scenario_prints_the_list_one_per_line() -> None:
+    from flexorch.sandbox import catalogue
+
+    typo = flexorch("sandbox", "--scenario", "step7-agent-not-a-member")
+    assert (typo.code, typo.out) == (2, "")
+    first, *rest = typo.err.splitlines()
+    assert first == (
+        '--scenario: no scenario "step7-agent-not-a-member"; did you mean '
+        '"step7-agent-not-member"? Every scenario:'
+    )
+    assert list(scenario_rows(rest)) == list(catalogue.SCENARIOS)
+    unknown = flexorch("sandbox", "--scenario", "zzz")
+    first, *rest = unknown.err.splitlines()
+    assert (unknown.code, first) == (2, '--scenario: no scenario "zzz"; use one of these:')
+    assert {name: scenario_rows(rest)[name] for name in SOME_SCENARIOS} == SOME_SCENARIOS

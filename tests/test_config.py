@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import EXAMPLES, ROOT, minimal_config
+from helpers import EXAMPLES, ROOT, deadline, minimal_config
 
 from flexorch.config import (
     CHAT_EVENTS,
@@ -46,7 +46,7 @@ def problems(raw: dict) -> list[str]:
 def test_bad_config_is_refused_with_its_message(path: Path) -> None:
     expected = expected_lines(path)
     assert expected, f"{path} states no `# expect: ` line"
-    with pytest.raises(FlexorchError) as caught:
+    with deadline(10), pytest.raises(FlexorchError) as caught:
         load_stack_file(path)
     # The whole lines, in order: nothing reported twice, nothing extra, nothing cut short.
     assert caught.value.problems == expected
@@ -371,7 +371,7 @@ def test_duplicates_are_found_even_when_a_sibling_is_invalid() -> None:
 
 
 def test_json_text_values_read_as_pulumi_config_get_object_reads_them(tmp_path: Path) -> None:
-    from flexorch.loading import engine_namespace
+    from flexorch.loading import engine_config
 
     path = tmp_path / "Pulumi.json.yaml"
     path.write_text(
@@ -384,16 +384,17 @@ def test_json_text_values_read_as_pulumi_config_get_object_reads_them(tmp_path: 
     offline = load_stack_file(path).config
     assert offline.numbers == ("+15005550006",)
     assert offline.handler.url == "https://h.example.com/flex"
-    engine = engine_namespace(
+    engine = engine_config(
         {
             "flexorch:numbers": '["+15005550006"]',
             "flexorch:handler": '{"url": "https://h.example.com/flex"}',
             "flexorch:workspace": '{"friendlyName": "Flex Task Assignment"}',
             "flexorch:chatService": '{"sid": "IS0123456789abcdef0123456789abcdef"}',
             "twilio:accountSid": "AC" + "1" * 32,
-        }
+        },
+        [],
     )
-    assert parse_config(engine) == offline
+    assert engine == offline
 
 
 @pytest.mark.parametrize(
@@ -445,7 +446,7 @@ def test_the_list_of_problems_is_capped() -> None:
 def test_a_value_nested_absurdly_deep_is_one_line_in_validate_and_the_program(
     depth: int, tmp_path: Path
 ) -> None:
-    from flexorch.loading import engine_namespace
+    from flexorch.loading import engine_config
 
     text = "[" * depth + "]" * depth
     base = {
@@ -459,7 +460,7 @@ def test_a_value_nested_absurdly_deep_is_one_line_in_validate_and_the_program(
         "deep, so remove the extra levels"
     )
     with pytest.raises(FlexorchError) as caught:
-        parse_config(engine_namespace({**engine, "flexorch:numbers": text}))
+        engine_config({**engine, "flexorch:numbers": text}, [])
     assert caught.value.problems == [line]
     if depth < 900:  # deeper than that, PyYAML's own parser refuses the file first
         path = tmp_path / "Pulumi.deep.yaml"
@@ -478,3 +479,42 @@ def test_sixteen_levels_are_not_refused_for_depth() -> None:
         value = [value]
     lines = problems({"numbers": value})
     assert not any("levels deep" in line for line in lines)
+
+
+TOO_LARGE = (
+    "flexorch:numbers: holds more than 100000 values, counting each use of a YAML alias; no "
+    "flexorch config needs that many, so remove the repeated aliases"
+)
+TOO_DEEP = (
+    "flexorch:numbers: is nested more than 16 levels deep; no flexorch key nests that deep, so "
+    "remove the extra levels"
+)
+
+
+def test_a_billion_values_shared_by_reference_are_refused_at_once() -> None:
+    # What YAML aliases build: each level holds the one below ten times (10**9 numbers).
+    numbers: list = ["+15005550006"]
+    for _ in range(9):
+        numbers = [numbers] * 10
+    channels: dict = {"uniqueName": "custom1"}
+    for _ in range(9):
+        channels = {str(i): channels for i in range(10)}
+    with deadline(5):
+        assert problems(minimal_config(numbers=numbers)) == [TOO_LARGE]
+        assert problems(minimal_config(taskChannels=channels)) == [
+            TOO_LARGE.replace("flexorch:numbers:", "flexorch:taskChannels:")
+        ]
+
+
+def test_as_many_values_as_a_big_account_has_are_not_refused_for_size() -> None:
+    numbers = [f"+1500555{i:04d}" for i in range(10_000)]
+    assert parse_config(minimal_config(numbers=numbers)).numbers[-1] == "+15005559999"
+
+
+def test_a_yaml_value_that_holds_itself_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.loop.yaml"
+    stack = {f"flexorch:{k}": v for k, v in minimal_config().items()}
+    path.write_text(yaml.safe_dump({"config": stack}) + "  flexorch:numbers: &loop [*loop]\n")
+    with deadline(5), pytest.raises(FlexorchError) as caught:
+        load_stack_file(path)
+    assert caught.value.problems == [TOO_DEEP]

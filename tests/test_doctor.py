@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,15 +15,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
-from helpers import ROOT, CliResult, InProcessHttp, run_cli
+from helpers import ROOT, CliResult, InProcessHttp, fake_pulumi, run_cli
 from twilio.rest import Client
 
 from flexorch import doctor, twilio_facts
 from flexorch.config import Orchestration
+from flexorch.doctor.checks import flows_problem
 from flexorch.errors import FlexorchError
 from flexorch.sandbox import catalogue, scenarios, seed
 from flexorch.sandbox.fake import FakeTwilio
@@ -269,7 +270,9 @@ def test_step2_the_proxy_webhook_means_flex_still_owns_the_number() -> None:
         "found": seed.PROXY_WEBHOOK,
         "expected": "http://localhost:3000/flex",
     }
-    assert "`pulumi up`" in check.fix
+    assert check.fix == (
+        "Run `pulumi up --refresh` for this stack to point the number's SMS webhook at the handler."
+    )
 
 
 def test_step2_an_enabled_flex_flow_on_the_whatsapp_form_of_the_number() -> None:
@@ -285,7 +288,8 @@ def test_step2_an_enabled_flex_flow_on_the_whatsapp_form_of_the_number() -> None
     check = report(fake).check("2-number")
     assert check.status == "fail"
     assert f'enabled Flex Flow {flow["sid"]} "WhatsApp" (whatsapp:+15005550006)' in check.detail
-    assert check.fix == "Disable it (or set flexorch:flexFlows: disable)."
+    # The stack has flexFlows: disable, so a flow enabled again since up is drift.
+    assert check.fix == "Run `pulumi up --refresh` for this stack: it disables it again."
     assert check.evidence["enabled_flex_flows"] == [
         f'{flow["sid"]} "WhatsApp" (whatsapp:+15005550006)'
     ]
@@ -1192,15 +1196,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def fake_pulumi(project: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
-    """A `pulumi` first on PATH that runs `script` (sh) and records its arguments and folder."""
-    path = project / "bin" / "pulumi"
-    path.write_text(f'#!/bin/sh\necho "$PWD $*" >> "{project}/pulumi.calls"\n{script}\n')
-    path.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{path.parent}{os.pathsep}{os.environ['PATH']}")
-    return project / "pulumi.calls"
-
-
 def shown_config(**values: str) -> str:
     """What `pulumi config --json --show-secrets` prints: each key's value and secrecy."""
     document = {
@@ -1415,3 +1410,14 @@ class TestAgainstTheSandbox:
         result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER)
         assert result.code == 3 and "Twilio rejected the credentials" in result.err
         assert [r["status"] for r in against.since(mark)] == [401]
+
+
+def test_the_fix_for_an_enabled_flex_flow_follows_the_stacks_mode() -> None:
+    flows = [SimpleNamespace(sid="FO1", friendly_name="SMS", contact_identity="+15005550006")]
+    assert flows_problem(flows, "fail") == (
+        'enabled Flex Flow FO1 "SMS" (+15005550006) still takes its messages',
+        "disable it (or set flexorch:flexFlows: disable)",
+    )
+    assert flows_problem(flows * 2, "disable")[1] == (
+        "run `pulumi up --refresh` for this stack: it disables them again"
+    )

@@ -528,7 +528,8 @@ def test_step2_a_number_without_an_address_or_with_an_enabled_flex_flow() -> Non
     fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["enabled"] = True
     check = number_check(fake, "+15005550007")
     assert check.detail.startswith("enabled Flex Flow FO")
-    assert check.fix == "Disable it (or set flexorch:flexFlows: disable)."
+    # The stack has flexFlows: disable, so a flow enabled again since up is drift.
+    assert check.fix == "Run `pulumi up --refresh` for this stack: it disables it again."
 
 
 def test_step3_only_a_conversation_on_the_texted_number_counts() -> None:

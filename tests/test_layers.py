@@ -21,6 +21,7 @@ FLOORS = {
     "flexorch.errors": 0,
     "flexorch.twilio_facts": 1,  # what Twilio means by a URL, an event, a platform: no imports
     "flexorch.config": 1.5,
+    "flexorch.deployed": 1.5,  # a stack's config as the `pulumi` CLI reads it (state, ESC)
     "flexorch.twilio_client": 2,  # the one Twilio HTTP seam, shared by resources and doctor
     "flexorch.loading": 2,
     "flexorch.routing": 3,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
 import json
+import typing
 from pathlib import Path
 
+import dill
 import pulumi
 import pytest
 from helpers import EXAMPLES
@@ -138,6 +142,7 @@ def test_no_credential_reaches_any_registered_input(mocks):
 HANDLER = "https://handler.example.com/flex"
 WS = "WS" + "1" * 32
 IS = "IS" + "2" * 32
+WW = "WW" + "3" * 32
 
 
 def small(**changes):
@@ -152,31 +157,42 @@ def small(**changes):
     return args
 
 
+# Inputs holding SIDs the mocks hand out in registration order.
+BY_REGISTRATION_ORDER = ("__provider", "configuration", "workspace_sid", "snapshot", "adopted")
+
+
 @pulumi.runtime.test
 def test_typed_args_declare_what_the_mapping_declares(mocks):
-    from flexorch import CustomMessagingArgs
-    from flexorch.component import ChatServiceArgs, HandlerArgs, SidOrNameArgs, TaskChannelArgs
+    from flexorch import (
+        ChatServiceArgs,
+        CustomMessagingArgs,
+        HandlerArgs,
+        SidOrNameArgs,
+        TaskChannelArgs,
+        WorkflowArgs,
+    )
 
     typed = CustomMessaging(
         "typed",
         CustomMessagingArgs(
             handler=HandlerArgs(url=HANDLER),
             workspace=SidOrNameArgs(sid=WS),
-            task_channels=[TaskChannelArgs(unique_name="custom1")],
+            workflow=WorkflowArgs(sid=WW),
+            task_channels=[TaskChannelArgs(unique_name="custom1", adopt=True)],
             chat_service=ChatServiceArgs(sid=IS),
             numbers=["+15005550006"],
         ),
     )
-    mapped = CustomMessaging("mapped", small())
+    mapped = CustomMessaging(
+        "mapped",
+        small(workflow={"sid": WW}, taskChannels=[{"uniqueName": "custom1", "adopt": True}]),
+    )
 
     def check(_):
         def inputs(prefix):
             return {
                 r.name.removeprefix(prefix): {
-                    k: v
-                    for k, v in r.inputs.items()
-                    # SIDs the mocks hand out in registration order
-                    if k not in ("__provider", "configuration", "workspace_sid", "snapshot")
+                    k: v for k, v in r.inputs.items() if k not in BY_REGISTRATION_ORDER
                 }
                 for r in mocks.resources
                 if r.name.startswith(prefix)
@@ -184,10 +200,12 @@ def test_typed_args_declare_what_the_mapping_declares(mocks):
 
         assert inputs("typed-") == inputs("mapped-")
         assert set(inputs("typed-")) == {
-            "flex-flow-guard", "workspace", "queue", "channel-custom1", "workflow",
-            "chat-webhooks", "number-+15005550006", "chat-service", "flex-flows",
-            "phone-numbers",
+            "flex-flow-guard", "workspace", "queue-before", "queue", "channel-custom1-before",
+            "channel-custom1", "workflow-before", "workflow", "chat-webhooks",
+            "number-+15005550006", "chat-service", "flex-flows", "phone-numbers",
         }  # fmt: skip
+        assert inputs("typed-")["workflow"]["adopt_sid"] == WW
+        assert inputs("typed-")["channel-custom1"]["adopt_by_name"] is True
 
     return settle(*[c.urn for c in typed.children + mapped.children]).apply(check)
 
@@ -249,10 +267,11 @@ def test_a_bad_plain_value_fails_with_the_validate_line(mocks):
     with pytest.raises(pulumi.RunError) as raised:
         CustomMessaging("east", small(numbers=["15005550006"], workspace={"sid": "WSnope"}))
     assert str(raised.value).splitlines() == [
-        'flexorch:workspace.sid: "WSnope" is not a TaskRouter workspace SID; it starts with WS '
-        "followed by 32 hex digits (copy it from the Twilio Console)",
-        'flexorch:numbers[0]: "15005550006" is neither an E.164 number nor a phone number SID; '
-        'write it like "+15005550006" (quoted, no spaces) or PN followed by 32 hex digits',
+        'CustomMessaging "east": flexorch:workspace.sid: "WSnope" is not a TaskRouter workspace '
+        "SID; it starts with WS followed by 32 hex digits (copy it from the Twilio Console)",
+        'CustomMessaging "east": flexorch:numbers[0]: "15005550006" is neither an E.164 number '
+        'nor a phone number SID; write it like "+15005550006" (quoted, no spaces) or PN followed '
+        "by 32 hex digits",
     ]
 
 
@@ -264,8 +283,8 @@ def test_a_value_nested_absurdly_deep_is_one_line_not_a_recursion_error(mocks, d
     with pytest.raises(pulumi.RunError) as raised:
         CustomMessaging("east", small(numbers=deep))
     assert str(raised.value) == (
-        "flexorch:numbers: is nested more than 16 levels deep; no flexorch key nests that "
-        "deep, so remove the extra levels"
+        'CustomMessaging "east": flexorch:numbers: is nested more than 16 levels deep; no '
+        "flexorch key nests that deep, so remove the extra levels"
     )
 
 
@@ -289,8 +308,9 @@ def test_an_output_where_a_resource_name_comes_from_is_refused(mocks):
     with pytest.raises(pulumi.RunError) as raised:
         CustomMessaging("east", small(numbers=[pulumi.Output.from_input("+15005550006")]))
     assert str(raised.value) == (
-        "flexorch:numbers[0]: must be a plain value, not a pulumi.Output; it decides which "
-        "resources exist (only URLs, methods, SIDs and friendly names may be Outputs)"
+        'CustomMessaging "east": flexorch:numbers[0]: must be a plain value, not a '
+        "pulumi.Output; it decides which resources exist (only URLs, methods, SIDs and friendly "
+        "names may be Outputs)"
     )
 
 
@@ -298,15 +318,21 @@ def test_a_bad_output_value_fails_when_it_resolves(mocks):
     @pulumi.runtime.test
     def program():
         url = pulumi.Output.from_input("ftp://handler.example.com")
-        component = CustomMessaging("east", small(handler={"url": url}))
+        queue = {"queue": {"friendlyName": "Custom"}}  # not found: the TaskQueue would create it
+        component = CustomMessaging("east", small(handler={"url": url}, workflow=queue))
         return settle(*[c.urn for c in component.children])
 
     with pytest.raises(pulumi.RunError) as raised:
         program()
     assert str(raised.value) == (
-        'flexorch:handler.url: "ftp://handler.example.com" must use https (Twilio sends '
-        "customer messages to it); http is only allowed for localhost and 127.0.0.1"
+        'CustomMessaging "east": flexorch:handler.url: "ftp://handler.example.com" must use '
+        "https (Twilio sends customer messages to it); http is only allowed for localhost and "
+        "127.0.0.1"
     )
+    # Reads of plain values may go ahead; nothing that writes to Twilio was registered.
+    kinds = {r.typ.rsplit(":", 1)[-1] for r in mocks.resources}
+    assert kinds <= {"CustomMessaging", "Workspace", "TaskQueueSnapshot", "PhoneNumbersSnapshot",
+                     "FlexFlowSnapshot", "ChatServiceSnapshot"}  # fmt: skip
 
 
 @pulumi.runtime.test
@@ -326,12 +352,195 @@ def test_two_components_coexist_and_opts_reach_every_child(mocks, monkeypatch):
 
     def check(_):
         names = [r.name for r in mocks.resources if r.typ != "flexorch:index:CustomMessaging"]
-        assert len(names) == len(set(names)) == 20
+        assert len(names) == len(set(names)) == 22
         assert all(child._protect for child in east.children)
         assert not any(child._protect for child in west.children)
         assert {n for n, kept in retained.items() if kept} == {
             n for n in retained if n.startswith("east-")
         }
-        assert len(retained) == 20
+        assert len(retained) == 22
 
     return settle(*[c.urn for c in east.children + west.children]).apply(check)
+
+
+def test_errors_name_the_component_they_come_from(mocks):
+    CustomMessaging("east", small())
+    with pytest.raises(pulumi.RunError) as raised:
+        CustomMessaging(
+            "west",
+            small(numbers=["+15005550007"], workflow={"sid": WW, "adopt": True}),
+        )
+    assert str(raised.value).splitlines() == [
+        'CustomMessaging "west": flexorch:workflow: give either sid or adopt: true, not both; '
+        "sid adopts that Workflow, adopt: true the one named friendlyName",
+    ]
+
+
+def test_a_bad_output_value_names_its_component_when_it_resolves(mocks):
+    @pulumi.runtime.test
+    def program():
+        CustomMessaging("east", small())
+        url = pulumi.Output.from_input("https://handler.example.com/west")
+        west = CustomMessaging(
+            "west", small(handler={"url": url, "method": pulumi.Output.from_input("PUT")})
+        )
+        return settle(*[c.urn for c in west.children])
+
+    with pytest.raises(pulumi.RunError) as raised:
+        program()
+    assert str(raised.value) == (
+        'CustomMessaging "west": flexorch:handler.method: "PUT" is not an HTTP method Twilio '
+        "webhooks use; use POST or GET"
+    )
+
+
+# --- typed args: every key of the mapping form ------------------------------------------------
+
+
+def _classes(annotation, base):
+    """The subclasses of `base` an annotation names, through unions, sequences and Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, base):
+        return [annotation]
+    return [found for arg in typing.get_args(annotation) for found in _classes(arg, base)]
+
+
+def uncovered(model, args) -> list[str]:
+    """Keys of a config model its typed Args class lacks (or has beyond it), nested ones too."""
+    from pydantic import BaseModel
+
+    from flexorch.component import _Args, _camel
+
+    hints = typing.get_type_hints(args, localns={"Output": pulumi.Output})  # in pulumi.Input
+    fields = {_camel(f.name): f.name for f in dataclasses.fields(args)}
+    keys = {field.alias or name: field for name, field in model.model_fields.items()}
+    problems = [f"{args.__name__} has no {key} ({model.__name__})" for key in keys - fields.keys()]
+    problems += [f"{args.__name__}.{fields[k]} is no key of {model.__name__}"
+                 for k in fields.keys() - keys]  # fmt: skip
+    for key in keys.keys() & fields.keys():
+        nested = _classes(keys[key].annotation, BaseModel)
+        if not nested:
+            continue
+        typed = _classes(hints[fields[key]], _Args)
+        if not typed:
+            problems.append(f"{args.__name__}.{fields[key]} takes no typed args")
+        else:
+            problems += uncovered(nested[0], typed[0])
+    return sorted(problems)
+
+
+def test_typed_args_cover_every_key_of_the_mapping_form():
+    from flexorch import CustomMessagingArgs
+    from flexorch.config import StackConfig
+
+    assert uncovered(StackConfig, CustomMessagingArgs) == []
+
+
+def test_flexorch_exports_the_component_and_every_args_class():
+    import flexorch
+    from flexorch import component
+
+    args = [
+        name
+        for name, value in vars(component).items()
+        if isinstance(value, type) and issubclass(value, component._Args) and name[0] != "_"
+    ]
+    assert flexorch.__all__ == sorted([*args, "CustomMessaging", "__version__"])
+    assert all(getattr(flexorch, n) is getattr(component, n) for n in [*args, "CustomMessaging"])
+
+
+# --- a preview while the handler URL is an unknown Output -------------------------------------
+
+
+class HandlerApp(pulumi.CustomResource):
+    """Another resource of the user's program: at this preview its URL changes, so is unknown."""
+
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str) -> None:
+        super().__init__("test:index:HandlerApp", name, {"url": None})
+
+
+class PreviewRecorder(Recorder):
+    """A preview's outputs: the handler app's URL unknown; a SID names what the object is (the
+    same object for both components), as Twilio's would."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ == "test:index:HandlerApp":
+            self.resources.append(args)
+            return [f"{args.name}-id", {}]  # no url: unknown at a preview
+        id_, outputs = super().new_resource(args)
+        what = args.name.split("-", 1)[-1]
+        outputs["sid"] = outputs["sid"][:2] + hashlib.sha256(what.encode()).hexdigest()[:32]
+        return [id_, outputs]
+
+
+@pytest.fixture
+def preview(monkeypatch):
+    """Pulumi mocks of a preview (dry run) for one test; runtime settings restored afterwards."""
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    saved = pulumi.runtime.settings.SETTINGS
+    recorder = PreviewRecorder()
+    pulumi.runtime.set_mocks(recorder, project="flexorch", stack="test", preview=True)
+    yield recorder
+    pulumi.runtime.settings.configure(saved)
+
+
+def planned(recorder: Recorder, before: str, after: str) -> dict[str, str]:
+    """What the engine plans for each child of `after`, over the state `before`'s children left.
+
+    As Pulumi's dynamic provider host does: the resource's own pickled provider diffs the
+    recorded outputs against the new inputs (unknown ones included).
+    """
+    plan = {}
+    for new in recorder.resources:
+        if not new.name.startswith(f"{after}-"):
+            continue
+        what = new.name.removeprefix(f"{after}-")
+        provider = new.inputs["__provider"]
+        if isinstance(provider, dict):  # serialised as a secret
+            provider = provider["value"]
+        provider = dill.loads(base64.b64decode(provider))
+        diff = provider.diff("id", recorder.outputs[f"{before}-{what}"], new.inputs)
+        plan[what] = "replace" if diff.replaces else "update" if diff.changes else "same"
+    return plan
+
+
+@pulumi.runtime.test
+def test_a_preview_with_an_unknown_handler_url_plans_only_what_reads_it(preview):
+    from flexorch.resources.base import known
+
+    up = CustomMessaging("up", small(workflow={"sid": WW}))  # what the last `up` recorded
+    app = HandlerApp("handler-app")
+    fed = CustomMessaging("fed", small(workflow={"sid": WW}, handler={"url": app.url}))
+
+    def check(_):
+        assert planned(preview, "up", "fed") == {
+            "workspace": "same", "queue-before": "same", "queue": "same",
+            "chat-service": "same", "phone-numbers": "same", "flex-flows": "same",
+            "workflow-before": "same", "flex-flow-guard": "same", "channel-custom1": "same",
+            "workflow": "same", "chat-webhooks": "update", "number-+15005550006": "update",
+        }  # fmt: skip
+        fed_inputs = {r.name.removeprefix("fed-"): r.inputs for r in preview.resources
+                      if r.name.startswith("fed-")}  # fmt: skip
+        unknown = {
+            what: sorted(k for k, v in inputs.items() if k != "__provider" and not known(v))
+            for what, inputs in fed_inputs.items()
+        }
+        # Only what reads the URL is unknown (and what the mocks leave out: snapshots' records).
+        assert {what: keys for what, keys in unknown.items() if keys} == {
+            "chat-service": ["handler_url"],
+            "phone-numbers": ["handler_url"],
+            "queue": ["adopted"],
+            "flex-flow-guard": ["config_valid", "snapshot"],
+            "workflow": ["adopted"],
+            "chat-webhooks": ["post_webhook_url", "snapshot"],
+            "number-+15005550006": ["sms_url", "snapshot"],
+        }
+        assert (
+            fed_inputs["workspace"]["lookup_sid"],
+            fed_inputs["workflow"]["adopt_sid"],
+            fed_inputs["chat-webhooks"]["service_sid"],
+            fed_inputs["flex-flows"]["chat_service_sid"],
+        ) == (WS, WW, IS, IS)
+
+    return settle(*[c.urn for c in up.children + fed.children]).apply(check)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi.log
 import pytest
 from helpers import LoseFirstCreate, use_fake
 from pulumi.runtime.rpc import UNKNOWN
@@ -31,7 +32,7 @@ from flexorch.resources.flex_flow_guard import (
     find_conflicts,
 )
 from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
-from flexorch.resources.queue import TaskQueueProvider
+from flexorch.resources.queue import TaskQueueProvider, TaskQueueSnapshotProvider
 from flexorch.resources.task_channel import TaskChannelProvider, TaskChannelSnapshotProvider
 from flexorch.resources.workflow import WorkflowProvider, WorkflowSnapshotProvider
 from flexorch.resources.workspace import WorkspaceProvider
@@ -64,6 +65,14 @@ def writes(http) -> list[tuple[str, str]]:
 
 def methods(http) -> list[str]:
     return [m for m, _, _ in http.log]
+
+
+@pytest.fixture
+def warned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The warnings the providers give (to the engine when one is set, else to stderr)."""
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: said.append(message))
+    return said
 
 
 def one_line(error: BaseException | str) -> str:
@@ -105,10 +114,37 @@ def test_a_snapshot_reads_once_and_then_never_again(http, index) -> None:
     assert http.log == []
 
 
-def test_a_snapshot_check_with_unknown_inputs_makes_no_request(http) -> None:
-    props = {"numbers": [FREE_NUMBER], "handler_url": UNKNOWN}
-    assert PhoneNumbersSnapshotProvider().check({}, props).failures == []
+def test_a_snapshot_check_with_an_unknown_reference_makes_no_request(http) -> None:
+    props = {"service_sid": UNKNOWN, "handler_url": CHAT_HANDLER}
+    assert ChatServiceSnapshotProvider().check({}, props).failures == []
     assert http.log == []
+
+
+@pytest.mark.parametrize(
+    ("provider", "props", "expected"),
+    [
+        (
+            PhoneNumbersSnapshotProvider(),
+            {"numbers": ["+15005550199"]},
+            'PhoneNumber "+15005550199": no phone number of this account is +15005550199; '
+            "check flexorch:numbers (E.164 like +15005550006, or a PN SID)",
+        ),
+        (
+            ChatServiceSnapshotProvider(),
+            {"service_sid": "IS" + "0" * 32},
+            f'ChatService "IS{"0" * 32}": look up: Twilio error 20404: Unable to fetch record: '
+            f"The requested resource /v2/Services/IS{'0' * 32} was not found",
+        ),
+    ],
+    ids=["number", "chat-service"],
+)
+def test_an_unknown_handler_url_does_not_hold_back_a_look_up(
+    http, provider, props, expected
+) -> None:
+    """The handler URL only annotates what is found: an Output of it is no reason to skip."""
+    failures = provider.check({}, {**props, "handler_url": UNKNOWN}).failures
+    assert [f.reason for f in failures] == [expected]
+    assert writes(http) == [] and http.log
 
 
 # --- Workspace ---------------------------------------------------------------------------
@@ -153,9 +189,16 @@ def queue_props(name: str | None, sid: str | None = None, workspace: Any = WORKS
             "lookup_name": name, "config_key": "workflow.queue"}  # fmt: skip
 
 
+def queue_recorded(name: str | None, sid: str | None = None) -> dict:
+    """The queue's props as the engine hands them over: its snapshot's record included."""
+    props = queue_props(name, sid)
+    recorded = TaskQueueSnapshotProvider().create(props).outs
+    return {**props, "adopted": {"sid": recorded["sid"], "previous": recorded["previous"]}}
+
+
 def test_existing_queue_is_adopted_and_survives_delete(http, fake) -> None:
     provider = TaskQueueProvider()
-    result = provider.create(queue_props("Everyone"))
+    result = provider.create(queue_recorded("Everyone"))
     assert (result.id, result.outs["created"]) == (EVERYONE_SID, False)
     provider.delete(result.id, result.outs)
     assert writes(http) == []
@@ -164,17 +207,58 @@ def test_existing_queue_is_adopted_and_survives_delete(http, fake) -> None:
 
 def test_missing_queue_is_created_for_all_workers_and_deleted_with_the_stack(http, fake) -> None:
     provider = TaskQueueProvider()
-    result = provider.create(queue_props("Overflow"))
+    result = provider.create(queue_recorded("Overflow"))
     assert result.outs["created"] is True
     assert fake.find(seed.QUEUES, sid=result.id)["target_workers"] == "1==1"
     provider.delete(result.id, result.outs)
     assert not [q for q in fake.all(seed.QUEUES) if q["sid"] == result.id]
 
 
+def test_a_queue_an_earlier_stopped_run_made_is_this_stacks_and_destroy_deletes_it(
+    http, fake, warned
+) -> None:
+    props = queue_recorded("Overflow")  # recorded in state: no queue of that name yet
+    # The run was killed after Twilio made the queue, before the engine recorded it.
+    made = fake.add(seed.QUEUES, {"WorkspaceSid": WORKSPACE_SID}, friendly_name="Overflow",
+                    target_workers="1==1")  # fmt: skip
+    provider = TaskQueueProvider()
+    result = provider.create(props)
+    assert (result.id, result.outs["created"]) == (made["sid"], True)
+    assert warned == [
+        f'TaskQueue "Overflow": found {made["sid"]}, made by an earlier run; took it over'
+    ]
+    assert [m for m, _, _ in http.log if m == "POST"] == []
+    provider.delete(result.id, result.outs)
+    assert [q for q in fake.all(seed.QUEUES) if q["friendly_name"] == "Overflow"] == []
+
+
+def test_a_created_queue_deleted_in_the_console_reads_as_gone(http, fake) -> None:
+    provider = TaskQueueProvider()
+    created = provider.create(queue_recorded("Overflow"))
+    read = provider.read(created.id, created.outs)
+    assert (read.id, read.outs) == (created.id, created.outs)  # refresh keeps `created`
+    del fake.records[seed.QUEUES][created.id]
+    assert provider.read(created.id, created.outs).id == ""  # up --refresh makes it again
+
+
+def test_an_adopted_queue_deleted_in_the_console_is_one_line_on_refresh(http, fake) -> None:
+    provider = TaskQueueProvider()
+    adopted = provider.create(queue_recorded(None, sid=EVERYONE_SID))
+    del fake.records[seed.QUEUES][EVERYONE_SID]
+    with pytest.raises(FlexorchError) as caught:
+        provider.read(adopted.id, adopted.outs)
+    assert one_line(caught.value) == (
+        f'TaskQueue "{EVERYONE_SID}": {EVERYONE_SID} was adopted by this stack but no longer '
+        "exists in Twilio; remove its sid / adopt key from the stack config (a new one is then "
+        "created), or restore it"
+    )
+
+
 @pytest.mark.parametrize("workspace", [WORKSPACE_SID, UNKNOWN], ids=["known", "unknown"])
 def test_a_mistyped_queue_sid_fails_in_check_naming_it(http, workspace) -> None:
     typo = "WQ" + "0" * 32
-    result = TaskQueueProvider().check({}, queue_props(None, sid=typo, workspace=workspace))
+    props = queue_props(None, sid=typo, workspace=workspace)
+    result = TaskQueueSnapshotProvider().check({}, props)
     assert len(result.failures) == 1
     assert typo in one_line(result.failures[0].reason)
     # Looked up in the right workspace, found from workspace_lookup while its SID is unknown.
@@ -184,9 +268,9 @@ def test_a_mistyped_queue_sid_fails_in_check_naming_it(http, workspace) -> None:
 
 def test_a_queue_check_with_the_workspace_unknown_passes_a_good_sid(http) -> None:
     props = queue_props(None, sid=EVERYONE_SID, workspace=UNKNOWN)
-    assert TaskQueueProvider().check({}, props).failures == []
+    assert TaskQueueSnapshotProvider().check({}, props).failures == []
     http.log.clear()
-    assert TaskQueueProvider().check(props, props).failures == []  # unchanged: no request
+    assert TaskQueueSnapshotProvider().check(props, props).failures == []  # unchanged: none
     assert http.log == []
 
 
@@ -493,7 +577,7 @@ def test_a_workflow_create_with_a_lost_answer_makes_one(monkeypatch, fake, appli
 @pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
 def test_a_queue_create_with_a_lost_answer_makes_one(monkeypatch, fake, applied) -> None:
     http = use_fake(monkeypatch, fake, LoseFirstCreate(fake, "/TaskQueues", applied))
-    created = TaskQueueProvider().create(queue_props("Overflow"))
+    created = TaskQueueProvider().create(queue_recorded("Overflow"))
     [queue] = named(fake, seed.QUEUES, friendly_name="Overflow")
     assert (created.id, created.outs["created"]) == (queue["sid"], True)
     assert len([m for m, _, _ in http.log if m == "POST"]) == (1 if applied else 2)
@@ -996,3 +1080,151 @@ def test_the_host_pool_that_runs_configure_is_widened() -> None:
     finally:
         pool.shutdown()
         other.shutdown()
+
+
+# --- A refresh keeps what destroy needs (create adopted -> read -> delete restores) -----------
+
+
+def refreshed(provider: Any, created: Any) -> dict:
+    """The outputs after `pulumi refresh`: the engine stores what `read` returns."""
+    read = provider.read(created.id, {**created.outs, "__provider": "pickled"})
+    assert read.id == created.id
+    return dict(read.outs)
+
+
+@pytest.mark.parametrize("how", ["sid", "name"])
+def test_an_adopted_workflow_refreshed_is_still_restored_not_deleted(http, fake, how) -> None:
+    old = existing_workflow(fake)
+    props = workflow_props(DOC, friendly_name="Handler routing")
+    props.update({"adopt_sid": old["sid"]} if how == "sid" else {"adopt_by_name": True})
+    created = adopt_workflow(props)
+    outs = refreshed(WorkflowProvider(), created)
+    assert outs["adopted_previous"] == created.outs["adopted_previous"] is not None
+    WorkflowProvider().delete(created.id, outs)
+    live = fake.find(seed.WORKFLOWS, sid=old["sid"])
+    assert (live["configuration"], live["task_reservation_timeout"]) == (OLD_DOC, 30)
+
+
+@pytest.mark.parametrize("how", ["sid", "name"])
+def test_an_adopted_task_channel_refreshed_is_still_restored_not_deleted(http, fake, how) -> None:
+    old = existing_channel(fake)
+    props = dict(
+        CHANNEL, **({"adopt_sid": old["sid"]} if how == "sid" else {"adopt_by_name": True})
+    )
+    created = TaskChannelProvider().create(dict(props, adopted=channel_snapshot(props)))
+    outs = refreshed(TaskChannelProvider(), created)
+    TaskChannelProvider().delete(created.id, outs)
+    assert fake.find(seed.TASK_CHANNELS, sid=old["sid"])["friendly_name"] == "Made by hand"
+
+
+def test_an_adopted_queue_refreshed_is_still_left_in_place(http, fake) -> None:
+    created = TaskQueueProvider().create(queue_recorded("Everyone"))
+    TaskQueueProvider().delete(created.id, refreshed(TaskQueueProvider(), created))
+    assert fake.find(seed.QUEUES, sid=EVERYONE_SID)
+
+
+def test_chat_webhooks_refreshed_are_still_restored(http, fake) -> None:
+    service = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
+    service.update(webhook_filters=["onMessageAdded"], post_webhook_url="https://old.example.com/")
+    provider = ChatServiceWebhooksProvider()
+    created = provider.create(chat_props(snapshot=chat_snapshot()))
+    provider.delete(created.id, refreshed(provider, created))
+    assert service["post_webhook_url"] == "https://old.example.com/"
+    assert service["webhook_filters"] == ["onMessageAdded"]
+
+
+def test_a_route_refreshed_is_still_restored(http, fake) -> None:
+    _props, created = route(FREE_NUMBER)
+    provider = PhoneNumberRouteProvider()
+    provider.delete(created.id, refreshed(provider, created))
+    assert fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)["sms_url"] == PROXY_WEBHOOK
+
+
+def test_a_guard_refreshed_still_re_enables_the_flow(http, fake) -> None:
+    provider = FlexFlowGuardProvider()
+    created = provider.create(guard("disable"))
+    provider.delete(created.id, refreshed(provider, created))
+    assert fake.find(seed.FLEX_FLOWS, sid=SMS_FLOW_SID)["enabled"] is True
+
+
+# --- Adoption keys changed on an object the stack holds ------------------------------------
+
+
+def test_adopting_the_workflow_the_stack_made_is_an_update_that_deletes_nothing(
+    http, fake, warned
+) -> None:
+    provider = WorkflowProvider()
+    created = provider.create(workflow_props(DOC))
+    news = workflow_props(DOC, adopt_by_name=True)
+    diff = provider.diff(created.id, created.outs, news)
+    assert (diff.changes, diff.replaces) == (True, [])
+    http.log.clear()
+    updated = provider.update(created.id, created.outs, dict(news, adopted=workflow_snapshot(news)))
+    assert writes(http) == []  # only the adoption key changed: nothing to write
+    assert updated.outs["sid"] == created.id and updated.outs.get("adopted_previous") is None
+    assert warned == [
+        f'Workflow "Custom messaging": {created.id} was made by this stack, so adopting it '
+        "changes nothing: destroy still deletes it"
+    ]
+    assert fake.find(seed.WORKFLOWS, sid=created.id)
+    provider.delete(created.id, updated.outs)  # still the stack's own
+    assert named(fake, seed.WORKFLOWS, sid=created.id) == []
+
+
+def test_adopting_the_task_channel_the_stack_made_is_an_update_that_deletes_nothing(
+    http, fake
+) -> None:
+    provider = TaskChannelProvider()
+    created = provider.create(dict(CHANNEL))
+    news = dict(CHANNEL, adopt_sid=created.id)
+    assert provider.diff(created.id, created.outs, news).replaces == []
+    updated = provider.update(created.id, created.outs, dict(news, adopted=channel_snapshot(news)))
+    assert fake.find(seed.TASK_CHANNELS, sid=created.id)["unique_name"] == "custom1"
+    assert updated.outs.get("adopted_previous") is None
+
+
+def test_moving_an_adoption_from_sid_to_adopt_keeps_the_settings_from_before(http, fake) -> None:
+    old = existing_workflow(fake, "Custom messaging")
+    provider = WorkflowProvider()
+    by_sid = workflow_props(DOC, adopt_sid=old["sid"])
+    snapshots = WorkflowSnapshotProvider()
+    recorded = snapshots.create(workflow_snapshot_props(by_sid)).outs
+    created = provider.create(dict(by_sid, adopted=workflow_snapshot(by_sid)))
+    by_name = workflow_props(DOC, adopt_by_name=True)
+    assert provider.diff(created.id, created.outs, by_sid | {"adopt_sid": None}).replaces == [
+        "adopt_sid"
+    ]  # no longer adopted at all: the adopted one goes back, a new one is made
+    assert provider.diff(created.id, created.outs, by_name).replaces == []
+    # The snapshot is updated, not replaced: it still names the object recorded, so it keeps
+    # the settings from before (a look-up now would only see flexorch's own).
+    lookups.forget()
+    news = workflow_snapshot_props(by_name)
+    assert snapshots.diff("WW", recorded, news).replaces == []
+    kept = snapshots.update("WW", recorded, news).outs
+    assert kept["previous"]["configuration"] == OLD_DOC
+    adopted = {"sid": kept["sid"], "previous": kept["previous"]}
+    updated = provider.update(created.id, created.outs, dict(by_name, adopted=adopted))
+    assert updated.outs["adopted_previous"] == created.outs["adopted_previous"]
+    provider.delete(created.id, updated.outs)
+    live = fake.find(seed.WORKFLOWS, sid=old["sid"])
+    assert (live["configuration"], live["task_reservation_timeout"]) == (OLD_DOC, 30)
+
+
+def test_adoption_keys_naming_another_workflow_replace_it(http) -> None:
+    olds = workflow_props(DOC, adopt_by_name=True)
+    renamed = workflow_props(DOC, adopt_by_name=True, friendly_name="Another one")
+    assert WorkflowProvider().diff("WW1", olds, renamed).replaces == []  # only a rename
+    moved = workflow_props(DOC, adopt_sid="WW" + "2" * 32)
+    assert WorkflowProvider().diff("WW1", olds, moved).replaces == ["adopt_sid", "adopt_by_name"]
+
+
+def test_a_chat_service_on_another_handler_is_reported_with_its_url(http, fake, warned) -> None:
+    service = fake.find(seed.CHAT_SERVICES, sid=CHAT_SERVICE_SID)
+    service.update(post_webhook_url="https://stack-a.example.com/flex")
+    ChatServiceWebhooksProvider().create(chat_props(snapshot=chat_snapshot()))
+    assert warned == [
+        f'ChatServiceWebhooks "{CHAT_SERVICE_SID}": its webhooks pointed at another handler '
+        "(https://stack-a.example.com/flex); if another stack manages this service, remove it "
+        "from one of them: destroying them in the wrong order leaves it on the first one's "
+        "handler"
+    ]

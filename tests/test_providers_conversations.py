@@ -6,7 +6,10 @@ the route's own: checked here request by request, as the e2e tests check it from
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from helpers import InProcessHttp, LoseFirstCreate, use_fake
@@ -73,7 +76,7 @@ def addresses(fake) -> list[dict[str, Any]]:
 
 def test_a_number_gets_an_address_first_then_its_sms_url_emptied(http, fake) -> None:
     snapshot = record(FREE_NUMBER)
-    assert snapshot["address"] is None  # none before flexorch: one is created
+    assert snapshot["address"] == {}  # none before flexorch: one is created
     http.log.clear()
     created = PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
     [address] = addresses(fake)
@@ -196,8 +199,8 @@ def test_the_numbers_snapshot_lists_addresses_once_for_every_number(http, fake) 
              "addresses": True}  # fmt: skip
     records = PhoneNumbersSnapshotProvider().create(props).outs["records"]
     assert {n: r["address"] for n, r in records.items()} == {
-        FREE_NUMBER: None,
-        FLEX_FLOW_NUMBER: None,
+        FREE_NUMBER: {},
+        FLEX_FLOW_NUMBER: {},
     }
     assert [p for _, p, _ in http.log].count(ADDRESSES_PATH) == 1
 
@@ -217,7 +220,7 @@ def test_switching_the_numbers_snapshot_records_addresses_and_keeps_the_sms_reco
     updated = provider.update("phone-numbers", first.outs, news).outs["records"][FREE_NUMBER]
     assert [p for _, p, _ in http.log] == [ADDRESSES_PATH]  # no number added: none listed
     assert updated["previous"]["sms_url"] == PROXY_WEBHOOK  # still the one from before
-    assert updated["address"] is None
+    assert updated["address"] == {}
 
 
 # --- the Conversations service's webhooks ----------------------------------------------------
@@ -364,7 +367,7 @@ def test_back_on_conversations_the_snapshot_records_the_addresses_of_now(http, f
     provider = PhoneNumbersSnapshotProvider()
     on = {"numbers": [FREE_NUMBER], "handler_url": HANDLER, "addresses": True}
     first = provider.create(on)
-    assert first.outs["records"][FREE_NUMBER]["address"] is None
+    assert first.outs["records"][FREE_NUMBER]["address"] == {}
     off = provider.update("phone-numbers", first.outs, dict(on, addresses=False)).outs
     made = fake.add(seed.ADDRESSES, type="sms", address=FREE_NUMBER, friendly_name="Admin's",
                     auto_creation={"enabled": True, "type": "default"})  # fmt: skip
@@ -409,3 +412,288 @@ def test_conversations_webhooks_changed_in_the_console_read_as_drift_and_are_set
     provider.update(created.id, read.outs, props)
     assert webhooks["post_webhook_url"] == CHAT_HANDLER
     assert webhooks["filters"] == ["onMessageAdded"]
+
+
+# --- a cut-over whose second write fails: read back before anything is undone ---------------
+
+
+class Killed(BaseException):
+    """The CLI killed mid-operation: nothing after it runs, no `except` undoes anything."""
+
+
+class AnswerLost(InProcessHttp):
+    """Requests `method` to a path matching `pattern` get `status` after (or without) applying.
+
+    `applied`: Twilio applied the request before its answer was lost (a 5xx or a dropped
+    connection past the retries); else it refused it. `kill`: the CLI dies right after.
+    """
+
+    def __init__(
+        self,
+        fake,
+        method: str,
+        pattern: str,
+        *,
+        applied: bool = True,
+        status: int = 500,
+        kill: bool = False,
+        times: int | None = None,
+    ) -> None:
+        super().__init__(fake)
+        self.method, self.pattern, self.applied = method, re.compile(pattern), applied
+        self.status, self.kill, self.times, self.fired = status, kill, times, 0
+
+    def request(self, method, url, *args, **kwargs):
+        from twilio.http.response import Response
+
+        path = urlsplit(url).path
+        due = self.times is None or self.fired < self.times
+        if method != self.method or not self.pattern.search(path) or not due:
+            return super().request(method, url, *args, **kwargs)
+        self.fired += 1
+        if self.applied:
+            super().request(method, url, *args, **kwargs)
+        else:
+            self.log.append((method, path, {}))
+        if self.kill:
+            raise Killed(path)
+        body = {"code": 20000 + self.status, "message": "answer lost", "status": self.status}
+        return Response(self.status, json.dumps(body))
+
+
+NUMBER_WRITE = r"/IncomingPhoneNumbers/PN[0-9a-f]{32}\.json$"
+ADDRESS_WRITE = r"/Configuration/Addresses/IG[0-9a-f]{32}$"
+STUDIO = {"enabled": True, "type": "studio", "studio_flow_sid": seed.STUDIO_FLOW_SID,
+          "studio_retry_count": 2, "conversation_service_sid": CHAT_SERVICE_SID}  # fmt: skip
+
+
+def studio_address(fake) -> dict[str, Any]:
+    return fake.add(seed.ADDRESSES, type="sms", address=FREE_NUMBER, friendly_name="Studio",
+                    auto_creation=dict(STUDIO))  # fmt: skip
+
+
+def inbound_paths(fake, number: str = FREE_NUMBER) -> dict[str, Any]:
+    """What takes `number`'s messages now: its SmsUrl and its address's autoCreation."""
+    found = [a for a in addresses(fake) if a["address"] == number]
+    assert len(found) <= 1
+    auto = found[0]["auto_creation"] if found else {}
+    webhook = auto.get("type") == "webhook"
+    return {
+        "sms_url": fake.find(seed.NUMBERS, phone_number=number)["sms_url"],
+        "address": (auto["webhook_url"] if webhook else auto["type"]) if found else None,
+    }
+
+
+def on_chat_then_moving(monkeypatch, fake, adopted: bool):
+    """A route on Programmable Chat and the snapshot's record once it moves onto Conversations."""
+    if adopted:
+        studio_address(fake)
+    use_fake(monkeypatch, fake)
+    provider = PhoneNumberRouteProvider()
+    created = provider.create(on_chat(FREE_NUMBER, record(FREE_NUMBER, addresses=False)))
+    return provider, created, record(FREE_NUMBER)
+
+
+@pytest.mark.parametrize("adopted", [False, True], ids=["created", "adopted"])
+def test_a_switch_whose_sms_url_answer_is_lost_after_it_was_applied_is_done(
+    monkeypatch, fake, adopted
+) -> None:
+    provider, created, snapshot = on_chat_then_moving(monkeypatch, fake, adopted)
+    http = use_fake(monkeypatch, fake, AnswerLost(fake, "POST", NUMBER_WRITE, times=1))
+    moved = provider.update(created.id, created.outs, on_conversations(FREE_NUMBER, snapshot))
+    # Read back: Twilio emptied the SmsUrl, so the address is the number's path; kept.
+    assert inbound_paths(fake) == {"sms_url": "", "address": HANDLER}
+    [address] = addresses(fake)
+    assert moved.outs["address_sid"] == address["sid"]
+    assert [m for m, _, _ in http.log] == ["POST", "POST", "GET"]  # the address, SmsUrl, read
+    provider.delete(created.id, moved.outs)
+    seeded = {"sms_url": PROXY_WEBHOOK, "address": "studio" if adopted else None}
+    assert inbound_paths(fake) == seeded
+
+
+def test_a_create_whose_sms_url_answer_is_lost_after_it_was_applied_is_done(
+    monkeypatch, fake
+) -> None:
+    use_fake(monkeypatch, fake)
+    snapshot = record(FREE_NUMBER)
+    use_fake(monkeypatch, fake, AnswerLost(fake, "POST", NUMBER_WRITE, times=1))
+    created = PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
+    assert inbound_paths(fake) == {"sms_url": "", "address": HANDLER}
+    assert created.outs["address_sid"] == addresses(fake)[0]["sid"]
+
+
+def test_a_switch_whose_sms_url_answer_and_read_back_are_lost_undoes_nothing(
+    monkeypatch, fake
+) -> None:
+    provider, created, snapshot = on_chat_then_moving(monkeypatch, fake, adopted=False)
+
+    class ReadsLostToo(AnswerLost):
+        def request(self, method, url, *args, **kwargs):
+            from twilio.http.response import Response
+
+            if method == "GET" and re.search(NUMBER_WRITE, urlsplit(url).path):
+                return Response(503, '{"code": 20503, "message": "busy", "status": 503}')
+            return super().request(method, url, *args, **kwargs)
+
+    use_fake(monkeypatch, fake, ReadsLostToo(fake, "POST", NUMBER_WRITE))
+    with pytest.raises(FlexorchError, match="answer lost"):
+        provider.update(created.id, created.outs, on_conversations(FREE_NUMBER, snapshot))
+    # Nobody knows whether the SmsUrl went: the address stays, so the number has a path.
+    assert inbound_paths(fake) == {"sms_url": "", "address": HANDLER}
+
+
+@pytest.mark.parametrize("adopted", [False, True], ids=["created", "adopted"])
+def test_a_rollback_whose_address_answer_is_lost_after_it_was_applied_is_done(
+    monkeypatch, fake, adopted
+) -> None:
+    provider, created, snapshot = on_chat_then_moving(monkeypatch, fake, adopted)
+    moved = provider.update(created.id, created.outs, on_conversations(FREE_NUMBER, snapshot))
+    write = "POST" if adopted else "DELETE"  # an adopted address is put back, a created deleted
+    use_fake(monkeypatch, fake, AnswerLost(fake, write, ADDRESS_WRITE, times=1))
+    back = provider.update(created.id, moved.outs, on_chat(FREE_NUMBER, snapshot))
+    # Read back: the address went (or is Studio's again), so the SmsUrl stays at the handler.
+    assert inbound_paths(fake) == {"sms_url": HANDLER, "address": "studio" if adopted else None}
+    assert back.outs["address_sid"] == "" and back.outs["platform"] == "programmable-chat"
+    if adopted:
+        assert addresses(fake)[0]["auto_creation"]["studio_retry_count"] == 2
+    use_fake(monkeypatch, fake)
+    http = use_fake(monkeypatch, fake)
+    assert provider.diff(created.id, back.outs, on_chat(FREE_NUMBER, snapshot)).changes is False
+    assert http.log == []
+
+
+def test_a_rollback_whose_address_delete_was_refused_empties_the_sms_url_again(
+    monkeypatch, fake
+) -> None:
+    provider, created, snapshot = on_chat_then_moving(monkeypatch, fake, adopted=False)
+    moved = provider.update(created.id, created.outs, on_conversations(FREE_NUMBER, snapshot))
+    refused = AnswerLost(fake, "DELETE", ADDRESS_WRITE, applied=False, status=400)
+    use_fake(monkeypatch, fake, refused)
+    with pytest.raises(FlexorchError, match="answer lost"):
+        provider.update(created.id, moved.outs, on_chat(FREE_NUMBER, snapshot))
+    # Read back: the address still takes the messages; the SmsUrl empty, as state records.
+    assert inbound_paths(fake) == {"sms_url": "", "address": HANDLER}
+
+
+# --- a cut-over stopped after its first write, then reverted --------------------------------
+
+
+def reverted(fake, snapshot_outs: dict[str, Any]) -> dict[str, Any]:
+    """The numbers snapshot after the config went back to Programmable Chat."""
+    lookups.forget()
+    back = dict(snapshot_outs, addresses=False)
+    return PhoneNumbersSnapshotProvider().update("phone-numbers", snapshot_outs, back).outs
+
+
+@pytest.mark.parametrize("adopted", [False, True], ids=["created", "adopted"])
+@pytest.mark.parametrize("stop", ["killed", "answer-lost"])
+def test_a_switch_stopped_after_the_address_write_then_reverted_gives_it_back(
+    monkeypatch, fake, adopted, stop
+) -> None:
+    if adopted:
+        existing = studio_address(fake)
+    use_fake(monkeypatch, fake)
+    snapshots, provider = PhoneNumbersSnapshotProvider(), PhoneNumberRouteProvider()
+    props = {"numbers": [FREE_NUMBER], "handler_url": HANDLER, "addresses": False}
+    chat = snapshots.create(props).outs
+    created = provider.create(on_chat(FREE_NUMBER, chat["records"][FREE_NUMBER]))
+    lookups.forget()
+    moving = snapshots.update("phone-numbers", chat, dict(props, addresses=True)).outs
+    # The address write is applied, then the CLI dies (or its answer is lost past retries, with
+    # the give-back's requests lost too): the route's state still says Programmable Chat.
+    if stop == "killed":
+        transport = AnswerLost(fake, "POST", "/Configuration/Addresses", kill=True)
+    else:
+        transport = AnswerLost(fake, "POST", "/Configuration/Addresses")
+        transport.request = _and_every_later_request_lost(transport)
+    use_fake(monkeypatch, fake, transport)
+    switch = on_conversations(FREE_NUMBER, moving["records"][FREE_NUMBER])
+    with pytest.raises((Killed, FlexorchError)):
+        provider.update(created.id, created.outs, switch)
+    assert inbound_paths(fake) == {"sms_url": HANDLER, "address": HANDLER}
+
+    http = use_fake(monkeypatch, fake)
+    back = reverted(fake, moving)["records"][FREE_NUMBER]
+    news = on_chat(FREE_NUMBER, back)
+    assert provider.diff(created.id, created.outs, news).changes is True  # no request
+    assert http.log == []
+    [left] = addresses(fake)
+    repaired = provider.update(created.id, created.outs, news)
+    assert inbound_paths(fake) == {"sms_url": HANDLER, "address": "studio" if adopted else None}
+    if adopted:
+        # What was empty stays as Twilio has it (the spec cannot send "none").
+        webhook = {"webhook_url": HANDLER, "webhook_method": "post"}
+        assert existing["auto_creation"] == {**STUDIO, **webhook,
+                                             "webhook_filters": ["onMessageAdded"]}  # fmt: skip
+    # One read (the account's addresses), then the SmsUrl set again (the stopped run may have
+    # emptied it too) before the address is given back: never a moment with no path.
+    assert [(m, p) for m, p, _ in http.log] == [
+        ("GET", ADDRESSES_PATH),
+        ("POST", number_path(fake, FREE_NUMBER)),
+        ("POST" if adopted else "DELETE", f"{ADDRESSES_PATH}/{left['sid']}"),
+    ]
+
+    http.log.clear()
+    assert provider.diff(created.id, repaired.outs, news).changes is False
+    assert http.log == []
+    provider.delete(created.id, repaired.outs)
+    seeded = {"sms_url": PROXY_WEBHOOK, "address": "studio" if adopted else None}
+    assert inbound_paths(fake) == seeded
+
+
+def _and_every_later_request_lost(transport: AnswerLost):
+    """After the first fault, every request fails (Twilio unreachable until the run ends)."""
+    forward = transport.request
+
+    def request(method, url, *args, **kwargs):
+        from twilio.http.response import Response
+
+        if transport.fired:
+            transport.log.append((method, urlsplit(url).path, {}))
+            return Response(503, '{"code": 20503, "message": "unreachable", "status": 503}')
+        return forward(method, url, *args, **kwargs)
+
+    return request
+
+
+def test_an_address_write_whose_answer_is_lost_is_given_back_at_once(monkeypatch, fake) -> None:
+    existing = studio_address(fake)
+    provider, created, snapshot = on_chat_then_moving(monkeypatch, fake, adopted=False)
+    assert snapshot["address"]["sid"] == existing["sid"]
+    use_fake(monkeypatch, fake, AnswerLost(fake, "POST", ADDRESS_WRITE, times=1))
+    with pytest.raises(FlexorchError, match="answer lost"):
+        provider.update(created.id, created.outs, on_conversations(FREE_NUMBER, snapshot))
+    # Read back: Twilio had moved the Studio address to the handler; it is put back.
+    assert inbound_paths(fake) == {"sms_url": HANDLER, "address": "studio"}
+
+
+def test_a_route_made_on_chat_gives_back_an_address_a_stopped_create_left(
+    monkeypatch, fake
+) -> None:
+    use_fake(monkeypatch, fake)
+    snapshots = PhoneNumbersSnapshotProvider()
+    props = {"numbers": [FREE_NUMBER], "handler_url": HANDLER, "addresses": True}
+    moving = snapshots.create(props).outs
+    use_fake(monkeypatch, fake, AnswerLost(fake, "POST", NUMBER_WRITE, kill=True))
+    provider = PhoneNumberRouteProvider()
+    with pytest.raises(Killed):  # after the SmsUrl was emptied: both writes were applied
+        provider.create(on_conversations(FREE_NUMBER, moving["records"][FREE_NUMBER]))
+    assert inbound_paths(fake) == {"sms_url": "", "address": HANDLER}
+    use_fake(monkeypatch, fake)
+    back = on_chat(FREE_NUMBER, reverted(fake, moving)["records"][FREE_NUMBER])
+    created = provider.create(back)
+    assert inbound_paths(fake) == {"sms_url": HANDLER, "address": None}
+    assert provider.diff(created.id, created.outs, back).changes is False
+
+
+def test_a_clean_round_trip_leaves_nothing_to_give_back_and_costs_no_more(
+    monkeypatch, fake
+) -> None:
+    provider, created, snapshot = on_chat_then_moving(monkeypatch, fake, adopted=True)
+    http = use_fake(monkeypatch, fake)
+    moved = provider.update(created.id, created.outs, on_conversations(FREE_NUMBER, snapshot))
+    back = provider.update(created.id, moved.outs, on_chat(FREE_NUMBER, snapshot))
+    assert [m for m, _, _ in http.log] == ["POST", "POST", "POST", "POST"]  # no read back
+    http.log.clear()
+    assert provider.diff(created.id, back.outs, on_chat(FREE_NUMBER, snapshot)).changes is False
+    assert http.log == []

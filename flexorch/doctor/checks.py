@@ -78,13 +78,20 @@ def enabled_flows(account: Account, e164: str) -> list[Any]:
     return [f for f in account.flex_flows() if f.enabled and f.contact_identity in identities(e164)]
 
 
-def flows_problem(flows: list[Any]) -> tuple[str, str]:
-    """What enabled Flex Flows on a number do, and the fix."""
+def flows_problem(flows: list[Any], mode: str) -> tuple[str, str]:
+    """What enabled Flex Flows on a number do, and the fix for the stack's `flexFlows` mode.
+
+    With `disable` the stack disabled them once: enabled again since (in the Console) is drift,
+    which only a refresh sees (a plain `pulumi up` of an unchanged stack asks Twilio nothing).
+    """
     names = ", ".join(describe_flow(f) for f in flows)
-    return (
-        f"enabled Flex Flow {names} still takes its messages",
-        f"disable {'it' if len(flows) == 1 else 'them'} (or set flexorch:flexFlows: disable)",
+    them = "it" if len(flows) == 1 else "them"
+    fix = (
+        f"run `pulumi up --refresh` for this stack: it disables {them} again"
+        if mode == "disable"
+        else f"disable {them} (or set flexorch:flexFlows: disable)"
     )
+    return f"enabled Flex Flow {names} still takes its messages", fix
 
 
 def number_check(account: Account, ref: str, check_id: str, title: str) -> Check:
@@ -107,7 +114,7 @@ def number_check(account: Account, ref: str, check_id: str, title: str) -> Check
     problems: list[str] = []
     fixes: list[str] = []
     if flows:
-        problem, fix = flows_problem(flows)
+        problem, fix = flows_problem(flows, config.flex_flows)
         problems.append(problem)
         fixes.append(fix)
     webhook_wrong = True
@@ -127,7 +134,8 @@ def number_check(account: Account, ref: str, check_id: str, title: str) -> Check
         webhook_wrong = False
     if webhook_wrong:
         fixes.append(
-            "run `pulumi up` for this stack to point the number's SMS webhook at the handler"
+            "run `pulumi up --refresh` for this stack to point the number's SMS webhook at the "
+            "handler"
         )
     if problems:
         return Check(check_id, title, "fail", "; ".join(problems), evidence, sentence(fixes))
@@ -201,7 +209,7 @@ def _chat_service(account: Account) -> Check:
     judged = [k for k in retries if k.split("_")[0] + "_webhook_url" in expected]
     off = [k for k in judged if retries[k] != chat.retry_count]
     evidence.update({k: {"found": retries[k], "expected": chat.retry_count} for k in judged})
-    fix = "Run `pulumi up` for this stack to restore the chat service's webhooks."
+    fix = "Run `pulumi up --refresh` for this stack to restore the chat service's webhooks."
     if wrong:
         listed = ", ".join(f"{k} is {found[k] or 'empty'!r}" for k in wrong)
         return Check(
@@ -279,7 +287,7 @@ def _workflow(account: Account) -> Check:
             "fail",
             f'no Workflow named "{name}" in {ws.sid}',
             {"workspace": ws.sid, "friendly_name": name},
-            "Run `pulumi up` for this stack: it creates the contact_uri Workflow.",
+            "Run `pulumi up --refresh` for this stack: it creates the contact_uri Workflow.",
         )
     if len(found) > 1:
         return Check(
@@ -304,7 +312,7 @@ def _workflow(account: Account) -> Check:
         "sid": workflow.sid,
         "target": {"found": targets, "expected": target},
     }
-    fix = "Run `pulumi up` for this stack to restore the Workflow's document."
+    fix = "Run `pulumi up --refresh` for this stack to restore the Workflow's document."
     if not matching:
         return Check(
             "workflow",
@@ -342,7 +350,7 @@ def _task_channels(account: Account) -> Check:
             "fail",
             f"TaskChannel {', '.join(missing)} does not exist in the workspace",
             evidence,
-            "Run `pulumi up` for this stack to create the task channels.",
+            "Run `pulumi up --refresh` for this stack to create the task channels.",
         )
     detail = ", ".join(f"{n} {found[n]}" for n in wanted) or "the stack declares none"
     return Check("task-channels", title, "pass", detail, evidence)

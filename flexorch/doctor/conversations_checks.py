@@ -162,7 +162,7 @@ def number_check(account: ConversationsAccount, ref: str, check_id: str, title: 
     problems: list[str] = []
     fixes: list[str] = []
     if flows:
-        problem, fix = flows_problem(flows)
+        problem, fix = flows_problem(flows, account.config.flex_flows)
         problems.append(problem)
         fixes.append(fix)
     if url:

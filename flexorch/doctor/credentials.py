@@ -9,10 +9,6 @@ https://www.pulumi.com/docs/iac/cli/commands/pulumi_config/
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from flexorch.deployed import run_pulumi
 from flexorch.errors import FlexorchError
 from flexorch.twilio_client import Credentials
 
@@ -30,9 +27,6 @@ CREDENTIAL_KEYS = {
     "twilio:apiKey": "TWILIO_API_KEY",
     "twilio:apiSecret": "TWILIO_API_SECRET",
 }
-# `pulumi config` of a stack on a remote backend can take a few seconds; a hung one must not
-# hang the doctor.
-PULUMI_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -49,33 +43,10 @@ def pulumi_config(stack: str, cwd: Path) -> EngineConfig:
     Never raises: a missing CLI, a failure (not logged in, no passphrase) or unreadable output
     gives no values and the reason, and the doctor goes on with the other sources.
     """
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        return EngineConfig(problem="the Pulumi CLI is not on PATH")
-    command = [pulumi, "config", "--json", "--show-secrets", "--stack", stack]
-    shown = "`pulumi config --show-secrets --stack " + stack + "`"
     try:
-        done = subprocess.run(
-            command,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=PULUMI_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return EngineConfig(problem=f"{shown} did not run ({type(exc).__name__})")
-    if done.returncode != 0:
-        said = next((line.strip() for line in done.stderr.splitlines() if line.strip()), "")
-        return EngineConfig(problem=f"{shown} failed" + (f": {said}" if said else ""))
-    try:
-        document = json.loads(done.stdout)
-    except ValueError:
-        document = None
-    if not isinstance(document, Mapping):
-        return EngineConfig(problem=f"{shown} printed no JSON document")
+        document = run_pulumi(["config", "--json", "--show-secrets", "--stack", stack], cwd)
+    except FlexorchError as exc:
+        return EngineConfig(problem=str(exc))
     values: dict[str, str] = {}
     for key, entry in document.items():
         value = entry.get("value") if isinstance(entry, Mapping) else None

@@ -281,7 +281,7 @@ class Steps:
                 f"{reservation.sid} was accepted by {reservation.worker_name} "
                 f"({uri}), not by {target}",
                 evidence,
-                "Run `pulumi up` to restore the contact_uri Workflow, which "
+                "Run `pulumi up --refresh` to restore the contact_uri Workflow, which "
                 "reserves only the worker the task names.",
             )
             return failed, reservation, evidence

@@ -15,6 +15,7 @@ from flexorch.errors import FlexorchError
 from flexorch.resources.base import create_resolved, form_fields, warn
 from flexorch.resources.lookups import once
 from flexorch.twilio_client import TwilioApiError, twilio_call
+from flexorch.twilio_facts import address_settings
 
 # Twilio's largest page of Address Configurations.
 PAGE_SIZE = 50
@@ -120,6 +121,48 @@ def release(client: Client, label: str, sid: str, previous: dict[str, Any] | Non
         return
     with twilio_call(label, "delete its Address Configuration", missing_ok=True):
         configuration.delete()
+
+
+def as_recorded(found: Any, previous: dict[str, Any]) -> bool:
+    """Whether the Address Configuration `found` is as `release` puts `previous` back.
+
+    Compared on what a put-back sends: what was empty stays as Twilio has it (see above).
+    """
+    now = _previous_fields(address_settings(found))
+    return all(now.get(key) == value for key, value in _previous_fields(previous).items())
+
+
+def still_held(client: Client, label: str, sid: str, previous: dict[str, Any] | None) -> bool:
+    """Whether `sid` still takes its number's messages for flexorch, read back from Twilio.
+
+    False once it is gone or put back as `previous` was (a created one: once it is gone).
+    Raises FlexorchError when Twilio's answer cannot be had: then nobody knows.
+    """
+    found = live(client, label, sid)
+    if found is None:
+        return False
+    return not previous or not as_recorded(found, previous)
+
+
+def leftover(
+    client: Client, number: str, recorded: dict[str, Any] | None
+) -> tuple[str, dict[str, Any] | None] | None:
+    """An Address Configuration of `number` that flexorch holds with no record of holding it.
+
+    `recorded` is the number's configuration before flexorch (empty: it had none, so one was
+    created). A move onto Conversations stopped after its address write (the CLI killed, the
+    answer lost) leaves one: the adopted configuration not as recorded, or one carrying
+    flexorch's name. Returns its SID and what `release` needs to give it back; None when
+    Twilio shows nothing of flexorch's. One request: the account's SMS addresses, now.
+    """
+    found = list_sms_addresses(client).get(number)
+    if found is None:
+        return None
+    if recorded and found.sid == recorded.get("sid"):
+        return None if as_recorded(found, recorded) else (str(found.sid), recorded)
+    if found.friendly_name == FRIENDLY_NAME:
+        return str(found.sid), None
+    return None  # someone else's: not flexorch's to give back
 
 
 def live(client: Client, label: str, sid: str) -> Any:

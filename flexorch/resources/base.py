@@ -134,19 +134,26 @@ class TwilioProvider(ResourceProvider):
         news: dict[str, Any],
         look_up: Callable[[dict[str, Any]], Any],
         reference: str,
+        annotating: tuple[str, ...] = (),
     ) -> CheckResult:
         """`check` of a new or changed reference: `look_up` it, so preview fails before a write.
 
         A bad reference fails under the input `reference`; an unchanged one costs no request.
+        Inputs in `annotating` only annotate what is found (e.g. the handler URL, to tell
+        whether a number already points at it): one still unknown (an Output of another
+        resource) neither holds the look-up back nor reaches it.
         """
         # A workspace the engine has no SID for yet is found from the config's reference.
         needed = dict(news)
         if known(news.get("workspace_lookup")):
             needed.pop("workspace_sid", None)
+        unknown = {key: None for key in annotating if not known(news.get(key))}
+        for key in unknown:
+            needed.pop(key, None)
         if (olds and not self.changed(olds, news)) or not known(needed):
             return CheckResult(news, [])
         try:
-            look_up(news)
+            look_up({**news, **unknown})
         except FlexorchError as error:
             return CheckResult(news, [CheckFailure(reference, str(error))])
         return CheckResult(news, [])
@@ -179,6 +186,15 @@ class TwilioProvider(ResourceProvider):
         result.update(values)
         return result
 
+    def refreshed(self, props: Mapping[str, Any], **live: Any) -> dict[str, Any]:
+        """A refresh's outputs: everything state recorded, with what Twilio holds now on top.
+
+        `read` can ask Twilio again only for live values; what was recorded at adoption (the
+        settings destroy puts back, what a snapshot saw) exists nowhere else. Dropping it made
+        destroy after a refresh delete an adopted Workflow instead of restoring it.
+        """
+        return self.carry(props, props, **live)
+
     def outs(self, props: Mapping[str, Any], **values: Any) -> dict[str, Any]:
         """Every input plus the given outputs (diff and update see outputs as `olds`)."""
         result = {key: props.get(key) for key in self.inputs}
@@ -186,13 +202,13 @@ class TwilioProvider(ResourceProvider):
         return result
 
 
-def gone(label: str, id_: str, props: Mapping[str, Any]) -> ReadResult:
+def gone(label: str, id_: str, adopted: bool) -> ReadResult:
     """A refresh's answer for an object deleted outside flexorch (Twilio answered 404).
 
     Owned: an empty id tells the engine it is gone, so `up --refresh` creates it again.
     Adopted: it was not ours to re-create, so that is one line naming it.
     """
-    if props.get("adopted_previous"):
+    if adopted:
         raise FlexorchError(
             f"{label}: {id_} was adopted by this stack but no longer exists in Twilio; remove "
             "its sid / adopt key from the stack config (a new one is then created), or restore it"
@@ -233,6 +249,84 @@ def warn(message: str) -> None:
     pulumi.log.warn(message)
 
 
+def note(message: str) -> None:
+    """What a step changed beyond its own object, in the engine's diagnostics of `up`."""
+    pulumi.log.info(message)
+
+
+def restoring(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """Options of a resource whose delete puts Twilio back: it is always replaced delete-first.
+
+    Replaced create-first, the old resource's delete would undo what the new one just did (a
+    Flex Flow re-enabled while state says disabled). `diff` asks for delete-first, but the
+    engine skips `diff` for `pulumi up --replace URN` (pulumi's step_generator.go: a targeted
+    replace "blames the id"), so the resource option says it too.
+    """
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
+
+
+# The inputs that take over an existing object instead of creating one (`sid` / `adopt`).
+ADOPTION_KEYS = ("adopt_sid", "adopt_by_name")
+
+
+class AdoptingProvider(TwilioProvider):
+    """A writer that creates its object or adopts an existing one (config `sid` / `adopt`).
+
+    Changing the adoption keys replaces the object only when they now name another one. When
+    they name the object already held (`adopt: true` set on one the stack made, or `sid` moved
+    to `adopt`), it is an update that keeps what was recorded when it was first taken over:
+    a replacement would delete the very object the new snapshot just recorded.
+    """
+
+    def same_name(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether adopting by name would find the object already held."""
+        raise NotImplementedError
+
+    def names_another(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether the new adoption keys point away from the object `id_` held now."""
+        if news.get("adopt_sid"):
+            return bool(news["adopt_sid"] != id_)
+        if news.get("adopt_by_name"):
+            return not self.same_name(olds, news)
+        # No longer adopted: an adopted object goes back as it was and a new one is made; one
+        # the stack made stays.
+        return bool(olds.get("adopted_previous"))
+
+    @override
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = super().diff(id_, olds, news)
+        adoption = [key for key in ADOPTION_KEYS if key in self.changed(olds, news)]
+        if not adoption or not self.names_another(id_, olds, news):
+            return result
+        return DiffResult(
+            changes=True, replaces=[*(result.replaces or []), *adoption], delete_before_replace=True
+        )
+
+    def check_same_object(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether an update has settings to write; if its adoption keys changed, check them.
+
+        They must still name `id_` (diff replaces otherwise, so only a Console rename gets
+        here); a change of only those keys writes nothing.
+        """
+        changes = self.changed(olds, news)
+        if not {key for key in ADOPTION_KEYS if key in changes}:
+            return True
+        label = self.label(dict(news))
+        found = (news.get("adopted") or {}).get("sid")
+        if found and found != id_:
+            raise FlexorchError(
+                f"{label}: the adoption keys now find {found}, but this stack holds {id_}; "
+                "use its sid to adopt it (the one held is then put back or deleted)"
+            )
+        adopts = news.get("adopt_sid") or news.get("adopt_by_name")
+        if adopts and not olds.get("adopted_previous"):
+            warn(
+                f"{label}: {id_} was made by this stack, so adopting it changes nothing: "
+                "destroy still deletes it"
+            )
+        return bool(set(changes) - set(ADOPTION_KEYS))
+
+
 class SnapshotProvider(TwilioProvider):
     """A step that only reads: what flexorch will change, recorded before anything changes it.
 
@@ -266,6 +360,22 @@ class SnapshotProvider(TwilioProvider):
     @override
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """A snapshot changed nothing, so there is nothing to undo."""
+
+
+class AdoptionSnapshotProvider(SnapshotProvider):
+    """The snapshot of an object a config adopts by SID or by name (`sid` / `adopt`).
+
+    Its adoption keys changing is an update, not a replacement: when they still name the
+    object recorded (`sid` moved to `adopt`), the record from before flexorch is kept, since a
+    look-up now would only see flexorch's own settings.
+    """
+
+    @override
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        found = self.look_up(news)
+        if found["sid"] and found["sid"] == olds.get("sid"):
+            found = {"sid": olds["sid"], "previous": olds.get("previous")}
+        return UpdateResult(self.carry(olds, news, **found))
 
 
 class AdoptionSnapshot(Resource):

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from twilio.rest import Client
 
-from flexorch.resources.base import create_resolved, form_fields, warn
+from flexorch.resources.base import create_resolved, form_fields, note, warn
 from flexorch.resources.lookups import PAGE_SIZE, flex_flows, once
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import attributes_of, channel_status, flex_handoff, identities
@@ -144,6 +144,11 @@ def remove(client: Client, hooks: list[dict[str, Any]]) -> None:
             f"Chat channel {hook['channel']} webhook {hook['sid']}", "remove", missing_ok=True
         ):
             channel.webhooks(hook["sid"]).delete()
+        note(
+            f"removed {hook['type']} webhook {hook['sid']} from chat channel {hook['channel']} "
+            f"of {hook['contact_identity']}: the customer's next message would "
+            "go to Flex; destroy puts it back"
+        )
 
 
 def restore(client: Client, hooks: list[dict[str, Any]]) -> None:

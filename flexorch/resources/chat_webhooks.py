@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, ReadResult, Resource, UpdateResult
 from twilio.rest import Client
 from typing_extensions import override
 
-from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, warn
+from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, restoring, warn
 from flexorch.resources.lookups import once
 from flexorch.twilio_client import TwilioApiError, twilio_call
 from flexorch.twilio_facts import (
@@ -32,6 +32,7 @@ from flexorch.twilio_facts import (
     same_method,
     same_platform,
     same_url,
+    twilio_hosted,
 )
 
 
@@ -46,6 +47,11 @@ class ChatServiceSnapshotProvider(SnapshotProvider):
     @override
     def label(self, props: dict[str, Any]) -> str:
         return f'ChatService "{props.get("service_sid")}"'
+
+    @override
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """A bad service SID fails preview even while the handler URL is an unknown Output."""
+        return self.looked_up(olds, news, self.look_up, "service_sid", annotating=("handler_url",))
 
     @override
     def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +220,12 @@ class ChatServiceWebhooksProvider(TwilioProvider):
                 f"{self.label(props)}: its webhooks already pointed at this stack's handler when "
                 "adopted, so their settings from before flexorch are unknown; destroy leaves them"
             )
+        elif other := _other_handler(props, snapshot):
+            warn(
+                f"{self.label(props)}: its webhooks pointed at another handler ({other}); if "
+                "another stack manages this service, remove it from one of them: destroying "
+                "them in the wrong order leaves it on the first one's handler"
+            )
         self._point(props)
         outs = self.outs(
             props,
@@ -266,19 +278,25 @@ class ChatServiceWebhooksProvider(TwilioProvider):
                 "webhook_filters": chat["webhook_filters"],
                 "retry_count": chat["post_webhook_retry_count"],
             }
-        outs = self.outs(
-            props,
-            **live,
-            previous=props.get("previous"),
-            previous_conversations=props.get("previous_conversations"),
-            previous_unknown=props.get("previous_unknown") or False,
-        )
+        outs = self.refreshed(props, **live)
         return ReadResult(id_, outs)
 
     @override
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Put back what the service had before flexorch adopted it."""
         self._give_back(props, platform_of(props.get("platform")), props)
+
+
+def _other_handler(props: dict[str, Any], snapshot: dict[str, Any]) -> str:
+    """A team's own webhook URL the service had before, other than this stack's ("" if none)."""
+    conversations = platform_of(props.get("platform")) == CONVERSATIONS
+    previous = snapshot.get("previous_conversations" if conversations else "previous") or {}
+    ours = props["post_webhook_url"] or props["pre_webhook_url"]
+    for key in ("post_webhook_url", "pre_webhook_url"):
+        url = previous.get(key) or ""
+        if url and not twilio_hosted(url) and not same_url(url, ours):
+            return str(url)
+    return ""
 
 
 def service_webhooks(client: Client, sid: str) -> Any:
@@ -347,4 +365,4 @@ class ChatServiceWebhooks(Resource, module="flexorch", name="ChatServiceWebhooks
             "previous_conversations": None,
             "previous_unknown": None,
         }
-        super().__init__(ChatServiceWebhooksProvider(), name, props, opts)
+        super().__init__(ChatServiceWebhooksProvider(), name, props, restoring(opts))

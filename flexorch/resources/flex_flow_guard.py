@@ -35,7 +35,7 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.resources import channel_webhooks
-from flexorch.resources.base import SnapshotProvider, TwilioProvider, known
+from flexorch.resources.base import SnapshotProvider, TwilioProvider, known, note, restoring
 from flexorch.resources.lookups import account_numbers, flex_flows, list_flex_flows
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import identities
@@ -263,6 +263,11 @@ class FlexFlowGuardProvider(TwilioProvider):
                 missing_ok=True,
             ):
                 client.flex_api.v1.flex_flow(flow["sid"]).update(enabled=False)
+            note(
+                f'disabled Flex Flow {flow["sid"]} "{flow["friendly_name"]}" on '
+                f"{flow['contact_identity']}: it would take that number's messages; destroy "
+                "enables it again"
+            )
         if hooks:
             channel_webhooks.remove(client, hooks)
 
@@ -332,14 +337,11 @@ class FlexFlowGuardProvider(TwilioProvider):
         flows = list_flex_flows(client)
         conflicts, others = find_conflicts([flow_of(r) for r in flows], numbers)
         hooks = channel_webhooks.scan(client, props.get("chat_service_sid"), flows, numbers)
-        outs = self.outs(
+        outs = self.refreshed(
             props,
             resolved_numbers=numbers,
-            disabled=props.get("disabled") or [],
-            conflicts=props.get("conflicts") or [],
             others=[asdict(f) for f in others],
             drift=[asdict(f) for f in conflicts],
-            removed_webhooks=props.get("removed_webhooks") or [],
             webhook_drift=hooks,
         )
         return ReadResult(id_, outs)
@@ -357,6 +359,7 @@ class FlexFlowGuardProvider(TwilioProvider):
         for sid in sids:
             with twilio_call(f"Flex Flow {sid}", "re-enable", ("Enabled",), missing_ok=True):
                 client.flex_api.v1.flex_flow(sid).update(enabled=True)
+            note(f"enabled Flex Flow {sid} again, as it was before flexorch")
 
 
 class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
@@ -397,4 +400,4 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
             "removed_webhooks": None,
             "webhook_drift": None,
         }
-        super().__init__(FlexFlowGuardProvider(), name, props, opts)
+        super().__init__(FlexFlowGuardProvider(), name, props, restoring(opts))

@@ -14,15 +14,30 @@ and for the one request between them both deliver (a duplicate, never a lost mes
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import (
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.resources import addresses
-from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, warn
+from flexorch.resources.base import (
+    SnapshotProvider,
+    TwilioProvider,
+    form_fields,
+    known,
+    restoring,
+    warn,
+)
 from flexorch.resources.lookups import account_numbers
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import (
@@ -53,6 +68,11 @@ class PhoneNumbersSnapshotProvider(SnapshotProvider):
     def label(self, props: dict[str, Any]) -> str:
         return "PhoneNumbers"
 
+    @override
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Look new numbers up at preview, also while the handler URL is still an unknown Output."""
+        return self.looked_up(olds, news, self.look_up, "numbers", annotating=("handler_url",))
+
     def _records(self, props: dict[str, Any], numbers: list[str]) -> dict[str, Any]:
         if not numbers:
             return {}
@@ -73,12 +93,16 @@ class PhoneNumbersSnapshotProvider(SnapshotProvider):
         return records
 
     def _add_addresses(self, records: dict[str, Any]) -> None:
-        """Record each number's Address Configuration (None: it has none, one is created)."""
+        """Record each number's Address Configuration ({}: it has none, one is created).
+
+        Not None: Pulumi drops None values inside a mapping when it reads state, and the route
+        must see that the number had no address (to give back one a stopped cut-over left).
+        """
         listed = addresses.sms_addresses(self.client())
         for record in records.values():
             if "address" not in record:
                 found = listed.get(record["phone_number"])
-                record["address"] = address_settings(found) if found else None
+                record["address"] = address_settings(found) if found else {}
 
     @override
     def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -181,12 +205,27 @@ class PhoneNumberRouteProvider(TwilioProvider):
         if not sid and previous:
             sid = previous["sid"]
         sid = addresses.hold(self.client(), self.label(props), phone_number, sid, props["address"])
-        return {"address_sid": sid, "address_previous": previous}
+        # An empty record: the number had none, so the one held is deleted on destroy.
+        return {"address_sid": sid, "address_previous": previous or None}
+
+    @override
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The inputs that changed; on Programmable Chat, also an address a stopped move left.
+
+        A move onto Conversations stopped after its address write (the CLI killed, the answer
+        lost) and then reverted leaves this route's inputs as they were: only the snapshot's
+        record of the number's address says that the number moved. Still no request.
+        """
+        result = super().diff(id_, olds, news)
+        if result.changes or _left_to_give_back(olds, news) is None:
+            return result
+        return DiffResult(changes=True, replaces=[], delete_before_replace=True)
 
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
         snapshot = props["snapshot"]
         previous = dict(snapshot["previous"])
+        sid, phone_number = snapshot["sid"], snapshot["phone_number"]
         label = self.label(props)
         if snapshot.get("points_at_handler"):
             warn(
@@ -199,56 +238,151 @@ class PhoneNumberRouteProvider(TwilioProvider):
                 "another stack manages this number, remove it from one of them: destroying "
                 "them in the wrong order leaves it on the first one's handler"
             )
+        wanted = _wanted(props, previous)
         held: dict[str, Any] = {"address_sid": "", "address_previous": None}
         if platform_of(props.get("platform")) == CONVERSATIONS:
-            held = self._hold_address(props, snapshot["phone_number"], "", snapshot.get("address"))
-        try:
-            self._set(props, snapshot["sid"], _wanted(props, previous), "update")
-        except FlexorchError:
-            self._undo_hold(props, held)  # not recorded: no address may stay behind
-            raise
+            held = self._take_address(props, phone_number, snapshot.get("address"))
+            self._empty_sms_url(props, sid, wanted, held)
+            given_back = None
+        else:
+            self._set(props, sid, wanted, "update")
+            given_back = self._give_back_left(props, {}, sid, phone_number, wanted, True)
         outs = self.outs(
             props,
-            sid=snapshot["sid"],
-            phone_number=snapshot["phone_number"],
+            sid=sid,
+            phone_number=phone_number,
             previous=previous,
             previous_unknown=bool(snapshot.get("points_at_handler")),
+            address_given_back=given_back,
             **held,
         )
-        return CreateResult(snapshot["sid"], outs)
+        return CreateResult(sid, outs)
 
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Apply the change; a platform switch puts the new path in place before the old goes."""
+        """Apply the change; a platform switch puts the new path in place before the old goes.
+
+        When a switch's second write fails, its answer may have been lost after Twilio applied
+        it, so it is read back before the first write is undone: applied, the switch is done;
+        not applied, the first write is undone and the old path stays; not known, nothing is
+        undone (both paths deliver: a duplicate, never a lost message) and the next run ends it.
+        """
         was = platform_of(olds.get("platform"))
-        label = self.label(news)
         wanted = _wanted(news, olds.get("previous") or {})
+        phone_number = olds.get("phone_number") or news["number"]
+        changed = self.changed(olds, news)
         if platform_of(news.get("platform")) == CONVERSATIONS:
-            phone_number = olds.get("phone_number") or news["number"]
             if was == CONVERSATIONS:
-                previous = olds.get("address_previous")
-            else:
-                previous = (news.get("snapshot") or {}).get("address")
-            held = self._hold_address(news, phone_number, olds.get("address_sid") or "", previous)
-            # Only the address changed (a new handler URL): the SmsUrl is empty already.
-            if was != CONVERSATIONS or {"sms_url", "sms_method"} & set(self.changed(olds, news)):
-                try:
+                held = self._hold_address(
+                    news, phone_number, olds.get("address_sid") or "", olds.get("address_previous")
+                )
+                # Only the address changed (a new handler URL): the SmsUrl is empty already.
+                if {"sms_url", "sms_method"} & set(changed):
                     self._set(news, id_, wanted, "update")
-                except FlexorchError:
-                    if was != CONVERSATIONS:  # the switch failed: back to the state recorded
-                        self._undo_hold(news, held)
-                    raise
-            return UpdateResult(self.carry(olds, news, **held))
-        self._set(news, id_, wanted, "update")
+            else:
+                recorded = (news.get("snapshot") or {}).get("address")
+                held = self._take_address(news, phone_number, recorded)
+                self._empty_sms_url(news, id_, wanted, held)
+            return UpdateResult(self.carry(olds, news, **held, address_given_back=None))
+        if changed:
+            self._set(news, id_, wanted, "update")
         if was == CONVERSATIONS:
+            self._release_switched_back(news, id_, olds)
+            given_back = _recorded_address(news)
+        else:
+            given_back = self._give_back_left(news, olds, id_, phone_number, wanted, bool(changed))
+        outs = self.carry(
+            olds, news, address_sid="", address_previous=None, address_given_back=given_back
+        )
+        return UpdateResult(outs)
+
+    def _take_address(
+        self, props: dict[str, Any], phone_number: str, recorded: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The first write of a move onto Conversations: the number's address at the handler.
+
+        When it fails, it may still have been applied (an answer lost): what Twilio shows of it
+        is given back, while the SmsUrl still delivers. Unreadable, the next run finds it.
+        """
+        try:
+            return self._hold_address(props, phone_number, "", recorded)
+        except FlexorchError:
+            client = self.client()
+            with contextlib.suppress(FlexorchError):
+                left = addresses.leftover(client, phone_number, recorded)
+                if left is not None:
+                    addresses.release(client, self.label(props), *left)
+            raise
+
+    def _empty_sms_url(
+        self, props: dict[str, Any], sid: str, wanted: dict[str, Any], held: dict[str, Any]
+    ) -> None:
+        """The second write of a move onto Conversations; a failure is read back before undoing."""
+        try:
+            self._set(props, sid, wanted, "update")
+        except FlexorchError as failed:
             try:
-                sid = olds.get("address_sid") or ""
-                addresses.release(self.client(), label, sid, olds.get("address_previous"))
+                with twilio_call(self.label(props), "read back its SmsUrl"):
+                    now = self.client().incoming_phone_numbers(sid).fetch()
             except FlexorchError:
-                # The switch back failed: the SmsUrl empty again, as the state still records.
-                self._set(news, id_, {"sms_url": "", "sms_method": news["sms_method"]}, "undo")
-                raise
-        return UpdateResult(self.carry(olds, news, address_sid="", address_previous=None))
+                raise failed from None  # not known: the address stays, a path either way
+            if same_url(now.sms_url, wanted["sms_url"]):
+                warn(f"{failed}; read back, Twilio had applied it: the move is complete")
+                return
+            self._undo_hold(props, held)  # not applied: the SmsUrl still delivers
+            raise
+
+    def _release_switched_back(self, props: dict[str, Any], sid: str, olds: dict[str, Any]) -> None:
+        """The second write of a move back to Programmable Chat: the address given back.
+
+        A failure is read back: the address gone (or put back) means Twilio applied it; still
+        at the handler, the SmsUrl is emptied again, as the state still records.
+        """
+        client, label = self.client(), self.label(props)
+        address_sid, previous = olds.get("address_sid") or "", olds.get("address_previous")
+        try:
+            addresses.release(client, label, address_sid, previous)
+        except FlexorchError as failed:
+            try:
+                held = addresses.still_held(client, label, address_sid, previous)
+            except FlexorchError:
+                raise failed from None  # not known: the SmsUrl stays too, the next up ends it
+            if not held:
+                warn(f"{failed}; read back, Twilio had applied it: the move back is complete")
+                return
+            self._set(props, sid, {"sms_url": "", "sms_method": props["sms_method"]}, "undo")
+            raise
+
+    def _give_back_left(
+        self,
+        props: dict[str, Any],
+        olds: dict[str, Any],
+        sid: str,
+        phone_number: str,
+        wanted: dict[str, Any],
+        path_set: bool,
+    ) -> dict[str, Any] | None:
+        """Give back an address a stopped move onto Conversations left; what is now given back.
+
+        One request (the account's SMS addresses), only when the snapshot's record says that the
+        number moved and this route has not given that record back. Before a write, the number's
+        SmsUrl is set (unless `path_set`): never a moment with no path.
+        """
+        recorded = _left_to_give_back(olds, props)
+        if recorded is None:
+            given_back: dict[str, Any] | None = olds.get("address_given_back")
+            return given_back
+        client, label = self.client(), self.label(props)
+        left = addresses.leftover(client, phone_number, recorded)
+        if left is not None:
+            warn(
+                f"{label}: still had the Address Configuration {left[0]} from a move onto "
+                "Conversations that was stopped; giving it back"
+            )
+            if not path_set:
+                self._set(props, sid, wanted, "update")
+            addresses.release(client, label, *left)
+        return recorded
 
     def _undo_hold(self, props: dict[str, Any], held: dict[str, Any]) -> None:
         """Give back an address this failed operation took, so nothing unrecorded stays."""
@@ -272,17 +406,14 @@ class PhoneNumberRouteProvider(TwilioProvider):
             # Gone (deleted in the Console): "" makes the next up create it again.
             address_sid = found.sid if found else ""
             address = address_settings(found) if found else None
-        outs = self.outs(
+        outs = self.refreshed(
             props,
             sms_url=live.sms_url,
             sms_method=live.sms_method,
             address=address,
             sid=id_,
             phone_number=live.phone_number,
-            previous=props.get("previous"),
-            previous_unknown=props.get("previous_unknown") or False,
             address_sid=address_sid,
-            address_previous=props.get("address_previous"),
         )
         return ReadResult(id_, outs)
 
@@ -299,6 +430,28 @@ class PhoneNumberRouteProvider(TwilioProvider):
                 props.get("address_sid") or "",
                 props.get("address_previous"),
             )
+
+
+def _recorded_address(props: dict[str, Any]) -> dict[str, Any] | None:
+    """The snapshot's record of the number's address from before Conversations ({}: it had none).
+
+    None while the number never moved onto Conversations (the snapshot records addresses only
+    from then on, and keeps the record after a move back) or the record is not known yet.
+    """
+    snapshot = props.get("snapshot")
+    if not isinstance(snapshot, dict) or "address" not in snapshot or not known(snapshot):
+        return None
+    return dict(snapshot["address"] or {})
+
+
+def _left_to_give_back(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any] | None:
+    """The recorded address a route staying on Programmable Chat has not given back yet."""
+    if CONVERSATIONS in (platform_of(olds.get("platform")), platform_of(news.get("platform"))):
+        return None
+    recorded = _recorded_address(news)
+    if recorded is None or recorded == olds.get("address_given_back"):
+        return None
+    return recorded
 
 
 def _wanted(props: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
@@ -351,5 +504,6 @@ class PhoneNumberRoute(Resource, module="flexorch", name="PhoneNumberRoute"):
             "previous_unknown": None,
             "address_sid": None,
             "address_previous": None,
+            "address_given_back": None,
         }
-        super().__init__(PhoneNumberRouteProvider(), name, props, opts)
+        super().__init__(PhoneNumberRouteProvider(), name, props, restoring(opts))

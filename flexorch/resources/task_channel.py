@@ -8,6 +8,7 @@ was lost, or one an earlier stopped run made, is found by that name and taken ov
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -16,11 +17,12 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.resources.base import (
+    AdoptingProvider,
     AdoptionSnapshot,
-    SnapshotProvider,
-    TwilioProvider,
+    AdoptionSnapshotProvider,
     create_resolved,
     gone,
+    restoring,
     warn,
 )
 from flexorch.resources.workspace import workspace_sid
@@ -33,12 +35,12 @@ def find_channel(channels: Any, label: str, unique_name: str) -> Any:
         return next((c for c in channels.list() if c.unique_name == unique_name), None)
 
 
-class TaskChannelSnapshotProvider(SnapshotProvider):
+class TaskChannelSnapshotProvider(AdoptionSnapshotProvider):
     """Finds the channel to adopt (by SID, or by unique name) and records its friendly name."""
 
     kind = "TaskChannelSnapshot"
     inputs = ("workspace_sid", "unique_name", "adopt_sid", "adopt_by_name")
-    replace_on = inputs
+    replace_on = ("workspace_sid", "unique_name")
     reference = "adopt_sid"
 
     @override
@@ -92,17 +94,22 @@ class TaskChannelSnapshot(AdoptionSnapshot, module="flexorch", name="TaskChannel
         super().__init__(TaskChannelSnapshotProvider(), name, props, opts)
 
 
-class TaskChannelProvider(TwilioProvider):
+class TaskChannelProvider(AdoptingProvider):
     """Creates the channel, renames it in place, deletes it on destroy."""
 
     kind = "TaskChannel"
     inputs = ("workspace_sid", "unique_name", "friendly_name", "adopt_sid", "adopt_by_name")
     # TaskRouter cannot change a channel's unique name.
-    replace_on = ("workspace_sid", "unique_name", "adopt_sid", "adopt_by_name")
+    replace_on = ("workspace_sid", "unique_name")
 
     @override
     def label(self, props: dict[str, Any]) -> str:
         return f'TaskChannel "{props.get("unique_name")}"'
+
+    @override
+    def same_name(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """A unique name is one channel per workspace, and a new one replaces it anyway."""
+        return True
 
     def _channels(self, props: dict[str, Any]) -> Any:
         return self.client().taskrouter.v1.workspaces(props["workspace_sid"]).task_channels
@@ -147,8 +154,9 @@ class TaskChannelProvider(TwilioProvider):
 
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        with twilio_call(self.label(news), "update", ("FriendlyName",)):
-            self._channels(news)(id_).update(friendly_name=news["friendly_name"])
+        if self.check_same_object(id_, olds, news):
+            with twilio_call(self.label(news), "update", ("FriendlyName",)):
+                self._channels(news)(id_).update(friendly_name=news["friendly_name"])
         return UpdateResult(self.carry(olds, news, sid=id_))
 
     @override
@@ -157,8 +165,8 @@ class TaskChannelProvider(TwilioProvider):
         with twilio_call(self.label(props), "read", missing_ok=True):
             live = self._channels(props)(id_).fetch()
         if live is None:
-            return gone(self.label(props), id_, props)
-        outs = self.outs(
+            return gone(self.label(props), id_, bool(props.get("adopted_previous")))
+        outs = self.refreshed(
             props, sid=id_, unique_name=live.unique_name, friendly_name=live.friendly_name
         )
         return ReadResult(id_, outs)
@@ -206,4 +214,4 @@ class TaskChannel(Resource, module="flexorch", name="TaskChannel"):
             "sid": None,
             "adopted_previous": None,
         }
-        super().__init__(TaskChannelProvider(), name, props, opts)
+        super().__init__(TaskChannelProvider(), name, props, restoring(opts))

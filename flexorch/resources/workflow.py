@@ -9,6 +9,7 @@ made before it was stopped, is found by name and taken over rather than made twi
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -17,12 +18,13 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.resources.base import (
+    AdoptingProvider,
     AdoptionSnapshot,
-    SnapshotProvider,
-    TwilioProvider,
+    AdoptionSnapshotProvider,
     create_resolved,
     gone,
     pick_one,
+    restoring,
     warn,
 )
 from flexorch.resources.workspace import workspace_sid
@@ -47,12 +49,12 @@ def _settings(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class WorkflowSnapshotProvider(SnapshotProvider):
+class WorkflowSnapshotProvider(AdoptionSnapshotProvider):
     """Finds the Workflow to adopt (by SID, or by friendly name) and records its settings."""
 
     kind = "WorkflowSnapshot"
     inputs = ("workspace_sid", "adopt_sid", "adopt_by_name")
-    replace_on = inputs
+    replace_on = ("workspace_sid",)
     reference = "adopt_sid"
 
     @override
@@ -106,7 +108,7 @@ class WorkflowSnapshot(AdoptionSnapshot, module="flexorch", name="WorkflowSnapsh
         super().__init__(WorkflowSnapshotProvider(), name, props, opts)
 
 
-class WorkflowProvider(TwilioProvider):
+class WorkflowProvider(AdoptingProvider):
     """Creates, updates in place and deletes the Workflow.
 
     Numbers arrive from the engine as floats (protobuf), hence the int() before sending.
@@ -121,13 +123,18 @@ class WorkflowProvider(TwilioProvider):
         "adopt_sid",
         "adopt_by_name",
     )
-    replace_on = ("workspace_sid", "adopt_sid", "adopt_by_name")
+    replace_on = ("workspace_sid",)
     comparisons = {"configuration": same_document}
     fields = ("FriendlyName", "Configuration", "TaskReservationTimeout")
 
     @override
     def label(self, props: dict[str, Any]) -> str:
         return f'Workflow "{props.get("friendly_name")}"'
+
+    @override
+    def same_name(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """The Workflow held carries the config's name (flexorch set it): that name finds it."""
+        return bool(olds.get("friendly_name") == news.get("friendly_name"))
 
     def _workflows(self, props: dict[str, Any]) -> Any:
         return self.client().taskrouter.v1.workspaces(props["workspace_sid"]).workflows
@@ -175,8 +182,9 @@ class WorkflowProvider(TwilioProvider):
 
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        with twilio_call(self.label(news), "update", self.fields):
-            self._workflows(news)(id_).update(**_settings(news))
+        if self.check_same_object(id_, olds, news):
+            with twilio_call(self.label(news), "update", self.fields):
+                self._workflows(news)(id_).update(**_settings(news))
         return UpdateResult(self.carry(olds, news, sid=id_))
 
     @override
@@ -185,13 +193,13 @@ class WorkflowProvider(TwilioProvider):
         with twilio_call(self.label(props), "read", missing_ok=True):
             live = self._workflows(props)(id_).fetch()
         if live is None:
-            return gone(self.label(props), id_, props)
+            return gone(self.label(props), id_, bool(props.get("adopted_previous")))
         # Keep the stack's own text when the live document is the same by value, so a refresh
         # of an unchanged workflow shows no drift.
         configuration = props.get("configuration")
         if not same_document(configuration, live.configuration):
             configuration = live.configuration
-        outs = self.outs(
+        outs = self.refreshed(
             props,
             sid=id_,
             friendly_name=live.friendly_name,
@@ -245,4 +253,4 @@ class Workflow(Resource, module="flexorch", name="Workflow"):
             "sid": None,
             "adopted_previous": None,
         }
-        super().__init__(WorkflowProvider(), name, props, opts)
+        super().__init__(WorkflowProvider(), name, props, restoring(opts))

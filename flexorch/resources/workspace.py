@@ -61,7 +61,8 @@ class WorkspaceProvider(SnapshotProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with twilio_call(self.label(props), "read"):
             found = self.client().taskrouter.v1.workspaces(id_).fetch()
-        return ReadResult(id_, self.outs(props, sid=found.sid, friendly_name=found.friendly_name))
+        outs = self.refreshed(props, sid=found.sid, friendly_name=found.friendly_name)
+        return ReadResult(id_, outs)
 
 
 class Workspace(Resource, module="flexorch", name="Workspace"):

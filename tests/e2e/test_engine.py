@@ -46,9 +46,9 @@ def writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_preview_plans_every_resource(stack: Any, sandbox: Sandbox, before: dict) -> None:
     mark = len(sandbox.requests)
     result = stack.preview()
-    # stack, component; reads: workspace, queue, chat service, numbers, Flex Flows; writes:
-    # guard, 1 channel, workflow, chat webhooks, 2 numbers
-    assert result.change_summary == {"create": 13}
+    # stack, component; reads: workspace, the queue's snapshot, queue (adopted), chat service,
+    # numbers, Flex Flows; writes: guard, 1 channel, workflow, chat webhooks, 2 numbers
+    assert result.change_summary == {"create": 14}
     requests = sandbox.since(mark)
     assert writes(requests) == []
     # A preview looks every adopted object up (a wrong reference fails here): one read each.
@@ -59,7 +59,13 @@ def test_up_routes_and_points_everything_at_the_handler(stack: Any, sandbox: San
     mark = len(sandbox.requests)
     result = stack.up()
     assert result.summary.result == "succeeded"
-    assert result.summary.resource_changes == {"create": 13}
+    assert result.summary.resource_changes == {"create": 14}
+    # What the guard changed beyond the stack's own objects is said in up's output.
+    flow = seed.sid("FO", "SMS Flex Flow")
+    assert (
+        f'disabled Flex Flow {flow} "SMS Flex Flow" on +15005550007: it would take that '
+        "number's messages; destroy enables it again"
+    ) in result.stdout
     requests = sandbox.since(mark)
     reads = [r["path"] for r in requests if r["method"] == "GET"]
     # workspace, queue, chat service, the numbers in one page, the Flex Flows, the chat
@@ -100,7 +106,7 @@ def test_no_change_preview_and_up_make_no_request(stack: Any, sandbox: Sandbox) 
     mark = len(sandbox.requests)
     stack.preview(expect_no_changes=True)
     up = stack.up()
-    assert up.summary.resource_changes == {"same": 13}
+    assert up.summary.resource_changes == {"same": 14}
     assert sandbox.since(mark) == []
 
 
@@ -116,11 +122,11 @@ def test_state_holds_no_plaintext_auth_token(stack: Any) -> None:
 
 def test_refresh_reads_every_resource_and_up_repairs_drift(stack: Any, sandbox: Sandbox) -> None:
     stack.refresh()
-    assert stack.preview().change_summary == {"same": 13}  # read() agrees with the stack
+    assert stack.preview().change_summary == {"same": 14}  # read() agrees with the stack
     number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
     number["sms_url"] = "https://someone-else.example.com/sms"  # changed in the Console
     stack.refresh()
-    assert stack.preview().change_summary == {"same": 12, "update": 1}
+    assert stack.preview().change_summary == {"same": 13, "update": 1}
     stack.up()
     assert number["sms_url"] == HANDLER
 
@@ -132,7 +138,7 @@ def test_up_refresh_recreates_what_was_deleted_in_the_console(stack: Any, sandbo
     del fake.records[seed.WORKFLOWS][workflow]
     del fake.records[seed.TASK_CHANNELS][channel]
     up = stack.up(refresh=True)
-    assert up.summary.resource_changes == {"same": 11, "create": 2}
+    assert up.summary.resource_changes == {"same": 12, "create": 2}
     recreated = stack.outputs()
     assert recreated["workflowSid"].value != workflow
     assert fake.find(seed.WORKFLOWS, sid=recreated["workflowSid"].value)
@@ -147,7 +153,7 @@ def test_up_refresh_disables_a_flex_flow_re_enabled_in_the_console(
     assert flow["enabled"] is False
     flow["enabled"] = True  # a person turned it back on
     up = stack.up(refresh=True)
-    assert up.summary.resource_changes == {"same": 12, "update": 1}
+    assert up.summary.resource_changes == {"same": 13, "update": 1}
     assert flow["enabled"] is False
     stack.preview(expect_no_changes=True)
 
@@ -160,9 +166,9 @@ def test_a_change_is_exactly_that_update(stack: Any, sandbox: Sandbox) -> None:
     preview = stack.preview(diff=True)
     # new handler URL: both numbers and the chat webhooks; new channel: one create and the
     # workflow document (its filter lists channel types, unchanged here, so no update).
-    assert preview.change_summary == {"same": 10, "update": 3, "create": 1}
+    assert preview.change_summary == {"same": 11, "update": 3, "create": 1}
     up = stack.up()
-    assert up.summary.resource_changes == {"same": 10, "update": 3, "create": 1}
+    assert up.summary.resource_changes == {"same": 11, "update": 3, "create": 1}
     fake = sandbox.fake
     assert fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_url"] == HANDLER + "/v2"
     assert fake.find(seed.TASK_CHANNELS, unique_name="custom2")

@@ -1,12 +1,18 @@
 """A user's own Pulumi program, outside this repo, that imports flexorch as a library.
 
 Two components in one program (one handler URL is an Output of another resource), against the
-sandbox with the real CLI: up, a no-change preview with zero Twilio requests, destroy with every
-adopted setting restored; and a bad value that fails preview with its one key-path line.
+sandbox with the real CLI: up, a no-change preview with zero Twilio requests, a preview while that
+Output is unknown planning only what reads it, destroy with every adopted setting restored; a bad
+value that fails preview with its one key-path line naming its component; and a number not in the
+account that fails preview although the handler URL is not known yet.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,22 +29,27 @@ WEST_CHAT = seed.sid("IS", "West Chat Service")
 
 PROGRAM = """
 import pulumi
-from pulumi.dynamic import CreateResult, Resource, ResourceProvider
+from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
 
 import flexorch
-from flexorch.component import ChatServiceArgs, HandlerArgs, SidOrNameArgs, TaskChannelArgs
+from flexorch import ChatServiceArgs, HandlerArgs, SidOrNameArgs, TaskChannelArgs
 
 
 class HandlerAppProvider(ResourceProvider):
     def create(self, props):
-        return CreateResult("handler-app", {"url": EAST_URL})
+        return CreateResult("handler-app", {"url": EAST_URL, "version": props["version"]})
+
+    def diff(self, _id, olds, news):
+        # A new version is a new app: its URL is unknown until it is made again.
+        changed = olds.get("version") != news["version"]
+        return DiffResult(changes=changed, replaces=["version"] if changed else [])
 
 
 class HandlerApp(Resource):
     url: pulumi.Output[str]
 
     def __init__(self, name):
-        super().__init__(HandlerAppProvider(), name, {"url": None})
+        super().__init__(HandlerAppProvider(), name, {"url": None, "version": APP_VERSION})
 
 
 app = HandlerApp("handler-app")
@@ -65,12 +76,15 @@ pulumi.export("westChannels", west.task_channel_sids)
 
 
 def write_program(
-    project: Path, east_number: str, east_url: str = "http://localhost:3000/east"
+    project: Path,
+    east_number: str,
+    east_url: str = "http://localhost:3000/east",
+    app_version: int = 1,
 ) -> None:
     constants = (
         f"CHAT = {seed.CHAT_SERVICE_SID!r}\nWEST_CHAT = {WEST_CHAT!r}\n"
         f"NUMBER_EAST = {east_number!r}\nNUMBER_WEST = {seed.FREE_NUMBER!r}\n"
-        f"EAST_URL = {east_url!r}\n"
+        f"EAST_URL = {east_url!r}\nAPP_VERSION = {app_version!r}\n"
     )
     source = textwrap.dedent(PROGRAM)
     head, _, rest = source.partition("\n\nclass HandlerAppProvider")
@@ -87,11 +101,15 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def stack(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> auto.Stack:
-    tmp = tmp_path_factory.mktemp("user-program")
+    return new_stack(tmp_path_factory.mktemp("user-program"), sandbox, seed.FLEX_FLOW_NUMBER)
+
+
+def new_stack(tmp: Path, sandbox: Sandbox, east_number: str) -> auto.Stack:
+    """A fresh stack `dev` of the user's program in `tmp`, east's number being `east_number`."""
     project = tmp / "userapp"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: userapp\nruntime: python\n")
-    write_program(project, seed.FLEX_FLOW_NUMBER)
+    write_program(project, east_number)
     (tmp / "state").mkdir()
     options = auto.LocalWorkspaceOptions(
         work_dir=str(project),
@@ -121,6 +139,11 @@ def settings(sandbox: Sandbox) -> dict[str, Any]:
     }
 
 
+def lines(output: str) -> list[str]:
+    """The engine's output as lines, each without the indentation and `error: ` it adds."""
+    return [line.strip().removeprefix("error: ") for line in output.splitlines()]
+
+
 def test_two_components_go_up_and_destroy_restores_everything(
     stack: auto.Stack, sandbox: Sandbox
 ) -> None:
@@ -142,6 +165,28 @@ def test_two_components_go_up_and_destroy_restores_everything(
     stack.preview(expect_no_changes=True)
     assert sandbox.since(mark) == []
 
+    # The handler app is made again, so east's handler URL is unknown at this preview: only
+    # what reads it may change; plain SIDs and names stay known, so nothing else is replaced.
+    write_program(Path(stack.workspace.work_dir), seed.FLEX_FLOW_NUMBER, app_version=2)
+    preview = stack.preview(diff=True)
+    assert {k: n for k, n in preview.change_summary.items() if k != "same"} == {
+        "replace": 1,
+        "update": 2,
+    }
+    changes = sorted(
+        line.strip()
+        for line in preview.stdout.splitlines()
+        if "=>" in line or line.endswith((": (replace)", ": (update)", ": (delete)"))
+    )
+    assert changes == [
+        "+-pulumi-python:dynamic:Resource: (replace)",
+        '~ post_webhook_url: "http://localhost:3000/east" => [unknown]',
+        "~ pulumi-python:dynamic/flexorch:ChatServiceWebhooks: (update)",
+        "~ pulumi-python:dynamic/flexorch:PhoneNumberRoute: (update)",
+        '~ sms_url   : "http://localhost:3000/east" => [unknown]',
+        "~ version: 1 => 2",
+    ]
+
     stack.destroy()
     restored = settings(sandbox)
     # Chat webhook URLs that were empty stay set (the spec refuses an empty URI) but get no events.
@@ -158,9 +203,10 @@ def test_a_bad_value_fails_preview_with_its_key_path_line(stack: auto.Stack) -> 
         stack.preview()
     output = str(raised.value)
     assert (
-        'flexorch:numbers[0]: "15005550007" is neither an E.164 number nor a phone number SID; '
-        'write it like "+15005550006" (quoted, no spaces) or PN followed by 32 hex digits'
-    ) in output
+        'CustomMessaging "east": flexorch:numbers[0]: "15005550007" is neither an E.164 number '
+        'nor a phone number SID; write it like "+15005550006" (quoted, no spaces) or PN '
+        "followed by 32 hex digits"
+    ) in lines(output)
     assert "Traceback" not in output
 
 
@@ -172,12 +218,32 @@ def test_a_bad_output_value_fails_up_when_it_resolves(stack: auto.Stack, sandbox
         stack.up()
     output = str(raised.value)
     assert (
-        'flexorch:handler.url: "ftp://handler.example.com" must use https (Twilio sends '
-        "customer messages to it); http is only allowed for localhost and 127.0.0.1"
-    ) in output
+        'CustomMessaging "east": flexorch:handler.url: "ftp://handler.example.com" must use '
+        "https (Twilio sends customer messages to it); http is only allowed for localhost and "
+        "127.0.0.1"
+    ) in lines(output)
     assert "Traceback" not in output and "never retrieved" not in output
     assert [r for r in sandbox.since(mark) if r["method"] != "GET"] == []
     stack.destroy()
+
+
+def test_a_number_not_in_the_account_fails_preview_while_the_handler_url_is_an_output(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # A fresh stack: east's handler URL is an Output of a resource not created yet, so unknown.
+    stack = new_stack(tmp_path, sandbox, "+15005550199")
+    mark = len(sandbox.requests)
+    with pytest.raises(auto.errors.CommandError) as raised:
+        stack.preview()
+    output = str(raised.value)
+    assert (
+        "pulumi-python:dynamic/flexorch:PhoneNumbersSnapshot resource 'east-phone-numbers': "
+        "property numbers value {[{+15005550199}]} has a problem: "
+        'PhoneNumber "+15005550199": no phone number of this account is +15005550199; check '
+        "flexorch:numbers (E.164 like +15005550006, or a PN SID)"
+    ) in lines(output)
+    assert "Traceback" not in output
+    assert [r for r in sandbox.since(mark) if r["method"] != "GET"] == []
 
 
 def test_a_plain_text_auth_token_is_refused_as_validate_refuses_it(stack: auto.Stack) -> None:
@@ -194,3 +260,42 @@ def test_a_plain_text_auth_token_is_refused_as_validate_refuses_it(stack: auto.S
         "`pulumi config set --secret twilio:authToken` (or set TWILIO_AUTH_TOKEN)"
     ) in output
     assert "Traceback" not in output
+
+
+def test_doctor_render_and_validate_read_a_component_from_the_stacks_state(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The program declares its components in code: its stack file has no flexorch: keys."""
+    stack = new_stack(tmp_path, sandbox, seed.FLEX_FLOW_NUMBER)
+    stack.up()
+    workspace = stack.workspace
+    env = {**os.environ, **workspace.env_vars, "PULUMI_HOME": str(workspace.pulumi_home)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "flexorch"), *args],
+            cwd=workspace.work_dir, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    try:
+        several = cli("validate", "--stack", "dev")
+        assert (several.returncode, several.stderr) == (
+            2,
+            "--stack dev: the stack's state has 2 flexorch components (east, west); choose "
+            "one with --component NAME\n",
+        )
+        doctor = cli("doctor", "--stack", "dev", "--component", "east", "--json")
+        report = json.loads(doctor.stdout)
+        assert report["source"] == 'stack dev, component CustomMessaging "east" (from its state)'
+        checks = {c["id"]: c for section in report["sections"] for c in section["checks"]}
+        # East's own number, workflow and chat service, as deployed: on its handler.
+        for check_id in (f"number:{seed.FLEX_FLOW_NUMBER}", "workflow", "chat-service"):
+            assert checks[check_id]["status"] == "pass", checks[check_id]
+        rendered = cli("render", "--stack", "dev", "--component", "west", "--out", "plugin")
+        assert rendered.returncode == 0, rendered.stderr
+        manifest = json.loads(
+            (Path(workspace.work_dir) / "plugin/flexorch-manifest.json").read_text()
+        )
+        assert manifest["stack"] == "dev"
+    finally:
+        stack.destroy()

@@ -150,6 +150,10 @@ def no_traceback(*texts: str) -> None:
 FAULTS: dict[str, Callable[[FaultProxy], Any]] = {
     "drop after a TaskChannel create": lambda p: p.drop("POST", r"/TaskChannels$"),
     "500 after a Workflow create": lambda p: p.error("POST", r"/Workflows$", status=500),
+    # Twilio documents 503 as "not processed", but a gateway in between can answer it after
+    # forwarding: a create's 503 is resolved by a look-up like any lost answer.
+    "503 after a Workflow create": lambda p: p.error("POST", r"/Workflows$", status=503),
+    "503 after a TaskChannel create": lambda p: p.error("POST", r"/TaskChannels$", status=503),
     "read timeout on a TaskChannel create": lambda p: p.stall("POST", r"/TaskChannels$", 3),
     "garbled answer to a number update": lambda p: p.garble("POST", NUMBER_UPDATE),
     "500 after a number update": lambda p: p.error("POST", NUMBER_UPDATE, status=500),
@@ -263,14 +267,8 @@ def cli(stack: auto.Stack, *args: str) -> subprocess.Popen[str]:
     )
 
 
-@pytest.mark.parametrize("write", WRITES)
-def test_killed_right_after_an_adoption_write_recovers_and_restores(
-    write: str, sandbox: Sandbox, proxy: FaultProxy, tmp_path: Path
-) -> None:
-    before = adopted_settings(sandbox)
-    on_conversations = write.endswith("(conversations)")
-    config = conversations_config() if on_conversations else sandbox_config()
-    stack = stack_behind(proxy, sandbox, tmp_path, config)
+def up_killed_after(stack: auto.Stack, proxy: FaultProxy, method: str, path: str) -> None:
+    """`pulumi up` killed (SIGKILL) as Twilio answers the first such write, then cancelled."""
     running: list[subprocess.Popen[str]] = []
 
     def kill(_request: RequestInfo) -> str:
@@ -281,15 +279,23 @@ def test_killed_right_after_an_adoption_write_recovers_and_restores(
                 os.kill(pid, signal.SIGKILL)
         return "drop"
 
-    method, path = WRITES[write]
     rule = proxy.after(method, path, kill)
     running.append(cli(stack, "up", "--yes", "--skip-preview"))
     output, _ = running[0].communicate(timeout=120)
     assert proxy.fired(rule) == 1, output
     assert running[0].returncode == -signal.SIGKILL
+    cli(stack, "cancel", "--yes").communicate(timeout=60)
 
-    cancel = cli(stack, "cancel", "--yes")
-    cancel.communicate(timeout=60)
+
+@pytest.mark.parametrize("write", WRITES)
+def test_killed_right_after_an_adoption_write_recovers_and_restores(
+    write: str, sandbox: Sandbox, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    before = adopted_settings(sandbox)
+    on_conversations = write.endswith("(conversations)")
+    config = conversations_config() if on_conversations else sandbox_config()
+    stack = stack_behind(proxy, sandbox, tmp_path, config)
+    up_killed_after(stack, proxy, *WRITES[write])
     up = stack.up()
     if on_conversations:
         assert_converged_on_conversations(sandbox)
@@ -302,3 +308,22 @@ def test_killed_right_after_an_adoption_write_recovers_and_restores(
     else:
         assert_restored(sandbox, before)
     no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
+
+
+def test_killed_right_after_a_queue_create_the_queue_is_still_the_stacks(
+    sandbox: Sandbox, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """The next run finds the queue by name; the snapshot found none, so destroy deletes it."""
+    config = sandbox_config()
+    config["flexorch:workflow"] = {
+        **config["flexorch:workflow"],
+        "fallbackQueue": {"friendlyName": "Overflow"},
+    }
+    stack = stack_behind(proxy, sandbox, tmp_path, config)
+    up_killed_after(stack, proxy, "POST", r"/TaskQueues$")
+    up = stack.up()
+    [overflow] = [q for q in sandbox.fake.all(seed.QUEUES) if q["friendly_name"] == "Overflow"]
+    assert f"found {overflow['sid']}, made by an earlier run; took it over" in up.stdout
+    stack.destroy()
+    assert [q for q in sandbox.fake.all(seed.QUEUES) if q["friendly_name"] == "Overflow"] == []
+    no_traceback(up.stdout, up.stderr)
