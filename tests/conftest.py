@@ -1,3 +1,15 @@
+"""Shared fixtures, and the test tiers: each test is marked with what it needs.
+
+Tiers (`pytest -m pure` is the inner loop, about half a minute; CI runs every tier):
+- `engine`: the real Pulumi CLI (tests/e2e, the engine fault suites);
+- `prism`: Prism, the contract mock, a Node process (contract tests, tests against the sandbox
+  with its checks on);
+- `node`: Node tools on generated code (node --test, tsc, the Flex plugin builds, the specs
+  rebuilt from node_modules);
+- `wheel`: the wheel built and installed outside the repo;
+- `pure`: none of these (Python only).
+"""
+
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -7,6 +19,60 @@ import pytest
 
 # Make `tests.helpers` importable as `helpers` without installing the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+TIERS = ("engine", "prism", "node", "wheel", "pure")
+# Whole files by tier; the other tests by what they use (below).
+FILE_TIERS = {
+    "e2e": "engine",
+    "faults/test_faults.py": "engine",
+    "faults/test_cutover_faults.py": "engine",
+    "test_contract.py": "prism",
+    "test_wheel.py": "wheel",
+}
+# Tests that start Node tools on generated code or on node_modules.
+NODE_TESTS = (
+    "test_generated_module_behaves_under_node_test",
+    "test_generated_code_type_checks",
+    "test_generated_flexui2_code_type_checks",
+    "test_generated_plugin_builds_in_a_create_flex_plugin_project",
+    "test_generated_flexui2_plugin_builds_in_a_create_flex_plugin_project",
+    "test_shipped_specs_are_what_build_specs_makes_from_node_modules",
+    "test_build_specs_check_reports_a_stale_file",
+)
+# Tests that start a sandbox with Prism in front, other than through a `sandbox` fixture.
+PRISM_TESTS = (
+    "TestAgainstTheSandbox",
+    "test_the_command_prints_how_to_use_it_and_stops_on_sigterm",
+    "test_the_sandbox_command_prints_which_checks_are_active",
+    "test_through_prism_every_read_is_valid_and_counted",
+    "test_prism_is_found_in_node_modules_above_the_current_folder",
+)
+
+
+def tier_of(item: pytest.Item) -> str:
+    """The tier a collected test belongs to."""
+    relative = Path(str(item.path)).relative_to(Path(__file__).resolve().parent).as_posix()
+    for prefix, tier in FILE_TIERS.items():
+        if relative == prefix or relative.startswith(prefix + "/"):
+            return tier
+    names = item.nodeid.split("::")
+    if any(n.split("[")[0] in NODE_TESTS for n in names):
+        return "node"
+    if any(n.split("[")[0] in PRISM_TESTS for n in names):
+        return "prism"
+    if "sandbox" in getattr(item, "fixturenames", ()):
+        return "prism"
+    return "pure"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tier in TIERS:
+        config.addinivalue_line("markers", f"{tier}: a test tier (see tests/conftest.py)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(tier_of(item))
 
 
 @pytest.fixture
