@@ -31,6 +31,7 @@ FILE_TIERS = {
 }
 # Tests that start Node tools on generated code or on node_modules.
 NODE_TESTS = (
+    "test_adversarial_strings_parse_and_register_exactly",
     "test_generated_module_behaves_under_node_test",
     "test_generated_code_type_checks",
     "test_generated_flexui2_code_type_checks",
