@@ -68,21 +68,16 @@ class CliResult:
 
 
 def run_cli(capture: Any, *argv: str | Path) -> CliResult:
-    """`flexorch ARGV` as flexorch.cli.main runs it, in this process (so a fake can answer).
+    """`flexorch ARGV` through flexorch.cli.main, in this process (so a fake can answer).
 
-    A user error is its lines on stderr and its exit code, as the console entry point shows it.
-    `capture` is pytest's capsys.
+    `capture` is pytest's capsys. An argparse refusal (exit 2) is returned like any other code.
     """
-    from flexorch.cli import build_parser
-    from flexorch.errors import FlexorchError
+    from flexorch.cli import main
 
-    parsed = build_parser().parse_args([str(a) for a in argv])
     try:
-        code = parsed.run(parsed)
-    except FlexorchError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
-        code = exc.exit_code
+        code = main([str(a) for a in argv])
+    except SystemExit as stopped:
+        code = stopped.code if isinstance(stopped.code, int) else 2
     captured = capture.readouterr()
     return CliResult(code, captured.out, captured.err)
 
