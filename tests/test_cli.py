@@ -5,11 +5,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, flexorch, minimal_config, write_stack
+from helpers import ROOT, CliResult, flexorch, minimal_config, run_cli, write_stack
+
+CliRunner = Callable[..., CliResult]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """`flexorch ARGS` in this process, from the repo root or `cwd`; the console script itself
+    is run as a subprocess once per command (the tests that call `flexorch`)."""
+
+    def run(*argv: str, cwd: Path | None = None) -> CliResult:
+        monkeypatch.chdir(cwd or ROOT)
+        return run_cli(capsys, *argv)
+
+    return run
+
 
 DEV_SUMMARY = """\
 Stack dev (examples/Pulumi.dev.yaml) is valid. flexorch will manage:
@@ -63,17 +79,19 @@ destroy)
 """
 
 
-def test_validate_a_conversations_stack_says_what_each_key_becomes_there() -> None:
+def test_validate_a_conversations_stack_says_what_each_key_becomes_there(cli: CliRunner) -> None:
     # No retries and no ChatOrchestrator rows: Flex UI 2.x has neither.
-    run = flexorch("validate", "--config", "tests/good_configs/conversations.yaml")
+    run = cli("validate", "--config", "tests/good_configs/conversations.yaml")
     assert (run.code, run.err, run.out) == (0, "", CONVERSATIONS_SUMMARY)
 
 
-def test_validate_a_conversations_stack_with_chat_keys_names_each(tmp_path: Path) -> None:
+def test_validate_a_conversations_stack_with_chat_keys_names_each(
+    tmp_path: Path, cli: CliRunner
+) -> None:
     chat = {"sid": "IS" + "1" * 32, "webhookFilters": ["onMessageSent"], "retryCount": 1}
     config = minimal_config(platform="conversations", chatService=chat, orchestration={})
     path = write_stack(tmp_path / "Pulumi.moving.yaml", config)
-    run = flexorch("validate", "--config", str(path))
+    run = cli("validate", "--config", str(path))
     assert (run.code, run.out) == (2, "")
     assert run.err.splitlines() == [
         'flexorch:chatService.webhookFilters[0]: "onMessageSent" is a Programmable Chat event; '
@@ -85,18 +103,18 @@ def test_validate_a_conversations_stack_with_chat_keys_names_each(tmp_path: Path
     ]
 
 
-def test_validate_by_stack_name_reads_the_project_root(tmp_path: Path) -> None:
+def test_validate_by_stack_name_reads_the_project_root(tmp_path: Path, cli: CliRunner) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: flexorch\nruntime: python\n")
     write_stack(tmp_path / "Pulumi.staging.yaml", minimal_config())
     sub = tmp_path / "sub"
     sub.mkdir()
-    run = flexorch("validate", "--stack", "staging", cwd=sub)
+    run = cli("validate", "--stack", "staging", cwd=sub)
     assert run.code == 0, run.err
     assert run.out.startswith(f"Stack staging ({tmp_path / 'Pulumi.staging.yaml'}) is valid.")
 
 
-def test_bad_config_exits_2_with_every_problem_and_no_traceback() -> None:
-    run = flexorch("validate", "--config", "tests/bad_configs/several_problems.yaml")
+def test_bad_config_exits_2_with_every_problem_and_no_traceback(cli: CliRunner) -> None:
+    run = cli("validate", "--config", "tests/bad_configs/several_problems.yaml")
     assert (run.code, run.out) == (2, "")
     https_only = (
         "must use https (Twilio sends customer messages to it); "
@@ -115,8 +133,8 @@ def test_bad_config_exits_2_with_every_problem_and_no_traceback() -> None:
     ]
 
 
-def test_missing_stack_file(tmp_path: Path) -> None:
-    run = flexorch("validate", "--stack", "nope", cwd=tmp_path)
+def test_missing_stack_file(tmp_path: Path, cli: CliRunner) -> None:
+    run = cli("validate", "--stack", "nope", cwd=tmp_path)
     assert run.code == 2
     assert run.err == (
         f"{tmp_path / 'Pulumi.nope.yaml'}: no such file; create it, or pass --stack NAME for "
@@ -124,18 +142,18 @@ def test_missing_stack_file(tmp_path: Path) -> None:
     )
 
 
-def test_unreadable_path_is_a_clean_error(tmp_path: Path) -> None:
-    run = flexorch("validate", "--config", str(tmp_path))
+def test_unreadable_path_is_a_clean_error(tmp_path: Path, cli: CliRunner) -> None:
+    run = cli("validate", "--config", str(tmp_path))
     assert run.code == 2
     assert (
         run.err == f"{tmp_path}: cannot be read (Is a directory); check the path and permissions\n"
     )
 
 
-def test_not_utf8_is_a_clean_error(tmp_path: Path) -> None:
+def test_not_utf8_is_a_clean_error(tmp_path: Path, cli: CliRunner) -> None:
     path = tmp_path / "Pulumi.bin.yaml"
     path.write_bytes(b"\xff\xfe\x00config")
-    run = flexorch("validate", "--config", str(path))
+    run = cli("validate", "--config", str(path))
     assert run.code == 2
     assert run.err == (
         f"{path}: cannot be read ('utf-8' codec can't decode byte 0xff in position 0: "
@@ -143,10 +161,10 @@ def test_not_utf8_is_a_clean_error(tmp_path: Path) -> None:
     )
 
 
-def test_empty_file_reports_the_required_keys(tmp_path: Path) -> None:
+def test_empty_file_reports_the_required_keys(tmp_path: Path, cli: CliRunner) -> None:
     path = tmp_path / "Pulumi.empty.yaml"
     path.write_text("")
-    run = flexorch("validate", "--config", str(path))
+    run = cli("validate", "--config", str(path))
     assert run.code == 2
     assert run.err.splitlines() == [
         "flexorch:handler: is required; add flexorch:handler with at least url: https://...",
@@ -157,13 +175,13 @@ def test_empty_file_reports_the_required_keys(tmp_path: Path) -> None:
     ]
 
 
-def test_stack_and_config_are_exclusive_and_one_is_needed() -> None:
-    neither = flexorch("validate")
+def test_stack_and_config_are_exclusive_and_one_is_needed(cli: CliRunner) -> None:
+    neither = cli("validate")
     assert neither.code == 2
     assert neither.err.splitlines()[-1] == (
         "flexorch validate: error: one of the arguments --stack --config is required"
     )
-    both = flexorch("validate", "--stack", "dev", "--config", "x.yaml")
+    both = cli("validate", "--stack", "dev", "--config", "x.yaml")
     assert both.code == 2
     assert both.err.splitlines()[-1] == (
         "flexorch validate: error: argument --config: not allowed with argument --stack"
@@ -190,7 +208,9 @@ def write_project(folder: Path, config: dict[str, object], name: str = "flexorch
     (folder / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False), "utf-8")
 
 
-def test_project_config_fills_keys_the_stack_file_leaves_out(tmp_path: Path) -> None:
+def test_project_config_fills_keys_the_stack_file_leaves_out(
+    tmp_path: Path, cli: CliRunner
+) -> None:
     write_project(
         tmp_path,
         {
@@ -202,7 +222,7 @@ def test_project_config_fills_keys_the_stack_file_leaves_out(tmp_path: Path) -> 
     )
     write_stack(tmp_path / "Pulumi.dev.yaml", {"chatService": {"sid": "IS" + "1" * 32}})
     for args in (("--stack", "dev"), ("--config", str(tmp_path / "Pulumi.dev.yaml"))):
-        run = flexorch("validate", *args, cwd=tmp_path)
+        run = cli("validate", *args, cwd=tmp_path)
         assert run.code == 0, run.err
         lines = run.out.splitlines()
         assert "  handler           POST https://project.example.com/flex" in lines
@@ -211,7 +231,7 @@ def test_project_config_fills_keys_the_stack_file_leaves_out(tmp_path: Path) -> 
         assert f"  flex flows        {flex_flows}" in lines
 
 
-def test_the_stack_file_overrides_project_config_key_by_key(tmp_path: Path) -> None:
+def test_the_stack_file_overrides_project_config_key_by_key(tmp_path: Path, cli: CliRunner) -> None:
     write_project(
         tmp_path,
         {
@@ -223,7 +243,7 @@ def test_the_stack_file_overrides_project_config_key_by_key(tmp_path: Path) -> N
         tmp_path / "Pulumi.dev.yaml",
         minimal_config(handler={"url": "https://stack.example.com/flex", "method": "GET"}),
     )
-    run = flexorch("validate", "--stack", "dev", cwd=tmp_path)
+    run = cli("validate", "--stack", "dev", cwd=tmp_path)
     assert run.code == 0, run.err
     lines = run.out.splitlines()
     # The stack's handler replaces the project's whole (no deep merge), as in Pulumi.
@@ -231,10 +251,10 @@ def test_the_stack_file_overrides_project_config_key_by_key(tmp_path: Path) -> N
     assert '    queue           "Everyone", reservation timeout 30 s' in lines
 
 
-def test_render_reads_project_config_too(tmp_path: Path) -> None:
+def test_render_reads_project_config_too(tmp_path: Path, cli: CliRunner) -> None:
     write_project(tmp_path, {"autoAccept": {"value": {"attribute": "fromProject"}}})
     write_stack(tmp_path / "Pulumi.dev.yaml", minimal_config())
-    run = flexorch("render", "--stack", "dev", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    run = cli("render", "--stack", "dev", "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert run.code == 0, run.err
     code = (tmp_path / "out" / "CustomMessagingOrchestration.js").read_text(encoding="utf-8")
     assert 'const AUTO_ACCEPT_ATTRIBUTE = "fromProject";' in code.splitlines()
@@ -242,20 +262,22 @@ def test_render_reads_project_config_too(tmp_path: Path) -> None:
     assert manifest["stack"] == "dev"
 
 
-def test_bare_project_keys_belong_to_the_project_named_in_pulumi_yaml(tmp_path: Path) -> None:
+def test_bare_project_keys_belong_to_the_project_named_in_pulumi_yaml(
+    tmp_path: Path, cli: CliRunner
+) -> None:
     # In a project named "shop", a bare `handler:` is shop:handler, not flexorch:handler.
     write_project(tmp_path, {"handler": {"default": {"url": "https://shop.example.com"}}}, "shop")
     config = minimal_config()
     del config["handler"]
     write_stack(tmp_path / "Pulumi.dev.yaml", config)
-    run = flexorch("validate", "--stack", "dev", cwd=tmp_path)
+    run = cli("validate", "--stack", "dev", cwd=tmp_path)
     assert run.code == 2
     assert run.err == (
         "flexorch:handler: is required; add flexorch:handler with at least url: https://...\n"
     )
 
 
-def test_project_config_pulumi_refuses_is_refused(tmp_path: Path) -> None:
+def test_project_config_pulumi_refuses_is_refused(tmp_path: Path, cli: CliRunner) -> None:
     write_project(
         tmp_path,
         {
@@ -265,7 +287,7 @@ def test_project_config_pulumi_refuses_is_refused(tmp_path: Path) -> None:
         name="shop",
     )
     write_stack(tmp_path / "Pulumi.dev.yaml", minimal_config())
-    run = flexorch("validate", "--stack", "dev", cwd=tmp_path)
+    run = cli("validate", "--stack", "dev", cwd=tmp_path)
     project = tmp_path / "Pulumi.yaml"
     assert run.code == 2
     assert run.err.splitlines() == [
@@ -297,9 +319,9 @@ def test_an_alias_bomb_is_refused_at_once(command: list[str], tmp_path: Path) ->
     assert not (tmp_path / "plugin").exists()
 
 
-def test_a_plain_text_token_is_reported_with_the_other_problems() -> None:
+def test_a_plain_text_token_is_reported_with_the_other_problems(cli: CliRunner) -> None:
     path = "tests/bad_configs/plaintext_auth_token_with_other_problems.yaml"
-    run = flexorch("validate", "--config", path)
+    run = cli("validate", "--config", path)
     assert (run.code, run.out) == (2, "")
     assert run.err.splitlines() == [
         f"twilio:authToken: is stored in plain text in {path}; remove it and run "
@@ -345,10 +367,10 @@ def test_sandbox_help_lists_every_scenario_one_per_line() -> None:
     assert {name: rows[name] for name in SOME_SCENARIOS} == SOME_SCENARIOS
 
 
-def test_an_unknown_scenario_prints_the_list_one_per_line() -> None:
+def test_an_unknown_scenario_prints_the_list_one_per_line(cli: CliRunner) -> None:
     from flexorch.sandbox import catalogue
 
-    typo = flexorch("sandbox", "--scenario", "step7-agent-not-a-member")
+    typo = cli("sandbox", "--scenario", "step7-agent-not-a-member")
     assert (typo.code, typo.out) == (2, "")
     first, *rest = typo.err.splitlines()
     assert first == (
@@ -356,7 +378,7 @@ def test_an_unknown_scenario_prints_the_list_one_per_line() -> None:
         '"step7-agent-not-member"? Every scenario:'
     )
     assert list(scenario_rows(rest)) == list(catalogue.SCENARIOS)
-    unknown = flexorch("sandbox", "--scenario", "zzz")
+    unknown = cli("sandbox", "--scenario", "zzz")
     first, *rest = unknown.err.splitlines()
     assert (unknown.code, first) == (2, '--scenario: no scenario "zzz"; use one of these:')
     assert {name: scenario_rows(rest)[name] for name in SOME_SCENARIOS} == SOME_SCENARIOS
