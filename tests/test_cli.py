@@ -110,7 +110,9 @@ def test_validate_by_stack_name_reads_the_project_root(tmp_path: Path, cli: CliR
     sub.mkdir()
     run = cli("validate", "--stack", "staging", cwd=sub)
     assert run.code == 0, run.err
-    assert run.out.startswith(f"Stack staging ({tmp_path / 'Pulumi.staging.yaml'}) is valid.")
+    assert run.out.splitlines()[0] == (
+        f"Stack staging ({tmp_path / 'Pulumi.staging.yaml'}) is valid. flexorch will manage:"
+    )
 
 
 def test_bad_config_exits_2_with_every_problem_and_no_traceback(cli: CliRunner) -> None:
