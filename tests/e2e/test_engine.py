@@ -1,14 +1,16 @@
 """End to end: the real Pulumi CLI runs the real program against the sandbox.
 
-One stack goes through preview -> up -> no-change preview and up (zero Twilio requests) ->
-a change -> destroy, and the sandbox's state and request log are checked at every step. The
-steps share the stack, so they run in file order.
+One stack is previewed and brought up once per module (`deployed`): those two steps' results
+and request logs are checked, then each later test starts from that deployed stack and leaves
+it as it found it (drift repaired, config put back), so the tests hold in any order. Destroy
+and the failing cases run on a sandbox of their own.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,36 +30,61 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def stack(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return engine(tmp_path_factory.mktemp("e2e"), sandbox, "e2e", sandbox_config())
+@pytest.fixture
+def fresh() -> Iterator[Sandbox]:
+    """A seeded account of its own, untouched by the deployed stack."""
+    with Sandbox(seed.flex_account()) as running:
+        yield running
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """The module's stack after its first preview and up, with what each step did."""
+
+    stack: auto.Stack
+    preview: auto.PreviewResult
+    preview_requests: list[dict[str, Any]]
+    up: auto.UpResult
+    up_requests: list[dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
-def before(sandbox: Sandbox) -> dict[str, Any]:
-    """The adopted settings as the seeded account has them, before any up."""
-    return adopted_settings(sandbox)
+def deployed(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Deployed:
+    stack = engine(tmp_path_factory.mktemp("e2e"), sandbox, "e2e", sandbox_config())
+    mark = len(sandbox.requests)
+    preview = stack.preview()
+    preview_requests = sandbox.since(mark)
+    mark = len(sandbox.requests)
+    up = stack.up()
+    return Deployed(stack, preview, preview_requests, up, sandbox.since(mark))
+
+
+@pytest.fixture
+def stack(deployed: Deployed) -> Iterator[auto.Stack]:
+    """The deployed stack; each test leaves it as `up` left it (nothing to change)."""
+    yield deployed.stack
+    deployed.stack.preview(expect_no_changes=True)
 
 
 def writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in requests if r["method"] != "GET"]
 
 
-def test_preview_plans_every_resource(stack: Any, sandbox: Sandbox, before: dict) -> None:
-    mark = len(sandbox.requests)
-    result = stack.preview()
+def test_preview_plans_every_resource(deployed: Deployed) -> None:
+    result = deployed.preview
     # stack, component; reads: workspace, the queue's snapshot, queue (adopted), chat service,
     # numbers, Flex Flows; writes: guard, 1 channel, workflow, chat webhooks, 2 numbers
     assert result.change_summary == {"create": 14}
-    requests = sandbox.since(mark)
+    requests = deployed.preview_requests
     assert writes(requests) == []
     # A preview looks every adopted object up (a wrong reference fails here): one read each.
     assert len(requests) == 5, requests
 
 
-def test_up_routes_and_points_everything_at_the_handler(stack: Any, sandbox: Sandbox) -> None:
-    mark = len(sandbox.requests)
-    result = stack.up()
+def test_up_routes_and_points_everything_at_the_handler(
+    deployed: Deployed, sandbox: Sandbox
+) -> None:
+    result = deployed.up
     assert result.summary.result == "succeeded"
     assert result.summary.resource_changes == {"create": 14}
     # What the guard changed beyond the stack's own objects is said in up's output.
@@ -66,7 +93,7 @@ def test_up_routes_and_points_everything_at_the_handler(stack: Any, sandbox: San
         f'disabled Flex Flow {flow} "SMS Flex Flow" on +15005550007: it would take that '
         "number's messages; destroy enables it again"
     ) in result.stdout
-    requests = sandbox.since(mark)
+    requests = deployed.up_requests
     reads = [r["path"] for r in requests if r["method"] == "GET"]
     # workspace, queue, chat service, the numbers in one page, the Flex Flows, the chat
     # service's channels (a Flex Flow names +15005550007; none is ACTIVE, so no more); the
@@ -77,7 +104,8 @@ def test_up_routes_and_points_everything_at_the_handler(stack: Any, sandbox: San
         r["path"].endswith("/Workflows") for r in requests[first_write:] if r["method"] == "GET"
     )
     fake = sandbox.fake
-    workflow = fake.find(seed.WORKFLOWS, sid=result.outputs["workflowSid"].value)
+    outputs = deployed.stack.outputs()  # a test may have made them again since
+    workflow = fake.find(seed.WORKFLOWS, sid=outputs["workflowSid"].value)
     document = json.loads(workflow["configuration"])
     target = document["task_routing"]["filters"][0]["targets"][0]
     assert target == {
@@ -96,7 +124,7 @@ def test_up_routes_and_points_everything_at_the_handler(stack: Any, sandbox: San
     assert chat["webhook_filters"] == ["onMessageSent", "onChannelUpdated"]
     assert chat["post_webhook_retry_count"] == 1
     channel = fake.find(seed.TASK_CHANNELS, unique_name="custom1")
-    assert result.outputs["taskChannelSids"].value == {"custom1": channel["sid"]}
+    assert outputs["taskChannelSids"].value == {"custom1": channel["sid"]}
     # flexFlows: disable took the SMS Flex Flow off +15005550007; the web chat flow stays.
     assert fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")["enabled"] is False
     assert fake.find(seed.FLEX_FLOWS, friendly_name="Flex Web Channel Flow")["enabled"] is True
@@ -162,23 +190,33 @@ def test_a_change_is_exactly_that_update(stack: Any, sandbox: Sandbox) -> None:
     config = sandbox_config()
     config["flexorch:handler"] = {"url": "http://localhost:3000/flex/v2"}
     config["flexorch:taskChannels"].append({"uniqueName": "custom2", "channelType": "custom"})
-    rewrite_flexorch_config(Path(stack.workspace.work_dir) / "Pulumi.e2e.yaml", config)
-    preview = stack.preview(diff=True)
-    # new handler URL: both numbers and the chat webhooks; new channel: one create and the
-    # workflow document (its filter lists channel types, unchanged here, so no update).
-    assert preview.change_summary == {"same": 11, "update": 3, "create": 1}
-    up = stack.up()
-    assert up.summary.resource_changes == {"same": 11, "update": 3, "create": 1}
-    fake = sandbox.fake
-    assert fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_url"] == HANDLER + "/v2"
-    assert fake.find(seed.TASK_CHANNELS, unique_name="custom2")
+    stack_file = Path(stack.workspace.work_dir) / "Pulumi.e2e.yaml"
+    rewrite_flexorch_config(stack_file, config)
+    try:
+        preview = stack.preview(diff=True)
+        # new handler URL: both numbers and the chat webhooks; new channel: one create and the
+        # workflow document (its filter lists channel types, unchanged here, so no update).
+        assert preview.change_summary == {"same": 11, "update": 3, "create": 1}
+        up = stack.up()
+        assert up.summary.resource_changes == {"same": 11, "update": 3, "create": 1}
+        fake = sandbox.fake
+        assert fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_url"] == (
+            HANDLER + "/v2"
+        )
+        assert fake.find(seed.TASK_CHANNELS, unique_name="custom2")
+    finally:
+        rewrite_flexorch_config(stack_file, sandbox_config())
+        stack.up()
 
 
 def test_destroy_restores_adopted_settings_and_removes_owned(
-    stack: Any, sandbox: Sandbox, before: dict
+    fresh: Sandbox, tmp_path: Path
 ) -> None:
+    before = adopted_settings(fresh)
+    stack = engine(tmp_path, fresh, "destroyed", sandbox_config())
+    stack.up()
     stack.destroy()
-    fake = sandbox.fake
+    fake = fresh.fake
     for number, record in before["numbers"].items():
         now = fake.find(seed.NUMBERS, phone_number=number)
         assert (now["sms_url"], now["sms_method"]) == (record["sms_url"], record["sms_method"])
@@ -193,7 +231,8 @@ def test_destroy_restores_adopted_settings_and_removes_owned(
     assert fake.find(seed.QUEUES, sid=seed.EVERYONE_SID)
 
 
-def test_fail_mode_with_a_flex_flow_changes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_fail_mode_with_a_flex_flow_changes_nothing(fresh: Sandbox, tmp_path: Path) -> None:
+    sandbox = fresh
     config = sandbox_config()
     config["flexorch:flexFlows"] = "fail"
     stack = engine(tmp_path, sandbox, "guarded", config)
@@ -206,7 +245,8 @@ def test_fail_mode_with_a_flex_flow_changes_nothing(sandbox: Sandbox, tmp_path: 
     assert writes(sandbox.since(mark)) == []
 
 
-def test_a_request_the_spec_rejects_is_one_clear_line(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_a_request_the_spec_rejects_is_one_clear_line(fresh: Sandbox, tmp_path: Path) -> None:
+    sandbox = fresh
     config = sandbox_config()
     # Valid for flexorch, but Twilio's spec wants an ASCII URI (an IDN must be punycoded).
     config["flexorch:handler"] = {"url": "https://bücher.example/flex"}
@@ -224,8 +264,9 @@ def test_a_request_the_spec_rejects_is_one_clear_line(sandbox: Sandbox, tmp_path
 
 
 def test_a_mistyped_queue_sid_fails_preview_and_up_before_any_write(
-    sandbox: Sandbox, tmp_path: Path
+    fresh: Sandbox, tmp_path: Path
 ) -> None:
+    sandbox = fresh
     config = sandbox_config()
     wrong = "WQ" + "f" * 32
     config["flexorch:workflow"] = {**config.get("flexorch:workflow", {}), "queue": {"sid": wrong}}
@@ -241,8 +282,9 @@ def test_a_mistyped_queue_sid_fails_preview_and_up_before_any_write(
 
 
 def test_a_number_already_on_the_handler_is_adopted_with_a_warning(
-    sandbox: Sandbox, tmp_path: Path
+    fresh: Sandbox, tmp_path: Path
 ) -> None:
+    sandbox = fresh
     config = sandbox_config()
     config["flexorch:numbers"] = [seed.FREE_NUMBER]
     number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
@@ -260,7 +302,8 @@ def test_a_number_already_on_the_handler_is_adopted_with_a_warning(
         number["sms_url"] = before
 
 
-def test_rejected_credentials_are_one_clear_line(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_rejected_credentials_are_one_clear_line(fresh: Sandbox, tmp_path: Path) -> None:
+    sandbox = fresh
     config = sandbox_config()
     config["flexorch:flexFlows"] = "fail"
     stack = engine(tmp_path, sandbox, "rejected-credentials", config)
