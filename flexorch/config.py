@@ -78,6 +78,8 @@ class PlatformRules:
     """What an event without a counterpart has none of ("no Conversations service webhook")."""
     refused: Mapping[tuple[str, ...], str] = dataclasses.field(default_factory=dict)
     """Key paths the platform does not have -> why (each is refused, and left out of a dump)."""
+    dumped: bool = True
+    """Whether a dump names the platform (the default's does not: see StackConfig's dump)."""
     # What `flexorch validate` says the stack manages there (see cli.summary).
     title: str = ""
     """The platform row."""
@@ -107,6 +109,7 @@ PLATFORM_RULES = {
             default_filters=("onMessageSent",),
             twins={new: old for old, new in reversed(CHAT_TO_CONVERSATIONS.items())},
             counterpart="Programmable Chat webhook",
+            dumped=False,
             title="programmable-chat (Flex UI 1.x, Programmable Chat)",
             chat_service="{sid} (adopted, webhooks restored on destroy)",
             webhook_events="{events}; retries {retries}",
@@ -592,9 +595,10 @@ class StackConfig(_Model):
         data = handler(self)
         if not isinstance(data, dict):
             return data
-        if self.platform == type(self).model_fields["platform"].default:
+        rules = PLATFORM_RULES[self.platform]
+        if not rules.dumped:
             data.pop("platform", None)
-        for path in PLATFORM_RULES[self.platform].refused:
+        for path in rules.refused:
             keys = list(path) if info.by_alias else [to_snake(key) for key in path]
             inside: Any = data
             for key in keys[:-1]:
