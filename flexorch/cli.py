@@ -13,10 +13,9 @@ from typing import Any, TypeVar
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from flexorch import __version__  # noqa: E402
-from flexorch.config import StackConfig  # noqa: E402
+from flexorch.config import PLATFORM_RULES, Orchestration, StackConfig  # noqa: E402
 from flexorch.errors import FlexorchError  # noqa: E402
 from flexorch.loading import LoadedStack, load_stack, load_stack_file, stack_file  # noqa: E402
-from flexorch.twilio_facts import CONVERSATIONS  # noqa: E402
 
 T = TypeVar("T")
 
@@ -54,23 +53,12 @@ def summary(stack: LoadedStack) -> str:
     """One screen saying what the stack will manage, in the platform's own terms."""
     c: StackConfig = stack.config
     h, wf, chat = c.handler, c.workflow, c.chat_service
-    conversations = c.platform == CONVERSATIONS
+    platform = PLATFORM_RULES[c.platform]
     none = "none (Flex leaves the channel to the handler)"
     rows = [
-        (
-            "platform",
-            "conversations (Flex UI 2.x, Flex Conversations)"
-            if conversations
-            else "programmable-chat (Flex UI 1.x, Programmable Chat)",
-        ),
+        ("platform", platform.title),
         ("handler", f"{h.method} {h.url}"),
-        (
-            "  SMS webhook",
-            f"{h.effective_sms_url} via each number's Conversations Address Configuration "
-            "(autoCreation webhook; the number's own SmsUrl is emptied while managed)"
-            if conversations
-            else h.effective_sms_url,
-        ),
+        ("  SMS webhook", platform.sms_route.format(url=h.effective_sms_url)),
         ("  chat webhooks", h.effective_chat_url),
         ("workspace", f"{c.workspace.describe()} (adopted, never deleted)"),
         ("workflow", f'"{wf.friendly_name}" (owned)'),
@@ -89,21 +77,12 @@ def summary(stack: LoadedStack) -> str:
     if not c.task_channels:
         rows.append(("task channels", "none"))
     events = ", ".join(chat.webhook_filters)
-    if conversations:
-        rows += [
-            (
-                "chat service",
-                f"{chat.sid} (Flex Conversations service, adopted; webhooks at "
-                f"/v1/Services/{chat.sid}/Configuration/Webhooks, restored on destroy)",
-            ),
-            ("  webhook events", events),
-        ]
-    else:
-        rows += [
-            ("chat service", f"{chat.sid} (adopted, webhooks restored on destroy)"),
-            ("  webhook events", f"{events}; retries {chat.retry_count}"),
-        ]
     rows += [
+        ("chat service", platform.chat_service.format(sid=chat.sid)),
+        (
+            "  webhook events",
+            platform.webhook_events.format(events=events, retries=chat.retry_count),
+        ),
         ("numbers", ", ".join(c.numbers) if c.numbers else "none"),
         (
             "flex flows",
@@ -113,15 +92,10 @@ def summary(stack: LoadedStack) -> str:
         ),
         ("auto-accept", f"tasks whose attribute {c.auto_accept.attribute!r} is true"),
     ]
-    if conversations:
-        rows.append(
-            (
-                "orchestration",
-                "none in Flex UI 2.x (the Interactions API adds and removes the agent)",
-            )
-        )
+    if platform.orchestrator:
+        rows.append(("orchestration", platform.orchestrator))
     else:
-        for event in ("accepted", "wrapup", "completed"):
+        for event in Orchestration.model_fields:
             chosen = getattr(c.orchestration, event)
             rows.append((f"on {event}", ", ".join(chosen) if chosen else none))
     width = max(len(k) for k, _ in rows)

@@ -23,12 +23,13 @@ from flexorch.loading import engine_config, plain_text_token
 from flexorch.resources.chat_webhooks import ChatServiceSnapshot, ChatServiceWebhooks
 from flexorch.resources.flex_flow_guard import FlexFlowGuard, FlexFlowSnapshot
 from flexorch.resources.phone_number import PhoneNumberRoute, PhoneNumbersSnapshot
+from flexorch.resources.platform import Platform
+from flexorch.resources.platforms import platform
 from flexorch.resources.queue import TaskQueue, TaskQueueSnapshot
 from flexorch.resources.task_channel import TaskChannel, TaskChannelSnapshot
 from flexorch.resources.workflow import Workflow, WorkflowSnapshot
 from flexorch.resources.workspace import Workspace
 from flexorch.routing import workflow_configuration
-from flexorch.twilio_facts import ADDRESS_WEBHOOK_FILTERS, CONVERSATIONS
 
 T = TypeVar("T")
 
@@ -364,218 +365,19 @@ class CustomMessaging(pulumi.ComponentResource):
         )
 
     def _declare(self, name: str, values: _Values) -> None:
-        config = values.config
-        # Each resource names the plain types it stores; what `pick` gives may be an Output.
-        pick: Callable[[Callable[[StackConfig], Any]], Any] = values.pick
-        chat = config.chat_service
-        wf = config.workflow
-        on_conversations = config.platform == CONVERSATIONS
-
-        # --- reads: every adopted object looked up, its settings recorded -------------------
-        workspace = Workspace(
-            f"{name}-workspace",
-            sid=pick(lambda c: c.workspace.sid),
-            friendly_name=pick(lambda c: c.workspace.friendly_name),
-            opts=self._child(f"{name}-workspace", "workspace"),
-        )
-        workspace_lookup = pick(
-            lambda c: {"sid": c.workspace.sid, "friendly_name": c.workspace.friendly_name}
-        )
-
-        queue_snapshots: list[TaskQueueSnapshot] = []
-
-        def queue(suffix: str, read: Callable[[StackConfig], Queue | None], key: str) -> TaskQueue:
-            sid = pick(lambda c: _must(read(c)).sid)
-            friendly_name = pick(lambda c: _must(read(c)).friendly_name)
-            snapshot = TaskQueueSnapshot(
-                f"{name}-{suffix}-before",
-                workspace_sid=workspace.sid,
-                workspace_lookup=workspace_lookup,
-                sid=sid,
-                friendly_name=friendly_name,
-                config_key=key,
-                opts=self._child(f"{name}-{suffix}-before"),
-            )
-            queue_snapshots.append(snapshot)
-            return TaskQueue(
-                f"{name}-{suffix}",
-                workspace_sid=workspace.sid,
-                sid=sid,
-                friendly_name=friendly_name,
-                config_key=key,
-                adopted=snapshot.recorded(),
-                # It may create the queue, and no guard stands before it.
-                opts=self._child(f"{name}-{suffix}", suffix, values.checked()),
-            )
-
-        main_queue = queue("queue", lambda c: c.workflow.queue, "workflow.queue")
-        fallback = None
-        if wf.fallback_queue is not None:
-            # One queue only when they are equal whatever their Outputs resolve to.
-            same = pick(lambda c: c.workflow.fallback_queue == c.workflow.queue) is True
-            fallback = (
-                main_queue
-                if same
-                else queue(
-                    "fallback-queue", lambda c: c.workflow.fallback_queue, "workflow.fallbackQueue"
-                )
-            )
-        queues = [main_queue] if fallback in (None, main_queue) else [main_queue, fallback]
-
-        chat_url = pick(lambda c: c.handler.effective_chat_url)
-        chat_snapshot = ChatServiceSnapshot(
-            f"{name}-chat-service",
-            service_sid=pick(lambda c: c.chat_service.sid),
-            handler_url=chat_url,
-            platform=config.platform,
-            opts=self._child(f"{name}-chat-service"),
-        )
-        sms_url = pick(lambda c: c.handler.effective_sms_url)
-        numbers = PhoneNumbersSnapshot(
-            f"{name}-phone-numbers",
-            numbers=list(config.numbers),
-            handler_url=sms_url,
-            addresses=on_conversations,
-            opts=self._child(f"{name}-phone-numbers"),
-        )
-        # On Programmable Chat the guard also covers webhooks Flex left on the numbers' channels.
-        channels_of = None if on_conversations else pick(lambda c: c.chat_service.sid)
-        flows = FlexFlowSnapshot(
-            f"{name}-flex-flows",
-            numbers=list(config.numbers),
-            chat_service_sid=channels_of,
-            opts=self._child(f"{name}-flex-flows"),
-        )
-        workflow_snapshot = None
-        if wf.sid or wf.adopt:
-            workflow_snapshot = WorkflowSnapshot(
-                f"{name}-workflow-before",
-                workspace_sid=workspace.sid,
-                workspace_lookup=workspace_lookup,
-                adopt_sid=pick(lambda c: c.workflow.sid),
-                adopt_by_name=wf.adopt,
-                friendly_name=pick(lambda c: c.workflow.friendly_name),
-                opts=self._child(f"{name}-workflow-before"),
-            )
-        channel_snapshots = {
-            channel.unique_name: TaskChannelSnapshot(
-                f"{name}-channel-{channel.unique_name}-before",
-                workspace_sid=workspace.sid,
-                workspace_lookup=workspace_lookup,
-                unique_name=channel.unique_name,
-                adopt_sid=channel.sid,
-                adopt_by_name=channel.adopt,
-                opts=self._child(f"{name}-channel-{channel.unique_name}-before"),
-            )
-            for channel in config.task_channels
-            if channel.sid or channel.adopt
-        }
-        reads: list[pulumi.Resource] = [
-            workspace, *queue_snapshots, *queues, chat_snapshot, numbers, flows,
-            *([workflow_snapshot] if workflow_snapshot else []), *channel_snapshots.values(),
-        ]  # fmt: skip
-
-        # --- writes: each after every read ----------------------------------------------------
-        guard = FlexFlowGuard(
-            f"{name}-flex-flow-guard",
-            numbers=list(config.numbers),
-            mode=config.flex_flows,
-            snapshot=flows.recorded(),
-            chat_service_sid=channels_of,
-            # With Output values, the guard (and so every writer after it) is registered only
-            # once they resolve and validate, so a bad one changes nothing in Twilio; its check
-            # still sees the plain numbers and mode at preview.
-            config_valid=values.valid(),
-            opts=self._child(f"{name}-flex-flow-guard", "flex-flow-guard", reads),
-        )
-
-        channels = {}
-        for index, channel in enumerate(config.task_channels):
-            unique = channel.unique_name
-            snapshot = channel_snapshots.get(unique)
-            channels[unique] = TaskChannel(
-                f"{name}-channel-{unique}",
-                workspace_sid=workspace.sid,
-                unique_name=unique,
-                friendly_name=pick(
-                    lambda c, i=index: c.task_channels[i].effective_friendly_name  # type: ignore[misc]
-                ),
-                adopt_sid=channel.sid,
-                adopt_by_name=channel.adopt,
-                adopted=snapshot.recorded() if snapshot else None,
-                opts=self._child(f"{name}-channel-{unique}", f"channel-{unique}", [guard]),
-            )
-
-        fallback_sid = fallback.sid if fallback else None
-        # The document with slots for the queue SIDs, so it is an Output only if it reads one.
-        routing = pick(
-            lambda c: workflow_configuration(c, _QUEUE_SLOT, _FALLBACK_SLOT if fallback else None)
-        )
-        document = pulumi.Output.all(routing, main_queue.sid, fallback_sid).apply(
-            lambda v: json.dumps(_filled(v[0], {_QUEUE_SLOT: v[1], _FALLBACK_SLOT: v[2]}), indent=2)
-        )
-        workflow = Workflow(
-            f"{name}-workflow",
-            workspace_sid=workspace.sid,
-            friendly_name=pick(lambda c: c.workflow.friendly_name),
-            configuration=document,
-            task_reservation_timeout=wf.reservation_timeout,
-            adopt_sid=pick(lambda c: c.workflow.sid),
-            adopt_by_name=wf.adopt,
-            adopted=workflow_snapshot.recorded() if workflow_snapshot else None,
-            opts=self._child(f"{name}-workflow", "workflow", [guard]),
-        )
-
-        chat_webhooks = ChatServiceWebhooks(
-            f"{name}-chat-webhooks",
-            service_sid=pick(lambda c: c.chat_service.sid),
-            snapshot=chat_snapshot.recorded(),
-            pre_webhook_url=chat_url if chat.pre_events else "",
-            post_webhook_url=chat_url if chat.post_events else "",
-            webhook_method=pick(lambda c: c.handler.method),
-            webhook_filters=list(chat.webhook_filters),
-            retry_count=chat.retry_count,
-            platform=config.platform,
-            opts=self._child(f"{name}-chat-webhooks", "chat-webhooks", [guard]),
-        )
-
-        # On Conversations a number's address takes its messages, and its own SmsUrl is empty.
-        address = (
-            pick(
-                lambda c: {
-                    "webhook_url": c.handler.effective_sms_url,
-                    "webhook_method": c.handler.method,
-                    "webhook_filters": list(ADDRESS_WEBHOOK_FILTERS),
-                    "conversation_service_sid": c.chat_service.sid,
-                }
-            )
-            if on_conversations
-            else None
-        )
-        routes = [
-            PhoneNumberRoute(
-                f"{name}-number-{number}",
-                number=number,
-                snapshot=numbers.recorded(number),
-                sms_url="" if on_conversations else sms_url,
-                sms_method=pick(lambda c: c.handler.method),
-                platform=config.platform,
-                address=address,
-                opts=self._child(f"{name}-number-{number}", f"number-{number}", [guard]),
-            )
-            for number in config.numbers
-        ]
-
+        """Reads first, then the guard after all of them, then every writer after the guard."""
+        on = platform(values.config.platform)
+        reads = _Reads(self, name, values, on)
+        guard = self._guard(name, values, reads)
+        writes = _Writes(self, name, values, on, reads, guard)
         # Every child, so callers (and tests) can wait for the whole graph to be registered.
-        self.children: list[pulumi.Resource] = [
-            *reads, guard, *channels.values(), workflow, chat_webhooks, *routes,
-        ]  # fmt: skip
-        self.workspace_sid = workspace.sid
-        self.workflow_sid = workflow.sid
+        self.children: list[pulumi.Resource] = [*reads.all, guard, *writes.all]
+        self.workspace_sid = reads.workspace.sid
+        self.workflow_sid = writes.workflow.sid
         self.task_channel_sids = pulumi.Output.all(
-            **{unique: channel.sid for unique, channel in channels.items()}
+            **{unique: channel.sid for unique, channel in writes.channels.items()}
         )
-        self.numbers = pulumi.Output.all(*[route.phone_number for route in routes])
+        self.numbers = pulumi.Output.all(*[route.phone_number for route in writes.routes])
         self.register_outputs(
             {
                 "workspaceSid": self.workspace_sid,
@@ -590,6 +392,276 @@ class CustomMessaging(pulumi.ComponentResource):
                 ),
             }
         )
+
+    def _guard(self, name: str, values: _Values, reads: _Reads) -> FlexFlowGuard:
+        """The Flex Flow guard: after every read, before every writer."""
+        config = values.config
+        return FlexFlowGuard(
+            f"{name}-flex-flow-guard",
+            numbers=list(config.numbers),
+            mode=config.flex_flows,
+            snapshot=reads.flows.recorded(),
+            chat_service_sid=reads.channels_of,
+            # With Output values, the guard (and so every writer after it) is registered only
+            # once they resolve and validate, so a bad one changes nothing in Twilio; its check
+            # still sees the plain numbers and mode at preview.
+            config_valid=values.valid(),
+            opts=self._child(f"{name}-flex-flow-guard", "flex-flow-guard", reads.all),
+        )
+
+
+class _Reads:
+    """The reads: every adopted object looked up and its settings recorded, before any write.
+
+    Registered in this order (the workspace, the queues, the chat service, the numbers, the
+    flows, the Workflow and the task channels adopted); `all` is what the guard waits for.
+    """
+
+    def __init__(self, owner: CustomMessaging, name: str, values: _Values, on: Platform) -> None:
+        self._owner, self._name, self._values = owner, name, values
+        config = values.config
+        pick = self._pick = _picker(values)
+        self.workspace = Workspace(
+            f"{name}-workspace",
+            sid=pick(lambda c: c.workspace.sid),
+            friendly_name=pick(lambda c: c.workspace.friendly_name),
+            opts=owner._child(f"{name}-workspace", "workspace"),
+        )
+        self.workspace_lookup: Any = pick(
+            lambda c: {"sid": c.workspace.sid, "friendly_name": c.workspace.friendly_name}
+        )
+        self._queue_snapshots: list[TaskQueueSnapshot] = []
+        self.queue, self.fallback = self._queues()
+        self.chat_url: Any = pick(lambda c: c.handler.effective_chat_url)
+        self.chat = ChatServiceSnapshot(
+            f"{name}-chat-service",
+            service_sid=pick(lambda c: c.chat_service.sid),
+            handler_url=self.chat_url,
+            platform=config.platform,
+            opts=owner._child(f"{name}-chat-service"),
+        )
+        self.sms_url: Any = pick(lambda c: c.handler.effective_sms_url)
+        self.numbers = PhoneNumbersSnapshot(
+            f"{name}-phone-numbers",
+            numbers=list(config.numbers),
+            handler_url=self.sms_url,
+            addresses=on.addresses,
+            opts=owner._child(f"{name}-phone-numbers"),
+        )
+        # Where the guard also covers webhooks Flex left on the numbers' chat channels.
+        self.channels_of: Any = (
+            pick(lambda c: c.chat_service.sid) if on.scans_chat_channels else None
+        )
+        self.flows = FlexFlowSnapshot(
+            f"{name}-flex-flows",
+            numbers=list(config.numbers),
+            chat_service_sid=self.channels_of,
+            opts=owner._child(f"{name}-flex-flows"),
+        )
+        self.workflow = self._workflow()
+        self.channels = self._task_channels()
+        queues = (
+            [self.queue] if self.fallback in (None, self.queue) else [self.queue, self.fallback]
+        )
+        self.all: list[pulumi.Resource] = [
+            self.workspace, *self._queue_snapshots, *queues, self.chat, self.numbers, self.flows,
+            *([self.workflow] if self.workflow else []), *self.channels.values(),
+        ]  # fmt: skip
+
+    def _queue(
+        self, suffix: str, read: Callable[[StackConfig], Queue | None], key: str
+    ) -> TaskQueue:
+        """A queue adopted or created, after its snapshot.
+
+        It may create the queue, and no guard stands before it: it waits for the config to
+        validate instead.
+        """
+        name, owner, pick = self._name, self._owner, self._pick
+        sid = pick(lambda c: _must(read(c)).sid)
+        friendly_name = pick(lambda c: _must(read(c)).friendly_name)
+        snapshot = TaskQueueSnapshot(
+            f"{name}-{suffix}-before",
+            workspace_sid=self.workspace.sid,
+            workspace_lookup=self.workspace_lookup,
+            sid=sid,
+            friendly_name=friendly_name,
+            config_key=key,
+            opts=owner._child(f"{name}-{suffix}-before"),
+        )
+        self._queue_snapshots.append(snapshot)
+        return TaskQueue(
+            f"{name}-{suffix}",
+            workspace_sid=self.workspace.sid,
+            sid=sid,
+            friendly_name=friendly_name,
+            config_key=key,
+            adopted=snapshot.recorded(),
+            opts=owner._child(f"{name}-{suffix}", suffix, self._values.checked()),
+        )
+
+    def _queues(self) -> tuple[TaskQueue, TaskQueue | None]:
+        """The Workflow's queue and its fallback queue (the same one, or None)."""
+        main = self._queue("queue", lambda c: c.workflow.queue, "workflow.queue")
+        if self._values.config.workflow.fallback_queue is None:
+            return main, None
+        # One queue only when they are equal whatever their Outputs resolve to.
+        if self._pick(lambda c: c.workflow.fallback_queue == c.workflow.queue) is True:
+            return main, main
+        fallback = self._queue(
+            "fallback-queue", lambda c: c.workflow.fallback_queue, "workflow.fallbackQueue"
+        )
+        return main, fallback
+
+    def _workflow(self) -> WorkflowSnapshot | None:
+        """The snapshot of the Workflow the config adopts (`sid` / `adopt`), if it does."""
+        name, pick, wf = self._name, self._pick, self._values.config.workflow
+        if not (wf.sid or wf.adopt):
+            return None
+        return WorkflowSnapshot(
+            f"{name}-workflow-before",
+            workspace_sid=self.workspace.sid,
+            workspace_lookup=self.workspace_lookup,
+            adopt_sid=pick(lambda c: c.workflow.sid),
+            adopt_by_name=wf.adopt,
+            friendly_name=pick(lambda c: c.workflow.friendly_name),
+            opts=self._owner._child(f"{name}-workflow-before"),
+        )
+
+    def _task_channels(self) -> dict[str, TaskChannelSnapshot]:
+        """The snapshots of the task channels the config adopts, by unique name."""
+        name = self._name
+        return {
+            channel.unique_name: TaskChannelSnapshot(
+                f"{name}-channel-{channel.unique_name}-before",
+                workspace_sid=self.workspace.sid,
+                workspace_lookup=self.workspace_lookup,
+                unique_name=channel.unique_name,
+                adopt_sid=channel.sid,
+                adopt_by_name=channel.adopt,
+                opts=self._owner._child(f"{name}-channel-{channel.unique_name}-before"),
+            )
+            for channel in self._values.config.task_channels
+            if channel.sid or channel.adopt
+        }
+
+
+class _Writes:
+    """The writers, each after the guard.
+
+    Registered in this order: task channels, the Workflow, the chat service's webhooks and each
+    number's route.
+    """
+
+    def __init__(
+        self,
+        owner: CustomMessaging,
+        name: str,
+        values: _Values,
+        on: Platform,
+        reads: _Reads,
+        guard: FlexFlowGuard,
+    ) -> None:
+        self._owner, self._name, self._values, self._reads = owner, name, values, reads
+        self._pick = _picker(values)
+        self._guard = [guard]
+        self.channels = self._task_channels()
+        self.workflow = self._workflow()
+        self.chat = self._chat_webhooks()
+        self.routes = self._routes(on)
+        self.all: list[pulumi.Resource] = [
+            *self.channels.values(), self.workflow, self.chat, *self.routes,
+        ]  # fmt: skip
+
+    def _opts(self, what: str) -> pulumi.ResourceOptions:
+        return self._owner._child(f"{self._name}-{what}", what, self._guard)
+
+    def _task_channels(self) -> dict[str, TaskChannel]:
+        pick, channels = self._pick, {}
+        for index, channel in enumerate(self._values.config.task_channels):
+            unique = channel.unique_name
+            snapshot = self._reads.channels.get(unique)
+            channels[unique] = TaskChannel(
+                f"{self._name}-channel-{unique}",
+                workspace_sid=self._reads.workspace.sid,
+                unique_name=unique,
+                friendly_name=pick(
+                    lambda c, i=index: c.task_channels[i].effective_friendly_name  # type: ignore[misc]
+                ),
+                adopt_sid=channel.sid,
+                adopt_by_name=channel.adopt,
+                adopted=snapshot.recorded() if snapshot else None,
+                opts=self._opts(f"channel-{unique}"),
+            )
+        return channels
+
+    def _workflow(self) -> Workflow:
+        pick, wf, reads = self._pick, self._values.config.workflow, self._reads
+        fallback = reads.fallback
+        fallback_sid = fallback.sid if fallback else None
+        # The document with slots for the queue SIDs, so it is an Output only if it reads one.
+        routing = pick(
+            lambda c: workflow_configuration(c, _QUEUE_SLOT, _FALLBACK_SLOT if fallback else None)
+        )
+        document = pulumi.Output.all(routing, reads.queue.sid, fallback_sid).apply(
+            lambda v: json.dumps(_filled(v[0], {_QUEUE_SLOT: v[1], _FALLBACK_SLOT: v[2]}), indent=2)
+        )
+        return Workflow(
+            f"{self._name}-workflow",
+            workspace_sid=reads.workspace.sid,
+            friendly_name=pick(lambda c: c.workflow.friendly_name),
+            configuration=document,
+            task_reservation_timeout=wf.reservation_timeout,
+            adopt_sid=pick(lambda c: c.workflow.sid),
+            adopt_by_name=wf.adopt,
+            adopted=reads.workflow.recorded() if reads.workflow else None,
+            opts=self._opts("workflow"),
+        )
+
+    def _chat_webhooks(self) -> ChatServiceWebhooks:
+        pick, config = self._pick, self._values.config
+        chat, chat_url = config.chat_service, self._reads.chat_url
+        return ChatServiceWebhooks(
+            f"{self._name}-chat-webhooks",
+            service_sid=pick(lambda c: c.chat_service.sid),
+            snapshot=self._reads.chat.recorded(),
+            pre_webhook_url=chat_url if chat.pre_events else "",
+            post_webhook_url=chat_url if chat.post_events else "",
+            webhook_method=pick(lambda c: c.handler.method),
+            webhook_filters=list(chat.webhook_filters),
+            retry_count=chat.retry_count,
+            platform=config.platform,
+            opts=self._opts("chat-webhooks"),
+        )
+
+    def _routes(self, on: Platform) -> list[PhoneNumberRoute]:
+        pick, config = self._pick, self._values.config
+        # The number's Address Configuration, where its platform takes messages through one.
+        address = pick(
+            lambda c: on.route_address(
+                c.handler.effective_sms_url, c.handler.method, c.chat_service.sid
+            )
+        )
+        return [
+            PhoneNumberRoute(
+                f"{self._name}-number-{number}",
+                number=number,
+                snapshot=self._reads.numbers.recorded(number),
+                sms_url=on.route_sms_url(self._reads.sms_url),
+                sms_method=pick(lambda c: c.handler.method),
+                platform=config.platform,
+                address=address,
+                opts=self._opts(f"number-{number}"),
+            )
+            for number in config.numbers
+        ]
+
+
+def _picker(values: _Values) -> Callable[[Callable[[StackConfig], Any]], Any]:
+    """`values.pick`, typed loosely.
+
+    Each resource names the plain types it stores; what `pick` gives may be an Output of them.
+    """
+    return values.pick
 
 
 def _must(value: T | None) -> T:

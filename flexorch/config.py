@@ -29,17 +29,18 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core import PydanticCustomError
 
 from flexorch.errors import FlexorchError
 from flexorch.twilio_facts import (
+    CHAT_POST_EVENTS,
+    CHAT_PRE_EVENTS,
     CHAT_TO_CONVERSATIONS,
     CONVERSATIONS,
-    CONVERSATIONS_EVENTS,
     CONVERSATIONS_POST_EVENTS,
     CONVERSATIONS_PRE_EVENTS,
-    PLATFORMS,
+    DEFAULT_PLATFORM,
     PROGRAMMABLE_CHAT,
 )
 
@@ -48,46 +49,110 @@ NAMESPACE = "flexorch"
 # TaskChannels every Flex account has; TaskRouter refuses a second one and Flex UI owns them.
 BUILTIN_TASK_CHANNELS = ("default", "voice", "chat", "sms", "video", "email")
 
-# Programmable Chat v2 webhook events (https://www.twilio.com/docs/chat/webhook-events).
-# Pre-events fire before the action is committed and go to the pre-event URL; post-events after.
-CHAT_PRE_EVENTS = (
-    "onMessageSend",
-    "onMessageUpdate",
-    "onMessageRemove",
-    "onMediaMessageSend",
-    "onChannelAdd",
-    "onChannelUpdate",
-    "onChannelDestroy",
-    "onMemberAdd",
-    "onMemberUpdate",
-    "onMemberRemove",
-    "onUserUpdate",
-)
-CHAT_POST_EVENTS = (
-    "onMessageSent",
-    "onMessageUpdated",
-    "onMessageRemoved",
-    "onMediaMessageSent",
-    "onChannelAdded",
-    "onChannelUpdated",
-    "onChannelDestroyed",
-    "onMemberAdded",
-    "onMemberUpdated",
-    "onMemberRemoved",
-    "onUserAdded",
-    "onUserUpdated",
-)
-CHAT_EVENTS = CHAT_PRE_EVENTS + CHAT_POST_EVENTS
-
-
-CONVERSATIONS_TO_CHAT = {new: old for old, new in reversed(CHAT_TO_CONVERSATIONS.items())}
-
-# What a chat service sends the handler when the stack lists no events: the customer's message.
-CHAT_DEFAULT_FILTERS = ("onMessageSent",)
-CONVERSATIONS_DEFAULT_FILTERS = ("onMessageAdded",)
-
 # The members of Flex UI 1.x `ChatOrchestratorEvent` that a ChatOrchestrator callback may return.
 ORCHESTRATION_EVENTS = ("AddToChatChannel", "DeactivateChatChannel", "LeaveChatChannel")
+
+# --- what `flexorch:platform` decides: one row per platform ---------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PlatformRules:
+    """What a platform changes in the config, and how `validate` describes the stack on it.
+
+    Only this table names the platforms; the model, the problem lines and the summary read it.
+    """
+
+    name: str
+    """The `flexorch:platform` value."""
+    product: str
+    """How problem lines name the platform's webhook events ("a Conversations event")."""
+    pre_events: tuple[str, ...]
+    """The webhook pre-events its chat service can send (to the pre-event URL)."""
+    post_events: tuple[str, ...]
+    """The webhook post-events its chat service can send (to the post-event URL)."""
+    default_filters: tuple[str, ...]
+    """The events sent to the handler when the stack lists none: the customer's message."""
+    twins: Mapping[str, str]
+    """Another platform's event -> this platform's counterpart, for a move's leftovers."""
+    counterpart: str
+    """What an event without a counterpart has none of ("no Conversations service webhook")."""
+    refused: Mapping[tuple[str, ...], str] = dataclasses.field(default_factory=dict)
+    """Key paths the platform does not have -> why (each is refused, and left out of a dump)."""
+    dumped: bool = True
+    """Whether a dump names the platform (the default's does not: see StackConfig's dump)."""
+    # What `flexorch validate` says the stack manages there (see cli.summary).
+    title: str = ""
+    """The platform row."""
+    sms_route: str = "{url}"
+    """How a number's messages reach `{url}`."""
+    chat_service: str = ""
+    """The chat service `{sid}` and what happens to its webhooks."""
+    webhook_events: str = "{events}"
+    """The webhook events (`{events}`) and retries (`{retries}`)."""
+    orchestrator: str = ""
+    """Why there is no ChatOrchestrator to configure; "" where there is one (Flex UI 1.x)."""
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """Every webhook event its chat service can send."""
+        return self.pre_events + self.post_events
+
+
+PLATFORM_RULES = {
+    rules.name: rules
+    for rules in (
+        PlatformRules(
+            name=PROGRAMMABLE_CHAT,
+            product="Programmable Chat",
+            pre_events=CHAT_PRE_EVENTS,
+            post_events=CHAT_POST_EVENTS,
+            default_filters=("onMessageSent",),
+            twins={new: old for old, new in reversed(CHAT_TO_CONVERSATIONS.items())},
+            counterpart="Programmable Chat webhook",
+            dumped=False,
+            title="programmable-chat (Flex UI 1.x, Programmable Chat)",
+            chat_service="{sid} (adopted, webhooks restored on destroy)",
+            webhook_events="{events}; retries {retries}",
+        ),
+        PlatformRules(
+            name=CONVERSATIONS,
+            product="Conversations",
+            pre_events=CONVERSATIONS_PRE_EVENTS,
+            post_events=CONVERSATIONS_POST_EVENTS,
+            default_filters=("onMessageAdded",),
+            twins=CHAT_TO_CONVERSATIONS,
+            counterpart="Conversations service webhook",
+            refused={
+                # The service's webhook configuration has only URLs, a method and filters:
+                # https://www.twilio.com/docs/conversations/api/per-service-webhook-resource
+                ("chatService", "retryCount"): (
+                    "a Conversations service's webhooks have no retry count (their configuration "
+                    "takes only URLs, a method and filters); remove the key"
+                ),
+                ("orchestration",): (
+                    "Flex UI 2.x with Conversations has no ChatOrchestrator; the Interactions API "
+                    f"adds and removes the agent, so remove {NAMESPACE}:orchestration"
+                ),
+            },
+            title="conversations (Flex UI 2.x, Flex Conversations)",
+            sms_route=(
+                "{url} via each number's Conversations Address Configuration (autoCreation "
+                "webhook; the number's own SmsUrl is emptied while managed)"
+            ),
+            chat_service=(
+                "{sid} (Flex Conversations service, adopted; webhooks at "
+                "/v1/Services/{sid}/Configuration/Webhooks, restored on destroy)"
+            ),
+            orchestrator="none in Flex UI 2.x (the Interactions API adds and removes the agent)",
+        ),
+    )
+}
+
+
+def platform_rules(platform: Any) -> PlatformRules | None:
+    """The rules of the platform a raw `flexorch:platform` value names; None if it names none."""
+    return PLATFORM_RULES.get(platform) if isinstance(platform, str) else None
+
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -225,26 +290,20 @@ def _task_channel_name(value: str) -> str:
     return value
 
 
-def _webhook_event_problem(event: str, platform: str) -> str | None:
-    """Why `event` is no webhook filter on `platform`, pointing a move's leftover at its twin."""
-    own: tuple[str, ...]
-    other: tuple[str, ...]
-    if platform == CONVERSATIONS:
-        own, other, twins = CONVERSATIONS_EVENTS, CHAT_EVENTS, CHAT_TO_CONVERSATIONS
-        own_name, other_name = "Conversations", "Programmable Chat"
-        counterpart = "Conversations service webhook"
-    else:
-        own, other, twins = CHAT_EVENTS, CONVERSATIONS_EVENTS, CONVERSATIONS_TO_CHAT
-        own_name, other_name = "Programmable Chat", "Conversations"
-        counterpart = "Programmable Chat webhook"
-    if event in own:
+def _webhook_event_problem(event: str, rules: PlatformRules) -> str | None:
+    """Why `event` is no webhook filter on the platform, pointing a move's leftover at its twin."""
+    if event in rules.events:
         return None
-    if event in other:
-        twin = twins.get(event)
-        if twin:
-            return f'"{event}" is a {other_name} event; on {platform} use "{twin}"'
-        return f'"{event}" is a {other_name} event with no {counterpart} counterpart; remove it'
-    return f'"{event}" is not a {own_name} webhook event; {did_you_mean(event, own)}'
+    for other in PLATFORM_RULES.values():
+        if other is not rules and event in other.events:
+            twin = rules.twins.get(event)
+            if twin:
+                return f'"{event}" is a {other.product} event; on {rules.name} use "{twin}"'
+            return (
+                f'"{event}" is a {other.product} event with no {rules.counterpart} counterpart; '
+                "remove it"
+            )
+    return f'"{event}" is not a {rules.product} webhook event; {did_you_mean(event, rules.events)}'
 
 
 def _orchestration_event(value: str) -> str:
@@ -439,7 +498,9 @@ class ChatService(_Model):
     """The Flex chat service (Flex's configuration names it); on Conversations, the same IS SID."""
     # Which events are valid depends on the platform, a sibling of chatService: `_platform_rules`
     # checks them, so that each problem still names its list index.
-    webhook_filters: Annotated[tuple[str, ...], _unique("webhook event")] = CHAT_DEFAULT_FILTERS
+    webhook_filters: Annotated[tuple[str, ...], _unique("webhook event")] = PLATFORM_RULES[
+        DEFAULT_PLATFORM
+    ].default_filters
     """Webhook events sent to the handler (the default depends on the platform)."""
     retry_count: Annotated[StrictInt, _between(0, 3)] = 0
     """How often Twilio retries a failed webhook (Programmable Chat only)."""
@@ -447,13 +508,13 @@ class ChatService(_Model):
     @property
     def pre_events(self) -> tuple[str, ...]:
         """The configured pre-event webhooks."""
-        pre = CHAT_PRE_EVENTS + CONVERSATIONS_PRE_EVENTS
+        pre = {e for rules in PLATFORM_RULES.values() for e in rules.pre_events}
         return tuple(e for e in self.webhook_filters if e in pre)
 
     @property
     def post_events(self) -> tuple[str, ...]:
         """The configured post-event webhooks."""
-        post = CHAT_POST_EVENTS + CONVERSATIONS_POST_EVENTS
+        post = {e for rules in PLATFORM_RULES.values() for e in rules.post_events}
         return tuple(e for e in self.webhook_filters if e in post)
 
 
@@ -511,20 +572,21 @@ class StackConfig(_Model):
     @model_validator(mode="before")
     @classmethod
     def _platform_default_filters(cls, data: Any) -> Any:
-        """Conversations names the customer's message onMessageAdded, so its default differs."""
-        if not isinstance(data, Mapping) or data.get("platform") != CONVERSATIONS:
+        """The events sent when none are listed are the platform's (its customer message)."""
+        if not isinstance(data, Mapping):
             return data
+        rules = platform_rules(data.get("platform", DEFAULT_PLATFORM))
         chat = data.get("chatService")
-        if not isinstance(chat, Mapping) or "webhookFilters" in chat:
+        if rules is None or not isinstance(chat, Mapping) or "webhookFilters" in chat:
             return data
-        filters = list(CONVERSATIONS_DEFAULT_FILTERS)
+        filters = list(rules.default_filters)
         return {**data, "chatService": {**chat, "webhookFilters": filters}}
 
     @model_serializer(mode="wrap")
     def _without_keys_the_platform_refuses(
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
     ) -> Any:
-        """A dump parses back: on Conversations it leaves out what `_platform_rules` refuses.
+        """A dump parses back: it leaves out what the platform refuses (`PlatformRules.refused`).
 
         The component validates a StackConfig it is given by dumping and parsing it again. The
         default platform is left out too, so a 1.x config dumps (and digests, in the plugin
@@ -533,14 +595,16 @@ class StackConfig(_Model):
         data = handler(self)
         if not isinstance(data, dict):
             return data
-        if self.platform != CONVERSATIONS:
+        rules = PLATFORM_RULES[self.platform]
+        if not rules.dumped:
             data.pop("platform", None)
-            return data
-        chat_key = "chatService" if info.by_alias else "chat_service"
-        retry_key = "retryCount" if info.by_alias else "retry_count"
-        data.pop("orchestration", None)
-        if isinstance(data.get(chat_key), dict):
-            data[chat_key].pop(retry_key, None)
+        for path in rules.refused:
+            keys = list(path) if info.by_alias else [to_snake(key) for key in path]
+            inside: Any = data
+            for key in keys[:-1]:
+                inside = inside.get(key) if isinstance(inside, dict) else None
+            if isinstance(inside, dict):
+                inside.pop(keys[-1], None)
         return data
 
 
@@ -714,37 +778,23 @@ def _platform_rules(raw: Mapping[str, Any]) -> Problems:
     Done outside pydantic because the platform is a sibling of the keys it rules on, and each
     problem must still name its own key path (down to the list index).
     """
-    platform = raw.get("platform", PROGRAMMABLE_CHAT)
-    if not isinstance(platform, str) or platform not in PLATFORMS:
+    rules = platform_rules(raw.get("platform", DEFAULT_PLATFORM))
+    if rules is None:
         return []  # pydantic reports the platform; which events are valid is unknown till then
     problems: Problems = []
     chat = raw.get("chatService")
     filters = chat.get("webhookFilters") if isinstance(chat, Mapping) else None
     if isinstance(filters, list | tuple):
         for index, event in enumerate(filters):
-            problem = _webhook_event_problem(event, platform) if isinstance(event, str) else None
+            problem = _webhook_event_problem(event, rules) if isinstance(event, str) else None
             if problem:
                 problems.append((("chatService", "webhookFilters", index), problem))
-    if platform != CONVERSATIONS:
-        return problems
-    if isinstance(chat, Mapping) and "retryCount" in chat:
-        # The service's webhook configuration has only URLs, a method and filters:
-        # https://www.twilio.com/docs/conversations/api/per-service-webhook-resource
-        problems.append(
-            (
-                ("chatService", "retryCount"),
-                "a Conversations service's webhooks have no retry count (their configuration "
-                "takes only URLs, a method and filters); remove the key",
-            )
-        )
-    if "orchestration" in raw:
-        problems.append(
-            (
-                ("orchestration",),
-                "Flex UI 2.x with Conversations has no ChatOrchestrator; the Interactions API "
-                f"adds and removes the agent, so remove {NAMESPACE}:orchestration",
-            )
-        )
+    for path, why in rules.refused.items():
+        inside: Any = raw
+        for key in path[:-1]:
+            inside = inside.get(key) if isinstance(inside, Mapping) else None
+        if isinstance(inside, Mapping) and path[-1] in inside:
+            problems.append((path, why))
     return problems
 
 

@@ -70,7 +70,7 @@ TEMPLATES: dict[tuple[str, Lang], dict[str, str]] = {
 FLEX_UI = {PROGRAMMABLE_CHAT: "1.x", CONVERSATIONS: "2.x"}
 
 # The ChatOrchestrator reservation events flexorch overrides, in the order Flex fires them.
-CHAT_EVENTS = ("accepted", "wrapup", "completed")
+RESERVATION_EVENTS = ("accepted", "wrapup", "completed")
 
 # JSON is valid JavaScript except for U+2028/U+2029 in strings (line terminators before ES2019,
 # and inside comments still); `<`, `>` and `&` are escaped so that `</script>` or `<!--` never
@@ -191,7 +191,7 @@ def build_view(config: StackConfig, lang: Lang) -> PluginView:
         chat_orchestration=chat_orchestration,
         events=tuple(
             EventView(event, tuple(getattr(config.orchestration, event)))
-            for event in (CHAT_EVENTS if chat_orchestration else ())
+            for event in (RESERVATION_EVENTS if chat_orchestration else ())
         ),
         auto_accept_attribute=config.auto_accept.attribute,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +22,38 @@ DEFAULT_METHOD = "POST"
 PROGRAMMABLE_CHAT = "programmable-chat"
 CONVERSATIONS = "conversations"
 PLATFORMS = (PROGRAMMABLE_CHAT, CONVERSATIONS)
+DEFAULT_PLATFORM = PROGRAMMABLE_CHAT
+
+# Programmable Chat v2 webhook events (https://www.twilio.com/docs/chat/webhook-events).
+# Pre-events fire before the action is committed and go to the pre-event URL; post-events after.
+CHAT_PRE_EVENTS = (
+    "onMessageSend",
+    "onMessageUpdate",
+    "onMessageRemove",
+    "onMediaMessageSend",
+    "onChannelAdd",
+    "onChannelUpdate",
+    "onChannelDestroy",
+    "onMemberAdd",
+    "onMemberUpdate",
+    "onMemberRemove",
+    "onUserUpdate",
+)
+CHAT_POST_EVENTS = (
+    "onMessageSent",
+    "onMessageUpdated",
+    "onMessageRemoved",
+    "onMediaMessageSent",
+    "onChannelAdded",
+    "onChannelUpdated",
+    "onChannelDestroyed",
+    "onMemberAdded",
+    "onMemberUpdated",
+    "onMemberRemoved",
+    "onUserAdded",
+    "onUserUpdated",
+)
+CHAT_WEBHOOK_EVENTS = CHAT_PRE_EVENTS + CHAT_POST_EVENTS
 
 # The events a Conversations service's own webhooks (/v1/Services/{sid}/Configuration/Webhooks)
 # can send: the Filters values of https://www.twilio.com/docs/conversations/api/per-service-webhook-resource
@@ -184,36 +217,118 @@ def chat_identity(contact_uri: str) -> str:
     return contact_uri.removeprefix("client:")
 
 
+@dataclass(frozen=True)
+class WebhookSettings:
+    """A chat service's webhooks, named alike on both platforms, Twilio's defaults filled in.
+
+    Programmable Chat (a Chat v2 service) and Conversations (a service's webhook configuration)
+    hold the same settings under different SDK argument names (`webhook_method` / `method`,
+    `webhook_filters` / `filters`), and only Chat has retry counts. Read into this record; the
+    SDK's names come back only to write (`chat_fields`, `conversations_fields`), which are also
+    the shapes recorded in state.
+    """
+
+    pre_webhook_url: str = ""
+    post_webhook_url: str = ""
+    method: str = DEFAULT_METHOD
+    filters: tuple[str, ...] = ()
+    # Programmable Chat only: None where the platform has none.
+    pre_retry_count: int | None = None
+    post_retry_count: int | None = None
+
+    @classmethod
+    def of_chat_service(cls, service: Any) -> WebhookSettings:
+        """The settings of a fetched Chat v2 service."""
+        return cls(
+            pre_webhook_url=service.pre_webhook_url or "",
+            post_webhook_url=service.post_webhook_url or "",
+            method=service.webhook_method or DEFAULT_METHOD,
+            filters=tuple(service.webhook_filters or ()),
+            pre_retry_count=service.pre_webhook_retry_count or 0,
+            post_retry_count=service.post_webhook_retry_count or 0,
+        )
+
+    @classmethod
+    def of_conversations_service(cls, webhooks: Any) -> WebhookSettings:
+        """The settings of a fetched Conversations service webhook configuration."""
+        return cls(
+            pre_webhook_url=webhooks.pre_webhook_url or "",
+            post_webhook_url=webhooks.post_webhook_url or "",
+            method=webhooks.method or DEFAULT_METHOD,
+            filters=tuple(webhooks.filters or ()),
+        )
+
+    @classmethod
+    def from_chat_fields(cls, fields: Mapping[str, Any]) -> WebhookSettings:
+        """Settings recorded under the Chat v2 SDK's names (`chat_fields`)."""
+        return cls(
+            pre_webhook_url=fields.get("pre_webhook_url") or "",
+            post_webhook_url=fields.get("post_webhook_url") or "",
+            method=fields.get("webhook_method") or DEFAULT_METHOD,
+            filters=tuple(fields.get("webhook_filters") or ()),
+            pre_retry_count=fields.get("pre_webhook_retry_count"),
+            post_retry_count=fields.get("post_webhook_retry_count"),
+        )
+
+    @classmethod
+    def from_conversations_fields(cls, fields: Mapping[str, Any]) -> WebhookSettings:
+        """Settings recorded under the Conversations SDK's names (`conversations_fields`)."""
+        return cls(
+            pre_webhook_url=fields.get("pre_webhook_url") or "",
+            post_webhook_url=fields.get("post_webhook_url") or "",
+            method=fields.get("method") or DEFAULT_METHOD,
+            filters=tuple(fields.get("filters") or ()),
+        )
+
+    def chat_fields(self) -> dict[str, Any]:
+        """The Chat v2 service update's SDK arguments (absent retry counts as Twilio's 0)."""
+        return {
+            "pre_webhook_url": self.pre_webhook_url,
+            "post_webhook_url": self.post_webhook_url,
+            "webhook_method": self.method,
+            "webhook_filters": list(self.filters),
+            "pre_webhook_retry_count": self.pre_retry_count or 0,
+            "post_webhook_retry_count": self.post_retry_count or 0,
+        }
+
+    def conversations_fields(self) -> dict[str, Any]:
+        """The Conversations service webhook update's SDK arguments."""
+        return {
+            "pre_webhook_url": self.pre_webhook_url,
+            "post_webhook_url": self.post_webhook_url,
+            "method": self.method,
+            "filters": list(self.filters),
+        }
+
+    def on_conversations(self) -> WebhookSettings:
+        """Chat v2 settings as their Conversations counterparts (events without one go)."""
+        twins = (conversations_twin(event) for event in self.filters)
+        return WebhookSettings(
+            pre_webhook_url=self.pre_webhook_url,
+            post_webhook_url=self.post_webhook_url,
+            method=self.method,
+            filters=tuple(event for event in dict.fromkeys(twins) if event),
+        )
+
+
 def chat_service_settings(service: Any) -> dict[str, Any]:
-    """The webhook settings of a fetched Chat v2 service, Twilio's defaults filled in."""
-    return {
-        "pre_webhook_url": service.pre_webhook_url or "",
-        "post_webhook_url": service.post_webhook_url or "",
-        "webhook_method": service.webhook_method or DEFAULT_METHOD,
-        "webhook_filters": list(service.webhook_filters or []),
-        "pre_webhook_retry_count": service.pre_webhook_retry_count or 0,
-        "post_webhook_retry_count": service.post_webhook_retry_count or 0,
-    }
+    """The webhook settings of a fetched Chat v2 service under its SDK's names."""
+    return WebhookSettings.of_chat_service(service).chat_fields()
+
+
+def conversations_webhook_settings(webhooks: Any) -> dict[str, Any]:
+    """The settings of a fetched Conversations service webhook configuration, its SDK's names."""
+    return WebhookSettings.of_conversations_service(webhooks).conversations_fields()
 
 
 def platform_of(value: Any) -> str:
     """A stack's platform; a state or config without one is Programmable Chat (the default)."""
-    return CONVERSATIONS if value == CONVERSATIONS else PROGRAMMABLE_CHAT
+    return str(value) if value in PLATFORMS else DEFAULT_PLATFORM
 
 
 def same_platform(a: Any, b: Any) -> bool:
     """Platforms equal, an absent one being Programmable Chat."""
     return platform_of(a) == platform_of(b)
-
-
-def conversations_webhook_settings(webhooks: Any) -> dict[str, Any]:
-    """The settings of a fetched Conversations service webhook configuration, defaults filled."""
-    return {
-        "pre_webhook_url": webhooks.pre_webhook_url or "",
-        "post_webhook_url": webhooks.post_webhook_url or "",
-        "method": webhooks.method or DEFAULT_METHOD,
-        "filters": list(webhooks.filters or []),
-    }
 
 
 def address_settings(address: Any) -> dict[str, Any]:

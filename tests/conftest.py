@@ -11,7 +11,7 @@ Tiers (`pytest -m pure` is the inner loop, about half a minute; CI runs every ti
 """
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +104,40 @@ def http(monkeypatch: pytest.MonkeyPatch, fake: Any) -> Any:
     from helpers import use_fake
 
     return use_fake(monkeypatch, fake)
+
+
+@pytest.fixture
+def pulumi_mocks() -> Iterator[Callable[..., Any]]:
+    """Install Pulumi mocks for one test; the runtime settings are restored afterwards.
+
+    `pulumi_mocks(mocks, preview=False)` installs `mocks` (a `pulumi.runtime.Mocks`) and returns
+    it. Its monitor records what each resource depends on in `mocks.depends`, when it has one.
+    """
+    import pulumi
+    from pulumi.runtime.mocks import MockMonitor
+
+    class Monitor(MockMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            depends = getattr(self.mocks, "depends", None)
+            if depends is not None:
+                depends[request.name] = {urn.rsplit("::", 1)[-1] for urn in request.dependencies}
+            return super().RegisterResource(request)
+
+    saved = pulumi.runtime.settings.SETTINGS
+
+    def install(mocks: Any, *, preview: bool = False, stack: str = "test") -> Any:
+        pulumi.runtime.set_mocks(
+            mocks, project="flexorch", stack=stack, preview=preview, monitor=Monitor(mocks)
+        )
+        return mocks
+
+    yield install
+    pulumi.runtime.settings.configure(saved)
+
+
+@pytest.fixture
+def mocks(pulumi_mocks: Callable[..., Any]) -> Any:
+    """A `helpers.Recorder` installed as the Pulumi mocks of a deployment (not a preview)."""
+    from helpers import Recorder
+
+    return pulumi_mocks(Recorder())

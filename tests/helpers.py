@@ -225,3 +225,45 @@ def fake_pulumi(project: Path, monkeypatch: Any, script: str) -> Path:
     path.chmod(0o755)
     monkeypatch.setenv("PATH", f"{path.parent}{os.pathsep}{os.environ['PATH']}")
     return project / "pulumi.calls"
+
+
+class Recorder:
+    """Pulumi mocks that record every registered resource and hand back plausible outputs.
+
+    Installed by the `mocks` fixture (conftest.py), whose monitor also records what each
+    resource depends on (`depends`: name -> names, explicit `depends_on` and inputs alike).
+    A `pulumi.runtime.Mocks` by protocol, so that importing this module does not load Pulumi.
+    """
+
+    def __init__(self) -> None:
+        self.resources: list[Any] = []  # pulumi.runtime.MockResourceArgs
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.depends: dict[str, set[str]] = {}
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        self.resources.append(args)
+        kind = args.typ.rsplit(":", 1)[-1]
+        prefix = {"Workspace": "WS", "TaskQueue": "WQ", "Workflow": "WW", "TaskChannel": "TC",
+                  "PhoneNumberRoute": "PN"}.get(kind, "XX")  # fmt: skip
+        sid = prefix + format(len(self.resources), "032x")
+        outputs = dict(args.inputs, sid=sid)
+        if kind == "PhoneNumberRoute":
+            outputs["phone_number"] = args.inputs["number"]
+        self.outputs[args.name] = outputs
+        return f"{args.name}-id", outputs
+
+    def call(self, args: Any) -> dict[str, Any]:
+        return {}
+
+    def register_transform(self, transform: Any) -> None:
+        pass
+
+    def register_invoke_transform(self, transform: Any) -> None:
+        pass
+
+    def of(self, kind: str) -> list[Any]:
+        return [r for r in self.resources if r.typ.endswith(":" + kind)]
+
+    def kind(self, name: str) -> str:
+        """The type of the resource registered as `name`, without its module (`Workflow`)."""
+        return next(r.typ.rsplit(":", 1)[-1] for r in self.resources if r.name == name)

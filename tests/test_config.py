@@ -10,18 +10,17 @@ import pytest
 import yaml
 from helpers import EXAMPLES, ROOT, deadline, minimal_config
 
-from flexorch.config import (
-    CHAT_EVENTS,
+from flexorch.config import StackConfig, parse_config
+from flexorch.errors import FlexorchError
+from flexorch.loading import load_stack_file
+from flexorch.twilio_facts import (
     CHAT_POST_EVENTS,
     CHAT_PRE_EVENTS,
+    CHAT_WEBHOOK_EVENTS,
     CONVERSATIONS_EVENTS,
     CONVERSATIONS_POST_EVENTS,
     CONVERSATIONS_PRE_EVENTS,
-    StackConfig,
-    parse_config,
 )
-from flexorch.errors import FlexorchError
-from flexorch.loading import load_stack_file
 
 BAD = sorted((ROOT / "tests" / "bad_configs").glob("*.yaml"))
 GOOD = sorted((ROOT / "tests" / "good_configs").glob("*.yaml")) + sorted(ROOT.glob("Pulumi.*.yaml"))
@@ -131,7 +130,7 @@ def test_every_flex_builtin_channel_is_refused(builtin: str) -> None:
     ]
 
 
-@pytest.mark.parametrize("event", CHAT_EVENTS)
+@pytest.mark.parametrize("event", CHAT_WEBHOOK_EVENTS)
 def test_every_chat_webhook_event_is_accepted(event: str) -> None:
     config = parse_config(
         minimal_config(chatService={"sid": "IS" + "a" * 32, "webhookFilters": [event]})
@@ -203,8 +202,8 @@ SHARED_EVENTS = ("onMessageUpdate", "onMessageRemove", "onMessageUpdated", "onMe
 
 
 def test_the_twin_table_covers_every_chat_event_not_named_alike() -> None:
-    assert sorted(CONVERSATIONS_TWIN) == sorted(set(CHAT_EVENTS) - set(SHARED_EVENTS))
-    assert set(SHARED_EVENTS) == set(CHAT_EVENTS) & set(CONVERSATIONS_EVENTS)
+    assert sorted(CONVERSATIONS_TWIN) == sorted(set(CHAT_WEBHOOK_EVENTS) - set(SHARED_EVENTS))
+    assert set(SHARED_EVENTS) == set(CHAT_WEBHOOK_EVENTS) & set(CONVERSATIONS_EVENTS)
 
 
 @pytest.mark.parametrize("event", sorted(CONVERSATIONS_TWIN))
@@ -224,7 +223,7 @@ def test_every_chat_only_event_is_refused_on_conversations_with_its_twin(event: 
         assert (event in CHAT_PRE_EVENTS) == (twin in CONVERSATIONS_PRE_EVENTS)
 
 
-@pytest.mark.parametrize("event", sorted(set(CONVERSATIONS_EVENTS) - set(CHAT_EVENTS)))
+@pytest.mark.parametrize("event", sorted(set(CONVERSATIONS_EVENTS) - set(CHAT_WEBHOOK_EVENTS)))
 def test_every_conversations_only_event_is_refused_on_programmable_chat(event: str) -> None:
     chat_twin = {v: k for k, v in reversed(CONVERSATIONS_TWIN.items()) if v}.get(event)
     lines = problems(minimal_config(chatService={"sid": IS, "webhookFilters": [event]}))

@@ -12,7 +12,7 @@ from pathlib import Path
 import dill
 import pulumi
 import pytest
-from helpers import EXAMPLES
+from helpers import EXAMPLES, Recorder
 
 from flexorch.component import CustomMessaging
 from flexorch.loading import load_stack_file
@@ -21,41 +21,10 @@ from flexorch.twilio_facts import CONVERSATIONS
 TOKEN = "super-secret-auth-token-value"
 
 
-class Recorder(pulumi.runtime.Mocks):
-    """Records every registered resource and hands back plausible outputs."""
-
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-        self.outputs: dict[str, dict] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        self.resources.append(args)
-        kind = args.typ.rsplit(":", 1)[-1]
-        prefix = {"Workspace": "WS", "TaskQueue": "WQ", "Workflow": "WW", "TaskChannel": "TC",
-                  "PhoneNumberRoute": "PN"}.get(kind, "XX")  # fmt: skip
-        sid = prefix + format(len(self.resources), "032x")
-        outputs = dict(args.inputs, sid=sid)
-        if kind == "PhoneNumberRoute":
-            outputs["phone_number"] = args.inputs["number"]
-        self.outputs[args.name] = outputs
-        return [f"{args.name}-id", outputs]
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
-
-    def of(self, kind: str) -> list[pulumi.runtime.MockResourceArgs]:
-        return [r for r in self.resources if r.typ.endswith(":" + kind)]
-
-
-@pytest.fixture
-def mocks(monkeypatch):
-    """Install Pulumi mocks for one test and restore the runtime settings afterwards."""
+@pytest.fixture(autouse=True)
+def token(monkeypatch):
+    """A token in the environment, as a user's would be: no registered input may carry it."""
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
-    saved = pulumi.runtime.settings.SETTINGS
-    recorder = Recorder()
-    pulumi.runtime.set_mocks(recorder, project="flexorch", stack="test", preview=False)
-    yield recorder
-    pulumi.runtime.settings.configure(saved)
 
 
 def declare(path: Path):
@@ -475,14 +444,9 @@ class PreviewRecorder(Recorder):
 
 
 @pytest.fixture
-def preview(monkeypatch):
+def preview(pulumi_mocks):
     """Pulumi mocks of a preview (dry run) for one test; runtime settings restored afterwards."""
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
-    saved = pulumi.runtime.settings.SETTINGS
-    recorder = PreviewRecorder()
-    pulumi.runtime.set_mocks(recorder, project="flexorch", stack="test", preview=True)
-    yield recorder
-    pulumi.runtime.settings.configure(saved)
+    return pulumi_mocks(PreviewRecorder(), preview=True)
 
 
 def planned(recorder: Recorder, before: str, after: str) -> dict[str, str]:
@@ -544,3 +508,91 @@ def test_a_preview_with_an_unknown_handler_url_plans_only_what_reads_it(preview)
         ) == (WS, WW, IS, IS)
 
     return settle(*[c.urn for c in up.children + fed.children]).apply(check)
+
+
+# --- the dependency graph: reads, then the guard, then the writes -----------------------------
+
+# What only reads (or, for a queue, may create the queue the Workflow needs, before any guard).
+READS = (
+    "Workspace",
+    "TaskQueueSnapshot",
+    "TaskQueue",
+    "ChatServiceSnapshot",
+    "PhoneNumbersSnapshot",
+    "FlexFlowSnapshot",
+    "WorkflowSnapshot",
+    "TaskChannelSnapshot",
+)
+WRITES = ("TaskChannel", "Workflow", "ChatServiceWebhooks", "PhoneNumberRoute")
+
+
+def every_kind(platform: str) -> dict:
+    """A stack with one resource of every kind: adopted Workflow and channel, a fallback queue."""
+    return small(
+        platform=platform,
+        workflow={"sid": WW, "fallbackQueue": {"friendlyName": "Fallback"}},
+        taskChannels=[{"uniqueName": "custom1", "adopt": True}, {"uniqueName": "custom2"}],
+        numbers=["+15005550006", "+15005550007"],
+    )
+
+
+class Recording(Recorder):
+    """Outputs as a deployment's: the numbers' snapshot records each number.
+
+    (A None input carries no dependency, so a route would not show the snapshot it reads.)
+    """
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        id_, outputs = super().new_resource(args)
+        if args.typ.endswith(":PhoneNumbersSnapshot"):
+            outputs["records"] = {n: {"sid": "PN" + "0" * 32} for n in args.inputs["numbers"]}
+        return id_, outputs
+
+
+@pytest.mark.parametrize("platform", ["programmable-chat", "conversations"])
+@pulumi.runtime.test
+def test_every_write_depends_on_the_guard_and_the_guard_on_every_read(pulumi_mocks, platform):
+    mocks = pulumi_mocks(Recording())
+    component = CustomMessaging("east", every_kind(platform))
+
+    def check(_):
+        graph = {
+            r.name.removeprefix("east-"): {d.removeprefix("east-") for d in mocks.depends[r.name]}
+            for r in mocks.resources
+            if r.name.startswith("east-")
+        }
+        kinds = {name: mocks.kind(f"east-{name}") for name in graph}
+        assert sorted(set(kinds.values())) == sorted({*READS, *WRITES, "FlexFlowGuard"})
+        reads = {name for name, kind in kinds.items() if kind in READS}
+        writes = {name for name, kind in kinds.items() if kind in WRITES}
+        assert graph["flex-flow-guard"] == reads
+        assert all("flex-flow-guard" in graph[name] for name in writes)
+        # Nothing reads after the guard, nor writes before it.
+        assert not any("flex-flow-guard" in graph[name] for name in reads)
+        assert graph == {
+            "workspace": set(),
+            "queue-before": {"workspace"},
+            "queue": {"workspace", "queue-before"},
+            "fallback-queue-before": {"workspace"},
+            "fallback-queue": {"workspace", "fallback-queue-before"},
+            "chat-service": set(),
+            "phone-numbers": set(),
+            "flex-flows": set(),
+            "workflow-before": {"workspace"},
+            "channel-custom1-before": {"workspace"},
+            "flex-flow-guard": reads,
+            "channel-custom1": {"flex-flow-guard", "workspace", "channel-custom1-before"},
+            "channel-custom2": {"flex-flow-guard", "workspace"},
+            "workflow": {
+                "flex-flow-guard",
+                "workspace",
+                "queue",
+                "fallback-queue",
+                "workflow-before",
+            },
+            "chat-webhooks": {"flex-flow-guard", "chat-service"},
+            "number-+15005550006": {"flex-flow-guard", "phone-numbers"},
+            "number-+15005550007": {"flex-flow-guard", "phone-numbers"},
+        }
+
+    return settle(*[child.urn for child in component.children]).apply(check)

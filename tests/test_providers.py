@@ -1228,3 +1228,44 @@ def test_a_chat_service_on_another_handler_is_reported_with_its_url(http, fake, 
         "from one of them: destroying them in the wrong order leaves it on the first one's "
         "handler"
     ]
+
+
+# --- the platforms: one strategy per platform, one row of config rules ----------------------
+
+
+def test_every_platform_has_a_strategy_and_a_row_of_config_rules() -> None:
+    from flexorch.config import PLATFORM_RULES
+    from flexorch.resources.platforms import PLATFORMS, platform
+    from flexorch.twilio_facts import DEFAULT_PLATFORM
+    from flexorch.twilio_facts import PLATFORMS as NAMES
+
+    assert list(PLATFORMS) == list(PLATFORM_RULES) == list(NAMES)
+    assert all(strategy.name == name for name, strategy in PLATFORMS.items())
+    # A state or config written before the key existed is on the default platform.
+    assert platform(None) is platform("") is PLATFORMS[DEFAULT_PLATFORM]
+    # Each platform records the chat service's settings under an output of its own.
+    assert len({strategy.recorded for strategy in PLATFORMS.values()}) == len(PLATFORMS)
+
+
+def test_webhook_settings_come_back_as_recorded_under_each_platforms_names() -> None:
+    from flexorch.twilio_facts import WebhookSettings
+
+    chat = {
+        "pre_webhook_url": "https://a.example/pre",
+        "post_webhook_url": "https://a.example/post",
+        "webhook_method": "GET",
+        "webhook_filters": ["onMessageSent", "onMemberAdded", "onUserAdded"],
+        "pre_webhook_retry_count": 1,
+        "post_webhook_retry_count": 2,
+    }
+    assert WebhookSettings.from_chat_fields(chat).chat_fields() == chat
+    assert WebhookSettings.from_chat_fields(chat).on_conversations().conversations_fields() == {
+        "pre_webhook_url": "https://a.example/pre",
+        "post_webhook_url": "https://a.example/post",
+        "method": "GET",
+        "filters": ["onMessageAdded", "onParticipantAdded"],
+    }
+    conversations = {"pre_webhook_url": "", "post_webhook_url": "", "method": "POST", "filters": []}
+    settings = WebhookSettings.from_conversations_fields(conversations)
+    assert settings.conversations_fields() == conversations
+    assert settings.post_retry_count is None  # Conversations has none

@@ -15,19 +15,15 @@ from typing import Any
 
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, ReadResult, Resource, UpdateResult
-from twilio.rest import Client
 from typing_extensions import override
 
-from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, restoring, warn
+from flexorch.resources.base import SnapshotProvider, TwilioProvider, restoring, warn
 from flexorch.resources.lookups import once
-from flexorch.twilio_client import TwilioApiError, twilio_call
+from flexorch.resources.platform import Platform
+from flexorch.resources.platforms import every_platform, platform
+from flexorch.twilio_client import TwilioApiError
 from flexorch.twilio_facts import (
-    CONVERSATIONS,
-    DEFAULT_METHOD,
-    chat_service_settings,
-    conversations_twin,
-    conversations_webhook_settings,
-    platform_of,
+    WebhookSettings,
     same_events,
     same_method,
     same_platform,
@@ -55,42 +51,27 @@ class ChatServiceSnapshotProvider(SnapshotProvider):
 
     @override
     def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
-        """The platform's settings: `previous` (Chat v2) or `previous_conversations`."""
+        """The platform's settings, recorded under its own output (`Platform.recorded`)."""
         client = self.client()
         sid = props["service_sid"]
-        conversations = platform_of(props.get("platform")) == CONVERSATIONS
+        on = platform(props.get("platform"))
 
-        def fetch() -> Any:
-            if conversations:
-                with twilio_call(f'ConversationsService "{sid}"', "look up its webhooks"):
-                    return conversations_webhook_settings(service_webhooks(client, sid).fetch())
-            with twilio_call(self.label(props), "look up"):
-                return chat_service_settings(client.chat.v2.services(sid).fetch())
+        def fetch() -> dict[str, Any]:
+            return on.fields(on.fetch_webhooks(client, self.label(props), sid, "look up"))
 
-        key = ("conversations-webhooks" if conversations else "chat-service", sid)
-        previous = once(client, key, fetch)
+        previous = once(client, (on.recorded, sid), fetch)
         handler = props.get("handler_url")
         on_handler = bool(handler) and any(
             same_url(previous[key], handler) for key in ("pre_webhook_url", "post_webhook_url")
         )
-        recorded = "previous_conversations" if conversations else "previous"
-        return {"sid": sid, recorded: previous, "points_at_handler": on_handler}
+        return {"sid": sid, on.recorded: previous, "points_at_handler": on_handler}
 
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """A platform switch: record the new platform's settings once, keep the other's."""
-        conversations = platform_of(news.get("platform")) == CONVERSATIONS
-        recorded = olds.get("previous_conversations" if conversations else "previous")
-        found = {} if recorded else self.look_up(news)
-        chat = olds.get("previous")
-        if conversations and found.get("points_at_handler") and chat:
-            # Already at the handler: this stack's own Chat v2 settings, if Twilio stores the
-            # two platforms' webhooks together. What was there before flexorch is the Chat one.
-            warn(
-                f"{self.label(news)}: its Conversations webhooks already point at this stack's "
-                "handler; recording its settings from before flexorch (Chat v2) instead"
-            )
-            found["previous_conversations"] = as_conversations(chat)
+        on = platform(news.get("platform"))
+        found = {} if olds.get(on.recorded) else self.look_up(news)
+        found = on.adopted_at_handler(self.label(news), olds, found)
         return UpdateResult(self.carry(olds, news, **found))
 
 
@@ -157,60 +138,21 @@ class ChatServiceWebhooksProvider(TwilioProvider):
     def label(self, props: dict[str, Any]) -> str:
         return f'ChatServiceWebhooks "{props.get("service_sid")}"'
 
-    def _apply(self, props: dict[str, Any], settings: dict[str, Any], action: str) -> None:
-        """Set the Chat v2 service's webhook settings."""
-        settings = _sendable(settings, "webhook_filters")
-        # Numbers come back from Pulumi state as floats (protobuf); Twilio wants integers.
-        for key in ("pre_webhook_retry_count", "post_webhook_retry_count"):
-            if key in settings:
-                settings[key] = int(settings[key])
-        with twilio_call(self.label(props), action, form_fields(settings)):
-            self.client().chat.v2.services(props["service_sid"]).update(**settings)
-
-    def _apply_conversations(
-        self, props: dict[str, Any], settings: dict[str, Any], action: str
+    def _write(
+        self, props: dict[str, Any], on: Platform, fields: dict[str, Any], action: str
     ) -> None:
-        """Set the Conversations service's webhook configuration."""
-        settings = _sendable(settings, "filters")
-        sid = props["service_sid"]
-        with twilio_call(f'ConversationsService "{sid}"', action, form_fields(settings)):
-            service_webhooks(self.client(), sid).update(**settings)
-
-    @staticmethod
-    def wanted(props: dict[str, Any]) -> dict[str, Any]:
-        """The Chat v2 service settings the stack asks for."""
-        return {
-            "pre_webhook_url": props["pre_webhook_url"],
-            "post_webhook_url": props["post_webhook_url"],
-            "webhook_method": props["webhook_method"],
-            "webhook_filters": list(props["webhook_filters"]),
-            "pre_webhook_retry_count": props["retry_count"],
-            "post_webhook_retry_count": props["retry_count"],
-        }
-
-    @staticmethod
-    def wanted_conversations(props: dict[str, Any]) -> dict[str, Any]:
-        """The Conversations webhook configuration the stack asks for (it has no retry count)."""
-        return {
-            "pre_webhook_url": props["pre_webhook_url"],
-            "post_webhook_url": props["post_webhook_url"],
-            "method": props["webhook_method"],
-            "filters": list(props["webhook_filters"]),
-        }
+        on.write_webhooks(self.client(), self.label(props), props["service_sid"], fields, action)
 
     def _point(self, props: dict[str, Any]) -> None:
         """Point the platform's webhooks at the handler."""
-        if platform_of(props.get("platform")) == CONVERSATIONS:
-            self._apply_conversations(props, self.wanted_conversations(props), "update")
-        else:
-            self._apply(props, self.wanted(props), "update")
+        on = platform(props.get("platform"))
+        self._write(props, on, on.fields(wanted(props)), "update")
 
-    def _give_back(self, props: dict[str, Any], platform: str, recorded: dict[str, Any]) -> None:
-        """Put back what `platform`'s webhooks had before flexorch, if that is known."""
-        if platform == CONVERSATIONS and recorded.get("previous_conversations"):
-            self._apply_conversations(props, dict(recorded["previous_conversations"]), "restore")
-        elif platform != CONVERSATIONS and recorded.get("previous"):
-            self._apply(props, dict(recorded["previous"]), "restore")
+    def _give_back(self, props: dict[str, Any], on: Platform, recorded: dict[str, Any]) -> None:
+        """Put back what the platform's webhooks had before flexorch, if that is known."""
+        previous = recorded.get(on.recorded)
+        if previous:
+            self._write(props, on, dict(previous), "restore")
 
     @override
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -229,8 +171,7 @@ class ChatServiceWebhooksProvider(TwilioProvider):
         self._point(props)
         outs = self.outs(
             props,
-            previous=_copy(snapshot.get("previous")),
-            previous_conversations=_copy(snapshot.get("previous_conversations")),
+            **{on.recorded: _copy(snapshot.get(on.recorded)) for on in every_platform()},
             previous_unknown=bool(snapshot.get("points_at_handler")),
         )
         return CreateResult(props["service_sid"], outs)
@@ -238,94 +179,67 @@ class ChatServiceWebhooksProvider(TwilioProvider):
     @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Apply the change; a platform switch first gives back the old platform's settings."""
-        was, now = platform_of(olds.get("platform")), platform_of(news.get("platform"))
+        was, now = platform(olds.get("platform")), platform(news.get("platform"))
         snapshot = news.get("snapshot") or {}
         recorded = {
-            "previous": olds.get("previous") or _copy(snapshot.get("previous")),
-            "previous_conversations": olds.get("previous_conversations")
-            or _copy(snapshot.get("previous_conversations")),
+            on.recorded: olds.get(on.recorded) or _copy(snapshot.get(on.recorded))
+            for on in every_platform()
         }
-        if was != now:
+        if was is not now:
             try:
                 self._give_back(news, was, recorded)
             except TwilioApiError as refused:
                 # Programmable Chat for Flex has ended: its API may refuse. The new platform
                 # must still be set, so this is said and the switch goes on.
-                warn(f"{self.label(news)}: could not give back the {was} webhooks: {refused}")
+                warn(f"{self.label(news)}: could not give back the {was.name} webhooks: {refused}")
         self._point(news)
         return UpdateResult(self.carry(olds, news, **recorded))
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        if platform_of(props.get("platform")) == CONVERSATIONS:
-            with twilio_call(f'ConversationsService "{id_}"', "read its webhooks"):
-                now = conversations_webhook_settings(service_webhooks(self.client(), id_).fetch())
-            live = {
-                "pre_webhook_url": now["pre_webhook_url"],
-                "post_webhook_url": now["post_webhook_url"],
-                "webhook_method": now["method"],
-                "webhook_filters": now["filters"],
-                # Conversations has no retry count: what the stack asks for stands.
-                "retry_count": props.get("retry_count"),
-            }
-        else:
-            with twilio_call(self.label(props), "read"):
-                chat = chat_service_settings(self.client().chat.v2.services(id_).fetch())
-            live = {
-                "pre_webhook_url": chat["pre_webhook_url"],
-                "post_webhook_url": chat["post_webhook_url"],
-                "webhook_method": chat["webhook_method"],
-                "webhook_filters": chat["webhook_filters"],
-                "retry_count": chat["post_webhook_retry_count"],
-            }
-        outs = self.refreshed(props, **live)
+        now = platform(props.get("platform")).fetch_webhooks(
+            self.client(), self.label(props), id_, "read"
+        )
+        outs = self.refreshed(
+            props,
+            pre_webhook_url=now.pre_webhook_url,
+            post_webhook_url=now.post_webhook_url,
+            webhook_method=now.method,
+            webhook_filters=list(now.filters),
+            # A platform without a retry count (Conversations): what the stack asks for stands.
+            retry_count=props.get("retry_count")
+            if now.post_retry_count is None
+            else now.post_retry_count,
+        )
         return ReadResult(id_, outs)
 
     @override
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Put back what the service had before flexorch adopted it."""
-        self._give_back(props, platform_of(props.get("platform")), props)
+        self._give_back(props, platform(props.get("platform")), props)
+
+
+def wanted(props: dict[str, Any]) -> WebhookSettings:
+    """The webhook settings the stack asks for (a retry count only where the platform has one)."""
+    return WebhookSettings(
+        pre_webhook_url=props["pre_webhook_url"],
+        post_webhook_url=props["post_webhook_url"],
+        method=props["webhook_method"],
+        filters=tuple(props["webhook_filters"]),
+        pre_retry_count=props["retry_count"],
+        post_retry_count=props["retry_count"],
+    )
 
 
 def _other_handler(props: dict[str, Any], snapshot: dict[str, Any]) -> str:
     """A team's own webhook URL the service had before, other than this stack's ("" if none)."""
-    conversations = platform_of(props.get("platform")) == CONVERSATIONS
-    previous = snapshot.get("previous_conversations" if conversations else "previous") or {}
+    previous = snapshot.get(platform(props.get("platform")).recorded) or {}
     ours = props["post_webhook_url"] or props["pre_webhook_url"]
     for key in ("post_webhook_url", "pre_webhook_url"):
         url = previous.get(key) or ""
         if url and not twilio_hosted(url) and not same_url(url, ours):
             return str(url)
     return ""
-
-
-def service_webhooks(client: Client, sid: str) -> Any:
-    """The webhook configuration of Conversations service `sid` (fetch or update it)."""
-    return client.conversations.v1.services(sid).configuration.webhooks()
-
-
-def as_conversations(chat: dict[str, Any]) -> dict[str, Any]:
-    """Chat v2 webhook settings as their Conversations counterparts (events without one go)."""
-    twins = [conversations_twin(e) for e in chat.get("webhook_filters") or []]
-    return {
-        "pre_webhook_url": chat.get("pre_webhook_url") or "",
-        "post_webhook_url": chat.get("post_webhook_url") or "",
-        "method": chat.get("webhook_method") or DEFAULT_METHOD,
-        "filters": [e for e in dict.fromkeys(twins) if e],
-    }
-
-
-def _sendable(settings: dict[str, Any], filters: str) -> dict[str, Any]:
-    """Settings as Twilio takes them.
-
-    The specs type webhook URLs as URIs, so an empty one cannot be sent: it is left as it is.
-    Events decide what fires, so a URL without its events stays silent. An empty list would
-    send no filters key at all; one empty value clears it.
-    """
-    settings = {k: v for k, v in settings.items() if v != ""}
-    if settings.get(filters) == []:
-        settings[filters] = [""]
-    return settings
 
 
 def _copy(value: Any) -> dict[str, Any] | None:

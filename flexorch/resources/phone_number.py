@@ -5,16 +5,16 @@ Flex Conversations, their Address Configurations) before flexorch changes them, 
 list pages as Twilio allows; each number's route points it at the handler and puts its
 settings back on destroy.
 
-On Programmable Chat the route sets the number's SmsUrl. On Conversations it holds the number's
-Address Configuration (autoCreation webhook to the handler) and empties the SmsUrl, which would
-otherwise run in parallel with the address. The route switches a number between the two itself,
-so a cut-over is two consecutive requests: the new path is in place before the old one goes,
-and for the one request between them both deliver (a duplicate, never a lost message).
+What the route writes is its platform's (platform.py): on Programmable Chat the number's SmsUrl;
+on Conversations the number's Address Configuration (autoCreation webhook to the handler) with
+the SmsUrl emptied, which would otherwise run in parallel with the address. The route switches
+a number between the two itself, so a cut-over is two consecutive requests: the new path is in
+place before the old one goes, and for the one request between them both deliver (a duplicate,
+never a lost message).
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pulumi
@@ -30,20 +30,12 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.resources import addresses
-from flexorch.resources.base import (
-    SnapshotProvider,
-    TwilioProvider,
-    form_fields,
-    known,
-    restoring,
-    warn,
-)
+from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, restoring, warn
 from flexorch.resources.lookups import account_numbers
+from flexorch.resources.platforms import platform
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import (
-    CONVERSATIONS,
     address_settings,
-    platform_of,
     same_address,
     same_method,
     same_platform,
@@ -191,33 +183,24 @@ class PhoneNumberRouteProvider(TwilioProvider):
     def label(self, props: dict[str, Any]) -> str:
         return f'PhoneNumberRoute "{props.get("number")}"'
 
-    def _set(self, props: dict[str, Any], sid: str, settings: dict[str, Any], action: str) -> None:
+    def set_sms(
+        self, props: dict[str, Any], sid: str, settings: dict[str, Any], action: str
+    ) -> None:
+        """Write the number's SMS settings (SDK argument names: `sms_url`, ...)."""
         # Twilio's spec types these URLs as URIs, so an empty one cannot be sent and is left as
         # it is; the SmsUrl is the exception: Twilio clears it when sent empty.
         settings = {k: v for k, v in settings.items() if v != "" or k == "sms_url"}
         with twilio_call(self.label(props), action, form_fields(settings)):
             self.client().incoming_phone_numbers(sid).update(**settings)
 
-    def _hold_address(
-        self, props: dict[str, Any], phone_number: str, sid: str, previous: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        """The number's Address Configuration at the handler; the outputs that record it."""
-        if not sid and previous:
-            sid = previous["sid"]
-        sid = addresses.hold(self.client(), self.label(props), phone_number, sid, props["address"])
-        # An empty record: the number had none, so the one held is deleted on destroy.
-        return {"address_sid": sid, "address_previous": previous or None}
-
     @override
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """The inputs that changed; on Programmable Chat, also an address a stopped move left.
+        """The inputs that changed; also work the platform has that no input shows.
 
-        A move onto Conversations stopped after its address write (the CLI killed, the answer
-        lost) and then reverted leaves this route's inputs as they were: only the snapshot's
-        record of the number's address says that the number moved. Still no request.
+        (On Programmable Chat: an address a stopped move onto Conversations left.)
         """
         result = super().diff(id_, olds, news)
-        if result.changes or _left_to_give_back(olds, news) is None:
+        if result.changes or not platform(news.get("platform")).route_pending(olds, news):
             return result
         return DiffResult(changes=True, replaces=[], delete_before_replace=True)
 
@@ -238,22 +221,14 @@ class PhoneNumberRouteProvider(TwilioProvider):
                 "another stack manages this number, remove it from one of them: destroying "
                 "them in the wrong order leaves it on the first one's handler"
             )
-        wanted = _wanted(props, previous)
-        held: dict[str, Any] = {"address_sid": "", "address_previous": None}
-        if platform_of(props.get("platform")) == CONVERSATIONS:
-            held = self._take_address(props, phone_number, snapshot.get("address"))
-            self._empty_sms_url(props, sid, wanted, held)
-            given_back = None
-        else:
-            self._set(props, sid, wanted, "update")
-            given_back = self._give_back_left(props, {}, sid, phone_number, wanted, True)
+        on = platform(props.get("platform"))
+        held = on.create_route(self, props, sid, phone_number, _wanted(props, previous))
         outs = self.outs(
             props,
             sid=sid,
             phone_number=phone_number,
             previous=previous,
             previous_unknown=bool(snapshot.get("points_at_handler")),
-            address_given_back=given_back,
             **held,
         )
         return CreateResult(sid, outs)
@@ -267,128 +242,13 @@ class PhoneNumberRouteProvider(TwilioProvider):
         not applied, the first write is undone and the old path stays; not known, nothing is
         undone (both paths deliver: a duplicate, never a lost message) and the next run ends it.
         """
-        was = platform_of(olds.get("platform"))
+        was, now = platform(olds.get("platform")), platform(news.get("platform"))
         wanted = _wanted(news, olds.get("previous") or {})
-        phone_number = olds.get("phone_number") or news["number"]
         changed = self.changed(olds, news)
-        if platform_of(news.get("platform")) == CONVERSATIONS:
-            if was == CONVERSATIONS:
-                held = self._hold_address(
-                    news, phone_number, olds.get("address_sid") or "", olds.get("address_previous")
-                )
-                # Only the address changed (a new handler URL): the SmsUrl is empty already.
-                if {"sms_url", "sms_method"} & set(changed):
-                    self._set(news, id_, wanted, "update")
-            else:
-                recorded = (news.get("snapshot") or {}).get("address")
-                held = self._take_address(news, phone_number, recorded)
-                self._empty_sms_url(news, id_, wanted, held)
-            return UpdateResult(self.carry(olds, news, **held, address_given_back=None))
-        if changed:
-            self._set(news, id_, wanted, "update")
-        if was == CONVERSATIONS:
-            self._release_switched_back(news, id_, olds)
-            given_back = _recorded_address(news)
-        else:
-            given_back = self._give_back_left(news, olds, id_, phone_number, wanted, bool(changed))
-        outs = self.carry(
-            olds, news, address_sid="", address_previous=None, address_given_back=given_back
-        )
-        return UpdateResult(outs)
-
-    def _take_address(
-        self, props: dict[str, Any], phone_number: str, recorded: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        """The first write of a move onto Conversations: the number's address at the handler.
-
-        When it fails, it may still have been applied (an answer lost): what Twilio shows of it
-        is given back, while the SmsUrl still delivers. Unreadable, the next run finds it.
-        """
-        try:
-            return self._hold_address(props, phone_number, "", recorded)
-        except FlexorchError:
-            client = self.client()
-            with contextlib.suppress(FlexorchError):
-                left = addresses.leftover(client, phone_number, recorded)
-                if left is not None:
-                    addresses.release(client, self.label(props), *left)
-            raise
-
-    def _empty_sms_url(
-        self, props: dict[str, Any], sid: str, wanted: dict[str, Any], held: dict[str, Any]
-    ) -> None:
-        """The second write of a move onto Conversations; a failure is read back before undoing."""
-        try:
-            self._set(props, sid, wanted, "update")
-        except FlexorchError as failed:
-            try:
-                with twilio_call(self.label(props), "read back its SmsUrl"):
-                    now = self.client().incoming_phone_numbers(sid).fetch()
-            except FlexorchError:
-                raise failed from None  # not known: the address stays, a path either way
-            if same_url(now.sms_url, wanted["sms_url"]):
-                warn(f"{failed}; read back, Twilio had applied it: the move is complete")
-                return
-            self._undo_hold(props, held)  # not applied: the SmsUrl still delivers
-            raise
-
-    def _release_switched_back(self, props: dict[str, Any], sid: str, olds: dict[str, Any]) -> None:
-        """The second write of a move back to Programmable Chat: the address given back.
-
-        A failure is read back: the address gone (or put back) means Twilio applied it; still
-        at the handler, the SmsUrl is emptied again, as the state still records.
-        """
-        client, label = self.client(), self.label(props)
-        address_sid, previous = olds.get("address_sid") or "", olds.get("address_previous")
-        try:
-            addresses.release(client, label, address_sid, previous)
-        except FlexorchError as failed:
-            try:
-                held = addresses.still_held(client, label, address_sid, previous)
-            except FlexorchError:
-                raise failed from None  # not known: the SmsUrl stays too, the next up ends it
-            if not held:
-                warn(f"{failed}; read back, Twilio had applied it: the move back is complete")
-                return
-            self._set(props, sid, {"sms_url": "", "sms_method": props["sms_method"]}, "undo")
-            raise
-
-    def _give_back_left(
-        self,
-        props: dict[str, Any],
-        olds: dict[str, Any],
-        sid: str,
-        phone_number: str,
-        wanted: dict[str, Any],
-        path_set: bool,
-    ) -> dict[str, Any] | None:
-        """Give back an address a stopped move onto Conversations left; what is now given back.
-
-        One request (the account's SMS addresses), only when the snapshot's record says that the
-        number moved and this route has not given that record back. Before a write, the number's
-        SmsUrl is set (unless `path_set`): never a moment with no path.
-        """
-        recorded = _left_to_give_back(olds, props)
-        if recorded is None:
-            given_back: dict[str, Any] | None = olds.get("address_given_back")
-            return given_back
-        client, label = self.client(), self.label(props)
-        left = addresses.leftover(client, phone_number, recorded)
-        if left is not None:
-            warn(
-                f"{label}: still had the Address Configuration {left[0]} from a move onto "
-                "Conversations that was stopped; giving it back"
-            )
-            if not path_set:
-                self._set(props, sid, wanted, "update")
-            addresses.release(client, label, *left)
-        return recorded
-
-    def _undo_hold(self, props: dict[str, Any], held: dict[str, Any]) -> None:
-        """Give back an address this failed operation took, so nothing unrecorded stays."""
-        addresses.release(
-            self.client(), self.label(props), held["address_sid"], held["address_previous"]
-        )
+        held = now.update_route(self, id_, olds, news, wanted, changed, moved=now is not was)
+        if now is not was:
+            held.update(was.leave_route(self, id_, olds, news))
+        return UpdateResult(self.carry(olds, news, **held))
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -400,58 +260,25 @@ class PhoneNumberRouteProvider(TwilioProvider):
                 f"{self.label(props)}: {id_} is no longer a number of this account; remove it "
                 "from flexorch:numbers (and `pulumi state delete` its resources)"
             )
-        address_sid, address = props.get("address_sid") or "", props.get("address")
-        if platform_of(props.get("platform")) == CONVERSATIONS:
-            found = addresses.live(self.client(), self.label(props), address_sid)
-            # Gone (deleted in the Console): "" makes the next up create it again.
-            address_sid = found.sid if found else ""
-            address = address_settings(found) if found else None
+        held = platform(props.get("platform")).read_route(self, id_, props)
         outs = self.refreshed(
             props,
             sms_url=live.sms_url,
             sms_method=live.sms_method,
-            address=address,
+            address=held["address"],
             sid=id_,
             phone_number=live.phone_number,
-            address_sid=address_sid,
+            address_sid=held["address_sid"],
         )
         return ReadResult(id_, outs)
 
     @override
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Restore the number's SMS settings, then its Address Configuration, as they were."""
+        """Restore the number's SMS settings, then what else its platform's path holds."""
         previous = props.get("previous")
         if previous:
-            self._set(props, id_, dict(previous), "restore")
-        if platform_of(props.get("platform")) == CONVERSATIONS:
-            addresses.release(
-                self.client(),
-                self.label(props),
-                props.get("address_sid") or "",
-                props.get("address_previous"),
-            )
-
-
-def _recorded_address(props: dict[str, Any]) -> dict[str, Any] | None:
-    """The snapshot's record of the number's address from before Conversations ({}: it had none).
-
-    None while the number never moved onto Conversations (the snapshot records addresses only
-    from then on, and keeps the record after a move back) or the record is not known yet.
-    """
-    snapshot = props.get("snapshot")
-    if not isinstance(snapshot, dict) or "address" not in snapshot or not known(snapshot):
-        return None
-    return dict(snapshot["address"] or {})
-
-
-def _left_to_give_back(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any] | None:
-    """The recorded address a route staying on Programmable Chat has not given back yet."""
-    if CONVERSATIONS in (platform_of(olds.get("platform")), platform_of(news.get("platform"))):
-        return None
-    recorded = _recorded_address(news)
-    if recorded is None or recorded == olds.get("address_given_back"):
-        return None
-    return recorded
+            self.set_sms(props, id_, dict(previous), "restore")
+        platform(props.get("platform")).delete_route(self, id_, props)
 
 
 def _wanted(props: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
