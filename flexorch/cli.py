@@ -331,7 +331,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """Live, read-only: what moving the stack onto Flex Conversations touches, and the plan."""
     import json
 
-    from flexorch.doctor import migrate
+    from flexorch import migrate
 
     migration = _live(
         args,

@@ -1,8 +1,8 @@
 """The structure of the package: floors that import only downwards, and no import circles.
 
 errors -> Twilio facts -> config -> Twilio client, loading -> routing, render, doctor, sandbox ->
-resources (Pulumi) -> component -> CLI. Lazy imports inside functions count too: they are
-dependencies.
+migrate -> resources (Pulumi) -> component -> CLI. Lazy imports inside functions count too: they
+are dependencies.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ FLOORS = {
     "flexorch.routing": 3,
     "flexorch.render": 3,
     "flexorch.doctor": 3.5,
+    "flexorch.migrate": 3.7,  # its own command, over the doctor's reads and verdicts
     "flexorch.sandbox": 3.5,
     "flexorch.resources": 4,
     "flexorch.component": 5,
