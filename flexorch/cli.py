@@ -274,7 +274,7 @@ def _live(
         stack, source = loaded.name, loaded.source
         credentials = doctor.find_credentials(path, args.stack, project_root())
         account_sid = credentials.account_sid
-        client = doctor.twilio_client(credentials)
+        client = doctor.reading_client(credentials)
         return run(loaded, client)
     except FlexorchError as exc:
         if args.json:

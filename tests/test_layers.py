@@ -27,6 +27,9 @@ FLOORS = {
     "flexorch.routing": 3,
     "flexorch.render": 3,
     "flexorch.doctor": 3.5,
+    # One sub-package per platform over the doctor's shared frames; one platform never imports
+    # another (same floor), so removing one is deleting its folder and its registry line.
+    "flexorch.doctor.platforms": 3.6,
     "flexorch.migrate": 3.7,  # its own command, over the doctor's reads and verdicts
     "flexorch.sandbox": 3.5,
     "flexorch.resources": 4,
