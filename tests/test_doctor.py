@@ -1,17 +1,23 @@
-"""flexorch doctor: each sandbox scenario trips exactly its check; read-only, contract-checked.
+"""flexorch doctor: one harness over both platforms, then what Programmable Chat's checks say.
 
-Most tests run doctor in-process against the stateful fake (fast); `TestAgainstTheSandbox` runs
-it through Prism with Twilio's specs, so every request it makes is contract-checked.
+The harness runs every sandbox scenario of each platform and checks that it trips exactly its
+check, with its fix, in `--json` and in text, reading only. The rest of this file is doctor on
+Programmable Chat (Flex UI 1.x) and what both platforms share (output, arguments, credentials);
+test_doctor_conversations.py holds what Flex Conversations' checks say. Most tests run doctor
+in-process against the stateful fake (fast); `TestAgainstTheSandbox` runs it through Prism with
+Twilio's specs, so every request it makes is contract-checked.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -20,14 +26,24 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import ROOT, CliResult, InProcessHttp, fake_pulumi, run_cli
+from helpers import (
+    ROOT,
+    CliResult,
+    InProcessHttp,
+    assert_read_only_and_valid,
+    doctor_report,
+    fake_pulumi,
+    run_cli,
+    summary_line,
+)
 from twilio.rest import Client
 
 from flexorch import doctor, twilio_facts
-from flexorch.config import Orchestration
+from flexorch.config import Orchestration, StackConfig
 from flexorch.doctor.checks import flows_problem
 from flexorch.errors import FlexorchError
 from flexorch.sandbox import catalogue, scenarios, seed
+from flexorch.sandbox import conversations_scenarios as conversations
 from flexorch.sandbox.fake import FakeTwilio
 from flexorch.sandbox.prism import free_port
 from flexorch.sandbox.server import Sandbox
@@ -77,45 +93,383 @@ GUIDE_AGENT_PERMISSIONS = (
     "editOwnMessageAttributes",
     "deleteOwnMessage",
 )
+UP = "Run `pulumi up --refresh` for this stack to "
 
 
 def skipped(*steps: str) -> dict[str, str]:
     return dict.fromkeys(steps, "skipped")
 
 
-# Per scenario: how the walk of the customer's latest message differs from WALK_OK, and how
-# the config and hygiene sections (without a message) differ from CONFIG_OK + HYGIENE_OK.
-EXPECTED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "all-pass": ({}, {}),
-    "all-pass-proxy-studio": ({"3-proxy": "pass", "5-studio": "pass"}, {}),
-    "step1-message-missing": ({"1-received": "fail"} | skipped(*WALK[1:]), {}),
+def remove_command(channel: str, webhook: str) -> str:
+    return (
+        "twilio api:chat:v2:services:channels:webhooks:remove --service-sid "
+        f"{seed.CHAT_SERVICE_SID} --channel-sid {channel} --sid {webhook}"
+    )
+
+
+STUDIO_WEBHOOK_FIX = (
+    f"Delete it: `{remove_command(scenarios.CHANNEL_SID, scenarios.CHANNEL_WEBHOOK_SID)}`."
+)
+
+
+# Per scenario: how the walk of the customer's latest message differs from the walk and
+# hygiene that pass, how the config and hygiene sections (without a message) differ from
+# theirs, and the fix of each check that fails or warns (in whichever run reports it).
+Expected = dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]]
+ORPHANS_FIX = (
+    "Set those channels' attributes status to INACTIVE and close the sessions, then make the "
+    "handler do so whenever a task ends."
+)
+EXPECTED: Expected = {
+    "all-pass": ({}, {}, {}),
+    "all-pass-proxy-studio": ({"3-proxy": "pass", "5-studio": "pass"}, {}, {}),
+    "step1-message-missing": (
+        {"1-received": "fail"} | skipped(*WALK[1:]),
+        {},
+        {
+            "1-received": "Check that the customer texts one of the stack's numbers and that "
+            "Twilio did not block it (Messaging logs, errors 21610 and 30007)."
+        },
+    ),
     "step2-number-on-flex-proxy": (
         {"2-number": "fail"} | skipped(*WALK[2:]),
         {"number:+15005550006": "fail"},
+        {
+            "2-number": UP + "point the number's SMS webhook at the handler.",
+            "number:+15005550006": UP + "point the number's SMS webhook at the handler.",
+        },
     ),
-    "step3-proxy-no-interaction": ({"3-proxy": "fail"}, {}),
+    "step3-proxy-no-interaction": (
+        {"3-proxy": "fail"},
+        {},
+        {
+            "3-proxy": "Check the session's participants (the customer's number and the proxy "
+            "number) and the Proxy service's callbacks in the Proxy logs."
+        },
+    ),
     "step4-no-chat-channel": (
         {"4-channel": "fail"} | skipped(*WALK[5:]),
         {},
+        {
+            "4-channel": "Make the handler create the customer's chat channel (Flex's Channels "
+            "API, with the customer's address as identity) before it creates the task."
+        },
     ),
     # With a message, step 4 judges the walked channel and hygiene leaves it to the walk.
     "step4-channel-studio-webhook": (
         {"4-channel": "fail"} | skipped(*WALK[5:]),
         {"channel-webhooks": "fail"},
+        {
+            "4-channel": STUDIO_WEBHOOK_FIX,
+            "channel-webhooks": STUDIO_WEBHOOK_FIX,
+        },
     ),
-    "step5-studio-widget-failed": ({"5-studio": "fail"} | skipped(*WALK[5:]), {}),
-    "step6-target-worker-unknown": ({"6-task": "fail"} | skipped(*WALK[6:]), {}),
-    "step7-agent-not-member": ({"7-agent": "fail"} | skipped(*WALK[7:]), {}),
+    "step5-studio-widget-failed": (
+        {"5-studio": "fail"} | skipped(*WALK[5:]),
+        {},
+        {
+            "5-studio": "Open the execution in Studio's logs: fix what widget lookup_order calls "
+            "(its HTTP request or Function returned an error), or connect its failed transition."
+        },
+    ),
+    "step6-target-worker-unknown": (
+        {"6-task": "fail"} | skipped(*WALK[6:]),
+        {},
+        {"6-task": "Set targetWorker to the contact_uri of an existing worker."},
+    ),
+    "step7-agent-not-member": (
+        {"7-agent": "fail"} | skipped(*WALK[7:]),
+        {},
+        {
+            "7-agent": "Make the handler add the agent to the channel when the reservation is "
+            "accepted, or add AddToChatChannel to flexorch:orchestration.accepted."
+        },
+    ),
     # Without a message, the hygiene check sees the still-active channel as an orphan; with it,
     # step 8 reports that channel and hygiene leaves it to the walk.
-    "step8-channel-still-active": ({"8-completed": "fail"}, {"orphans": "fail"}),
-    "step9-reply-not-relayed": ({"9-relayed": "fail"}, {}),
-    "hygiene-flex-flow-janitor": ({"flex-flows": "warn"}, {"flex-flows": "warn"}),
-    "hygiene-channel-webhooks": ({"channel-webhooks": "fail"}, {"channel-webhooks": "fail"}),
-    "hygiene-channel-limit": ({"channel-limit": "fail"}, {"channel-limit": "fail"}),
-    "hygiene-orphans": ({"orphans": "fail"}, {"orphans": "fail"}),
-    "hygiene-studio-stale": ({"studio-stale": "fail"}, {"studio-stale": "fail"}),
+    "step8-channel-still-active": (
+        {"8-completed": "fail"},
+        {"orphans": "fail"},
+        {
+            "8-completed": "Set the channel's attributes status to INACTIVE when the task ends "
+            "(in the handler, or with DeactivateChatChannel in flexorch:orchestration.wrapup).",
+            "orphans": ORPHANS_FIX,
+        },
+    ),
+    "step9-reply-not-relayed": (
+        {"9-relayed": "fail"},
+        {},
+        {
+            "9-relayed": "Make the handler's onMessageSent relay send each message whose From is "
+            "not the customer as an SMS from +15005550006 to the customer's address (the chat "
+            "service posts onMessageSent to http://localhost:3000/flex)."
+        },
+    ),
+    "hygiene-flex-flow-janitor": (
+        {"flex-flows": "warn"},
+        {"flex-flows": "warn"},
+        {
+            "flex-flows": "Turn it off: `twilio api:flex:v1:flex-flows:update --sid FO... "
+            "--janitor-enabled=false`."
+        },
+    ),
+    "hygiene-channel-webhooks": (
+        {"channel-webhooks": "fail"},
+        {"channel-webhooks": "fail"},
+        {
+            "channel-webhooks": "Delete it: "
+            f"`{remove_command(scenarios.RETURNING_CHANNEL_SID, scenarios.RETURNING_WEBHOOK_SID)}`."
+        },
+    ),
+    "hygiene-channel-limit": (
+        {"channel-limit": "fail"},
+        {"channel-limit": "fail"},
+        {
+            "channel-limit": "Have agents leave channels when tasks end (LeaveChatChannel in "
+            "flexorch:orchestration.completed, or the handler removes the member) and remove "
+            "their memberships of inactive channels."
+        },
+    ),
+    "hygiene-orphans": ({"orphans": "fail"}, {"orphans": "fail"}, {"orphans": ORPHANS_FIX}),
+    "hygiene-studio-stale": (
+        {"studio-stale": "fail"},
+        {"studio-stale": "fail"},
+        {
+            "studio-stale": "End them (`twilio api:studio:v2:flows:executions:update --flow-sid "
+            "FW... --sid FN... --status ended`) and give the flow's waiting widgets a timeout."
+        },
+    ),
 }
+
+# Flex Conversations: the sandbox stack on `flexorch:platform: conversations`
+# (`conversations.conversations_stack`).
+CONVERSATIONS_CONFIG = conversations.conversations_config()
+SERVICE = seed.CHAT_SERVICE_SID
+CH = conversations.CONVERSATION_SID
+CONVERSATIONS_WALK = [
+    "1-received",
+    "2-number",
+    "3-conversation",
+    "4-task",
+    "5-agent",
+    "6-relayed",
+    "7-closed",
+]
+CONVERSATIONS_HYGIENE_OK = {
+    "flex-flows": "pass",
+    "addresses": "pass",
+    "conversation-webhooks": "pass",
+    "orphans": "pass",
+    "studio-stale": "pass",
+}
+ADDRESS_FIX = UP + "point the number's Address Configuration at the handler."
+
+
+def remove_conversation_webhook(conversation: str, webhook: str) -> str:
+    return (
+        "Delete it: `twilio api:conversations:v1:services:conversations:webhooks:remove "
+        f"--chat-service-sid {SERVICE} --conversation-sid {conversation} --sid {webhook}`."
+    )
+
+
+RETURNING_CONVERSATION_WEBHOOK = seed.sid("WH", "returning studio webhook")
+# Per scenario: how the walk of the customer's latest message differs from WALK_OK + HYGIENE_OK,
+# how the config and hygiene sections differ from CONFIG_OK + HYGIENE_CONFIG_OK, and the fix
+# of each check that fails or warns (in whichever run reports it).
+CONVERSATIONS_EXPECTED: Expected = {
+    "conversations-all-pass": ({}, {}, {}),
+    "conversations-step1-message-missing": (
+        {"1-received": "fail"} | skipped(*CONVERSATIONS_WALK[1:]),
+        {},
+        {
+            "1-received": "Check that the customer texts one of the stack's numbers and that "
+            "Twilio did not block it (Messaging logs, errors 21610 and 30007)."
+        },
+    ),
+    "conversations-step2-sms-url-set": (
+        {"2-number": "fail"} | skipped(*CONVERSATIONS_WALK[2:]),
+        {"number:+15005550006": "fail"},
+        {
+            "2-number": UP + "empty the number's SmsUrl (its Address Configuration takes its "
+            "messages).",
+            "number:+15005550006": UP + "empty the number's SmsUrl (its Address Configuration "
+            "takes its messages).",
+        },
+    ),
+    "conversations-step2-address-elsewhere": (
+        {"2-number": "fail"} | skipped(*CONVERSATIONS_WALK[2:]),
+        {"number:+15005550006": "fail"},
+        {"2-number": ADDRESS_FIX, "number:+15005550006": ADDRESS_FIX},
+    ),
+    "conversations-step3-no-conversation": (
+        {"3-conversation": "fail"} | skipped(*CONVERSATIONS_WALK[3:]),
+        {},
+        {
+            "3-conversation": "Find why Twilio made no conversation of the SMS in the "
+            "Conversations logs (Console > Conversations > Logs); a number in a Messaging "
+            'Service needs its "Handle inbound Messages with Conversations" on.'
+        },
+    ),
+    # With a message, step 3 judges the walked conversation and hygiene leaves it to the walk.
+    "conversations-step3-studio-webhook": (
+        {"3-conversation": "fail"} | skipped(*CONVERSATIONS_WALK[3:]),
+        {"conversation-webhooks": "fail"},
+        {
+            "3-conversation": remove_conversation_webhook(CH, conversations.STUDIO_WEBHOOK_SID),
+            "conversation-webhooks": remove_conversation_webhook(
+                CH, conversations.STUDIO_WEBHOOK_SID
+            ),
+        },
+    ),
+    "conversations-step4-no-task": (
+        {"4-task": "fail"} | skipped(*CONVERSATIONS_WALK[4:]),
+        {},
+        {
+            "4-task": f"Make the handler create an Interaction for conversation {CH} "
+            '(Interactions API) whose routing properties name Workflow "Custom messaging - '
+            "route to contact_uri\" and set targetWorker to the agent's contact_uri: its task "
+            "then carries conversationSid."
+        },
+    ),
+    "conversations-step5-agent-not-participant": (
+        {"5-agent": "fail"} | skipped(*CONVERSATIONS_WALK[5:]),
+        {},
+        {
+            "5-agent": "Create the task through the Interactions API (Flex then adds the agent "
+            "who accepts it to the conversation), or make the handler add her as participant "
+            "alice when she accepts."
+        },
+    ),
+    "conversations-step6-reply-not-delivered": (
+        {"6-relayed": "fail"},
+        {},
+        {
+            "6-relayed": "Conversations sends each message an agent writes to the participants "
+            f"with an SMS binding: check that +15558675309 is still a participant of {CH} with "
+            f"proxy address +15005550006, and read why {conversations.AGENT_MESSAGE_SID} was not "
+            "delivered: `twilio api:conversations:v1:services:conversations:messages:receipts:"
+            f"list --chat-service-sid {SERVICE} --conversation-sid {CH} --message-sid "
+            f"{conversations.AGENT_MESSAGE_SID}` (and the Messaging logs for its error code)."
+        },
+    ),
+    "conversations-step7-still-active": (
+        {"7-closed": "fail"},
+        {},
+        {
+            "7-closed": "Close the conversation when its task ends: set its Interaction "
+            "Channel's status to closed (Interactions API), or `twilio api:conversations:v1:"
+            f"services:conversations:update --chat-service-sid {SERVICE} --sid {CH} --state "
+            "closed`."
+        },
+    ),
+    "conversations-config-service-webhooks": (
+        {},
+        {"conversations-service": "fail"},
+        {"conversations-service": UP + "restore the Conversations service's webhooks."},
+    ),
+    "conversations-hygiene-flex-flow-janitor": (
+        {"flex-flows": "warn"},
+        {"flex-flows": "warn"},
+        {
+            "flex-flows": "Turn it off: `twilio api:flex:v1:flex-flows:update --sid FO... "
+            "--janitor-enabled=false`."
+        },
+    ),
+    # The walk judges +15005550006 only, so hygiene reports the other number; without a
+    # message the config section reports it.
+    "conversations-hygiene-studio-address": (
+        {"addresses": "fail"},
+        {"number:+15005550007": "fail"},
+        {
+            "addresses": "Run `pulumi up --refresh` for this stack: it gives each managed number "
+            "an address of type webhook to the handler (type studio or default is Flex's own "
+            "handling).",
+            "number:+15005550007": ADDRESS_FIX,
+        },
+    ),
+    "conversations-hygiene-conversation-webhooks": (
+        {"conversation-webhooks": "fail"},
+        {"conversation-webhooks": "fail"},
+        {
+            "conversation-webhooks": remove_conversation_webhook(
+                conversations.RETURNING_CONVERSATION_SID, RETURNING_CONVERSATION_WEBHOOK
+            )
+        },
+    ),
+    "conversations-hygiene-orphans": (
+        {"orphans": "fail"},
+        {"orphans": "fail"},
+        {
+            "orphans": "Close them (`twilio api:conversations:v1:services:conversations:update "
+            f"--chat-service-sid {SERVICE} --sid CH... --state closed`), then make the handler "
+            "close the conversation (or its Interaction Channel) whenever a task ends."
+        },
+    ),
+    "conversations-hygiene-studio-stale": (
+        {"studio-stale": "fail"},
+        {"studio-stale": "fail"},
+        {
+            "studio-stale": "End them (`twilio api:studio:v2:flows:executions:update --flow-sid "
+            "FW... --sid FN... --status ended`) and give the flow's waiting widgets a timeout."
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What the harness expects of doctor on one platform, and how a user runs it there."""
+
+    name: str
+    config: StackConfig
+    catalogue: tuple[scenarios.Scenario, ...]
+    walk: list[str]
+    walk_ok: dict[str, str]
+    config_ok: dict[str, str]
+    hygiene_ok: dict[str, str]
+    """The hygiene section after a walk."""
+    hygiene_config_ok: dict[str, str]
+    """The hygiene section after the config section."""
+    expected: Expected
+    also_broken: frozenset[str] = frozenset()
+    """The config checks a scenario is built to trip, besides the walk's and hygiene's."""
+
+
+PLATFORMS = (
+    Platform(
+        "programmable-chat",
+        CONFIG,
+        scenarios.CATALOGUE,
+        WALK,
+        WALK_OK,
+        CONFIG_OK,
+        HYGIENE_OK,
+        HYGIENE_OK,
+        EXPECTED,
+    ),
+    Platform(
+        "conversations",
+        CONVERSATIONS_CONFIG,
+        conversations.CONVERSATIONS_CATALOGUE,
+        CONVERSATIONS_WALK,
+        dict.fromkeys(CONVERSATIONS_WALK, "pass"),
+        {
+            "number:+15005550006": "pass",
+            "number:+15005550007": "pass",
+            "conversations-service": "pass",
+            "workspace": "pass",
+            "workflow": "pass",
+            "task-channels": "pass",
+            "workers": "pass",
+        },
+        CONVERSATIONS_HYGIENE_OK,
+        # Without a message the config section judges every managed number's address.
+        CONVERSATIONS_HYGIENE_OK | {"addresses": "skipped"},
+        CONVERSATIONS_EXPECTED,
+        frozenset({"conversations-service"}),
+    ),
+)
+SCENARIOS = [pytest.param(p, s, id=s.name) for p in PLATFORMS for s in p.catalogue]
 
 
 def doctor_parser() -> argparse.ArgumentParser:
@@ -131,16 +485,29 @@ def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return lambda *args: run_cli(capsys, "doctor", *args)
 
 
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each platform's sandbox stack as a file, as users pass it with --config."""
+    path = tmp_path_factory.mktemp("stack") / "Pulumi.sandbox-conversations.yaml"
+    path.write_text(yaml.safe_dump(conversations.conversations_stack()), encoding="utf-8")
+    return {"programmable-chat": SANDBOX_STACK, "conversations": path}
+
+
+@pytest.fixture
+def run_on(capsys: pytest.CaptureFixture[str], stacks: dict[str, Path]) -> Callable[..., CliResult]:
+    """`flexorch doctor --config STACK ARGS` on a platform's sandbox stack."""
+    return lambda platform, *args: run_cli(
+        capsys, "doctor", "--config", stacks[platform.name], *args
+    )
+
+
 def report(
     fake: FakeTwilio, config: Any = CONFIG, walk: bool = True, message: str | None = None
 ) -> doctor.Report:
     """Doctor's report on `fake`: a walk of `message` (default: the customer's latest message)
     or, with walk=False, the config and hygiene sections. Asserts it only read."""
-    http = InProcessHttp(fake)
-    client = Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http)
     sender = scenarios.CUSTOMER if walk and not message else None
-    result = doctor.run_doctor(config, client, stack="sandbox", message=message, sender=sender)
-    assert {method for method, _path, _form in http.log} == {"GET"}
+    result: doctor.Report = doctor_report(fake, config, sender=sender, message=message)
     return result
 
 
@@ -148,46 +515,101 @@ def statuses(result: doctor.Report) -> dict[str, str]:
     return {c.id: c.status for c in result.checks}
 
 
-# --- every scenario trips exactly its check -------------------------------------------------
+def counts(expected: dict[str, str]) -> dict[str, int]:
+    return {status: list(expected.values()).count(status) for status in set(expected.values())}
 
 
-@pytest.mark.parametrize("scenario", scenarios.CATALOGUE, ids=lambda s: s.name)
+# --- every scenario trips exactly its check, on each platform --------------------------------
+
+
+@pytest.mark.parametrize(("platform", "scenario"), SCENARIOS)
 class TestScenarios:
     def test_the_walk_fails_exactly_its_step(
-        self, scenario: scenarios.Scenario, run: Callable[..., CliResult], use: Callable[..., Any]
+        self,
+        platform: Platform,
+        scenario: scenarios.Scenario,
+        run_on: Callable[..., CliResult],
+        use: Callable[..., Any],
     ) -> None:
         http = use(scenario.build())
-        result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER, "--json")
-        walk, _ = EXPECTED[scenario.name]
-        assert result.statuses() == WALK_OK | HYGIENE_OK | walk
+        result = run_on(platform, "--from", scenarios.CUSTOMER, "--json")
+        walk, _, fixes = platform.expected[scenario.name]
+        assert result.statuses() == platform.walk_ok | platform.hygiene_ok | walk
+        assert [s["name"] for s in result.document["sections"]] == ["message", "hygiene"]
         failed = [k for k, v in walk.items() if v == "fail"]
-        assert result.code == (1 if failed else 0)
-        assert result.document["exit_code"] == result.code
-        if scenario.check:
+        assert result.code == result.document["exit_code"] == (1 if failed else 0)
+        if scenario.check in walk:  # else a config check, which the walk leaves out
             assert result.check(scenario.check)["status"] == scenario.status
-        # A step after a failed one says which step it waited for, and is no second failure.
-        for step, status in walk.items():
-            if status == "skipped" and failed and failed[0] in WALK:
-                assert result.check(step)["detail"] == f"because step {failed[0][0]} failed"
+        for check_id, status in walk.items():
+            check = result.check(check_id)
+            if status in ("fail", "warn"):
+                assert check["fix"] == fixes[check_id]
+            elif failed and failed[0] in platform.walk:
+                # A step after a failed one says which step it waited for, and is no second
+                # failure.
+                assert check["detail"] == f"because step {failed[0][0]} failed"
+                assert check["fix"] is None
         assert {method for method, _path, _form in http.log} == {"GET"}
         assert result.err == ""
 
     def test_config_and_hygiene_without_a_message(
-        self, scenario: scenarios.Scenario, run: Callable[..., CliResult], use: Callable[..., Any]
+        self,
+        platform: Platform,
+        scenario: scenarios.Scenario,
+        run_on: Callable[..., CliResult],
+        use: Callable[..., Any],
     ) -> None:
         http = use(scenario.build())
-        result = run("--config", SANDBOX_STACK, "--json")
-        _, config = EXPECTED[scenario.name]
-        assert result.statuses() == CONFIG_OK | HYGIENE_OK | config
+        result = run_on(platform, "--json")
+        _, config, fixes = platform.expected[scenario.name]
+        assert result.statuses() == platform.config_ok | platform.hygiene_config_ok | config
         assert [s["name"] for s in result.document["sections"]] == ["config", "hygiene"]
-        assert result.code == (1 if "fail" in config.values() else 0)
+        failed = "fail" in config.values()
+        assert result.code == result.document["exit_code"] == (1 if failed else 0)
+        for check_id in config:
+            assert result.check(check_id)["fix"] == fixes[check_id]
         assert {method for method, _path, _form in http.log} == {"GET"}
 
+    def test_the_text_report_shows_the_verdict_and_the_fix(
+        self,
+        platform: Platform,
+        scenario: scenarios.Scenario,
+        run_on: Callable[..., CliResult],
+        use: Callable[..., Any],
+    ) -> None:
+        walk, config, fixes = platform.expected[scenario.name]
+        use(scenario.build())
+        walked = scenario.check in walk or not config
+        if walked:
+            result = run_on(platform, "--from", scenarios.CUSTOMER)
+            wrong = walk
+            expected = platform.walk_ok | platform.hygiene_ok | walk
+        else:
+            result = run_on(platform)
+            wrong = config
+            expected = platform.config_ok | platform.hygiene_config_ok | config
+        lines = result.out.splitlines()
+        assert "\x1b[" not in result.out
+        code = 1 if "fail" in wrong.values() else 0
+        assert re.fullmatch(summary_line(counts(expected), code), lines[-1]), lines[-1]
+        assert result.code == code
+        if scenario.check is None:
+            assert "fix:" not in result.out
+            return
+        checks = report(scenario.build(), platform.config, walk=walked).checks
+        width = max(len(c.title) for c in checks)
+        check = next(c for c in checks if c.id == scenario.check)
+        at = lines.index(
+            f"  {scenario.status.ljust(7)}  {check.title.ljust(width)}  {check.detail}"
+        )
+        assert lines[at + 1].startswith(" " * 11 + "evidence: ")
+        assert lines[at + 2] == " " * 11 + f"fix: {fixes[scenario.check]}"
+
     def test_every_problem_comes_with_evidence_and_a_fix(
-        self, scenario: scenarios.Scenario
+        self, platform: Platform, scenario: scenarios.Scenario
     ) -> None:
         for walk in (True, False):
-            for check in report(scenario.build(), walk=walk).checks:
+            for check in report(scenario.build(), platform.config, walk=walk).checks:
                 if check.status in ("fail", "warn"):
                     assert check.evidence, check
                     assert check.fix.endswith(".") and "\n" not in check.fix, check
@@ -195,11 +617,15 @@ class TestScenarios:
                     assert check.fix == "" and check.evidence, check
 
 
-def test_the_catalogue_covers_every_step_and_hygiene_check() -> None:
-    broken = {s.check for s in scenarios.CATALOGUE if s.check}
-    assert broken == set(WALK) | set(HYGIENE_OK)
-    assert set(EXPECTED) == {s.name for s in scenarios.CATALOGUE}
-    assert all(s.description for s in scenarios.CATALOGUE)
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.name)
+def test_the_catalogue_covers_every_step_and_hygiene_check(platform: Platform) -> None:
+    broken = {s.check for s in platform.catalogue if s.check}
+    assert broken == set(platform.walk) | set(platform.hygiene_ok) | platform.also_broken
+    assert set(platform.expected) == {s.name for s in platform.catalogue}
+    assert all(s.description for s in platform.catalogue)
+    for s in platform.catalogue:
+        walk, config, _ = platform.expected[s.name]
+        assert s.check is None or (walk | config)[s.check] == s.status, s.name
 
 
 def test_the_sandbox_offers_every_scenario() -> None:
@@ -467,13 +893,6 @@ def test_step8_active_channel() -> None:
     check = report(scenarios.channel_still_active()).check("8-completed")
     assert check.evidence["channel_status"] == {"found": "ACTIVE", "expected": "INACTIVE"}
     assert "DeactivateChatChannel" in check.fix
-
-
-def remove_command(channel: str, webhook: str) -> str:
-    return (
-        "twilio api:chat:v2:services:channels:webhooks:remove --service-sid "
-        f"{seed.CHAT_SERVICE_SID} --channel-sid {channel} --sid {webhook}"
-    )
 
 
 def test_step4_an_active_channel_with_a_studio_webhook_fails_with_the_command_to_delete_it() -> (
@@ -1335,13 +1754,6 @@ def against(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 
 
 class TestAgainstTheSandbox:
-    def assert_read_only_and_valid(self, requests: list[dict[str, Any]]) -> None:
-        assert requests
-        assert {r["method"] for r in requests} == {"GET"}
-        rejected = [r for r in requests if r["status"] == 422]
-        assert rejected == []
-        assert {r["status"] for r in requests} == {200}
-
     @pytest.mark.parametrize(
         "target",
         [["--message", scenarios.MESSAGE_SID], ["--from", scenarios.CUSTOMER]],
@@ -1359,7 +1771,7 @@ class TestAgainstTheSandbox:
         assert result.code == 0, result.out
         assert set(result.statuses().values()) == {"pass"}
         assert result.document["requests"] == len(requests)
-        self.assert_read_only_and_valid(requests)
+        assert_read_only_and_valid(requests)
         read = {r["path"].rsplit("/", 1)[-1] for r in requests}
         assert {
             "Interactions",
@@ -1387,7 +1799,7 @@ class TestAgainstTheSandbox:
             requests = other.since(0)
         assert walked.check("4-channel")["status"] == "fail"
         assert hygiene.check("channel-webhooks")["status"] == "fail"
-        self.assert_read_only_and_valid(requests)
+        assert_read_only_and_valid(requests)
         webhooks = f"/Channels/{scenarios.CHANNEL_SID}/Webhooks"
         assert sum(r["path"].endswith(webhooks) for r in requests) == 2
         assert any(r["path"].endswith("/Messages.json") and "To" in r["query"] for r in requests)
@@ -1400,7 +1812,7 @@ class TestAgainstTheSandbox:
         print(f"\nconfig + hygiene: {len(requests)} requests in {time.monotonic() - started:.2f} s")
         assert result.code == 0, result.out
         assert f"({len(requests)} read-only requests" in result.out
-        self.assert_read_only_and_valid(requests)
+        assert_read_only_and_valid(requests)
 
     def test_rejected_credentials(
         self, against: Sandbox, run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
