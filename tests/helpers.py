@@ -266,3 +266,15 @@ def assert_read_only_and_valid(requests: list[dict[str, Any]]) -> None:
     assert {r["method"] for r in requests} == {"GET"}
     assert [r for r in requests if r["status"] == 422] == []  # nothing Twilio's specs refuse
     assert {r["status"] for r in requests} == {200}  # and no 404
+
+
+def second_of(text: str) -> str:
+    """A record's time (ISO 8601 or RFC 2822 text) as doctor's text shows it: UTC, whole second."""
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        when = parsedate_to_datetime(text)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -34,6 +34,7 @@ from helpers import (
     doctor_report,
     fake_pulumi,
     run_cli,
+    second_of,
     summary_line,
 )
 from twilio.rest import Client
@@ -116,6 +117,10 @@ STUDIO_WEBHOOK_FIX = (
 # hygiene that pass, how the config and hygiene sections (without a message) differ from
 # theirs, and the fix of each check that fails or warns (in whichever run reports it).
 Expected = dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]]
+AGENT_NOT_MEMBER_FIX = (
+    "Make the handler add the agent to the channel when the reservation is accepted, or add "
+    "AddToChatChannel to flexorch:orchestration.accepted."
+)
 ORPHANS_FIX = (
     "Set those channels' attributes status to INACTIVE and close the sessions, then make the "
     "handler do so whenever a task ends."
@@ -180,10 +185,7 @@ EXPECTED: Expected = {
     "step7-agent-not-member": (
         {"7-agent": "fail"} | skipped(*WALK[7:]),
         {},
-        {
-            "7-agent": "Make the handler add the agent to the channel when the reservation is "
-            "accepted, or add AddToChatChannel to flexorch:orchestration.accepted."
-        },
+        {"7-agent": AGENT_NOT_MEMBER_FIX},
     ),
     # Without a message, the hygiene check sees the still-active channel as an orphan; with it,
     # step 8 reports that channel and hygiene leaves it to the walk.
@@ -661,7 +663,9 @@ def test_the_scenarios_are_the_example_stack_applied() -> None:
 
 def test_step1_no_message_from_the_customer() -> None:
     check = report(scenarios.message_missing()).check("1-received")
-    assert check.detail.startswith("no inbound message from +15558675309 to a managed number")
+    assert check.detail == (
+        "no inbound message from +15558675309 to a managed number (+15005550006, +15005550007)"
+    )
     assert check.evidence["managed_numbers"] == ["+15005550006", "+15005550007"]
 
 
@@ -729,7 +733,10 @@ def test_step2_wrong_method_and_unmanaged_number() -> None:
     fake = scenarios.all_pass()
     fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)["to"] = "+15005550009"
     check = report(fake, message=scenarios.MESSAGE_SID).check("2-number")
-    assert check.detail.startswith("+15005550009 is not one of this stack's numbers")
+    assert check.detail == (
+        "+15005550009 is not one of this stack's numbers, so the stack does not route it to "
+        "the handler"
+    )
 
 
 def test_step3_session_without_interaction() -> None:
@@ -753,14 +760,18 @@ def test_step3_number_in_a_proxy_pool_without_a_session() -> None:
 
 def test_step4_no_channel_and_channel_without_the_sms() -> None:
     check = report(scenarios.no_chat_channel()).check("4-channel")
-    assert check.detail.startswith(
-        f"no channel of chat service {seed.CHAT_SERVICE_SID} has attributes.from +15558675309"
+    assert check.detail == (
+        f"no channel of chat service {seed.CHAT_SERVICE_SID} has attributes.from +15558675309 "
+        "(0 channels looked at)"
     )
     fake = scenarios.all_pass()
     fake.records[seed.CHAT_MESSAGES].pop(seed.sid("IM", "customer sms in channel"))
     check = report(fake).check("4-channel")
     assert check.status == "fail"
-    assert check.detail.endswith("but none of its latest messages is the SMS")
+    assert check.detail == (
+        f"{scenarios.CHANNEL_SID} is the customer's channel, but none of its latest messages is "
+        "the SMS"
+    )
 
 
 def test_step5_names_the_failed_widget() -> None:
@@ -792,7 +803,11 @@ def test_step6_missing_attribute_wrong_workflow_and_channel() -> None:
     assert "it has no targetWorker attribute" in check.detail
     assert "created on Workflow WW" in check.detail and '"Assign to Anyone"' in check.detail
     assert 'TaskChannel "chat", not a managed channel (custom1)' in check.detail
-    assert check.fix.startswith("Make the handler set targetWorker to the agent's contact_uri and")
+    assert check.fix == (
+        "Make the handler set targetWorker to the agent's contact_uri and create tasks on "
+        f"Workflow {seed.sid('WW', CONFIG.workflow.friendly_name)} and create it on TaskChannel "
+        "custom1."
+    )
 
 
 def test_step6_no_task_fails_while_the_channel_is_active() -> None:
@@ -830,13 +845,16 @@ def test_step7_reservation_not_accepted_or_accepted_by_someone_else() -> None:
     fake = scenarios.all_pass()
     _reservation(fake).update(worker_sid=seed.sid("WK", "bob"), worker_name="bob")
     check = report(fake).check("7-agent")
-    assert check.detail.endswith("was accepted by bob (client:bob), not by client:alice")
+    assert check.detail == (
+        f"{scenarios.RESERVATION_SID} was accepted by bob (client:bob), not by client:alice"
+    )
 
 
 def test_step7_agent_not_member() -> None:
     check = report(scenarios.agent_not_member()).check("7-agent")
-    assert check.detail.startswith(
-        f"alice accepted {scenarios.RESERVATION_SID} but is not a member of {scenarios.CHANNEL_SID}"
+    assert check.detail == (
+        f"alice accepted {scenarios.RESERVATION_SID} but is not a member of "
+        f"{scenarios.CHANNEL_SID}, so cannot see or answer the customer"
     )
     assert check.evidence["members"] == [scenarios.CUSTOMER]
     assert "AddToChatChannel" in check.fix
@@ -856,7 +874,7 @@ def test_step7_role_and_permissions() -> None:
         scenarios.GUEST_ROLE_SID
     )
     check = report(fake).check("7-agent")
-    assert check.detail.endswith("has role guest, not agent")
+    assert check.detail == f"member {scenarios.AGENT_MEMBER_SID} (alice) has role guest, not agent"
     fake = scenarios.all_pass()
     role = fake.find(seed.CHAT_ROLES, sid=scenarios.AGENT_ROLE_SID)
     role["permissions"] = [p for p in role["permissions"] if p != "sendMediaMessage"]
@@ -930,7 +948,10 @@ def test_step4_the_handlers_own_channel_webhook_is_no_flex_handler() -> None:
     _channel_webhook(fake, scenarios.CHANNEL_SID, type="webhook", configuration=handler)
     check = report(fake).check("4-channel")
     assert check.status == "pass"
-    assert check.detail.endswith("; no Studio or Flex webhook on it")
+    assert check.detail == (
+        f"{scenarios.CHANNEL_SID} holds the customer's message "
+        f"{seed.sid('IM', 'customer sms in channel')}; no Studio or Flex webhook on it"
+    )
     assert check.evidence["flex_webhooks"] == []
     # A Twilio-hosted URL is Flex's own handling, whatever the webhook's type.
     proxy = {"url": seed.PROXY_WEBHOOK, "method": "POST"}
@@ -960,14 +981,16 @@ def test_step9_a_relayed_reply_passes() -> None:
 
 
 def test_step9_names_the_first_reply_not_relayed_and_the_relay_fix() -> None:
-    result = report(scenarios.reply_not_relayed())
+    fake = scenarios.reply_not_relayed()
+    result = report(fake)
     check = result.check("9-relayed")
     reply = scenarios.AGENT_REPLY_SID
     assert check.status == "fail" and result.exit_code == 1
-    assert check.detail.startswith(f"alice's message {reply} (20")
-    assert check.detail.endswith(
-        f"in {scenarios.CHANNEL_SID} has no SMS from +15005550006 to +15558675309 after it; "
-        "1 of 1 not relayed, so the customer never hears back"
+    written = fake.find(seed.CHAT_MESSAGES, sid=reply)["date_created"]
+    assert check.detail == (
+        f"alice's message {reply} ({second_of(written)}) in {scenarios.CHANNEL_SID} has no SMS "
+        "from +15005550006 to +15558675309 after it; 1 of 1 not relayed, so the customer never "
+        "hears back"
     )
     assert check.evidence["not_relayed"] == [reply]
     assert (check.evidence["outbound_sms"], check.evidence["relayed"]) == (0, 0)
@@ -979,9 +1002,11 @@ def test_step9_names_the_first_reply_not_relayed_and_the_relay_fix() -> None:
     chat = CONFIG.chat_service.model_copy(update={"webhook_filters": ("onChannelUpdated",)})
     config = CONFIG.model_copy(update={"chat_service": chat})
     fix = report(scenarios.reply_not_relayed(), config=config).check("9-relayed").fix
-    assert fix.startswith(
+    assert fix == (
         "Add onMessageSent to flexorch:chatService.webhookFilters and run `pulumi up` and "
-        "make the handler's onMessageSent relay"
+        "make the handler's onMessageSent relay send each message whose From is not the "
+        "customer as an SMS from +15005550006 to the customer's address (the chat service "
+        "posts onMessageSent to http://localhost:3000/flex)."
     )
 
 
@@ -1031,8 +1056,11 @@ def test_step9_each_reply_needs_its_own_sms() -> None:
     )
     check = report(fake).check("9-relayed")
     assert check.status == "fail"
-    assert check.detail.startswith(f"alice's message {second['sid']} (")
-    assert check.detail.endswith("1 of 2 not relayed, so the customer never hears back")
+    assert check.detail == (
+        f"alice's message {second['sid']} ({second_of(second['date_created'])}) in "
+        f"{scenarios.CHANNEL_SID} has no SMS from +15005550006 to +15558675309 after it; 1 of 2 "
+        "not relayed, so the customer never hears back"
+    )
     assert check.evidence["pairs"] == [f"{scenarios.AGENT_REPLY_SID} -> {scenarios.RELAY_SID}"]
     relay = dict(_relay(fake), sid=seed.sid("SM", "second relay"))
     _at(fake, fake.add(seed.MESSAGES, scenarios.ACCOUNT, **relay), minutes=1, seconds=1)
@@ -1078,7 +1106,9 @@ def test_config_workspace_missing_skips_what_lives_in_it() -> None:
 def test_config_workflow_missing_edited_and_drifted() -> None:
     fake = scenarios.all_pass()
     fake.records[seed.WORKFLOWS].pop(seed.sid("WW", CONFIG.workflow.friendly_name))
-    assert config_check(fake, "workflow").detail.startswith('no Workflow named "Custom messaging')
+    assert config_check(fake, "workflow").detail == (
+        f'no Workflow named "Custom messaging - route to contact_uri" in {seed.WORKSPACE_SID}'
+    )
     fake = scenarios.all_pass()
     workflow = fake.find(seed.WORKFLOWS, friendly_name=CONFIG.workflow.friendly_name)
     document = json.loads(workflow["configuration"])
@@ -1219,9 +1249,9 @@ def test_hygiene_a_new_channel_still_waiting_for_its_task_is_no_orphan() -> None
 def test_hygiene_studio_stale() -> None:
     check = report(scenarios.studio_stale()).check("studio-stale")
     example = check.evidence["examples"][0]
-    assert example.startswith(
+    assert example == (
         f"{scenarios.STALE_EXECUTION_SID} of {seed.STUDIO_FLOW_SID} for "
-        "+15558675311 (last step 3 days ago"
+        "+15558675311 (last step 3 days ago)"
     )
     assert "--status ended" in check.fix
 
@@ -1263,7 +1293,14 @@ def test_hygiene_channel_webhooks_lists_each_one_to_delete() -> None:
         remove_command(channel, scenarios.RETURNING_WEBHOOK_SID),
         remove_command(channel, seed.sid("WH", "second")),
     ]
-    assert check.detail.startswith("2 webhook(s) on 1 active channel(s)")
+    studio = (
+        f"https://webhooks.twilio.com/v1/Accounts/{seed.ACCOUNT_SID}/Flows/{seed.STUDIO_FLOW_SID}"
+    )
+    assert check.detail == (
+        "2 webhook(s) on 1 active channel(s) of managed numbers still hand messages to Studio "
+        f"or Flex, so a returning customer's SMS goes there again, e.g. {channel} has "
+        f"{scenarios.RETURNING_WEBHOOK_SID} (webhook, to {studio})"
+    )
     assert check.fix == f"Delete them: `{'; '.join(commands)}`."
 
 
@@ -1362,7 +1399,7 @@ def test_json_document_shape(run: Callable[..., CliResult], use: Callable[..., A
         for check in section["checks"]:
             assert set(check) == {"id", "title", "status", "detail", "evidence", "fix"}
             assert check["status"] in ("pass", "fail", "warn", "skipped")
-    assert result.check("7-agent")["fix"].startswith("Make the handler add the agent")
+    assert result.check("7-agent")["fix"] == AGENT_NOT_MEMBER_FIX
 
 
 def test_text_table(run: Callable[..., CliResult], use: Callable[..., Any]) -> None:
@@ -1371,17 +1408,23 @@ def test_text_table(run: Callable[..., CliResult], use: Callable[..., Any]) -> N
     assert result.code == 1
     out = result.out
     assert "\x1b[" not in out  # not a terminal: no colour
-    assert f"message {scenarios.MESSAGE_SID} from +15558675309 to +15005550006" in out
     lines = out.splitlines()
-    agent = next(i for i, line in enumerate(lines) if "7. agent accepted and joined" in line)
-    assert lines[agent].split()[0] == "fail"
-    assert lines[agent + 1].strip().startswith("evidence: reservation WR")
-    assert lines[agent + 2].strip().startswith("fix: Make the handler add the agent")
+    assert f"message {scenarios.MESSAGE_SID} from +15558675309 to +15005550006" in lines
+    width = len("orphaned channels and Proxy sessions")  # the longest title: the column's width
+    reservation = scenarios.RESERVATION_SID
+    agent = lines.index(
+        f"  fail     {'7. agent accepted and joined'.ljust(width)}  alice accepted {reservation} "
+        f"but is not a member of {scenarios.CHANNEL_SID}, so cannot see or answer the customer"
+    )
+    assert lines[agent + 1] == " " * 11 + (
+        f"evidence: reservation {reservation}; reservation_status completed; worker "
+        f"{seed.sid('WK', 'alice')}; contact_uri client:alice; identity alice; members "
+        "+15558675309"
+    )
+    assert lines[agent + 2] == " " * 11 + f"fix: {AGENT_NOT_MEMBER_FIX}"
     for step in ("8. completed and closed", "9. agent's replies sent as SMS"):
-        line = next(line for line in lines if step in line)
-        assert line.split()[0] == "skipped" and line.endswith("because step 7 failed")
-    assert lines[-1].startswith("1 failed, 0 warning(s), 9 passed, 4 skipped")
-    assert lines[-1].endswith("exit 1")
+        assert f"  skipped  {step.ljust(width)}  because step 7 failed" in lines
+    assert re.fullmatch(summary_line({"fail": 1, "pass": 9, "skipped": 4}, 1), lines[-1])
 
 
 def test_colour_on_a_terminal_only() -> None:
@@ -1398,12 +1441,21 @@ def test_colour_on_a_terminal_only() -> None:
             '--message: "SM123" is not a message SID; it is SM or MM '
             "followed by 32 hex digits (copy it from the Messaging logs)",
         ),
-        (["--message", "CA" + "0" * 32], '--message: "CA'),
+        (
+            ["--message", "CA" + "0" * 32],
+            f'--message: "CA{"0" * 32}" is not a message SID; it is SM or MM followed by 32 hex '
+            "digits (copy it from the Messaging logs)",
+        ),
         (
             ["--from", "5558675309"],
-            '--from: "5558675309" is not an E.164 number; write it like +15558675309',
+            '--from: "5558675309" is not an E.164 number; write it like +15558675309 (a +, the '
+            "country code and the number, no spaces)",
         ),
-        (["--from", "+1 555 867"], '--from: "+1 555 867" is not an E.164 number'),
+        (
+            ["--from", "+1 555 867"],
+            '--from: "+1 555 867" is not an E.164 number; write it like +15558675309 (a +, the '
+            "country code and the number, no spaces)",
+        ),
     ],
 )
 def test_bad_arguments_exit_2(
@@ -1412,7 +1464,7 @@ def test_bad_arguments_exit_2(
     http = use(scenarios.all_pass())
     result = run("--config", SANDBOX_STACK, *args)
     assert result.code == 2
-    assert result.err.startswith(message) and result.err.count("\n") == 1
+    assert result.err == message + "\n"
     assert result.out == "" and http.log == []
 
 
@@ -1439,7 +1491,10 @@ def test_bad_config_and_missing_credentials_exit_2(
     monkeypatch.delenv("TWILIO_AUTH_TOKEN")
     result = run("--config", SANDBOX_STACK)
     assert result.code == 2
-    assert result.err.startswith("twilio:authToken: is not set")
+    assert result.err == (
+        "twilio:authToken: is not set; run `pulumi config set --secret twilio:authToken` or set "
+        "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)\n"
+    )
 
 
 def test_plain_account_sid_in_the_stack_file_is_used(tmp_path: Path) -> None:
@@ -1557,7 +1612,10 @@ def test_json_for_bad_arguments_and_bad_config_exit_2(
     assert (document["stack"], document["source"], document["exit_code"]) == ("bad", str(bad), 2)
     assert document["error"]["kind"] == "usage"
     assert document["error"]["problems"] == result.err.splitlines()
-    assert any(p.startswith("flexorch:handler.url: ") for p in document["error"]["problems"])
+    assert (
+        'flexorch:handler.url: "ftp://x" must use https (Twilio sends customer messages to it); '
+        "http is only allowed for localhost and 127.0.0.1"
+    ) in document["error"]["problems"]
     assert http.log == []
 
 
@@ -1594,6 +1652,44 @@ def test_every_twilio_fact_lives_in_one_module() -> None:
         if any(word in path.read_text() for word in ('"whatsapp:"', '"sendMediaMessage"'))
     }
     assert spelled == {"flexorch/twilio_facts.py"}
+
+
+def test_only_the_registry_and_the_platforms_know_the_platform_names() -> None:
+    """The platform is looked up once: outside `doctor/platforms/`, nothing in the doctor or in
+    migrate names a platform or compares the stack's `platform` with anything."""
+    import ast
+
+    from flexorch.twilio_facts import PLATFORMS as NAMES
+
+    platforms = ROOT / "flexorch" / "doctor" / "platforms"
+    files = [*(ROOT / "flexorch" / "doctor").rglob("*.py"), ROOT / "flexorch" / "migrate.py"]
+    found = []
+    for path in files:
+        if path.is_relative_to(platforms):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            named = isinstance(node, ast.Name) and node.id in ("CONVERSATIONS", "PROGRAMMABLE_CHAT")
+            spelled = isinstance(node, ast.Constant) and node.value in NAMES
+            compared = isinstance(node, ast.Compare) and any(
+                isinstance(side, ast.Attribute) and side.attr == "platform"
+                for side in (node.left, *node.comparators)
+            )
+            if named or spelled or compared:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")  # type: ignore[attr-defined]
+    assert found == []
+
+
+def test_a_walk_declares_each_step_once_and_after_what_it_needs() -> None:
+    from flexorch.doctor.walk import Step, Walk
+
+    def judge(walk: Any) -> Any:
+        return None
+
+    with pytest.raises(TypeError, match="step 2-task needs a step looked at later"):
+        type("Bad", (Walk,), {"STEPS": (Step(2, "task", "task", judge, needs=("agent",)),)})
+    with pytest.raises(TypeError, match="step 1-agent declared twice"):
+        steps = (Step(1, "task", "task", judge), Step(1, "agent", "agent", judge))
+        type("Twice", (Walk,), {"STEPS": steps})
 
 
 # --- whose credentials: the stack's own, through the Pulumi CLI -------------------------------

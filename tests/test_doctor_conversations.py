@@ -26,6 +26,7 @@ from helpers import (
     assert_read_only_and_valid,
     doctor_report,
     run_cli,
+    second_of,
     use_fake,
 )
 from twilio.rest import Client
@@ -237,7 +238,10 @@ def test_step2_an_sms_url_runs_in_parallel_with_the_address() -> None:
     fake = scenarios.conversations_all_pass()
     fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_url"] = seed.PROXY_WEBHOOK
     check = number_check(fake)
-    assert check.detail.startswith("SmsUrl is Twilio's Proxy message webhook (Flex's own handling)")
+    assert check.detail == (
+        "SmsUrl is Twilio's Proxy message webhook (Flex's own handling), which runs in parallel "
+        "with the number's address; it must be empty"
+    )
 
 
 def test_step2_each_address_setting_is_judged() -> None:
@@ -278,7 +282,10 @@ def test_step2_a_number_without_an_address_or_with_an_enabled_flex_flow() -> Non
     fake = scenarios.conversations_all_pass()
     fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["enabled"] = True
     check = number_check(fake, "+15005550007")
-    assert check.detail.startswith("enabled Flex Flow FO")
+    assert check.detail == (
+        f'enabled Flex Flow {seed.sid("FO", "SMS Flex Flow")} "SMS Flex Flow" (+15005550007) still '
+        "takes its messages"
+    )
     # The stack has flexFlows: disable, so a flow enabled again since up is drift.
     assert check.fix == "Run `pulumi up --refresh` for this stack: it disables it again."
 
@@ -306,9 +313,10 @@ def test_step3_a_copy_older_than_the_sms_is_not_it() -> None:
     copy["date_created"] = scenarios.iso(scenarios.ago(days=1))
     check = report(fake).check("3-conversation")
     assert check.status == "fail"
-    assert check.detail.startswith(
+    sms = fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)
+    assert check.detail == (
         f"{CH} is the customer's conversation on +15005550006, but none of its latest messages "
-        "is the SMS of "
+        f"is the SMS of {second_of(sms['date_sent'] or sms['date_created'])}"
     )
 
 
@@ -327,7 +335,10 @@ def test_step3_the_handlers_own_webhook_on_an_active_conversation_is_fine() -> N
     fake = scenarios.live(scenarios.conversations_all_pass())
     check = report(fake).check("3-conversation")
     assert check.status == "pass"
-    assert check.detail.endswith("(active), no Studio or Flex webhook on it")
+    assert check.detail == (
+        f"{CH} holds the customer's message {scenarios.CUSTOMER_MESSAGE_SID} (active), no Studio "
+        "or Flex webhook on it"
+    )
     assert check.evidence["flex_webhooks"] == []
 
 
@@ -370,8 +381,9 @@ def test_step5_reservation_not_accepted_and_agent_left_on_completion() -> None:
     )
     check = report(fake).check("5-agent")
     assert check.status == "pass"
-    assert check.detail.endswith(
-        f"who has left {CH}: Flex removes the agent when the task completes"
+    assert check.detail == (
+        f"{scenarios.CONVERSATION_RESERVATION_SID} accepted by alice, who has left {CH}: Flex "
+        "removes the agent when the task completes"
     )
 
 
@@ -392,7 +404,12 @@ def test_step6_an_sms_long_after_the_reply_is_not_its_delivery() -> None:
     sms["date_created"] = sms["date_sent"] = format_datetime(later.replace(microsecond=0))
     check = report(fake).check("6-relayed")
     assert check.status == "fail"
-    assert check.detail.endswith("1 of 1 not delivered, so the customer never hears back")
+    written = fake.find(scenarios.CONVERSATION_MESSAGES, sid=scenarios.AGENT_MESSAGE_SID)
+    assert check.detail == (
+        f"alice's message {scenarios.AGENT_MESSAGE_SID} ({second_of(written['date_created'])}) "
+        f"in {CH} has no SMS from +15005550006 to +15558675309 after it; 1 of 1 not delivered, "
+        "so the customer never hears back"
+    )
     assert check.evidence["not_relayed"] == [scenarios.AGENT_MESSAGE_SID]
 
 
@@ -401,7 +418,12 @@ def test_step7_inactive_warns_canceled_fails_and_a_live_task_is_skipped() -> Non
     fake.find(scenarios.CONVERSATIONS_OF, sid=CH)["state"] = "inactive"
     check = report(fake).check("7-closed")
     assert check.status == "warn"
-    assert check.fix.startswith("Unless agents leave conversations open on purpose, close the")
+    assert check.fix == (
+        "Unless agents leave conversations open on purpose, close the conversation when its task "
+        "ends: set its Interaction Channel's status to closed (Interactions API), or `twilio "
+        "api:conversations:v1:services:conversations:update --chat-service-sid "
+        f"{SERVICE} --sid {CH} --state closed`."
+    )
     fake = scenarios.conversations_all_pass()
     fake.find(seed.TASKS, sid=scenarios.CONVERSATION_TASK_SID)["assignment_status"] = "canceled"
     assert report(fake).check("7-closed").status == "fail"
@@ -475,10 +497,10 @@ def test_hygiene_a_web_chat_conversations_studio_webhook_is_not_ours() -> None:
 def test_hygiene_orphans_need_a_day_idle_and_no_live_task() -> None:
     fake = scenarios.conversations_orphans()
     check = report(fake).check("orphans")
-    assert check.detail.startswith(
+    assert check.detail == (
         "1 active conversation(s) idle for 1 day or more outlived their task; the customer's "
         f"next message lands there and reaches no agent, e.g. {scenarios.ORPHAN_CONVERSATION_SID} "
-        f"(task {seed.sid('WT', 'orphan conversation task')} completed, idle "
+        f"(task {seed.sid('WT', 'orphan conversation task')} completed, idle 1 day)"
     )
     fake.find(scenarios.CONVERSATIONS_OF, sid=scenarios.ORPHAN_CONVERSATION_SID)["date_updated"] = (
         scenarios.iso(scenarios.ago(hours=3))
@@ -499,8 +521,9 @@ def test_every_conversations_fact_lives_in_one_module() -> None:
     """The address's event and the platform name are spelled out in twilio_facts only."""
     from helpers import ROOT
 
-    doctor_files = (ROOT / "flexorch" / "doctor").glob("*.py")
-    spelled = [p.name for p in doctor_files if '"onMessageAdded"' in p.read_text()]
+    files = [*(ROOT / "flexorch" / "doctor").rglob("*.py"), ROOT / "flexorch" / "migrate.py"]
+    words = ('"onMessageAdded"', '"conversations"', '"programmable-chat"')
+    spelled = [p.name for p in files if any(word in p.read_text() for word in words)]
     assert spelled == []
 
 
