@@ -248,7 +248,7 @@ def _live(
         stack, source = loaded.name, loaded.source
         credentials = doctor.find_credentials(path, args.stack, project_root())
         account_sid = credentials.account_sid
-        client = doctor.twilio_client(credentials)
+        client = doctor.reading_client(credentials)
         return run(loaded, client)
     except FlexorchError as exc:
         if args.json:
@@ -305,7 +305,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """Live, read-only: what moving the stack onto Flex Conversations touches, and the plan."""
     import json
 
-    from flexorch.doctor import migrate
+    from flexorch import migrate
 
     migration = _live(
         args,

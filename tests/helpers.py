@@ -267,3 +267,51 @@ class Recorder:
     def kind(self, name: str) -> str:
         """The type of the resource registered as `name`, without its module (`Workflow`)."""
         return next(r.typ.rsplit(":", 1)[-1] for r in self.resources if r.name == name)
+
+
+def doctor_report(
+    fake: Any, config: Any, *, sender: str | None = None, message: str | None = None
+) -> Any:
+    """`flexorch.doctor.run_doctor` on `fake` through an in-process client (stack "sandbox"):
+    a walk of `message` or of `sender`'s latest message, else the config and hygiene sections.
+    Asserts that it only read (GET)."""
+    from twilio.rest import Client
+
+    from flexorch import doctor
+    from flexorch.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN
+
+    http = InProcessHttp(fake)
+    client = Client(ACCOUNT_SID, AUTH_TOKEN, ACCOUNT_SID, http_client=http)
+    result = doctor.run_doctor(config, client, stack="sandbox", message=message, sender=sender)
+    assert {method for method, _path, _form in http.log} == {"GET"}
+    return result
+
+
+def summary_line(counts: dict[str, int], code: int) -> str:
+    """A regular expression of the last line doctor prints (its request count and time vary)."""
+    import re
+
+    return re.escape(
+        f"{counts.get('fail', 0)} failed, {counts.get('warn', 0)} warning(s), "
+        f"{counts.get('pass', 0)} passed, {counts.get('skipped', 0)} skipped ("
+    ) + (r"\d+ read-only requests, \d+\.\d s\)" + re.escape(f": exit {code}"))
+
+
+def assert_read_only_and_valid(requests: list[dict[str, Any]]) -> None:
+    """Requests a sandbox logged: some, every one a GET that Prism passed and the fake answered."""
+    assert requests
+    assert {r["method"] for r in requests} == {"GET"}
+    assert [r for r in requests if r["status"] == 422] == []  # nothing Twilio's specs refuse
+    assert {r["status"] for r in requests} == {200}  # and no 404
+
+
+def second_of(text: str) -> str:
+    """A record's time (ISO 8601 or RFC 2822 text) as doctor's text shows it: UTC, whole second."""
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        when = parsedate_to_datetime(text)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,8 +1,8 @@
 """The structure of the package: floors that import only downwards, and no import circles.
 
 errors -> Twilio facts -> config -> Twilio client, loading -> routing, render, doctor, sandbox ->
-resources (Pulumi) -> component -> CLI. Lazy imports inside functions count too: they are
-dependencies.
+migrate -> resources (Pulumi) -> component -> CLI. Lazy imports inside functions count too: they
+are dependencies.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ FLOORS = {
     "flexorch.routing": 3,
     "flexorch.render": 3,
     "flexorch.doctor": 3.5,
+    # One sub-package per platform over the doctor's shared frames; one platform never imports
+    # another (same floor), so removing one is deleting its folder and its registry line.
+    "flexorch.doctor.platforms": 3.6,
+    "flexorch.migrate": 3.7,  # its own command, over the doctor's reads and verdicts
     "flexorch.sandbox": 3.5,
     "flexorch.resources": 4,
     "flexorch.component": 5,

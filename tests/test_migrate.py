@@ -54,9 +54,9 @@ def test_each_scenario_trips_exactly_its_check(
         assert found["fix"], found  # a blocker or a warning says what to do
         assert found["evidence"], found
         assert f"  {scenario.status.ljust(7)}  {found['title']}" in text.out
-        assert f"fix: {found['fix']}" in text.out
-    verdict = "ready: no blocker (exit 0)" if result.code == 0 else "blocked: fix the failures"
-    assert verdict in text.out
+        assert " " * 11 + f"fix: {found['fix']}" in text.out.splitlines()
+    verdict = "ready: no blocker" if result.code == 0 else "blocked: fix the failures"
+    assert text.out.splitlines()[-1] == f"{verdict} (exit {result.code})"
 
 
 def test_the_text_lists_the_inventory_then_the_plan_and_the_rollback(
@@ -66,7 +66,10 @@ def test_the_text_lists_the_inventory_then_the_plan_and_the_rollback(
     result = run("--config", SANDBOX_STACK)
     assert result.code == 1
     out = result.out
-    assert out.startswith("flexorch migrate: stack sandbox")
+    assert out.splitlines()[0] == (
+        f"flexorch migrate: stack sandbox ({SANDBOX_STACK}), account {seed.ACCOUNT_SID} at "
+        "https://*.twilio.com"
+    )
     assert out.index("inventory") < out.index("\nplan\n") < out.index("\nrollback\n")
     assert "fail     conversations in flight" in out
     assert "1 active chat channel(s) of managed numbers and 1 open Proxy session(s)" in out
@@ -84,7 +87,7 @@ def test_the_text_lists_the_inventory_then_the_plan_and_the_rollback(
     assert "remove flexorch:chatService.retryCount" in plan
     rollback = out[out.index("\nrollback\n") :]
     assert "SmsUrl points at the handler again first, then its Address Configuration" in rollback
-    assert out.rstrip().endswith("blocked: fix the failures (exit 1)")
+    assert out.splitlines()[-1] == "blocked: fix the failures (exit 1)"
 
 
 def test_an_untouched_flex_account_names_each_numbers_handling(
@@ -95,8 +98,14 @@ def test_an_untouched_flex_account_names_each_numbers_handling(
     assert result.check("flex-ui")["status"] == "fail"  # still on Flex UI 1.x
     assert "needs Flex UI 2.x" in result.check("flex-ui")["detail"]
     free, flow = result.check("number:+15005550006"), result.check("number:+15005550007")
-    assert free["detail"].startswith("SmsUrl on Flex's Proxy webhook:")
-    assert flow["detail"].startswith("Flex Flow ")
+    cut_over = (
+        "the cut-over gives it an Address Configuration at the handler, then empties its SmsUrl"
+    )
+    assert free["detail"] == f"SmsUrl on Flex's Proxy webhook: {cut_over}"
+    assert flow["detail"] == (
+        f'Flex Flow {seed.sid("FO", "SMS Flex Flow")} "SMS Flex Flow" (+15005550007); SmsUrl on '
+        f"Flex's Proxy webhook: {cut_over}"
+    )
     assert flow["status"] == "pass"  # flexFlows: disable takes care of it
 
 

@@ -51,17 +51,17 @@ Doctor relies on the conventions of Flex and of Twilio's custom-orchestration gu
 Only GET requests are made (the sandbox's request log proves it in the tests). Each Twilio list is
 read once per run, at most `MAX_SCAN` records (one page; Conversations' pages are smaller).
 
-The modules, by concern: `report` (verdicts, text and `--json`), `account` (the Twilio reads) and
-`conversations_account` (those of Conversations), `checks` and `conversations_checks` (the config
-section), `steps` (what both walks share), `walk` and `conversations` (the message section),
-`hygiene` and `conversations_hygiene`, `credentials` (whose credentials), `diagnose` (one run).
-Argument parsing lives in `flexorch.cli`; nothing here imports Pulumi, so `flexorch doctor`
-starts fast.
+The modules, by concern: `report` (verdicts, text and `--json`); the frames every platform
+fills in: `account` (the reads all platforms share), `checks` (the config section and the
+checks shared), `walk` (numbered steps, and the steps every platform takes), `hygiene`; the
+`platform` interface, and `platforms` (one sub-package per platform, and the registry that
+picks the stack's); `credentials` (whose credentials), `diagnose` (one run). Argument parsing
+lives in `flexorch.cli`; nothing here imports Pulumi, so `flexorch doctor` starts fast.
 """
 
 from __future__ import annotations
 
-from flexorch.doctor.account import Account, endpoint, requests_made, twilio_client
+from flexorch.doctor.account import Account, endpoint, reading_client, requests_made
 from flexorch.doctor.credentials import (
     find_credentials,
     pulumi_config,
@@ -89,9 +89,9 @@ __all__ = [
     "error_document",
     "find_credentials",
     "pulumi_config",
+    "reading_client",
     "render_text",
     "requests_made",
     "run_doctor",
     "stack_credentials_config",
-    "twilio_client",
 ]

@@ -1,4 +1,10 @@
-"""What the doctor reads from Twilio: one cached, read-only look-up per list, and record readers."""
+"""What the doctor reads from Twilio on every platform: one cached, read-only look-up per list.
+
+`Account` holds the reads every platform shares (Messaging, numbers, Flex Flows and Flex's
+Configuration, TaskRouter, Studio); each platform's account adds its own product's reads (Chat
+v2 and Proxy, or Conversations) in `flexorch.doctor.platforms`. Also here: the record readers
+the checks share, and the client doctor and migrate read through.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +23,6 @@ T = TypeVar("T")
 PUBLIC_ENDPOINT = "https://*.twilio.com"
 # Each Twilio list is read at most this many records (one page).
 MAX_SCAN = 1000
-
-
-def chat_author(message: Any) -> Any:
-    """Who wrote a Chat v2 message: the SDK keeps its `from` as `_from` (API messages: `from_`)."""
-    return getattr(message, "_from", None)
 
 
 def lookup(attributes: Mapping[str, Any], path: str) -> Any:
@@ -247,104 +248,16 @@ class Account:
                 out.setdefault(uri, []).append(worker)
         return out
 
-    def tasks_by_channel(self) -> dict[str, list[Any]]:
-        """Chat channel SID -> the tasks whose `channelSid` attribute names it, newest first."""
+    def tasks_by(self, attribute: str) -> dict[str, list[Any]]:
+        """SID -> the tasks whose `attribute` (like `channelSid`) names it, newest first."""
         out: dict[str, list[Any]] = {}
         for task in newest(self.tasks()):
-            channel = attributes_of(task.attributes).get("channelSid")
-            if isinstance(channel, str):
-                out.setdefault(channel, []).append(task)
+            reference = attributes_of(task.attributes).get(attribute)
+            if isinstance(reference, str):
+                out.setdefault(reference, []).append(task)
         return out
 
-    # Chat
-
-    def _chat(self) -> Any:
-        return self.client.chat.v2.services(self.config.chat_service.sid)
-
-    def chat_service(self) -> Any:
-        """The stack's chat service, or None."""
-        return self._fetch(("chat_service",), "fetch the chat service", self._chat())
-
-    def channels(self) -> list[Any]:
-        """The chat service's channels."""
-        return self._list(("channels",), "list chat channels", self._chat().channels)
-
-    def chat_messages(self, channel: str) -> list[Any]:
-        """A channel's latest messages."""
-        return self._list(
-            ("chat_messages", channel),
-            f"list messages of {channel}",
-            self._chat().channels(channel).messages,
-            order="desc",
-            limit=50,
-        )
-
-    def members(self, channel: str) -> list[Any]:
-        """A channel's members."""
-        return self._list(
-            ("members", channel),
-            f"list members of {channel}",
-            self._chat().channels(channel).members,
-        )
-
-    def channel_webhooks(self, channel: str) -> list[Any]:
-        """A channel's own webhooks (Flex gives the channels it creates one to Studio)."""
-        return self._list(
-            ("channel_webhooks", channel),
-            f"list webhooks of {channel}",
-            self._chat().channels(channel).webhooks,
-        )
-
-    def roles(self) -> dict[str, Any]:
-        """The chat service's roles by SID."""
-        roles = self._list(("roles",), "list chat roles", self._chat().roles)
-        return {role.sid: role for role in roles}
-
-    def users(self) -> list[Any]:
-        """The chat service's users."""
-        return self._list(("users",), "list chat users", self._chat().users)
-
-    # Proxy and Studio
-
-    def proxy_services(self) -> list[Any]:
-        """The account's Proxy services."""
-        return self._list(("proxy",), "list Proxy services", self.client.proxy.v1.services)
-
-    def _proxy(self, sid: str) -> Any:
-        return self.client.proxy.v1.services(sid)
-
-    def sessions(self) -> list[Any]:
-        """Every Proxy session of every Proxy service."""
-        out: list[Any] = []
-        for service in self.proxy_services():
-            out += self._list(
-                ("sessions", service.sid),
-                f"list Proxy sessions of {service.sid}",
-                self._proxy(service.sid).sessions,
-            )
-        return out
-
-    def interactions(self, session: Any) -> list[Any]:
-        """A Proxy session's interactions."""
-        handle = self._proxy(session.service_sid).sessions(session.sid)
-        return self._list(
-            ("interactions", session.sid),
-            f"list interactions of {session.sid}",
-            handle.interactions,
-            limit=50,
-        )
-
-    def proxy_pools(self) -> dict[str, list[str]]:
-        """Proxy service SID -> the phone numbers in its pool."""
-        out: dict[str, list[str]] = {}
-        for service in self.proxy_services():
-            numbers = self._list(
-                ("proxy_numbers", service.sid),
-                f"list numbers of {service.sid}",
-                self._proxy(service.sid).phone_numbers,
-            )
-            out[service.sid] = [n.phone_number for n in numbers]
-        return out
+    # Studio
 
     def studio_flows(self) -> list[Any]:
         """The account's Studio flows."""
@@ -361,15 +274,15 @@ class Account:
             )
         return out
 
-    def steps(self, execution: Any) -> list[Any]:
+    def execution_steps(self, execution: Any) -> list[Any]:
         """A Studio execution's steps, oldest first."""
         handle = self.client.studio.v2.flows(execution.flow_sid).executions(execution.sid)
         steps = self._list(("steps", execution.sid), f"list steps of {execution.sid}", handle.steps)
         return oldest(steps)
 
 
-def twilio_client(credentials: Credentials) -> Any:
-    """The client doctor reads through: FLEXORCH_TWILIO_BASE_URL honoured, few retries.
+def reading_client(credentials: Credentials) -> Any:
+    """The client doctor and migrate read through: FLEXORCH_TWILIO_BASE_URL honoured, few retries.
 
     Doctor is interactive, so an unreachable endpoint is reported after three attempts (about
     1.5 s of backoff) rather than the providers' five.

@@ -1,35 +1,44 @@
-"""The config section: the stack's settings checked live, and the checks the walk shares."""
+"""The config section's frame and the checks every platform shares.
+
+Each platform checks its managed numbers and its messaging service's webhooks its own way
+(`flexorch.doctor.platforms`); the frame runs them in the same order on each, then the TaskRouter
+checks, which are the same on every platform: the workspace, and the contact_uri Workflow, task
+channels and workers in it. Also here: `guarded`, which turns a read Twilio refuses into that
+check's failure, and the helpers the platforms' number checks share.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flexorch.doctor.account import Account, describe_flow
-from flexorch.doctor.report import EXAMPLES, Check, sentence
+from flexorch.doctor.report import EXAMPLES, Check, Label
 from flexorch.routing import filter_expression, target_expression
 from flexorch.twilio_client import TwilioApiError
 from flexorch.twilio_facts import (
-    PROXY_MESSAGE_WEBHOOK,
     attributes_of,
-    chat_service_settings,
-    flex_handoff,
     identities,
     same_events,
     same_method,
     same_url,
-    twilio_hosted,
 )
 
+A = TypeVar("A", bound=Account)
 
-def guarded(check_id: str, title: str, run: Callable[[], Check]) -> Check:
+WORKSPACE = Label("workspace", "TaskRouter workspace")
+WORKFLOW = Label("workflow", "contact_uri Workflow")
+TASK_CHANNELS = Label("task-channels", "task channels")
+WORKERS = Label("workers", "workers with a contact_uri")
+
+
+def guarded(label: Label, run: Callable[[], Check]) -> Check:
     """Run a check; a read Twilio refuses (not a 401) fails that check, not the run."""
     try:
         return run()
     except TwilioApiError as exc:
-        return Check(
-            check_id,
-            title,
+        return label.check(
             "fail",
             f"Twilio refused a read: {exc}",
             {"error": str(exc)},
@@ -37,34 +46,14 @@ def guarded(check_id: str, title: str, run: Callable[[], Check]) -> Check:
         )
 
 
-def flex_webhooks(account: Account, channel: Any) -> list[dict[str, Any]]:
-    """A channel's webhooks that still hand its messages to Studio or Flex (see flex_handoff)."""
-    found = []
-    for webhook in account.channel_webhooks(channel.sid):
-        target = flex_handoff(webhook.type, webhook.configuration)
-        if target is not None:
-            found.append(
-                {"channel": channel.sid, "webhook": webhook.sid, "type": webhook.type, "to": target}
-            )
-    return found
+def number_label(ref: str) -> Label:
+    """The config check of a managed number (an E.164 number or a PN SID)."""
+    return Label(f"number:{ref}", f"number {ref}")
 
 
-def remove_webhooks(account: Account, webhooks: list[dict[str, Any]]) -> str:
-    """The fix for `flex_webhooks`: the Twilio CLI line that deletes each of them."""
-    service = account.config.chat_service.sid
-    commands = "; ".join(
-        "twilio api:chat:v2:services:channels:webhooks:remove "
-        f"--service-sid {service} --channel-sid {w['channel']} --sid {w['webhook']}"
-        for w in webhooks
-    )
-    return f"Delete {'it' if len(webhooks) == 1 else 'them'}: `{commands}`."
-
-
-def missing_number(account: Account, ref: str, check_id: str, title: str) -> Check:
+def missing_number(account: Account, ref: str, label: Label) -> Check:
     """The failure of a managed number the account does not have."""
-    return Check(
-        check_id,
-        title,
+    return label.check(
         "fail",
         f"{ref} is not a phone number of account {account.account_sid}",
         {"number": ref},
@@ -94,169 +83,127 @@ def flows_problem(flows: list[Any], mode: str) -> tuple[str, str]:
     return f"enabled Flex Flow {names} still takes its messages", fix
 
 
-def number_check(account: Account, ref: str, check_id: str, title: str) -> Check:
-    """A number exists, no enabled Flex Flow takes it, and its SMS webhook is the handler."""
-    config = account.config
-    record = account.number(ref)
-    if record is None:
-        return missing_number(account, ref, check_id, title)
-    e164 = record.phone_number
-    expected_url, expected_method = config.handler.effective_sms_url, config.handler.method
-    url, method = record.sms_url or "", record.sms_method or ""
-    flows = enabled_flows(account, e164)
-    evidence: dict[str, Any] = {
-        "sid": record.sid,
-        "number": e164,
-        "sms_url": {"found": url, "expected": expected_url},
-        "sms_method": {"found": method, "expected": expected_method},
-        "enabled_flex_flows": [describe_flow(f) for f in flows],
-    }
-    problems: list[str] = []
-    fixes: list[str] = []
-    if flows:
-        problem, fix = flows_problem(flows, config.flex_flows)
-        problems.append(problem)
-        fixes.append(fix)
-    webhook_wrong = True
-    if PROXY_MESSAGE_WEBHOOK.search(url):
-        problems.append(
-            "SmsUrl is Twilio's Proxy message webhook, so Flex's own handling still owns the number"
-        )
-    elif twilio_hosted(url):
-        problems.append(
-            "SmsUrl is a Twilio-hosted webhook, so Flex's own handling still owns the number"
-        )
-    elif not same_url(url, expected_url):
-        problems.append(f"SmsUrl is {url or 'empty'}, not the handler {expected_url}")
-    elif not same_method(method, expected_method):
-        problems.append(f"SmsMethod is {method}, not {expected_method}")
-    else:
-        webhook_wrong = False
-    if webhook_wrong:
-        fixes.append(
-            "run `pulumi up --refresh` for this stack to point the number's SMS webhook at the "
-            "handler"
-        )
-    if problems:
-        return Check(check_id, title, "fail", "; ".join(problems), evidence, sentence(fixes))
-    detail = f"{e164} ({record.sid}) sends SMS to {method} {url}; no enabled Flex Flow takes it"
-    return Check(check_id, title, "pass", detail, evidence)
+@dataclass(frozen=True)
+class ServiceWebhooks:
+    """A platform's messaging service as the one check of its webhooks needs to know it."""
+
+    label: Label
+    service: str
+    """How the service is named in the check's text: "chat service"."""
+    named_where: str
+    """Where the account names the service, for the fix of a wrong `chatService.sid`."""
+    method: str
+    """The key of the webhook method in the settings `read` returns (and in the evidence)."""
+    filters: str
+    """The key of the webhook filters."""
+    retries: bool
+    """Whether the service has pre/post webhook retry counts to judge."""
+    read: Callable[[Any], tuple[str, dict[str, Any]] | None]
+    """The service's SID and webhook settings read from the account; None when it is gone."""
 
 
-def config_checks(account: Account) -> list[Check]:
-    """The stack's settings, live: numbers, chat service, workspace, Workflow, channels, workers."""
-    config = account.config
-    checks = [_number(account, ref) for ref in config.numbers]
-    checks.append(guarded("chat-service", "chat service webhooks", lambda: _chat_service(account)))
-    return checks + taskrouter_checks(account)
+RETRY_COUNTS = ("pre_webhook_retry_count", "post_webhook_retry_count")
 
 
-def taskrouter_checks(account: Account) -> list[Check]:
-    """The workspace, and the contact_uri Workflow, task channels and workers in it."""
-    checks: list[Check] = []
-    workspace = guarded("workspace", "TaskRouter workspace", lambda: _workspace(account))
-    checks.append(workspace)
-    dependents: list[tuple[str, str, Callable[[], Check]]] = [
-        ("workflow", "contact_uri Workflow", lambda: _workflow(account)),
-        ("task-channels", "task channels", lambda: _task_channels(account)),
-        ("workers", "workers with a contact_uri", lambda: _workers(account)),
-    ]
-    for check_id, title, run in dependents:
-        if workspace.status == "fail":
-            checks.append(Check(check_id, title, "skipped", "because the workspace check failed"))
-        else:
-            checks.append(guarded(check_id, title, run))
-    return checks
-
-
-def _number(account: Account, ref: str) -> Check:
-    check_id, title = f"number:{ref}", f"number {ref}"
-    return guarded(check_id, title, lambda: number_check(account, ref, check_id, title))
-
-
-def _chat_service(account: Account) -> Check:
-    chat = account.config.chat_service
-    handler = account.config.handler
-    title = "chat service webhooks"
-    service = account.chat_service()
-    if service is None:
-        return Check(
-            "chat-service",
-            title,
+def service_webhooks_check(account: Account, service: ServiceWebhooks) -> Check:
+    """The messaging service sends the stack's events to the handler, as `up` set it."""
+    chat, handler, label = account.config.chat_service, account.config.handler, service.label
+    found_service = service.read(account)
+    if found_service is None:
+        return label.check(
             "fail",
-            f"chat service {chat.sid} does not exist",
+            f"{service.service} {chat.sid} does not exist",
             {"sid": chat.sid},
-            "Set flexorch:chatService.sid to the Flex chat service of this account "
-            "(Flex's configuration names it as chat_service_instance_sid).",
+            f"Set flexorch:chatService.sid to the Flex {service.service} of this account "
+            f"({service.named_where}).",
         )
+    sid, found = found_service
     url = handler.effective_chat_url
-    found = chat_service_settings(service)
-    found["webhook_filters"] = sorted(found["webhook_filters"])
+    found[service.filters] = sorted(found[service.filters])
     expected: dict[str, Any] = {
-        "webhook_method": handler.method,
-        "webhook_filters": sorted(chat.webhook_filters),
+        service.method: handler.method,
+        service.filters: sorted(chat.webhook_filters),
     }
     # Without pre (post) events the stack leaves that URL as it was: only the others are judged.
     if chat.pre_events:
         expected["pre_webhook_url"] = url
     if chat.post_events:
         expected["post_webhook_url"] = url
-    same = {"webhook_method": same_method, "webhook_filters": same_events}
+    same = {service.method: same_method, service.filters: same_events}
     wrong = [k for k, v in expected.items() if not same.get(k, same_url)(found[k], v)]
-    evidence: dict[str, Any] = {"sid": service.sid}
+    evidence: dict[str, Any] = {"sid": sid}
     evidence.update({k: {"found": found[k], "expected": v} for k, v in expected.items()})
-    retries = {k: found[k] for k in ("pre_webhook_retry_count", "post_webhook_retry_count")}
+    retries = {k: found[k] for k in RETRY_COUNTS} if service.retries else {}
     judged = [k for k in retries if k.split("_")[0] + "_webhook_url" in expected]
     off = [k for k in judged if retries[k] != chat.retry_count]
     evidence.update({k: {"found": retries[k], "expected": chat.retry_count} for k in judged})
-    fix = "Run `pulumi up --refresh` for this stack to restore the chat service's webhooks."
+    fix = f"Run `pulumi up --refresh` for this stack to restore the {service.service}'s webhooks."
     if wrong:
         listed = ", ".join(f"{k} is {found[k] or 'empty'!r}" for k in wrong)
-        return Check(
-            "chat-service",
-            title,
+        return label.check(
             "fail",
-            f"{service.sid} does not send its events to the handler as the stack says: {listed}",
+            f"{sid} does not send its events to the handler as the stack says: {listed}",
             evidence,
             fix,
         )
     if off:
         listed = ", ".join(f"{k} is {retries[k]}" for k in off)
-        return Check(
-            "chat-service",
-            title,
+        return label.check(
             "warn",
-            f"{service.sid} retries differently from the stack ({listed}, not {chat.retry_count})",
+            f"{sid} retries differently from the stack ({listed}, not {chat.retry_count})",
             evidence,
             fix,
         )
     events = ", ".join(chat.webhook_filters)
-    return Check(
-        "chat-service",
-        title,
-        "pass",
-        f"{service.sid} sends {events} to {handler.method} {url}",
-        evidence,
-    )
+    return label.check("pass", f"{sid} sends {events} to {handler.method} {url}", evidence)
+
+
+def config_section(
+    account: A,
+    number_check: Callable[[A, str, Label], Check],
+    service: ServiceWebhooks,
+) -> list[Check]:
+    """The stack's settings, live: each managed number, the service's webhooks, TaskRouter."""
+    checks = [_number(account, ref, number_check) for ref in account.config.numbers]
+    checks.append(guarded(service.label, lambda: service_webhooks_check(account, service)))
+    return checks + taskrouter_checks(account)
+
+
+def _number(account: A, ref: str, number_check: Callable[[A, str, Label], Check]) -> Check:
+    label = number_label(ref)
+    return guarded(label, lambda: number_check(account, ref, label))
+
+
+def taskrouter_checks(account: Account) -> list[Check]:
+    """The workspace, and the contact_uri Workflow, task channels and workers in it."""
+    checks: list[Check] = []
+    workspace = guarded(WORKSPACE, lambda: _workspace(account))
+    checks.append(workspace)
+    dependents: list[tuple[Label, Callable[[], Check]]] = [
+        (WORKFLOW, lambda: _workflow(account)),
+        (TASK_CHANNELS, lambda: _task_channels(account)),
+        (WORKERS, lambda: _workers(account)),
+    ]
+    for label, run in dependents:
+        if workspace.status == "fail":
+            checks.append(label.check("skipped", "because the workspace check failed"))
+        else:
+            checks.append(guarded(label, run))
+    return checks
 
 
 def _workspace(account: Account) -> Check:
     ref = account.config.workspace
     found = account.workspaces()
-    title = "TaskRouter workspace"
     if len(found) == 1:
         ws = found[0]
-        return Check(
-            "workspace",
-            title,
+        return WORKSPACE.check(
             "pass",
             f'{ws.sid} "{ws.friendly_name}"',
             {"sid": ws.sid, "friendly_name": ws.friendly_name},
         )
     if not found:
-        return Check(
-            "workspace",
-            title,
+        return WORKSPACE.check(
             "fail",
             f"no TaskRouter workspace {ref.describe()}",
             {"looked_up": ref.describe()},
@@ -264,9 +211,7 @@ def _workspace(account: Account) -> Check:
             '(usually friendlyName: "Flex Task Assignment").',
         )
     sids = [w.sid for w in found]
-    return Check(
-        "workspace",
-        title,
+    return WORKSPACE.check(
         "fail",
         f"{len(found)} workspaces are named {ref.describe()}",
         {"sids": sids},
@@ -276,23 +221,18 @@ def _workspace(account: Account) -> Check:
 
 def _workflow(account: Account) -> Check:
     config = account.config
-    title = "contact_uri Workflow"
     name = config.workflow.friendly_name
     found = account.workflows()
     ws = account.workspace()
     if not found:
-        return Check(
-            "workflow",
-            title,
+        return WORKFLOW.check(
             "fail",
             f'no Workflow named "{name}" in {ws.sid}',
             {"workspace": ws.sid, "friendly_name": name},
             "Run `pulumi up --refresh` for this stack: it creates the contact_uri Workflow.",
         )
     if len(found) > 1:
-        return Check(
-            "workflow",
-            title,
+        return WORKFLOW.check(
             "fail",
             f'{len(found)} Workflows are named "{name}"',
             {"sids": [w.sid for w in found]},
@@ -314,9 +254,7 @@ def _workflow(account: Account) -> Check:
     }
     fix = "Run `pulumi up --refresh` for this stack to restore the Workflow's document."
     if not matching:
-        return Check(
-            "workflow",
-            title,
+        return WORKFLOW.check(
             "fail",
             f"{workflow.sid} does not route on {target}, so tasks do not reach the agent they name",
             evidence,
@@ -325,48 +263,40 @@ def _workflow(account: Account) -> Check:
     wanted = filter_expression(config)
     evidence["filter"] = {"found": matching[0].get("expression"), "expected": wanted}
     if _norm(matching[0].get("expression")) != _norm(wanted):
-        return Check(
-            "workflow",
-            title,
+        return WORKFLOW.check(
             "warn",
             f"{workflow.sid}'s filter is {matching[0].get('expression')!r}, the "
             f"stack's is {wanted!r}",
             evidence,
             fix,
         )
-    return Check("workflow", title, "pass", f'{workflow.sid} "{name}" routes on {target}', evidence)
+    return WORKFLOW.check("pass", f'{workflow.sid} "{name}" routes on {target}', evidence)
 
 
 def _task_channels(account: Account) -> Check:
-    title = "task channels"
     found = {c.unique_name: c.sid for c in account.task_channels()}
     wanted = [c.unique_name for c in account.config.task_channels]
     missing = [name for name in wanted if name not in found]
     evidence = {"found": {n: found[n] for n in wanted if n in found}, "missing": missing}
     if missing:
-        return Check(
-            "task-channels",
-            title,
+        return TASK_CHANNELS.check(
             "fail",
             f"TaskChannel {', '.join(missing)} does not exist in the workspace",
             evidence,
             "Run `pulumi up --refresh` for this stack to create the task channels.",
         )
     detail = ", ".join(f"{n} {found[n]}" for n in wanted) or "the stack declares none"
-    return Check("task-channels", title, "pass", detail, evidence)
+    return TASK_CHANNELS.check("pass", detail, evidence)
 
 
 def _workers(account: Account) -> Check:
-    title = "workers with a contact_uri"
     uris = account.contact_uris()
     evidence: dict[str, Any] = {
         "workers": len(account.workers()),
         "contact_uris": {u: [w.sid for w in ws] for u, ws in sorted(uris.items())[:EXAMPLES]},
     }
     if not uris:
-        return Check(
-            "workers",
-            title,
+        return WORKERS.check(
             "warn",
             "no worker has a contact_uri attribute, so no task can name its agent",
             evidence,
@@ -377,9 +307,7 @@ def _workers(account: Account) -> Check:
     if duplicates:
         uri, workers = sorted(duplicates.items())[0]
         evidence["duplicates"] = {u: [w.sid for w in ws] for u, ws in sorted(duplicates.items())}
-        return Check(
-            "workers",
-            title,
+        return WORKERS.check(
             "warn",
             f"contact_uri {uri} is on {len(workers)} workers "
             f"({', '.join(w.sid for w in workers)}), so its tasks may go to either",
@@ -387,9 +315,7 @@ def _workers(account: Account) -> Check:
             "Give every worker its own contact_uri (delete the duplicate workers).",
         )
     listed = ", ".join(sorted(uris)[:EXAMPLES])
-    return Check(
-        "workers", title, "pass", f"{len(uris)} workers with a contact_uri: {listed}", evidence
-    )
+    return WORKERS.check("pass", f"{len(uris)} workers with a contact_uri: {listed}", evidence)
 
 
 def _norm(expression: Any) -> str:

@@ -39,6 +39,20 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Label:
+    """A check's id and title, bound once: each of its verdicts is made from it."""
+
+    id: str
+    title: str
+
+    def check(
+        self, status: Status, detail: str, evidence: dict[str, Any] | None = None, fix: str = ""
+    ) -> Check:
+        """This check's verdict."""
+        return Check(self.id, self.title, status, detail, {} if evidence is None else evidence, fix)
+
+
+@dataclass(frozen=True)
 class Section:
     """A named group of checks: `config`, `message` or `hygiene`."""
 

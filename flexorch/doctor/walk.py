@@ -1,443 +1,584 @@
-"""The message section on Programmable Chat: the nine steps of Flex's messaging checklist."""
+"""The message section's frame: numbered steps run in order, and the steps every platform takes.
+
+Each platform walks one inbound message through its own products (`flexorch.doctor.platforms`),
+but the walk finds the message, judges its number, finds the place the SMS was copied to (a chat
+channel, a conversation), the task that references that place, the agent who accepted it, the
+SMS sent for her replies and the place closed after the task the same way: those steps are
+written once here, and each platform answers their questions about its place through hooks.
+A platform's `STEPS` declares each step once: its number, name and title (the check's id and
+title), what runs it, and the steps it needs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar, Generic, TypeVar
 
-from flexorch.doctor.account import Account, chat_author, newest, parse_time
-from flexorch.doctor.checks import flex_webhooks, number_check, remove_webhooks
-from flexorch.doctor.report import Check, sentence
-from flexorch.doctor.steps import Steps
+from flexorch.doctor.account import Account, lookup, newest, oldest, parse_time, stamp
+from flexorch.doctor.checks import guarded
+from flexorch.doctor.report import EXAMPLES, Check, Label, Status, sentence
 from flexorch.twilio_facts import (
-    AGENT_PERMISSIONS,
-    AGENT_ROLE,
-    OPEN_SESSION,
+    ACCEPTED_RESERVATION,
     attributes_of,
-    channel_status,
     chat_identity,
+    on_managed_channel,
 )
 
-# HTTP Request widgets leave by `failed`, Run Function widgets by `fail`.
-FAILED_TRANSITIONS = ("failed", "fail")
+A = TypeVar("A", bound=Account)
 
-STEPS = {
-    1: ("1-received", "1. message received"),
-    2: ("2-number", "2. number on the handler"),
-    3: ("3-proxy", "3. Proxy session"),
-    4: ("4-channel", "4. chat channel"),
-    5: ("5-studio", "5. Studio execution"),
-    6: ("6-task", "6. TaskRouter task"),
-    7: ("7-agent", "7. agent accepted and joined"),
-    8: ("8-completed", "8. completed and closed"),
-    9: ("9-relayed", "9. agent's replies sent as SMS"),
-}
-# A step runs only when the steps it needs did not fail.
-DEPENDS = {2: (1,), 3: (2,), 4: (2,), 5: (2,), 6: (4, 5), 7: (6,), 8: (7,), 9: (7,)}
+# What the Messages API says of an SMS sent through it (a relay, Conversations' delivery) or as
+# a TwiML reply.
+OUTBOUND = ("outbound-api", "outbound-reply")
+# A reply is sent within seconds of being written; an SMS much later is some other message.
+RELAY_WINDOW = timedelta(minutes=10)
+# How many of the customer's places (newest first) have their messages read for the SMS.
+PLACES_READ = 3
 
 
-class Walk(Steps):
-    """The nine steps for one inbound message on Programmable Chat."""
+@dataclass(frozen=True)
+class Step:
+    """One step of a walk, declared once: its number, name, title, what runs it, what it needs."""
 
-    STEPS = STEPS
-    DEPENDS = DEPENDS
+    number: int
+    name: str
+    """The check id is `<number>-<name>`; other steps name this one by it in `needs`."""
+    title: str
+    run: Callable[[Any], Check]
+    """The walk's method that judges the step."""
+    needs: tuple[str, ...] = ()
+    """The steps that must not have failed (else this one is skipped, naming the failed one)."""
 
-    def __init__(self, account: Account, message_sid: str | None, sender: str | None) -> None:
+    @property
+    def label(self) -> Label:
+        """The step's check id and title."""
+        return Label(f"{self.number}-{self.name}", f"{self.number}. {self.title}")
+
+
+class Walk(Generic[A]):
+    """The steps for one inbound message, in order, each given what earlier ones found.
+
+    A platform's walk declares `STEPS` and its place, and answers the hooks below.
+    """
+
+    STEPS: ClassVar[tuple[Step, ...]] = ()
+    """The steps in the order they are looked at; the report lists them by number."""
+    PLACE: ClassVar[str]
+    """Where the customer's messages are copied, as the evidence names it: "channel"."""
+    STATE: ClassVar[str]
+    """The evidence key of the place's state: "channel_status"."""
+    CLOSED: ClassVar[str]
+    """The place's state once its task ended: "INACTIVE"."""
+    COPY_CLOCK: ClassVar[timedelta | None] = None
+    """How much earlier than the SMS the place's copy of it may be dated; None: not compared."""
+    SENT_BY: ClassVar[str]
+    """How an agent's reply becomes an SMS: "relayed" (by the handler), "delivered"."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A walk's steps have a number and a name each, and need only steps looked at before."""
+        super().__init_subclass__(**kwargs)
+        seen: list[Step] = []
+        for step in cls.STEPS:
+            names, numbers = {s.name for s in seen}, {s.number for s in seen}
+            if step.name in names or step.number in numbers:
+                raise TypeError(f"{cls.__name__}: step {step.number}-{step.name} declared twice")
+            if not set(step.needs) <= names:
+                raise TypeError(
+                    f"{cls.__name__}: step {step.number}-{step.name} needs a step looked at later"
+                )
+            seen.append(step)
+
+    def __init__(self, account: A, message_sid: str | None, sender: str | None) -> None:
         """Walk `message_sid`, or the latest inbound message from `sender`."""
-        super().__init__(account, message_sid, sender)
-        self.channel: Any = None
-        self.session: Any = None
+        self.account = account
+        self.config = account.config
+        self.message_sid = message_sid
+        self.sender = sender
+        self.message: Any = None
+        self.place: Any = None
+        """The customer's place holding the SMS (or the newest of them)."""
+        self.task: Any = None
+        self.agent_identity: str | None = None
+        self.results: dict[int, Check] = {}
+        self.root: dict[int, int] = {}
+        self.current: Step | None = None
+        """The step being judged."""
 
-    def order(self) -> list[tuple[int, Callable[[], Check]]]:
-        """Step 3 finds its session by the chat channel, so step 4 is looked at first."""
-        return [
-            (1, self.received),
-            (2, self.number),
-            (4, self.chat_channel),
-            (3, self.proxy),
-            (5, self.studio),
-            (6, self.routed_task),
-            (7, self.agent),
-            (8, self.completed),
-            (9, self.relayed),
-        ]
+    @property
+    def customer(self) -> str:
+        """The customer's address (the message's From)."""
+        return str(self.message.from_)
+
+    def number_of(self, name: str) -> int:
+        """The number of the step called `name`."""
+        return next(step.number for step in self.STEPS if step.name == name)
+
+    def run(self) -> list[Check]:
+        """Every step's check, by step number."""
+        for step in self.STEPS:
+            needed = [self.number_of(name) for name in step.needs]
+            blocked = [
+                self.root.get(d, d)
+                for d in needed
+                if self.results[d].status == "fail" or d in self.root
+            ]
+            if blocked:
+                self.root[step.number] = blocked[0]
+                reason = f"because step {blocked[0]} failed"
+                self.results[step.number] = step.label.check("skipped", reason)
+                continue
+            self.current = step
+            self.results[step.number] = guarded(step.label, partial(step.run, self))
+        return [self.results[number] for number in sorted(self.results)]
+
+    def check(self, status: Status, detail: str, evidence: dict[str, Any], fix: str = "") -> Check:
+        """The verdict of the step being judged."""
+        assert self.current is not None, "a verdict outside a step"
+        return self.current.label.check(status, detail, evidence, fix)
 
     def judged(self) -> list[str]:
-        """The channel and session the walk judged (steps 4 and 8 report them)."""
-        return [x.sid for x in (self.channel, self.session) if x is not None]
+        """The SIDs (and numbers) the walk judged, which the hygiene section leaves to it."""
+        return []
 
-    def number_check(self, ref: str, check_id: str, title: str) -> Check:
-        """Is the number free of Flex Flows and pointed at the handler."""
-        return number_check(self.account, ref, check_id, title)
+    # The platform's hooks
 
-    # 4 (looked at before 3)
-    def chat_channel(self) -> Check:
-        """Is there a chat channel with the customer's message."""
-        customer = self.customer
-        channels = self.account.channels()
-        mine = newest(c for c in channels if attributes_of(c.attributes).get("from") == customer)
-        sid = self.config.chat_service.sid
-        if not mine:
-            return self._check(
-                4,
+    def number_check(self, ref: str, label: Label) -> Check:
+        """The platform's check of a managed number."""
+        raise NotImplementedError
+
+    @property
+    def place_sid(self) -> str:
+        """The SID of the place."""
+        raise NotImplementedError
+
+    def place_state(self) -> Any:
+        """The place's state (ACTIVE/INACTIVE, active/inactive/closed)."""
+        raise NotImplementedError
+
+    def customer_places(self) -> tuple[list[Any], int]:
+        """The customer's places on this number, newest first, and how many were looked at."""
+        raise NotImplementedError
+
+    def place_messages(self, place: Any) -> list[Any]:
+        """A place's latest messages."""
+        raise NotImplementedError
+
+    def author(self, message: Any) -> Any:
+        """Who wrote a message of a place."""
+        raise NotImplementedError
+
+    def no_place(self, looked_at: int) -> Check:
+        """The find-the-SMS step's failure when the customer has no place on the number."""
+        raise NotImplementedError
+
+    def not_held(self, places: list[Any], body: str, sent: Any) -> Check:
+        """Its failure when none of the customer's latest places holds the SMS."""
+        raise NotImplementedError
+
+    def found(self, place: Any, posted: Any, of_customer: int) -> Check:
+        """Its verdict on the place holding the SMS (`posted` its copy)."""
+        raise NotImplementedError
+
+    def place_tasks(self) -> list[Any]:
+        """The tasks that reference the place, newest first."""
+        raise NotImplementedError
+
+    def no_task_fix(self) -> str:
+        """What to do when no task references the place."""
+        raise NotImplementedError
+
+    def task_evidence(self, task: Any, evidence: dict[str, Any]) -> None:
+        """Add what the platform shows of the routed task to its evidence."""
+
+    def agent_joined(
+        self, task: Any, reservation: Any, identity: str, uri: Any, evidence: dict[str, Any]
+    ) -> Check:
+        """The agent step's verdict once the targeted worker accepted: is she in the place."""
+        raise NotImplementedError
+
+    def reply_fix(self, first: Any) -> str:
+        """What to do about the first reply that did not reach the customer."""
+        raise NotImplementedError
+
+    def left_open(self, task: Any, state: str, evidence: dict[str, Any]) -> Check:
+        """The close-out step's verdict on a completed task whose place is not closed."""
+        raise NotImplementedError
+
+    # The steps
+
+    def received(self) -> Check:
+        """Did Twilio receive the message (Messages, direction inbound)."""
+        managed = self.account.managed_numbers()
+        if self.message_sid:
+            message = self.account.message(self.message_sid)
+            if message is None:
+                return self.check(
+                    "fail",
+                    f"no message {self.message_sid} in account {self.account.account_sid}",
+                    {"sid": self.message_sid},
+                    "Copy the SID from the Messaging logs of the account the "
+                    "credentials belong to.",
+                )
+            if message.direction != "inbound":
+                return self.check(
+                    "fail",
+                    f"{message.sid} is {message.direction} (sent by this account), "
+                    "not a customer's inbound message",
+                    {"sid": message.sid, "direction": message.direction},
+                    "Walk the customer's inbound message, or use --from with "
+                    "the customer's number.",
+                )
+        else:
+            sender = str(self.sender)
+            sent = self.account.messages_from(sender)
+            inbound = [m for m in sent if m.direction == "inbound" and m.to in managed]
+            if not inbound:
+                to = ", ".join(managed) or "none (flexorch:numbers is empty)"
+                return self.check(
+                    "fail",
+                    f"no inbound message from {sender} to a managed number ({to})",
+                    {
+                        "from": sender,
+                        "managed_numbers": list(managed),
+                        "messages_from_sender": len(sent),
+                    },
+                    "Check that the customer texts one of the stack's numbers "
+                    "and that Twilio did not block it (Messaging logs, errors "
+                    "21610 and 30007).",
+                )
+            message = newest(inbound, "date_sent")[0]
+        self.message = message
+        evidence = {
+            "sid": message.sid,
+            "from": message.from_,
+            "to": message.to,
+            "direction": message.direction,
+            "status": message.status,
+            "date_sent": stamp(message.date_sent or message.date_created),
+        }
+        detail = f"{message.sid} from {message.from_} to {message.to}, {message.status}"
+        return self.check("pass", detail, evidence)
+
+    def number(self) -> Check:
+        """Is the message's number one of the stack's, set up as the platform needs."""
+        to = str(self.message.to)
+        ref = self.account.managed_numbers().get(to)
+        if ref is None:
+            return self.check(
                 "fail",
-                f"no channel of chat service {sid} has attributes.from "
-                f"{customer} ({len(channels)} channels looked at)",
-                {"chat_service": sid, "customer": customer, "channels_scanned": len(channels)},
-                "Make the handler create the customer's chat channel (Flex's "
-                "Channels API, with the customer's address as identity) before "
-                "it creates the task.",
+                f"{to} is not one of this stack's numbers, so the stack does not "
+                "route it to the handler",
+                {"number": to, "managed_numbers": list(self.config.numbers)},
+                "Add the number to flexorch:numbers and run `pulumi up`, or walk "
+                "a message sent to a managed number.",
             )
+        assert self.current is not None
+        return self.number_check(ref, self.current.label)
+
+    def find_sms(self) -> Check:
+        """Is there a place of the customer on this number holding the SMS."""
+        mine, looked_at = self.customer_places()
+        if not mine:
+            return self.no_place(looked_at)
         body = (self.message.body or "").strip()
-        for channel in mine[:3]:
-            for posted in self.account.chat_messages(channel.sid):
+        sent = parse_time(self.message.date_sent or self.message.date_created)
+        for place in mine[:PLACES_READ]:
+            for posted in self.place_messages(place):
+                at = parse_time(posted.date_created)
+                clock = self.COPY_CLOCK
+                if clock is not None and sent is not None and at is not None and at < sent - clock:
+                    continue
                 same = (
-                    (posted.body or "").strip() == body if body else chat_author(posted) == customer
+                    (posted.body or "").strip() == body
+                    if body
+                    else self.author(posted) == self.customer
                 )
                 if same:
-                    self.channel = channel
-                    return self._found_channel(channel, posted, len(mine))
-        self.channel = mine[0]
-        return self._check(
-            4,
-            "fail",
-            f"{mine[0].sid} is the customer's channel, but none of its latest messages is the SMS",
-            {"channel": mine[0].sid, "channels_of_customer": len(mine), "sms_body": body},
-            "Make the handler post each inbound SMS into the customer's channel "
-            "(Chat Messages API, from the customer's identity).",
-        )
+                    self.place = place
+                    return self.found(place, posted, len(mine))
+        self.place = mine[0]
+        return self.not_held(mine, body, sent)
 
-    def _found_channel(self, channel: Any, posted: Any, of_customer: int) -> Check:
-        """Step 4 on the channel holding the SMS: an ACTIVE one carries no Studio/Flex webhook.
-
-        Otherwise the customer's messages go there as well as to the agent.
-        """
-        evidence: dict[str, Any] = {
-            "channel": channel.sid,
-            "chat_message": posted.sid,
-            "channel_status": attributes_of(channel.attributes).get("status"),
-            "channels_of_customer": of_customer,
-        }
-        detail = f"{channel.sid} holds the customer's message {posted.sid}"
-        if channel_status(channel) != "ACTIVE":
-            return self._check(4, "pass", detail, evidence)
-        webhooks = flex_webhooks(self.account, channel)
-        evidence["flex_webhooks"] = webhooks
-        if not webhooks:
-            return self._check(4, "pass", f"{detail}; no Studio or Flex webhook on it", evidence)
-        first = webhooks[0]
-        return self._check(
-            4,
-            "fail",
-            f"{detail}, but it is ACTIVE and still has channel webhook {first['webhook']} "
-            f"({first['type']}), so each message posted into it also goes to {first['to']}",
-            evidence,
-            remove_webhooks(self.account, webhooks),
-        )
-
-    # 3
-    def proxy(self) -> Check:
-        """If Proxy is in use, is there a Session with an Interaction."""
-        to = str(self.message.to)
-        pools = [ks for ks, numbers in self.account.proxy_pools().items() if to in numbers]
-        named = []
-        if self.channel is not None:
-            named = [s for s in self.account.sessions() if s.unique_name == self.channel.sid]
-        if not named:
-            if not pools:
-                return self._check(
-                    3,
-                    "skipped",
-                    "Proxy is not in use for this message (no session named after "
-                    "its chat channel, the number is in no Proxy pool)",
-                    {"proxy_services": len(self.account.proxy_services())},
-                )
-            if self.channel is None:
-                return self._check(
-                    3,
-                    "skipped",
-                    "because step 4 failed (Flex names the session after the chat channel)",
-                    {"proxy_pools": pools},
-                )
-            return self._check(
-                3,
-                "fail",
-                f"{to} is in the pool of Proxy service {pools[0]}, but no session "
-                f"is named after channel {self.channel.sid}",
-                {"proxy_pools": pools, "channel": self.channel.sid},
-                "Create the Proxy session with uniqueName set to the chat channel "
-                "SID, or take the number out of the Proxy pool.",
-            )
-        session = newest(named)[0]
-        self.session = session
-        interactions = self.account.interactions(session)
-        evidence = {
-            "session": session.sid,
-            "service": session.service_sid,
-            "status": session.status,
-            "interactions": len(interactions),
-        }
-        if not interactions:
-            return self._check(
-                3,
-                "fail",
-                f"Proxy session {session.sid} ({session.status}) has no "
-                "interaction, so the message did not go through it",
-                evidence,
-                "Check the session's participants (the customer's number and "
-                "the proxy number) and the Proxy service's callbacks in the "
-                "Proxy logs.",
-            )
-        if session.status not in OPEN_SESSION and channel_status(self.channel) == "ACTIVE":
-            return self._check(
-                3,
-                "fail",
-                f"Proxy session {session.sid} is {session.status} "
-                f"({session.closed_reason or 'no reason given'}) while channel "
-                f"{self.channel.sid} is still active",
-                evidence,
-                "Lengthen the session's ttl, or close the chat channel when the session ends.",
-            )
-        return self._check(
-            3,
-            "pass",
-            f"Proxy session {session.sid} ({session.status}) with "
-            f"{len(interactions)} interaction(s)",
-            evidence,
-        )
-
-    # 5
-    def studio(self) -> Check:
-        """If Studio is in use, did its execution for the customer avoid failed widgets."""
-        customer = self.customer
-        executions = [e for e in self.account.executions() if e.contact_channel_address == customer]
-        if not executions:
-            return self._check(
-                5,
-                "skipped",
-                f"Studio is not in use for this message (no execution for {customer})",
-                {"studio_flows": len(self.account.studio_flows())},
-            )
-        sent = parse_time(self.message.date_sent or self.message.date_created)
-        earlier = [
-            e
-            for e in executions
-            if sent is None or (parse_time(e.date_created) or sent) <= sent + timedelta(minutes=5)
-        ]
-        execution = newest(earlier or executions)[0]
-        steps = self.account.steps(execution)
-        failed = [s for s in steps if str(s.name).lower() in FAILED_TRANSITIONS]
-        evidence: dict[str, Any] = {
-            "execution": execution.sid,
-            "flow": execution.flow_sid,
-            "status": execution.status,
-            "steps": len(steps),
-        }
-        if failed:
-            widget = failed[0].transitioned_from
-            evidence["failed_widget"] = widget
-            evidence["failed_step"] = failed[0].sid
-            return self._check(
-                5,
-                "fail",
-                f"execution {execution.sid} of flow {execution.flow_sid} left "
-                f"widget {widget} by its failed transition",
-                evidence,
-                f"Open the execution in Studio's logs: fix what widget {widget} "
-                "calls (its HTTP request or Function returned an error), or "
-                "connect its failed transition.",
-            )
-        return self._check(
-            5,
-            "pass",
-            f"execution {execution.sid} of flow {execution.flow_sid} "
-            f"({execution.status}, {len(steps)} steps) has no failed widget",
-            evidence,
-        )
-
-    # 6
     def routed_task(self) -> Check:
-        """Is there a task referencing the channel and naming a worker's contact_uri."""
-        missing = self.no_workspace(6)
+        """Is there a task referencing the place and naming a worker's contact_uri."""
+        missing = self.no_workspace()
         if missing is not None:
             return missing
-        channel = self.channel
-        tasks = self.account.tasks_by_channel().get(channel.sid, [])
+        sid = self.place_sid
+        tasks = self.place_tasks()
         if not tasks:
-            status = channel_status(channel)
+            state = self.place_state()
             evidence = {
-                "channel": channel.sid,
-                "channel_status": status,
+                self.PLACE: sid,
+                self.STATE: state,
                 "tasks_scanned": len(self.account.tasks()),
             }
-            if status == "INACTIVE":
-                return self._check(
-                    6,
+            if state == self.CLOSED:
+                return self.check(
                     "warn",
-                    f"no task references {channel.sid} any more; the channel is "
-                    "inactive, and TaskRouter deletes finished tasks after a while",
+                    f"no task references {sid} any more; the {self.PLACE} is "
+                    f"{self.CLOSED.lower()}, and TaskRouter deletes finished tasks after a while",
                     evidence,
                     "Walk a more recent message to see its task.",
                 )
-            return self._check(
-                6,
+            return self.check(
                 "fail",
-                f"no TaskRouter task references channel {channel.sid}",
+                f"no TaskRouter task references {self.PLACE} {sid}",
                 evidence,
-                "Make the handler create the task with attributes channelSid "
-                f"and {self.config.workflow.target_attribute} on the contact_uri "
-                "Workflow.",
+                self.no_task_fix(),
             )
         task = tasks[0]
         self.task = task
-        target, evidence, problems, fixes = self.task_problems(task, {"channel": channel.sid})
+        target, evidence, problems, fixes = self.task_problems(task, {self.PLACE: sid})
+        self.task_evidence(task, evidence)
         if problems:
-            return self._check(
-                6, "fail", f"task {task.sid}: " + "; ".join(problems), evidence, sentence(fixes)
+            return self.check(
+                "fail", f"task {task.sid}: " + "; ".join(problems), evidence, sentence(fixes)
             )
-        return self._check(
-            6,
+        return self.check(
             "pass",
-            f"{task.sid} ({task.assignment_status}) references {channel.sid} and targets {target}",
+            f"{task.sid} ({task.assignment_status}) references {sid} and targets {target}",
             evidence,
         )
 
-    # 7
     def agent(self) -> Check:
-        """Did the targeted agent accept and join the channel with the standard agent role."""
-        task, channel = self.task, self.channel
+        """Did the targeted agent accept the reservation and join the place."""
+        task = self.task
         if task is None:
-            return self._check(7, "skipped", "because step 6 found no task", {})
-        failed, reservation, evidence = self.accepted_by_target(7, task)
+            return self.check("skipped", f"because step {self.number_of('task')} found no task", {})
+        failed, reservation, evidence = self.accepted_by_target(task)
         if failed is not None:
             return failed
         uri = evidence["contact_uri"]["found"]
         identity = chat_identity(str(uri))
         self.agent_identity = identity
-        members = self.account.members(channel.sid)
-        member = next((m for m in members if m.identity == identity), None)
-        evidence["identity"] = identity
-        evidence["members"] = [m.identity for m in members]
-        if member is None:
-            left = "LeaveChatChannel" in (
-                self.config.orchestration.wrapup + self.config.orchestration.completed
-            )
-            if left and task.assignment_status == "completed":
-                return self._check(
-                    7,
-                    "pass",
-                    f"{reservation.sid} accepted by {identity}, who left "
-                    f"{channel.sid} on completion as the orchestration says",
-                    evidence,
-                )
-            return self._check(
-                7,
-                "fail",
-                f"{identity} accepted {reservation.sid} but is not a member of "
-                f"{channel.sid}, so cannot see or answer the customer",
-                evidence,
-                "Make the handler add the agent to the channel when the "
-                "reservation is accepted, or add AddToChatChannel to "
-                "flexorch:orchestration.accepted.",
-            )
-        role = self.account.roles().get(member.role_sid)
-        name = role.friendly_name if role is not None else member.role_sid
-        permissions = list(role.permissions or []) if role is not None else []
-        missing = [p for p in AGENT_PERMISSIONS if p not in permissions]
-        extra = sorted(set(permissions) - set(AGENT_PERMISSIONS))
-        evidence.update(
-            member=member.sid,
-            role={"found": name, "expected": AGENT_ROLE},
-            permissions={"missing": missing, "extra": extra},
-        )
-        if role is None or name != AGENT_ROLE:
-            return self._check(
-                7,
-                "fail",
-                f"member {member.sid} ({identity}) has role {name}, not agent",
-                evidence,
-                "Add the agent to the channel with the chat service's agent role.",
-            )
-        if missing:
-            return self._check(
-                7,
-                "fail",
-                f"role agent {role.sid} lacks {', '.join(missing)}",
-                evidence,
-                f"Give role {role.sid} back its standard permissions: "
-                f"{', '.join(AGENT_PERMISSIONS)}.",
-            )
-        if extra:
-            return self._check(
-                7,
-                "warn",
-                f"role agent {role.sid} has more than the standard permissions: {', '.join(extra)}",
-                evidence,
-                f"Remove {', '.join(extra)} from role {role.sid}.",
-            )
-        return self._check(
-            7,
-            "pass",
-            f"{reservation.sid} accepted by {identity} ({uri}), member "
-            f"{member.sid} with role agent",
-            evidence,
-        )
+        return self.agent_joined(task, reservation, identity, uri, evidence)
 
-    # 8
-    def completed(self) -> Check:
-        """After completion, is the task completed and the channel inactive."""
-        task, channel = self.task, self.channel
+    def relayed(self) -> Check:
+        """Did each message the agent wrote reach the customer as an SMS from the number."""
+        identity = self.agent_identity
+        if identity is None:
+            why = (
+                f"step {self.number_of('task')} found no task"
+                if self.task is None
+                else f"step {self.number_of('agent')} found no agent"
+            )
+            return self.check("skipped", f"because {why}", {})
+        written = [m for m in self.place_messages(self.place) if self.author(m) == identity]
+        return self.relayed_replies(written)
+
+    def closed(self) -> Check:
+        """After completion, is the task completed and the place closed."""
+        task = self.task
         if task is None:
-            return self._check(8, "skipped", "because step 6 found no task", {})
-        status = channel_status(channel) or "(none)"
+            return self.check("skipped", f"because step {self.number_of('task')} found no task", {})
+        sid = self.place_sid
+        state = self.place_state() or "(none)"
         evidence = {
             "task": task.sid,
             "assignment_status": task.assignment_status,
-            "channel": channel.sid,
-            "channel_status": {"found": status, "expected": "INACTIVE"},
+            self.PLACE: sid,
+            self.STATE: {"found": state, "expected": self.CLOSED},
         }
         if task.assignment_status == "completed":
-            if status == "INACTIVE":
-                return self._check(
-                    8, "pass", f"{task.sid} completed and {channel.sid} INACTIVE", evidence
-                )
-            return self._check(
-                8,
-                "fail",
-                f"{task.sid} is completed but {channel.sid} is still {status}, so "
-                "the customer's next message lands in a channel no agent watches",
-                evidence,
-                "Set the channel's attributes status to INACTIVE when the task "
-                "ends (in the handler, or with DeactivateChatChannel in "
-                "flexorch:orchestration.wrapup).",
-            )
-        return self.not_completed(8, task, evidence)
+            if state == self.CLOSED:
+                return self.check("pass", f"{task.sid} completed and {sid} {self.CLOSED}", evidence)
+            return self.left_open(task, state, evidence)
+        return self.not_completed(task, evidence)
 
-    # 9
-    def relayed(self) -> Check:
-        """Did each message the agent wrote reach the customer as an SMS from the number.
+    # What the steps share
 
-        With a custom handler nothing else relays the agent's chat messages: when it does not,
-        the agent types and the customer never hears back, though every other step passes.
-        """
-        identity, channel = self.agent_identity, self.channel
-        if identity is None:
-            why = "step 6 found no task" if self.task is None else "step 7 found no agent"
-            return self._check(9, "skipped", f"because {why}", {})
-        written = [m for m in self.account.chat_messages(channel.sid) if chat_author(m) == identity]
-        fix = self._relay_fix(str(self.message.to))
-        return self.relayed_replies(9, ("channel", channel.sid), written, lambda _first: fix)
-
-    def _relay_fix(self, number: str) -> str:
-        chat = self.config.chat_service
-        relay = (
-            "make the handler's onMessageSent relay send each message whose From is not the "
-            f"customer as an SMS from {number} to the customer's address (the chat service "
-            f"posts onMessageSent to {self.config.handler.effective_chat_url})"
+    def no_workspace(self) -> Check | None:
+        """The failure of a task step when the workspace is missing, else None."""
+        if self.account.workspace() is not None:
+            return None
+        return self.check(
+            "fail",
+            f"no TaskRouter workspace {self.config.workspace.describe()}",
+            {"workspace": self.config.workspace.describe()},
+            "Set flexorch:workspace to the Flex workspace of this account.",
         )
-        if "onMessageSent" in chat.webhook_filters:
-            return sentence([relay])
-        return sentence(
-            ["add onMessageSent to flexorch:chatService.webhookFilters and run `pulumi up`", relay]
+
+    def task_problems(
+        self, task: Any, reference: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any], list[str], list[str]]:
+        """Does the task name a worker's contact_uri, on the stack's Workflow and task channel.
+
+        Returns its target, the evidence (`reference` names what it belongs to), the problems
+        and their fixes.
+        """
+        attributes = attributes_of(task.attributes)
+        attribute = self.config.workflow.target_attribute
+        target = lookup(attributes, attribute)
+        uris = self.account.contact_uris()
+        workflows = self.account.workflows()
+        evidence = {
+            "task": task.sid,
+            "assignment_status": task.assignment_status,
+            **reference,
+            attribute: target,
+            "worker_contact_uris": sorted(uris),
+            "workflow": task.workflow_sid,
+            "task_channel": task.task_channel_unique_name,
+        }
+        problems: list[str] = []
+        fixes: list[str] = []
+        if target is None:
+            problems.append(f"it has no {attribute} attribute")
+            fixes.append(f"make the handler set {attribute} to the agent's contact_uri")
+        elif target not in uris:
+            known = ", ".join(sorted(uris)) or "none"
+            problems.append(
+                f"{attribute} is {target!r}, which no worker has (contact_uris: {known})"
+            )
+            fixes.append(f"set {attribute} to the contact_uri of an existing worker")
+        if workflows and task.workflow_sid != workflows[0].sid:
+            problems.append(
+                f'it was created on Workflow {task.workflow_sid} "{task.workflow_friendly_name}",'
+                f' not "{self.config.workflow.friendly_name}" ({workflows[0].sid})'
+            )
+            fixes.append(f"create tasks on Workflow {workflows[0].sid}")
+        managed = {c.unique_name for c in self.config.task_channels}
+        on_channel = on_managed_channel(
+            self.config.task_channels, task.task_channel_unique_name, attributes
+        )
+        if managed and not on_channel:
+            problems.append(
+                f'it is on TaskChannel "{task.task_channel_unique_name}", not a managed channel '
+                f"({', '.join(sorted(managed))}), so Flex orchestrates it itself"
+            )
+            fixes.append(f"create it on TaskChannel {sorted(managed)[0]}")
+        return target, evidence, problems, fixes
+
+    def not_completed(self, task: Any, evidence: dict[str, Any]) -> Check:
+        """The close-out step of a task that did not complete: canceled fails, live waits."""
+        if task.assignment_status == "canceled":
+            return self.check(
+                "fail",
+                f"{task.sid} was canceled ({task.reason or 'no reason given'}) "
+                "after the agent accepted it",
+                evidence,
+                "Find what canceled the task (TaskRouter events of the task) "
+                "and complete tasks instead.",
+            )
+        return self.check(
+            "skipped",
+            f"{task.sid} is still {task.assignment_status}; run doctor again after "
+            "the agent completes it",
+            evidence,
+        )
+
+    def accepted_by_target(self, task: Any) -> tuple[Check | None, Any, dict[str, Any]]:
+        """Did the worker the task names accept its reservation.
+
+        Returns the step's failure (or None), the accepted reservation and the evidence.
+        """
+        target = lookup(attributes_of(task.attributes), self.config.workflow.target_attribute)
+        reservations = self.account.reservations(task.sid)
+        accepted = [r for r in reservations if r.reservation_status in ACCEPTED_RESERVATION]
+        seen = [f"{r.sid} {r.reservation_status} ({r.worker_name})" for r in reservations]
+        if not accepted:
+            detail = (
+                f"no reservation of {task.sid} was accepted ({', '.join(seen)})"
+                if reservations
+                else f"TaskRouter created no reservation for {task.sid}"
+            )
+            fix = (
+                "Check that the agent is available and in the Workflow's queue, and that Flex "
+                "auto-accepts (flexorch:autoAccept) or the agent accepts in time."
+            )
+            failed = self.check("fail", detail, {"task": task.sid, "reservations": seen}, fix)
+            return failed, None, {}
+        reservation = newest(accepted, "date_updated")[0]
+        workers = {w.sid: w for w in self.account.workers()}
+        worker = workers.get(reservation.worker_sid)
+        uri = attributes_of(worker.attributes).get("contact_uri") if worker else None
+        evidence: dict[str, Any] = {
+            "reservation": reservation.sid,
+            "reservation_status": reservation.reservation_status,
+            "worker": reservation.worker_sid,
+            "contact_uri": {"found": uri, "expected": target},
+        }
+        if uri != target:
+            failed = self.check(
+                "fail",
+                f"{reservation.sid} was accepted by {reservation.worker_name} "
+                f"({uri}), not by {target}",
+                evidence,
+                "Run `pulumi up --refresh` to restore the contact_uri Workflow, which "
+                "reserves only the worker the task names.",
+            )
+            return failed, reservation, evidence
+        return None, reservation, evidence
+
+    def relayed_replies(self, written: Iterable[Any]) -> Check:
+        """Did each message the agent wrote in the place reach the customer as an SMS.
+
+        Each, oldest first, takes the earliest unused outgoing SMS from the number to the
+        customer sent after it within RELAY_WINDOW; `reply_fix` says what to do about the first
+        one that did not.
+        """
+        kind, sid = self.PLACE, self.place_sid
+        identity = self.agent_identity
+        number, customer = str(self.message.to), self.customer
+        mine = oldest(written)
+        evidence: dict[str, Any] = {
+            kind: sid,
+            "agent": identity,
+            "from": number,
+            "to": customer,
+            "agent_messages": len(mine),
+        }
+        if not mine:
+            return self.check(
+                "skipped",
+                f"{identity} wrote nothing in {sid}, so there is no reply to relay",
+                evidence,
+            )
+        sent = [
+            m
+            for m in oldest(self.account.messages_between(number, customer))
+            if m.direction in OUTBOUND
+        ]
+        unused = [(parse_time(m.date_created or m.date_sent), m) for m in sent]
+        pairs: list[str] = []
+        missing: list[Any] = []
+        for reply in mine:
+            at = parse_time(reply.date_created)
+            index = next(
+                (
+                    i
+                    for i, (when, _sms) in enumerate(unused)
+                    if at is None or (when is not None and at <= when <= at + RELAY_WINDOW)
+                ),
+                None,
+            )
+            if index is None:
+                missing.append(reply)
+            else:
+                pairs.append(f"{reply.sid} -> {unused.pop(index)[1].sid}")
+        evidence.update(
+            outbound_sms=len(sent),
+            relayed=len(pairs),
+            pairs=pairs[:EXAMPLES],
+            not_relayed=[m.sid for m in missing[:EXAMPLES]],
+        )
+        if missing:
+            first = missing[0]
+            return self.check(
+                "fail",
+                f"{identity}'s message {first.sid} ({stamp(first.date_created)}) in "
+                f"{sid} has no SMS from {number} to {customer} after it; "
+                f"{len(missing)} of {len(mine)} not {self.SENT_BY}, so the customer never "
+                "hears back",
+                evidence,
+                self.reply_fix(first),
+            )
+        return self.check(
+            "pass",
+            f"each of {identity}'s {len(mine)} message(s) in {sid} was sent as an "
+            f"SMS from {number} to {customer}",
+            evidence,
         )

@@ -4,7 +4,8 @@ On Conversations a managed number's inbound SMS reach the handler through its Ad
 Configuration (autoCreation of type webhook, to smsUrl), and its own "a message comes in"
 SmsUrl stays empty: Twilio runs a SmsUrl in parallel with the address.
 https://www.twilio.com/docs/flex/admin-guide/setup/conversations/manage-conversations-sms-addresses
-The workspace, Workflow, task channels and workers are checked as on Programmable Chat.
+The workspace, Workflow, task channels and workers are checked as on every platform
+(`flexorch.doctor.checks`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from typing import Any
 
 from flexorch.doctor.account import describe_flow
 from flexorch.doctor.checks import (
+    ServiceWebhooks,
+    config_section,
     enabled_flows,
     flows_problem,
-    guarded,
     missing_number,
-    taskrouter_checks,
 )
-from flexorch.doctor.conversations_account import ConversationsAccount
-from flexorch.doctor.report import Check, sentence
+from flexorch.doctor.platforms.conversations.account import ConversationsAccount
+from flexorch.doctor.report import Check, Label, sentence
 from flexorch.twilio_facts import (
     ADDRESS_WEBHOOK_FILTERS,
     PROXY_MESSAGE_WEBHOOK,
@@ -43,22 +44,27 @@ ADDRESS_FIX = (
 )
 
 
+def _service_webhooks(account: ConversationsAccount) -> tuple[str, dict[str, Any]] | None:
+    webhooks = account.service_webhooks()
+    if webhooks is None:
+        return None
+    return account.config.chat_service.sid, conversations_webhook_settings(webhooks)
+
+
+CONVERSATIONS_SERVICE = ServiceWebhooks(
+    Label("conversations-service", "Conversations service webhooks"),
+    service="Conversations service",
+    named_where="Conversations > Manage > Defaults names it, usually Flex Chat Service",
+    method="method",
+    filters="filters",
+    retries=False,
+    read=_service_webhooks,
+)
+
+
 def config_checks(account: ConversationsAccount) -> list[Check]:
     """The stack's settings, live: numbers, the Conversations service, and TaskRouter."""
-    checks = [_number(account, ref) for ref in account.config.numbers]
-    checks.append(
-        guarded(
-            "conversations-service",
-            "Conversations service webhooks",
-            lambda: _service_webhooks(account),
-        )
-    )
-    return checks + taskrouter_checks(account)
-
-
-def _number(account: ConversationsAccount, ref: str) -> Check:
-    check_id, title = f"number:{ref}", f"number {ref}"
-    return guarded(check_id, title, lambda: number_check(account, ref, check_id, title))
+    return config_section(account, number_check, CONVERSATIONS_SERVICE)
 
 
 def sms_url_problem(url: str) -> str:
@@ -145,11 +151,11 @@ def flex_handles(settings: dict[str, Any]) -> str:
     return f"address {sid} is of type {kind}: new conversations go to {target}, not the handler"
 
 
-def number_check(account: ConversationsAccount, ref: str, check_id: str, title: str) -> Check:
+def number_check(account: ConversationsAccount, ref: str, label: Label) -> Check:
     """A number exists, no Flex Flow takes it, its SmsUrl is empty and its address is right."""
     record = account.number(ref)
     if record is None:
-        return missing_number(account, ref, check_id, title)
+        return missing_number(account, ref, label)
     e164 = record.phone_number
     url = record.sms_url or ""
     flows = enabled_flows(account, e164)
@@ -174,58 +180,14 @@ def number_check(account: ConversationsAccount, ref: str, check_id: str, title: 
         problems += wrong
         fixes.append(ADDRESS_FIX)
     if problems:
-        return Check(check_id, title, "fail", "; ".join(problems), evidence, sentence(fixes))
+        return label.check("fail", "; ".join(problems), evidence, sentence(fixes))
     handler = account.config.handler
     detail = (
         f"{e164} ({record.sid}): address {address.sid} starts conversations in "
         f"{account.config.chat_service.sid} and sends onMessageAdded to {handler.method} "
         f"{handler.effective_sms_url}; SmsUrl empty; no enabled Flex Flow takes it"
     )
-    return Check(check_id, title, "pass", detail, evidence)
-
-
-def _service_webhooks(account: ConversationsAccount) -> Check:
-    chat, handler = account.config.chat_service, account.config.handler
-    check_id, title = "conversations-service", "Conversations service webhooks"
-    webhooks = account.service_webhooks()
-    if webhooks is None:
-        return Check(
-            check_id,
-            title,
-            "fail",
-            f"Conversations service {chat.sid} does not exist",
-            {"sid": chat.sid},
-            "Set flexorch:chatService.sid to the Flex Conversations service of this account "
-            "(Conversations > Manage > Defaults names it, usually Flex Chat Service).",
-        )
-    url = handler.effective_chat_url
-    found = conversations_webhook_settings(webhooks)
-    found["filters"] = sorted(found["filters"])
-    expected: dict[str, Any] = {"method": handler.method, "filters": sorted(chat.webhook_filters)}
-    # Without pre (post) events the stack leaves that URL as it was: only the others are judged.
-    if chat.pre_events:
-        expected["pre_webhook_url"] = url
-    if chat.post_events:
-        expected["post_webhook_url"] = url
-    same = {"method": same_method, "filters": same_events}
-    wrong = [k for k, v in expected.items() if not same.get(k, same_url)(found[k], v)]
-    evidence: dict[str, Any] = {"sid": chat.sid}
-    evidence.update({k: {"found": found[k], "expected": v} for k, v in expected.items()})
-    if wrong:
-        listed = ", ".join(f"{k} is {found[k] or 'empty'!r}" for k in wrong)
-        return Check(
-            check_id,
-            title,
-            "fail",
-            f"{chat.sid} does not send its events to the handler as the stack says: {listed}",
-            evidence,
-            "Run `pulumi up --refresh` for this stack to restore the Conversations service's "
-            "webhooks.",
-        )
-    events = ", ".join(chat.webhook_filters)
-    return Check(
-        check_id, title, "pass", f"{chat.sid} sends {events} to {handler.method} {url}", evidence
-    )
+    return label.check("pass", detail, evidence)
 
 
 def studio_webhooks(account: ConversationsAccount, conversation: str) -> list[dict[str, Any]]:

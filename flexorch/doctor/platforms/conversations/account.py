@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flexorch.doctor.account import Account, newest
-from flexorch.twilio_facts import attributes_of
+from flexorch.doctor.account import Account
 
+# The task attribute naming the conversation a task is for (the Interactions API sets it).
+TASK_REFERENCE = "conversationSid"
 ADDRESS_PAGE = 50
 PARTICIPANT_CONVERSATIONS_PAGE = 50
 PAGE = 100
@@ -115,9 +116,4 @@ class ConversationsAccount(Account):
 
         The Interactions API sets it on each task it creates for a conversation.
         """
-        out: dict[str, list[Any]] = {}
-        for task in newest(self.tasks()):
-            conversation = attributes_of(task.attributes).get("conversationSid")
-            if isinstance(conversation, str):
-                out.setdefault(conversation, []).append(task)
-        return out
+        return self.tasks_by(TASK_REFERENCE)

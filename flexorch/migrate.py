@@ -1,6 +1,7 @@
 """`flexorch migrate`: what moving a stack from Programmable Chat onto Flex Conversations touches.
 
-Read-only, through the doctor's account reads (GET requests only), and in the doctor's verdicts:
+Read-only, through the doctor's account reads of both platforms (GET requests only), and in the
+doctor's verdicts:
 an inventory of checks, where a `fail` is a blocker with its fix (exit 1) and a `warn` something
 the move changes that a person should know of; then the ordered plan of the move and its
 rollback, with this stack's names in them.
@@ -27,13 +28,19 @@ from typing import Any
 from flexorch.config import StackConfig
 from flexorch.doctor.account import describe_flow, endpoint, parse_time, requests_made
 from flexorch.doctor.checks import enabled_flows, guarded, missing_number
-from flexorch.doctor.conversations_account import ConversationsAccount
-from flexorch.doctor.hygiene import age, channel_limit_check, channels_of_managed_numbers
-from flexorch.doctor.report import EXAMPLES, Check, Report, Section, render_text
+from flexorch.doctor.hygiene import age
+from flexorch.doctor.platforms import for_stack
+from flexorch.doctor.platforms.conversations.account import ConversationsAccount
+from flexorch.doctor.platforms.programmable_chat.account import ChatAccount
+from flexorch.doctor.platforms.programmable_chat.hygiene import (
+    CHANNEL_LIMIT_CHECK,
+    channel_limit_check,
+    channels_of_managed_numbers,
+)
+from flexorch.doctor.report import EXAMPLES, Check, Label, Report, Section, render_text
 from flexorch.doctor.report import error_document as doctor_error_document
 from flexorch.errors import FlexorchError
 from flexorch.twilio_facts import (
-    CONVERSATIONS,
     OPEN_SESSION,
     PROXY_MESSAGE_WEBHOOK,
     address_settings,
@@ -45,6 +52,14 @@ from flexorch.twilio_facts import (
 SCHEMA = "flexorch-migrate/1"
 # Flex's Configuration pins the UI as a semver range: "~2.17.1", "2.x", "^1.34".
 FLEX_UI_2 = re.compile(r"^\D*2(\.|$)")
+
+FLEX_UI = Label("flex-ui", "Flex UI version")
+CONFIG = Label("config", "stack config on Conversations")
+IN_FLIGHT = Label("in-flight", "conversations in flight")
+
+
+class MigrationAccount(ChatAccount, ConversationsAccount):
+    """Both platforms' reads through one cache: what the stack has on Chat, and on Conversations."""
 
 
 @dataclass(frozen=True)
@@ -93,16 +108,14 @@ def run_migrate(
     """
     started = time.monotonic()
     now = now or datetime.now(UTC)
-    account = ConversationsAccount(client, config)
+    account = MigrationAccount(client, config)
     checks: list[Check] = [
-        guarded("flex-ui", "Flex UI version", lambda: _flex_ui(account)),
-        guarded("config", "stack config on Conversations", lambda: _config(config)),
+        guarded(FLEX_UI, lambda: _flex_ui(account)),
+        guarded(CONFIG, lambda: _config(config)),
     ]
     checks += [_guarded_number(account, ref) for ref in config.numbers]
-    checks.append(guarded("in-flight", "conversations in flight", lambda: _in_flight(account, now)))
-    checks.append(
-        guarded("channel-limit", "chat users near the channel limit", lambda: _limit(account))
-    )
+    checks.append(guarded(IN_FLIGHT, lambda: _in_flight(account, now)))
+    checks.append(guarded(CHANNEL_LIMIT_CHECK, lambda: _limit(account)))
     report = Report(
         stack=stack,
         source=source,
@@ -119,13 +132,12 @@ def run_migrate(
     )
 
 
-def _guarded_number(account: ConversationsAccount, ref: str) -> Check:
-    check_id = f"number:{ref}"
-    return guarded(check_id, ref, lambda: _number(account, ref, check_id))
+def _guarded_number(account: MigrationAccount, ref: str) -> Check:
+    label = Label(f"number:{ref}", ref)
+    return guarded(label, lambda: _number(account, ref, label))
 
 
-def _flex_ui(account: ConversationsAccount) -> Check:
-    title = "Flex UI version"
+def _flex_ui(account: MigrationAccount) -> Check:
     configuration = account.flex_configuration()
     version = str(getattr(configuration, "ui_version", "") or "")
     evidence = {"ui_version": version or None}
@@ -135,26 +147,35 @@ def _flex_ui(account: ConversationsAccount) -> Check:
         "writes from the Conversations config"
     )
     if configuration is None:
-        return Check("flex-ui", title, "fail", "the account has no Flex Configuration", evidence,
-                     "Point the stack at a Flex account (twilio:accountSid).")  # fmt: skip
+        return FLEX_UI.check(
+            "fail",
+            "the account has no Flex Configuration",
+            evidence,
+            "Point the stack at a Flex account (twilio:accountSid).",
+        )
     if FLEX_UI_2.match(version):
-        return Check("flex-ui", title, "pass", f"Flex UI {version}: Conversations runs on it",
-                     evidence)  # fmt: skip
+        return FLEX_UI.check("pass", f"Flex UI {version}: Conversations runs on it", evidence)
     if not version:
-        return Check("flex-ui", title, "warn", "Flex's Configuration pins no UI version",
-                     evidence, upgrade + ", if it is not on 2.x already.")  # fmt: skip
-    return Check(
-        "flex-ui", title, "fail",
-        f"Flex UI {version}: Flex Conversations needs Flex UI 2.x", evidence, upgrade + ".",
-    )  # fmt: skip
+        return FLEX_UI.check(
+            "warn",
+            "Flex's Configuration pins no UI version",
+            evidence,
+            upgrade + ", if it is not on 2.x already.",
+        )
+    return FLEX_UI.check(
+        "fail",
+        f"Flex UI {version}: Flex Conversations needs Flex UI 2.x",
+        evidence,
+        upgrade + ".",
+    )
 
 
 def _config(config: StackConfig) -> Check:
-    title = "stack config on Conversations"
     chat = config.chat_service
-    if config.platform == CONVERSATIONS:
-        return Check("config", title, "pass", "the stack is on conversations already",
-                     {"platform": config.platform})  # fmt: skip
+    if for_stack(config).on_conversations:
+        return CONFIG.check(
+            "pass", "the stack is on conversations already", {"platform": config.platform}
+        )
     mapped = {event: conversations_twin(event) for event in chat.webhook_filters}
     lost = [event for event, new in mapped.items() if new is None]
     changes = ["flexorch:platform: conversations"]
@@ -166,19 +187,20 @@ def _config(config: StackConfig) -> Check:
         changes.append("remove flexorch:orchestration")
     evidence = {"events": {e: new or "none" for e, new in mapped.items()}, "changes": changes}
     if lost:
-        return Check(
-            "config", title, "fail",
-            f"{', '.join(lost)} has no Conversations webhook event", evidence,
+        return CONFIG.check(
+            "fail",
+            f"{', '.join(lost)} has no Conversations webhook event",
+            evidence,
             f"Drop {', '.join(lost)} from flexorch:chatService.webhookFilters (the handler gets "
             "that news another way on Conversations), then run migrate again.",
-        )  # fmt: skip
-    return Check("config", title, "pass", "; ".join(changes), evidence)
+        )
+    return CONFIG.check("pass", "; ".join(changes), evidence)
 
 
-def _number(account: ConversationsAccount, ref: str, check_id: str) -> Check:
+def _number(account: MigrationAccount, ref: str, label: Label) -> Check:
     number = account.number(ref)
     if number is None:
-        return missing_number(account, ref, check_id, ref)
+        return missing_number(account, ref, label)
     e164 = str(number.phone_number)
     config = account.config
     flows = enabled_flows(account, e164)
@@ -202,31 +224,31 @@ def _number(account: ConversationsAccount, ref: str, check_id: str) -> Check:
         "address": address,
     }
     if flows and config.flex_flows == "fail":
-        return Check(
-            check_id, ref, "fail", f"{now}: with flexFlows: fail the cut-over stops on it",
+        return label.check(
+            "fail",
+            f"{now}: with flexFlows: fail the cut-over stops on it",
             evidence,
             "Disable the Flex Flow, or set flexorch:flexFlows: disable (flexorch disables it at "
             "the cut-over and enables it again on destroy).",
-        )  # fmt: skip
+        )
     if address:
-        return Check(
-            check_id, ref, "warn",
+        return label.check(
+            "warn",
             f"{now}: the cut-over adopts the Address Configuration (its settings recorded, put "
             "back on destroy or rollback) and empties the SmsUrl",
             evidence,
             "If something other than Flex uses that Address Configuration, move it first: from "
             "the cut-over on it sends this number's messages to the handler.",
-        )  # fmt: skip
-    return Check(
-        check_id, ref, "pass",
+        )
+    return label.check(
+        "pass",
         f"{now}: the cut-over gives it an Address Configuration at the handler, then empties "
         "its SmsUrl",
         evidence,
-    )  # fmt: skip
+    )
 
 
-def _in_flight(account: ConversationsAccount, now: datetime) -> Check:
-    title = "conversations in flight"
+def _in_flight(account: MigrationAccount, now: datetime) -> Check:
     active = [c for c in account.channels() if channel_status(c) == "ACTIVE"]
     channels = channels_of_managed_numbers(account, active)
     sessions = [s for s in account.sessions() if s.status in OPEN_SESSION]
@@ -242,21 +264,21 @@ def _in_flight(account: ConversationsAccount, now: datetime) -> Check:
         "oldest": oldest,
     }
     if not channels and not sessions:
-        return Check("in-flight", title, "pass",
-                     "no active chat channel of a managed number, no open Proxy session",
-                     evidence)  # fmt: skip
-    return Check(
-        "in-flight", title, "fail",
+        return IN_FLIGHT.check(
+            "pass", "no active chat channel of a managed number, no open Proxy session", evidence
+        )
+    return IN_FLIGHT.check(
+        "fail",
         f"{len(channels)} active chat channel(s) of managed numbers and {len(sessions)} open "
         f"Proxy session(s) (the oldest started {oldest} ago): a cut-over strands them, as the "
         "customer's next SMS starts a new conversation away from the agent's channel",
         evidence,
         "Drain first: let them finish (task completed, channel INACTIVE, session closed) or "
         "close them, then run migrate again until this passes.",
-    )  # fmt: skip
+    )
 
 
-def _limit(account: ConversationsAccount) -> Check:
+def _limit(account: MigrationAccount) -> Check:
     check = channel_limit_check(account)
     if check.status == "pass":
         return check

@@ -1,11 +1,12 @@
 """The hygiene section on Flex Conversations: leftovers that break conversations later.
 
-Kept from Programmable Chat: Flex Flows per managed number, Studio executions left active.
-Adapted: a channel's Studio webhook is a conversation's scoped webhook of target studio; an
-active channel without a live task is an active conversation without one. New: a managed
-number whose SMS address is Flex's own handling (type studio or default) or missing. Left
-out: Chat channels themselves, and the 1,000-channel limit. Its Conversations counterpart (an
-identity in at most 1,000 active or inactive conversations, closed ones not counted:
+As on every platform (`flexorch.doctor.hygiene`): Flex Flows per managed number, Studio
+executions left active. As on Programmable Chat, adapted: a channel's Studio webhook is a
+conversation's scoped webhook of target studio; an active channel without a live task is an
+active conversation without one. New: a managed number whose SMS address is Flex's own handling
+(type studio or default) or missing. Left out: Chat channels themselves, and the 1,000-channel
+limit. Its Conversations counterpart (an identity in at most 1,000 active or inactive
+conversations, closed ones not counted:
 https://www.twilio.com/docs/conversations/conversations-limits) has no count to read in one
 request: it would take a list of each agent's conversations.
 """
@@ -17,15 +18,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flexorch.doctor.account import newest, oldest, parse_time
-from flexorch.doctor.checks import guarded
-from flexorch.doctor.conversations_account import ConversationsAccount, binding
-from flexorch.doctor.conversations_checks import flex_handles, remove_webhooks, studio_webhooks
-from flexorch.doctor.hygiene import WEBHOOK_SCAN, age, flex_flows_check, studio_stale_check
-from flexorch.doctor.report import EXAMPLES, Check
+from flexorch.doctor.hygiene import WEBHOOK_SCAN, age, hygiene_section
+from flexorch.doctor.platforms.conversations.account import ConversationsAccount, binding
+from flexorch.doctor.platforms.conversations.checks import (
+    flex_handles,
+    remove_webhooks,
+    studio_webhooks,
+)
+from flexorch.doctor.report import EXAMPLES, Check, Label
 from flexorch.twilio_facts import FINISHED_TASK, address_settings
 
 # An active conversation idle this long without a live task is an orphan.
 ORPHAN_AFTER = timedelta(days=1)
+
+ADDRESSES = Label("addresses", "SMS addresses of managed numbers")
+CONVERSATION_WEBHOOKS = Label("conversation-webhooks", "Studio/Flex webhooks on conversations")
+ORPHANS = Label("orphans", "orphaned conversations")
 
 
 def hygiene_checks(
@@ -33,33 +41,22 @@ def hygiene_checks(
 ) -> list[Check]:
     """Account-wide leftovers; `judged` the SIDs and numbers another section covered."""
     judged = set(judged)
-    return [
-        guarded("flex-flows", "Flex Flows per number", lambda: flex_flows_check(account)),
-        guarded(
-            "addresses", "SMS addresses of managed numbers", lambda: _addresses(account, judged)
-        ),
-        guarded(
-            "conversation-webhooks",
-            "Studio/Flex webhooks on conversations",
-            lambda: _conversation_webhooks(account, judged),
-        ),
-        guarded("orphans", "orphaned conversations", lambda: _orphans(account, now, judged)),
-        guarded(
-            "studio-stale",
-            "Studio executions left active",
-            lambda: studio_stale_check(account, now),
-        ),
-    ]
+    return hygiene_section(
+        account,
+        now,
+        [
+            (ADDRESSES, lambda: _addresses(account, judged)),
+            (CONVERSATION_WEBHOOKS, lambda: _conversation_webhooks(account, judged)),
+            (ORPHANS, lambda: _orphans(account, now, judged)),
+        ],
+    )
 
 
 def _addresses(account: ConversationsAccount, judged: set[str]) -> Check:
-    title = "SMS addresses of managed numbers"
     managed = list(account.managed_numbers())
     left = [e164 for e164 in managed if e164 not in judged]
     if not left:
-        return Check(
-            "addresses",
-            title,
+        return ADDRESSES.check(
             "skipped",
             "each managed number's address is judged above"
             if managed
@@ -89,9 +86,7 @@ def _addresses(account: ConversationsAccount, judged: set[str]) -> Check:
         "judged_above": sorted(judged & set(managed)),
     }
     if wrong:
-        return Check(
-            "addresses",
-            title,
+        return ADDRESSES.check(
             "fail",
             f"{len(wrong)} managed number(s) do not hand their SMS to the handler: "
             + "; ".join(wrong),
@@ -100,9 +95,7 @@ def _addresses(account: ConversationsAccount, judged: set[str]) -> Check:
             "type "
             "webhook to the handler (type studio or default is Flex's own handling).",
         )
-    return Check(
-        "addresses",
-        title,
+    return ADDRESSES.check(
         "pass",
         f"{len(left)} managed number(s) with an address of type webhook: {', '.join(left)}",
         evidence,
@@ -110,7 +103,6 @@ def _addresses(account: ConversationsAccount, judged: set[str]) -> Check:
 
 
 def _conversation_webhooks(account: ConversationsAccount, judged: set[str]) -> Check:
-    title = "Studio/Flex webhooks on conversations"
     active = [c for c in account.active_conversations() if c.sid not in judged]
     scanned = newest(active, "date_updated")[:WEBHOOK_SCAN]
     flagged = [w for c in scanned for w in studio_webhooks(account, c.sid)]
@@ -134,9 +126,7 @@ def _conversation_webhooks(account: ConversationsAccount, judged: set[str]) -> C
         first = found[0]
         conversations = len({w["conversation"] for w in found})
         more = len(found) - EXAMPLES
-        return Check(
-            "conversation-webhooks",
-            title,
+        return CONVERSATION_WEBHOOKS.check(
             "fail",
             f"{len(found)} webhook(s) on {conversations} active conversation(s) of managed "
             "numbers still hand messages to Studio or Flex, so the customer's next SMS goes "
@@ -148,9 +138,7 @@ def _conversation_webhooks(account: ConversationsAccount, judged: set[str]) -> C
         )
     unread = len(active) - len(scanned)
     rest = f"; the {unread} least recently updated not read" if unread else ""
-    return Check(
-        "conversation-webhooks",
-        title,
+    return CONVERSATION_WEBHOOKS.check(
         "pass",
         f"{len(scanned)} active conversation(s) read, none of a managed number with a Studio "
         f"or Flex webhook{rest}",
@@ -159,7 +147,6 @@ def _conversation_webhooks(account: ConversationsAccount, judged: set[str]) -> C
 
 
 def _orphans(account: ConversationsAccount, now: datetime, judged: set[str]) -> Check:
-    title = "orphaned conversations"
     tasks = account.tasks_by_conversation()
     active = [c for c in account.active_conversations() if c.sid not in judged]
     orphans = []
@@ -181,9 +168,7 @@ def _orphans(account: ConversationsAccount, now: datetime, judged: set[str]) -> 
     }
     service = account.config.chat_service.sid
     if orphans:
-        return Check(
-            "orphans",
-            title,
+        return ORPHANS.check(
             "fail",
             f"{len(orphans)} active conversation(s) idle for {age(ORPHAN_AFTER)} or more "
             "outlived their task; the customer's next message lands there and reaches no "
@@ -193,9 +178,7 @@ def _orphans(account: ConversationsAccount, now: datetime, judged: set[str]) -> 
             f"--chat-service-sid {service} --sid CH... --state closed`), then make the handler "
             "close the conversation (or its Interaction Channel) whenever a task ends.",
         )
-    return Check(
-        "orphans",
-        title,
+    return ORPHANS.check(
         "pass",
         f"{len(active)} active conversation(s), none idle for {age(ORPHAN_AFTER)} without a "
         "live task",
