@@ -22,7 +22,7 @@ from typing import Any, Literal, get_args
 import jinja2
 
 from flexorch import __version__
-from flexorch.config import ORCHESTRATION_EVENTS, StackConfig
+from flexorch.config import ORCHESTRATION_EVENTS, StackConfig, platform_rules
 from flexorch.errors import FlexorchError
 from flexorch.twilio_facts import CONVERSATIONS, PROGRAMMABLE_CHAT
 
@@ -42,32 +42,39 @@ OUTPUTS: dict[Lang, tuple[str, ...]] = {
     "ts": ("CustomMessagingOrchestration.ts", "CustomMessagingPlugin.tsx"),
 }
 
-# Output file -> template, per platform and language. The files keep their names and export
-# across the move to Flex UI 2.x, so a plugin's init does not change. Flex UI 2.x with Flex
-# Conversations has no chat orchestration to override and hears of new reservations through
-# Flex's own events, so its orchestration module has templates of its own: the output's name
-# with `.flexui2` before the extension. The plugin class is the same on both platforms.
-TEMPLATES: dict[tuple[str, Lang], dict[str, str]] = {
-    (PROGRAMMABLE_CHAT, "js"): {
-        "CustomMessagingOrchestration.js": "CustomMessagingOrchestration.js.jinja",
-        "CustomMessagingPlugin.js": "CustomMessagingPlugin.js.jinja",
-    },
-    (PROGRAMMABLE_CHAT, "ts"): {
-        "CustomMessagingOrchestration.ts": "CustomMessagingOrchestration.ts.jinja",
-        "CustomMessagingPlugin.tsx": "CustomMessagingPlugin.tsx.jinja",
-    },
-    (CONVERSATIONS, "js"): {
-        "CustomMessagingOrchestration.js": "CustomMessagingOrchestration.flexui2.js.jinja",
-        "CustomMessagingPlugin.js": "CustomMessagingPlugin.js.jinja",
-    },
-    (CONVERSATIONS, "ts"): {
-        "CustomMessagingOrchestration.ts": "CustomMessagingOrchestration.flexui2.ts.jinja",
-        "CustomMessagingPlugin.tsx": "CustomMessagingPlugin.tsx.jinja",
-    },
+
+@dataclass(frozen=True)
+class PluginPlatform:
+    """What the plugin files are on one platform; only this table names the platforms."""
+
+    flex_ui: str
+    """The Flex UI it runs, as the plugin class's header names it."""
+    chat_orchestration: bool
+    """Whether Flex's ChatOrchestrator exists there to override (Flex UI 1.x only)."""
+    orchestration_suffix: str
+    """Before the extension of the orchestration module's template name ("" or ".flexui2")."""
+
+
+# The files keep their names and export across the move to Flex UI 2.x, so a plugin's init does
+# not change. Flex UI 2.x with Flex Conversations has no chat orchestration to override and hears
+# of new reservations through Flex's own events, so its orchestration module has templates of
+# its own: the output's name with `.flexui2` before the extension. The plugin class is the same
+# on both platforms.
+PLUGIN_PLATFORMS = {
+    PROGRAMMABLE_CHAT: PluginPlatform("1.x", chat_orchestration=True, orchestration_suffix=""),
+    CONVERSATIONS: PluginPlatform("2.x", chat_orchestration=False, orchestration_suffix=".flexui2"),
 }
 
-# The Flex UI each platform runs, as the plugin class's header names it.
-FLEX_UI = {PROGRAMMABLE_CHAT: "1.x", CONVERSATIONS: "2.x"}
+
+def templates_of(platform: PluginPlatform, lang: Lang) -> dict[str, str]:
+    """Output file -> template name, on `platform` in `lang`."""
+    orchestration, plugin = OUTPUTS[lang]
+    stem, extension = orchestration.rsplit(".", 1)
+    return {
+        orchestration: f"{stem}{platform.orchestration_suffix}.{extension}.jinja",
+        plugin: f"{plugin}.jinja",
+    }
+
 
 # The ChatOrchestrator reservation events flexorch overrides, in the order Flex fires them.
 RESERVATION_EVENTS = ("accepted", "wrapup", "completed")
@@ -177,11 +184,12 @@ class PluginView:
 def build_view(config: StackConfig, lang: Lang) -> PluginView:
     """The view of `config` that the templates of `lang` render."""
     orchestration_file, plugin_file = OUTPUTS[lang]
-    chat_orchestration = config.platform == PROGRAMMABLE_CHAT
+    platform = PLUGIN_PLATFORMS[config.platform]
+    chat_orchestration = platform.chat_orchestration
     return PluginView(
         version=__version__,
         lang=lang,
-        flex_ui=FLEX_UI[config.platform],
+        flex_ui=platform.flex_ui,
         orchestration_file=orchestration_file,
         plugin_file=plugin_file,
         channels=tuple(
@@ -223,7 +231,7 @@ def render(config: StackConfig, stack_name: str, lang: Lang = "js") -> dict[str,
         raise FlexorchError(f"--lang {lang}: unknown language; use one of {', '.join(LANGS)}")
     view = build_view(config, lang)
     env = make_env()
-    templates = TEMPLATES[config.platform, lang]
+    templates = templates_of(PLUGIN_PLATFORMS[config.platform], lang)
     files = {name: env.get_template(templates[name]).render(view=view) for name in OUTPUTS[lang]}
     manifest = {
         "generator": GENERATOR,
@@ -233,7 +241,8 @@ def render(config: StackConfig, stack_name: str, lang: Lang = "js") -> dict[str,
         "configSha256": config_digest(config),
         "files": {name: sha256(text) for name, text in sorted(files.items())},
     }
-    if config.platform != PROGRAMMABLE_CHAT:
+    rules = platform_rules(config.platform)
+    if rules is not None and rules.dumped:
         # Written only off the default, so that Programmable Chat manifests stay as they were.
         manifest["platform"] = config.platform
     files[MANIFEST] = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

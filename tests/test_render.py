@@ -28,7 +28,7 @@ from flexorch.render import (
     LANGS,
     MANIFEST,
     OUTPUTS,
-    TEMPLATES,
+    PLUGIN_PLATFORMS,
     Lang,
     config_digest,
     diff_files,
@@ -36,6 +36,7 @@ from flexorch.render import (
     make_env,
     render,
     sha256,
+    templates_of,
     tojson,
     write_files,
 )
@@ -324,9 +325,14 @@ def test_config_digest_ignores_spelling_but_not_values() -> None:
 def test_templates_are_named_after_their_outputs() -> None:
     """`<output>.jinja`, or `<stem>.flexui2.<ext>.jinja` for a Flex UI 2.x file of its own."""
     names = {p.name for p in (ROOT / "templates").iterdir()}
-    assert sorted(TEMPLATES) == sorted((p, lang) for p in PLATFORMS for lang in LANGS)
+    assert sorted(PLUGIN_PLATFORMS) == sorted(PLATFORMS)
     used = set()
-    for (platform, lang), templates in TEMPLATES.items():
+    every = {
+        (platform, lang): templates_of(PLUGIN_PLATFORMS[platform], lang)
+        for platform in PLATFORMS
+        for lang in LANGS
+    }
+    for (platform, lang), templates in every.items():
         assert sorted(templates) == sorted(OUTPUTS[lang]), (platform, lang)
         for output, template in templates.items():
             stem, ext = output.split(".", 1)
@@ -338,7 +344,7 @@ def test_templates_are_named_after_their_outputs() -> None:
     assert used <= names, used - names
     assert all(n.startswith("_macros.") for n in names - used), names - used
     # The 1.x and 2.x orchestration modules are different templates; the plugin class is one.
-    conversations = TEMPLATES[CONVERSATIONS, "js"]
+    conversations = every[CONVERSATIONS, "js"]
     assert conversations["CustomMessagingOrchestration.js"] == (
         "CustomMessagingOrchestration.flexui2.js.jinja"
     )
