@@ -315,3 +315,41 @@ def second_of(text: str) -> str:
     except ValueError:
         when = parsedate_to_datetime(text)
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Applying:
+    """Pulumi mocks that run each resource's real provider `create` against a fake account.
+
+    Every flexorch provider, found by its `kind` (the resource type's last part). A
+    `pulumi.runtime.Mocks` by protocol, so that importing this module does not load Pulumi.
+    """
+
+    def __init__(self) -> None:
+        import importlib
+        import pkgutil
+
+        import flexorch.resources
+        from flexorch.resources.base import TwilioProvider
+
+        self.providers: dict[str, Any] = {}
+        for module in pkgutil.iter_modules(flexorch.resources.__path__):
+            loaded = importlib.import_module(f"flexorch.resources.{module.name}")
+            for value in vars(loaded).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, TwilioProvider)
+                    and value.__module__ == loaded.__name__
+                    and "kind" in vars(value)
+                ):
+                    self.providers[value.kind] = value()
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        provider = self.providers.get(args.typ.rsplit(":", 1)[-1])
+        if provider is None:  # the component itself
+            return f"{args.name}-id", {}
+        props = {k: v for k, v in args.inputs.items() if k != "__provider"}
+        created = provider.create(props)
+        return created.id, created.outs
+
+    def call(self, args: Any) -> dict[str, Any]:
+        return {}

@@ -105,12 +105,8 @@ class Recorder(pulumi.runtime.Mocks):
 
 
 @pytest.fixture
-def mocks():
-    saved = pulumi.runtime.settings.SETTINGS
-    recorder = Recorder()
-    pulumi.runtime.set_mocks(recorder, project="floor", stack="test", preview=False)
-    yield recorder
-    pulumi.runtime.settings.configure(saved)
+def mocks(pulumi_mocks):
+    return pulumi_mocks(Recorder())
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import pulumi
 import pytest
 import yaml
 from helpers import (
+    Applying,
     CliResult,
     InProcessHttp,
     assert_read_only_and_valid,
@@ -111,47 +112,6 @@ def test_the_platform_picks_the_checks() -> None:
 # --- the scenarios are the stack applied as `up` would leave it ------------------------------
 
 
-class Applying(pulumi.runtime.Mocks):
-    """Pulumi mocks that run each resource's real provider `create` against a fake account."""
-
-    def __init__(self) -> None:
-        from flexorch.resources import (
-            chat_webhooks,
-            flex_flow_guard,
-            phone_number,
-            queue,
-            task_channel,
-            workflow,
-            workspace,
-        )
-
-        self.providers = {
-            "Workspace": workspace.WorkspaceProvider(),
-            "TaskQueue": queue.TaskQueueProvider(),
-            "TaskChannel": task_channel.TaskChannelProvider(),
-            "Workflow": workflow.WorkflowProvider(),
-            "ChatServiceWebhooks": chat_webhooks.ChatServiceWebhooksProvider(),
-            "PhoneNumberRoute": phone_number.PhoneNumberRouteProvider(),
-            "FlexFlowGuard": flex_flow_guard.FlexFlowGuardProvider(),
-            "ChatServiceSnapshot": chat_webhooks.ChatServiceSnapshotProvider(),
-            "PhoneNumbersSnapshot": phone_number.PhoneNumbersSnapshotProvider(),
-            "FlexFlowSnapshot": flex_flow_guard.FlexFlowSnapshotProvider(),
-            "WorkflowSnapshot": workflow.WorkflowSnapshotProvider(),
-            "TaskChannelSnapshot": task_channel.TaskChannelSnapshotProvider(),
-        }
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        provider = self.providers.get(args.typ.rsplit(":", 1)[-1])
-        if provider is None:  # the component itself
-            return f"{args.name}-id", {}
-        props = {k: v for k, v in args.inputs.items() if k != "__provider"}
-        created = provider.create(props)
-        return created.id, created.outs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
-
-
 def account_settings(fake: FakeTwilio) -> dict[str, Any]:
     """What `up` on Conversations changes in an account, comparable both ways of getting there."""
     webhooks = fake.singleton(seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=SERVICE)
@@ -176,25 +136,21 @@ def account_settings(fake: FakeTwilio) -> dict[str, Any]:
 
 
 def test_the_scenarios_are_the_conversations_stack_applied(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, pulumi_mocks: Callable[..., Any]
 ) -> None:
     """`scenarios.apply_conversations_stack` (no Pulumi in the sandbox) matches a real `up`."""
     from flexorch.component import CustomMessaging
 
     real = seed.flex_account()
     use_fake(monkeypatch, real)
-    saved = pulumi.runtime.settings.SETTINGS
-    pulumi.runtime.set_mocks(Applying(), project="flexorch", stack="sandbox", preview=False)
-    try:
+    pulumi_mocks(Applying(), stack="sandbox")
 
-        @pulumi.runtime.test  # type: ignore[misc]
-        def up() -> Any:
-            component = CustomMessaging("flexorch", CONFIG)
-            return pulumi.Output.all(*[child.urn for child in component.children])
+    @pulumi.runtime.test  # type: ignore[misc]
+    def up() -> Any:
+        component = CustomMessaging("flexorch", CONFIG)
+        return pulumi.Output.all(*[child.urn for child in component.children])
 
-        up()
-    finally:
-        pulumi.runtime.settings.configure(saved)
+    up()
     by_hand = scenarios.apply_conversations_stack(seed.flex_account(), CONFIG)
     assert account_settings(real) != account_settings(seed.flex_account())  # up did change it
     assert account_settings(by_hand) == account_settings(real)

@@ -93,13 +93,10 @@ class NoResources(pulumi.runtime.Mocks):
 
 
 @pytest.fixture
-def mocks(monkeypatch: pytest.MonkeyPatch):
+def mocks(monkeypatch: pytest.MonkeyPatch, pulumi_mocks):
     """Pulumi mocks for one test (nothing is registered before a config passes)."""
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-a-real-token")
-    saved = pulumi.runtime.settings.SETTINGS
-    pulumi.runtime.set_mocks(NoResources(), project="flexorch", stack="test")
-    yield
-    pulumi.runtime.settings.configure(saved)
+    return pulumi_mocks(NoResources())
 
 
 def run_program(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], secret: list[str]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from helpers import use_fake
+from helpers import Applying, use_fake
 from twilio.rest import Client
 
 from flexorch.sandbox import seed
@@ -135,47 +135,6 @@ def test_the_command_prints_how_to_use_it_and_stops_on_sigterm(tmp_path: Path) -
     assert log.exists()
 
 
-class Applying(pulumi.runtime.Mocks):
-    """Pulumi mocks that run each resource's real provider `create` against a fake account."""
-
-    def __init__(self) -> None:
-        from flexorch.resources import (
-            chat_webhooks,
-            flex_flow_guard,
-            phone_number,
-            queue,
-            task_channel,
-            workflow,
-            workspace,
-        )
-
-        self.providers = {
-            "Workspace": workspace.WorkspaceProvider(),
-            "TaskQueue": queue.TaskQueueProvider(),
-            "TaskChannel": task_channel.TaskChannelProvider(),
-            "Workflow": workflow.WorkflowProvider(),
-            "ChatServiceWebhooks": chat_webhooks.ChatServiceWebhooksProvider(),
-            "PhoneNumberRoute": phone_number.PhoneNumberRouteProvider(),
-            "FlexFlowGuard": flex_flow_guard.FlexFlowGuardProvider(),
-            "ChatServiceSnapshot": chat_webhooks.ChatServiceSnapshotProvider(),
-            "PhoneNumbersSnapshot": phone_number.PhoneNumbersSnapshotProvider(),
-            "FlexFlowSnapshot": flex_flow_guard.FlexFlowSnapshotProvider(),
-            "WorkflowSnapshot": workflow.WorkflowSnapshotProvider(),
-            "TaskChannelSnapshot": task_channel.TaskChannelSnapshotProvider(),
-        }
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        provider = self.providers.get(args.typ.rsplit(":", 1)[-1])
-        if provider is None:  # the component itself
-            return [f"{args.name}-id", {}]
-        props = {k: v for k, v in args.inputs.items() if k != "__provider"}
-        created = provider.create(props)
-        return [created.id, created.outs]
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
-
-
 def account_settings(fake) -> dict:
     """What `up` changes in an account, in a form both ways of getting there can be compared."""
     chat = fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)
@@ -201,25 +160,23 @@ def account_settings(fake) -> dict:
     }
 
 
-def test_the_doctor_scenarios_account_after_up_is_what_the_real_providers_leave(monkeypatch):
+def test_the_doctor_scenarios_account_after_up_is_what_the_real_providers_leave(
+    monkeypatch, pulumi_mocks
+):
     """`scenarios.apply_stack` (the sandbox imports no Pulumi) must match a real `up`."""
     from flexorch.component import CustomMessaging
     from flexorch.sandbox import scenarios
 
     real = seed.flex_account()
     use_fake(monkeypatch, real)
-    saved = pulumi.runtime.settings.SETTINGS
-    pulumi.runtime.set_mocks(Applying(), project="flexorch", stack="sandbox", preview=False)
-    try:
+    pulumi_mocks(Applying(), stack="sandbox")
 
-        @pulumi.runtime.test
-        def up():
-            component = CustomMessaging("flexorch", scenarios.sandbox_config())
-            return pulumi.Output.all(*[child.urn for child in component.children])
+    @pulumi.runtime.test
+    def up():
+        component = CustomMessaging("flexorch", scenarios.sandbox_config())
+        return pulumi.Output.all(*[child.urn for child in component.children])
 
-        up()
-    finally:
-        pulumi.runtime.settings.configure(saved)
+    up()
     by_hand = scenarios.apply_stack(seed.flex_account(), scenarios.sandbox_config())
     assert account_settings(real) != account_settings(seed.flex_account())  # up did change it
     assert account_settings(by_hand) == account_settings(real)
