@@ -146,16 +146,36 @@ PROXY_MESSAGE_WEBHOOK = re.compile(r"/Proxy/KS[0-9a-fA-F]{32}/Webhooks/Message")
 
 
 def same_url(a: Any, b: Any) -> bool:
-    """URLs equal up to scheme/host case and a trailing slash."""
+    """URLs equal as Twilio stores them: only scheme and host case and a default port differ.
+
+    Twilio keeps connection overrides in the fragment (`#rc=3&ct=2000`,
+    https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides), a handler may
+    route `/flex` and `/flex/` apart, and userinfo, path and query are case-sensitive (RFC 3986
+    6.2.2.1 and 6.2.3 make only scheme, host and an explicit default port equivalent).
+    """
     return _url_key(a) == _url_key(b)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _url_key(url: Any) -> str:
     if not isinstance(url, str) or not url:
         return ""
     parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # not a port: nothing to normalise, compared as written
+        return url
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{port}"
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    if at:
+        netloc = f"{userinfo}@{netloc}"
+    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def same_method(a: Any, b: Any) -> bool:

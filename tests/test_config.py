@@ -517,3 +517,10 @@ def test_a_yaml_value_that_holds_itself_is_one_line(tmp_path: Path) -> None:
     with deadline(5), pytest.raises(FlexorchError) as caught:
         load_stack_file(path)
     assert caught.value.problems == [TOO_DEEP]
+
+
+def test_connection_overrides_in_a_handler_url_are_kept_exactly() -> None:
+    """Twilio reads its connection overrides from the URL's fragment; flexorch passes it on."""
+    url = "https://h.example.com/flex#rc=3&ct=2000&e=502"
+    config = parse_config(minimal_config(handler={"url": url}))
+    assert (config.handler.url, config.handler.effective_sms_url) == (url, url)

@@ -658,13 +658,25 @@ def test_chat_webhooks_created_again_after_a_crash_still_restore_the_old_setting
 def test_chat_webhooks_diff_normalises(http) -> None:
     olds = chat_props()
     news = chat_props(
-        "HTTPS://Handler.example.com/flex/",
+        "HTTPS://Handler.example.com:443/flex",
         webhook_method="post",
         webhook_filters=["onChannelUpdated", "onMessageSent"],
     )
     assert ChatServiceWebhooksProvider().diff(CHAT_SERVICE_SID, olds, news).changes is False
-    changed = chat_props("https://handler.example.com/other")
-    assert ChatServiceWebhooksProvider().diff(CHAT_SERVICE_SID, olds, changed).changes is True
+    # What Twilio stores, exactly: a path, a trailing slash, a query, userinfo or connection
+    # overrides in the fragment are a change (only scheme and host case and a default port are
+    # not).
+    for url in (
+        "https://handler.example.com/other",
+        "https://handler.example.com/flex/",
+        "https://handler.example.com/flex?v=2",
+        "https://handler.example.com/flex#rc=3&ct=2000",
+        "https://user:pw@handler.example.com/flex",
+        "https://handler.example.com:8443/flex",
+        "https://handler.example.com/Flex",
+    ):
+        changed = chat_props(url)
+        assert ChatServiceWebhooksProvider().diff(CHAT_SERVICE_SID, olds, changed).changes, url
     assert http.log == []
 
 
@@ -809,7 +821,7 @@ def test_a_number_on_another_handler_is_reported_with_its_url(http, fake) -> Non
 
 def test_a_number_already_on_this_stacks_handler_is_marked_so(http, fake) -> None:
     number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
-    number["sms_url"] = "HTTPS://Handler.example.com/sms/"  # the same URL, spelled otherwise
+    number["sms_url"] = "HTTPS://Handler.example.com:443/sms"  # the same URL, spelled otherwise
     snapshot = number_snapshot(FREE_NUMBER)
     assert (snapshot["points_at_handler"], snapshot["other_handler"]) == (True, "")
     created = PhoneNumberRouteProvider().create(route_props(FREE_NUMBER, snapshot))
