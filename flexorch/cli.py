@@ -90,6 +90,19 @@ def summary(stack: LoadedStack) -> str:
             if c.flex_flows == "fail"
             else "disable: conflicting Flex Flows are disabled, re-enabled on destroy",
         ),
+        (
+            "messaging svcs",
+            "fail: a Messaging Service taking a managed number's SMS stops preview and up"
+            if c.messaging_services == "fail"
+            else "defer: such a service is made to defer to the number's webhook (when every "
+            "number in it is managed), set back on destroy",
+        ),
+        (
+            "twiml apps",
+            "fail: a TwiML App on a managed number stops preview and up"
+            if c.twiml_apps == "fail"
+            else "detach: the app is removed from the number, attached again on destroy",
+        ),
         ("auto-accept", f"tasks whose attribute {c.auto_accept.attribute!r} is true"),
     ]
     if platform.orchestrator:

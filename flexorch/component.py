@@ -142,6 +142,8 @@ class CustomMessagingArgs(_Args):
     task_channels: Sequence[TaskChannelArgs | Mapping[str, Any]] | None = None
     numbers: Sequence[str] | None = None
     flex_flows: str | None = None
+    messaging_services: str | None = None
+    twiml_apps: str | None = None
     auto_accept: AutoAcceptArgs | Mapping[str, Any] | None = None
     orchestration: OrchestrationArgs | Mapping[str, Any] | None = None
 
@@ -402,6 +404,10 @@ class CustomMessaging(pulumi.ComponentResource):
             mode=config.flex_flows,
             snapshot=reads.flows.recorded(),
             chat_service_sid=reads.channels_of,
+            takers={
+                "messaging_services": config.messaging_services,
+                "twiml_apps": config.twiml_apps,
+            },
             # With Output values, the guard (and so every writer after it) is registered only
             # once they resolve and validate, so a bad one changes nothing in Twilio; its check
             # still sees the plain numbers and mode at preview.

@@ -545,6 +545,11 @@ class Orchestration(_Model):
 PhoneNumber = Annotated[str, BeforeValidator(_quote_numbers), AfterValidator(_phone_number)]
 
 
+# Keys added after configs were digested into plugin manifests: left out of a dump at their
+# default, so an existing config digests as it did before they existed.
+_NEWER_KEYS = ("messaging_services", "twiml_apps")
+
+
 class StackConfig(_Model):
     """Everything under `flexorch:` in a stack's config."""
 
@@ -564,6 +569,10 @@ class StackConfig(_Model):
     """Phone numbers whose SMS go to the handler."""
     flex_flows: Literal["fail", "disable"] = "fail"
     """What to do with an enabled Flex Flow that still takes a managed number's messages."""
+    messaging_services: Literal["fail", "defer"] = "fail"
+    """What to do with a Messaging Service that takes a managed number's messages."""
+    twiml_apps: Literal["fail", "detach"] = "fail"
+    """What to do with a TwiML App on a managed number."""
     auto_accept: AutoAccept = Field(default_factory=AutoAccept)
     """Auto-accept of flagged tasks."""
     orchestration: Orchestration = Field(default_factory=Orchestration)
@@ -589,8 +598,9 @@ class StackConfig(_Model):
         """A dump parses back: it leaves out what the platform refuses (`PlatformRules.refused`).
 
         The component validates a StackConfig it is given by dumping and parsing it again. The
-        default platform is left out too, so a 1.x config dumps (and digests, in the plugin
-        files' manifest) exactly as it did before the key existed.
+        default platform is left out too, and so are the _NEWER_KEYS at their defaults, so a 1.x
+        config dumps (and digests, in the plugin files' manifest) exactly as it did before those
+        keys existed.
         """
         data = handler(self)
         if not isinstance(data, dict):
@@ -598,6 +608,9 @@ class StackConfig(_Model):
         rules = PLATFORM_RULES[self.platform]
         if not rules.dumped:
             data.pop("platform", None)
+        for name in _NEWER_KEYS:
+            if getattr(self, name) == type(self).model_fields[name].default:
+                data.pop(to_camel(name) if info.by_alias else name, None)
         for path in rules.refused:
             keys = list(path) if info.by_alias else [to_snake(key) for key in path]
             inside: Any = data

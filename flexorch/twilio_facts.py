@@ -425,3 +425,26 @@ ACCEPTED_RESERVATION = ("accepted", "wrapping", "completed")
 FINISHED_TASK = ("completed", "canceled")
 # Proxy session statuses of a session that still relays messages.
 OPEN_SESSION = ("open", "in-progress")
+
+
+def service_takes_inbound(use_inbound_webhook_on_number: Any, inbound_request_url: Any) -> bool:
+    """Whether a Messaging Service, not its number's own webhook, gets the number's inbound SMS.
+
+    Twilio's Service resource (https://www.twilio.com/docs/messaging/api/service-resource):
+    inbound messages to a number in a service go to the service's `inbound_request_url`, unless
+    `use_inbound_webhook_on_number` is true ("Defer to sender's webhook" in the Console). A
+    service with neither sends nothing elsewhere that the API tells of (the Console's "Drop the
+    message" and "Autocreate a Conversation" are not in the Messaging v1 API), so it is not
+    counted as taking the number: no false alarm on a service used only to send.
+    """
+    return not use_inbound_webhook_on_number and bool(inbound_request_url)
+
+
+def app_takes_inbound(sms_application_sid: Any) -> bool:
+    """Whether a number's TwiML App gets its inbound SMS instead of its own SmsUrl.
+
+    IncomingPhoneNumber (api v2010 spec, `sms_application_sid`): "If an `sms_application_sid` is
+    present, we ignore all `sms_*_url` values and use those of the application." Twilio answers
+    "" (or null) for a number without one.
+    """
+    return bool(sms_application_sid)

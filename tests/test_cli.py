@@ -43,6 +43,8 @@ Stack dev (examples/Pulumi.dev.yaml) is valid. flexorch will manage:
     webhook events  onMessageSent, onChannelUpdated; retries 1
   numbers           +15005550006
   flex flows        disable: conflicting Flex Flows are disabled, re-enabled on destroy
+  messaging svcs    fail: a Messaging Service taking a managed number's SMS stops preview and up
+  twiml apps        fail: a TwiML App on a managed number stops preview and up
   auto-accept       tasks whose attribute 'autoAnswer' is true
   on accepted       none (Flex leaves the channel to the handler)
   on wrapup         DeactivateChatChannel
@@ -74,6 +76,8 @@ destroy)
     webhook events  onMessageAdd, onMessageAdded, onMessageUpdated, onConversationStateUpdated
   numbers           +15005550006
   flex flows        fail: an enabled Flex Flow on a managed number stops preview and up
+  messaging svcs    fail: a Messaging Service taking a managed number's SMS stops preview and up
+  twiml apps        fail: a TwiML App on a managed number stops preview and up
   auto-accept       tasks whose attribute 'autoAnswer' is true
   orchestration     none in Flex UI 2.x (the Interactions API adds and removes the agent)
 """

@@ -22,9 +22,11 @@ from flexorch.resources.chat_webhooks import (
     ChatServiceWebhooksProvider,
 )
 from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider, FlexFlowSnapshotProvider
+from flexorch.resources.messaging_services import MessagingServices
 from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
 from flexorch.resources.queue import TaskQueueProvider
 from flexorch.resources.task_channel import TaskChannelProvider, TaskChannelSnapshotProvider
+from flexorch.resources.twiml_apps import TwimlApps
 from flexorch.resources.workflow import WorkflowProvider, WorkflowSnapshotProvider
 from flexorch.resources.workspace import WorkspaceProvider
 from flexorch.sandbox.prism import Prism
@@ -36,6 +38,11 @@ ACCOUNT = "AC" + "a" * 32
 WS, WQ, WW, TC = ("WS" + "1" * 32, "WQ" + "2" * 32, "WW" + "3" * 32, "TC" + "4" * 32)
 IS, PN, FO = ("IS" + "5" * 32, "PN" + "6" * 32, "FO" + "7" * 32)
 HANDLER = "https://handler.example.com/flex"
+SERVICE_RECORD = {"sid": "MG" + "8" * 32, "friendly_name": "A2P", "numbers": ["+15005550006"],
+                  "inbound_request_url": "https://a2p.example.com", "others": [],
+                  "use_inbound_webhook_on_number": False}  # fmt: skip
+APP_RECORD = {"sid": PN, "numbers": ["+15005550006"], "app_sid": "AP" + "9" * 32,
+              "friendly_name": "bot", "sms_url": "https://bot.example.com"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -289,6 +296,20 @@ OPERATIONS: dict[str, Callable[[], Any]] = {
     ),
     "flex flows: re-enable (guard delete)": lambda: FlexFlowGuardProvider().delete(
         "flex-flow-guard", {"disabled": [FO]}
+    ),
+    "messaging services: list them and each one's numbers (snapshot, refresh)": lambda: (
+        MessagingServices().scan(FlexFlowGuardProvider().client(), ["+15005550006"], first=False)
+    ),
+    "messaging services: defer to the number, and set back (guard)": lambda: (
+        MessagingServices().undo(FlexFlowGuardProvider().client(), SERVICE_RECORD),
+        MessagingServices().restore(FlexFlowGuardProvider().client(), SERVICE_RECORD),
+    ),
+    "twiml apps: numbers and the app in use (snapshot, refresh)": lambda: TwimlApps().scan(
+        FlexFlowGuardProvider().client(), ["+15005550006"], first=False
+    ),
+    "twiml apps: detach from the number, attach again (guard)": lambda: (
+        TwimlApps().undo(FlexFlowGuardProvider().client(), APP_RECORD),
+        TwimlApps().restore(FlexFlowGuardProvider().client(), APP_RECORD),
     ),
 }
 

@@ -636,6 +636,10 @@ def test_the_sandbox_offers_every_scenario() -> None:
     assert set(catalogue.SCENARIOS) == {
         "flex-account",
         "flex-account-returning-customer",
+        "flex-account-messaging-service",
+        "flex-account-shared-messaging-service",
+        "flex-account-deferring-messaging-service",
+        "flex-account-twiml-app",
         *catalogue.ALL,
     }
     for name in catalogue.ALL:

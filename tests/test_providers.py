@@ -915,7 +915,10 @@ def test_the_flows_snapshot_records_conflicts_and_others_with_one_list(http, fak
     assert [c["sid"] for c in outs["conflicts"]] == [SMS_FLOW_SID]
     assert outs["conflicts"][0]["contact_identity"] == FLEX_FLOW_NUMBER
     assert [o["friendly_name"] for o in outs["others"]] == ["Flex Web Channel Flow"]
-    assert sorted(p for _, p, _ in http.log) == sorted([NUMBERS_PATH, seed.FLEX_FLOWS])
+    # ...and the account's Messaging Services (it has none: no PhoneNumbers list)
+    assert sorted(p for _, p, _ in http.log) == sorted(
+        [NUMBERS_PATH, seed.FLEX_FLOWS, "/v1/Services"]
+    )
     assert writes(http) == []
 
 

@@ -74,8 +74,9 @@ def test_the_snapshot_records_only_flex_webhooks_on_active_channels_of_managed_n
         }
     ]
     read = [p for m, p, _ in http.log if m == "GET"]
-    # numbers, Flex Flows, the service's channels, the Flex channels, one channel's webhooks
-    assert len(read) == 5, read
+    # numbers, Flex Flows, the service's channels, the Flex channels, one channel's webhooks,
+    # Messaging Services (none)
+    assert len(read) == 6, read
     assert not any(inactive in p or web_chat in p for p in read)
     assert writes(http) == []
 

@@ -15,22 +15,17 @@ channel of a managed number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from twilio.rest import Client
 
-from flexorch.resources.base import create_resolved, form_fields, note, warn
+from flexorch.resources.base import create_resolved, each, form_fields, note, warn
 from flexorch.resources.lookups import PAGE_SIZE, flex_flows, once
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import attributes_of, channel_status, flex_handoff, identities
 
-T = TypeVar("T")
-R = TypeVar("R")
-# Channels read or written at once (the engine runs the other resources beside the guard).
-CONCURRENT = 8
 # The Configuration.* fields a channel webhook is created with, as the API names them.
 CONFIGURATION_FIELDS = ("url", "method", "filters", "triggers", "flow_sid", "retry_count")
 
@@ -102,14 +97,6 @@ def scan(
         ]
 
     return [hook for hooks in each(handoffs, mine) for hook in hooks]
-
-
-def each(work: Callable[[T], R], items: list[T]) -> list[R]:
-    """`work` on each item, a few at once (one request each, per channel), results in order."""
-    if len(items) <= 1:
-        return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(CONCURRENT, len(items))) as pool:
-        return list(pool.map(work, items))
 
 
 def scan_once(client: Client, service_sid: str | None, numbers: list[str]) -> list[dict[str, Any]]:

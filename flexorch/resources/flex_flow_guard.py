@@ -7,7 +7,8 @@ other enabled flows (web chat, say) are not conflicts: they keep Flex's orchestr
 
 On Programmable Chat the guard also covers the Studio/Flex webhooks Flex left on the ACTIVE
 chat channels of those numbers (see channel_webhooks): `fail` lists them, `disable` removes them
-and puts them back on destroy.
+and puts them back on destroy. On both platforms it covers the other objects that take a
+number's messages (takers: Messaging Services, TwiML Apps), each with its own mode key.
 
 The snapshot records the conflicting flows and webhooks before the guard changes any, so a crash
 after a write can never lose what to put back. The guard's refresh lists them again: a flow
@@ -37,8 +38,14 @@ from flexorch.errors import FlexorchError
 from flexorch.resources import channel_webhooks
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, known, note, restoring
 from flexorch.resources.lookups import account_numbers, flex_flows, list_flex_flows
+from flexorch.resources.messaging_services import MessagingServices
+from flexorch.resources.takers import Record, Taker
+from flexorch.resources.twiml_apps import TwimlApps
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import identities
+
+# Everything besides Flex Flows that can take a managed number's messages, in report order.
+TAKERS: tuple[Taker, ...] = (MessagingServices(), TwimlApps())
 
 
 @dataclass(frozen=True)
@@ -114,18 +121,41 @@ def scan(client: Any, numbers: list[str]) -> tuple[list[Flow], list[Flow], list[
     return conflicts, others, resolved
 
 
+def concerning(records: Iterable[Record], managed: set[str]) -> list[Record]:
+    """The taker records that concern a managed number."""
+    return [r for r in records if managed & set(r["numbers"])]
+
+
+def _by_sid(*records: Iterable[Record]) -> dict[str, Record]:
+    """Records by SID, the first of each kept (the one recorded before anything changed)."""
+    found: dict[str, Record] = {}
+    for group in records:
+        for record in group:
+            found.setdefault(record["sid"], record)
+    return found
+
+
 class FlexFlowSnapshotProvider(SnapshotProvider):
-    """Records the Flex Flows and channel webhooks on managed numbers before the guard acts."""
+    """Records the Flex Flows, channel webhooks and takers of managed numbers before the guard acts.
+
+    `takers` names the kinds recorded: a state from before a kind existed differs, so its next
+    `up` records them.
+    """
 
     kind = "FlexFlowSnapshot"
-    inputs = ("numbers", "chat_service_sid")
+    inputs = ("numbers", "chat_service_sid", "takers")
 
     @override
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Preview looks the numbers up; the channels are read when the snapshot is taken."""
-        return self.looked_up(
-            olds, news, lambda p: scan(self.client(), list(p["numbers"])), "numbers"
-        )
+        """Preview looks the numbers and takers up; channels are read when the snapshot is taken."""
+
+        def look_up(props: dict[str, Any]) -> None:
+            client = self.client()
+            numbers = scan(client, list(props["numbers"]))[2]
+            for taker in TAKERS:
+                taker.scan_once(client, numbers)
+
+        return self.looked_up(olds, news, look_up, "numbers")
 
     @override
     def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +168,7 @@ class FlexFlowSnapshotProvider(SnapshotProvider):
             "conflicts": [asdict(f) for f in conflicts],
             "others": [asdict(f) for f in others],
             "channel_webhooks": hooks,
+            **{taker.key: taker.scan_once(client, numbers) for taker in TAKERS},
         }
 
     @override
@@ -155,6 +186,12 @@ class FlexFlowSnapshotProvider(SnapshotProvider):
                 channel_webhooks=_kept(
                     olds.get("channel_webhooks"), fresh["channel_webhooks"], managed
                 ),
+                **{
+                    t.key: list(
+                        _by_sid(concerning(olds.get(t.key) or [], managed), fresh[t.key]).values()
+                    )
+                    for t in TAKERS
+                },
             )
         )
 
@@ -168,6 +205,31 @@ def _kept(
     return kept + [r for r in fresh if r["sid"] not in seen]
 
 
+def _takers_kept(
+    olds: dict[str, Any], snapshot: dict[str, Any], managed: set[str]
+) -> tuple[dict[str, list[Record]], dict[str, list[Record]], dict[str, list[Record]]]:
+    """By taker: all undone after the update, what is still to undo, what to put back.
+
+    What is put back concerns no managed number any more. The record kept of one undone is the
+    first made, before flexorch changed it: what destroy puts back.
+    """
+    undone: dict[str, list[Record]] = {}
+    to_undo: dict[str, list[Record]] = {}
+    released: dict[str, list[Record]] = {}
+    for t in TAKERS:
+        before = list((olds.get("undone") or {}).get(t.key) or [])
+        drift = list((olds.get("taker_drift") or {}).get(t.key) or [])
+        taking = [r for r in snapshot.get(t.key) or [] if t.takes(r)]
+        wanted = _by_sid(concerning(before, managed), concerning([*taking, *drift], managed))
+        found_again = _by_sid(drift)
+        done = {r["sid"] for r in before} - set(found_again)
+        undone[t.key] = list(wanted.values())
+        # Judged as it is now (a service's other numbers may have changed since).
+        to_undo[t.key] = [found_again.get(sid, r) for sid, r in wanted.items() if sid not in done]
+        released[t.key] = [r for r in before if r["sid"] not in wanted]
+    return undone, to_undo, released
+
+
 class FlexFlowSnapshot(Resource, module="flexorch", name="FlexFlowSnapshot"):
     """The Flex Flows and channel webhooks that took managed numbers before flexorch (read-only)."""
 
@@ -175,6 +237,8 @@ class FlexFlowSnapshot(Resource, module="flexorch", name="FlexFlowSnapshot"):
     conflicts: pulumi.Output[list[dict[str, Any]]]
     others: pulumi.Output[list[dict[str, Any]]]
     channel_webhooks: pulumi.Output[list[dict[str, Any]]]
+    messaging_services: pulumi.Output[list[dict[str, Any]]]
+    twiml_apps: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(
         self,
@@ -192,11 +256,13 @@ class FlexFlowSnapshot(Resource, module="flexorch", name="FlexFlowSnapshot"):
         props = {
             "numbers": numbers,
             "chat_service_sid": chat_service_sid,
+            "takers": [t.key for t in TAKERS],
             "sid": None,
             "resolved_numbers": None,
             "conflicts": None,
             "others": None,
             "channel_webhooks": None,
+            **{t.key: None for t in TAKERS},
         }
         super().__init__(FlexFlowSnapshotProvider(), name, props, opts)
 
@@ -207,54 +273,89 @@ class FlexFlowSnapshot(Resource, module="flexorch", name="FlexFlowSnapshot"):
             conflicts=self.conflicts,
             others=self.others,
             channel_webhooks=self.channel_webhooks,
+            messaging_services=self.messaging_services,
+            twiml_apps=self.twiml_apps,
         )
 
 
-class FlexFlowGuardProvider(TwilioProvider):
-    """Fails on, or undoes, the flows and channel webhooks its snapshot or a refresh found.
+def taker_mode(props: dict[str, Any], taker: Taker) -> str:
+    """A taker's mode: its config key's value, `fail` when the state predates the key."""
+    return str(props.get(taker.key) or "fail")
 
-    Flows are disabled and re-enabled on destroy; webhooks removed and put back on destroy.
+
+def takers_report(props: dict[str, Any], found: dict[str, list[Record]]) -> str:
+    """What stops preview and up among the takers `found` (by key), in their modes."""
+    reports = [t.report(found.get(t.key) or [], taker_mode(props, t)) for t in TAKERS]
+    return "\n".join(r for r in reports if r)
+
+
+class FlexFlowGuardProvider(TwilioProvider):
+    """Fails on, or undoes, the flows, channel webhooks and takers its snapshot or a refresh found.
+
+    Flows are disabled and re-enabled on destroy; webhooks removed and put back on destroy;
+    each taker undone in its `fix` mode and put back on destroy.
     """
 
     kind = "FlexFlowGuard"
-    inputs = ("numbers", "mode", "chat_service_sid")
+    inputs = ("numbers", "mode", "chat_service_sid", *(t.key for t in TAKERS))
 
     @override
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Fail preview early in `fail` mode; an unchanged guard costs no API call."""
+        """Fail preview early on what the modes refuse; an unchanged guard costs no API call."""
         unchanged = bool(olds) and not self.changed(olds, news)
         service = news.get("chat_service_sid")
-        if news.get("mode") != "fail" or unchanged or not known([news.get("numbers"), service]):
+        if unchanged or not known([news.get("numbers"), service]):
             return CheckResult(news, [])
         client = self.client()
         conflicts, _others, numbers = scan(client, list(news["numbers"]))
-        hooks = channel_webhooks.scan_once(client, service, numbers)
-        report = guard_report([asdict(f) for f in conflicts], hooks)
+        reports = []
+        if news.get("mode") == "fail":
+            hooks = channel_webhooks.scan_once(client, service, numbers)
+            reports.append(guard_report([asdict(f) for f in conflicts], hooks))
+        found = {t.key: t.scan_once(client, numbers) for t in TAKERS}
+        reports.append(takers_report(news, found))
+        report = "\n".join(r for r in reports if r)
         return CheckResult(news, [CheckFailure("numbers", report)] if report else [])
 
     @override
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Inputs as usual, plus drift: a flow or channel webhook a refresh found back.
+        """Inputs as usual, plus drift: a flow, channel webhook or taker a refresh found back.
 
-        `fail` stops the preview naming them; `disable` plans the update that undoes them.
+        A mode that refuses it stops the preview naming it; one that undoes it plans the update.
         """
         result = super().diff(_id, olds, news)
         flows = list(olds.get("drift") or [])
         hooks = list(olds.get("webhook_drift") or [])
-        if not flows and not hooks:
+        taken = dict(olds.get("taker_drift") or {})
+        if not flows and not hooks and not any(taken.values()):
             return result
+        report = takers_report(news, taken)
         if news.get("mode") == "fail":
-            raise FlexorchError(guard_report(flows, hooks))
+            report = "\n".join(r for r in (guard_report(flows, hooks), report) if r)
+        if report:
+            raise FlexorchError(report)
         return DiffResult(changes=True, replaces=result.replaces, delete_before_replace=True)
 
     def _enforce(
-        self, props: dict[str, Any], flows: list[dict[str, Any]], hooks: list[dict[str, Any]]
+        self,
+        props: dict[str, Any],
+        flows: list[dict[str, Any]],
+        hooks: list[dict[str, Any]],
+        taken: dict[str, list[Record]],
     ) -> None:
-        """Disable `flows` and remove `hooks` (`disable` mode), or refuse them (`fail`)."""
-        report = guard_report(flows, hooks)
-        if report and props["mode"] == "fail":
+        """Disable `flows`, remove `hooks` and undo the `taken` (by taker), or refuse them.
+
+        Everything is judged before the first write: what a mode refuses changes nothing.
+        """
+        report = takers_report(props, taken)
+        if props["mode"] == "fail":
+            report = "\n".join(r for r in (guard_report(flows, hooks), report) if r)
+        if report:
             raise FlexorchError(report)
         client = self.client()
+        for taker in TAKERS:
+            for record in taken.get(taker.key) or []:
+                taker.undo(client, record)
         for flow in flows:
             with twilio_call(
                 f'Flex Flow {flow["sid"]} "{flow["friendly_name"]}"',
@@ -271,12 +372,16 @@ class FlexFlowGuardProvider(TwilioProvider):
         if hooks:
             channel_webhooks.remove(client, hooks)
 
-    def _results(self, snapshot: dict[str, Any], disabled: list[str]) -> dict[str, Any]:
+    def _results(
+        self, snapshot: dict[str, Any], disabled: list[str], undone: dict[str, list[Record]]
+    ) -> dict[str, Any]:
         return {
             "resolved_numbers": snapshot["resolved_numbers"],
             "disabled": disabled,
             "drift": [],
             "webhook_drift": [],
+            "taker_drift": {},
+            "undone": undone,
             "conflicts": snapshot["conflicts"],
             "others": snapshot["others"],
         }
@@ -286,8 +391,9 @@ class FlexFlowGuardProvider(TwilioProvider):
         snapshot = props["snapshot"]
         flows = list(snapshot["conflicts"])
         hooks = list(snapshot.get("channel_webhooks") or [])
-        self._enforce(props, flows, hooks)
-        results = self._results(snapshot, [flow["sid"] for flow in flows])
+        taken = {t.key: [r for r in snapshot.get(t.key) or [] if t.takes(r)] for t in TAKERS}
+        self._enforce(props, flows, hooks, taken)
+        results = self._results(snapshot, [flow["sid"] for flow in flows], taken)
         return CreateResult("flex-flow-guard", self.outs(props, **results, removed_webhooks=hooks))
 
     @override
@@ -313,6 +419,7 @@ class FlexFlowGuardProvider(TwilioProvider):
         released = [h for h in removed if h["sid"] not in hooks]
         if released:
             channel_webhooks.restore(self.client(), released)
+        undone, to_undo, released_takers = _takers_kept(olds, snapshot, managed)
 
         disabled_before = set(olds.get("disabled") or [])
         again = {flow["sid"] for flow in flow_drift}
@@ -322,8 +429,13 @@ class FlexFlowGuardProvider(TwilioProvider):
             news,
             [f for sid, f in flows.items() if sid not in disabled_before or sid in again],
             [h for sid, h in hooks.items() if sid not in removed_before or sid in found_again],
+            to_undo,
         )
-        results = self._results(snapshot, list(flows))
+        client = self.client()
+        for taker in TAKERS:
+            for record in released_takers[taker.key]:
+                taker.restore(client, record)
+        results = self._results(snapshot, list(flows), undone)
         results["conflicts"] = list(flows.values())
         return UpdateResult(
             self.carry(olds, news, **results, removed_webhooks=list(hooks.values()))
@@ -337,22 +449,30 @@ class FlexFlowGuardProvider(TwilioProvider):
         flows = list_flex_flows(client)
         conflicts, others = find_conflicts([flow_of(r) for r in flows], numbers)
         hooks = channel_webhooks.scan(client, props.get("chat_service_sid"), flows, numbers)
+        taken = {
+            t.key: [r for r in t.scan(client, numbers, first=False) if t.takes(r)] for t in TAKERS
+        }
         outs = self.refreshed(
             props,
             resolved_numbers=numbers,
             others=[asdict(f) for f in others],
             drift=[asdict(f) for f in conflicts],
             webhook_drift=hooks,
+            taker_drift={key: found for key, found in taken.items() if found},
         )
         return ReadResult(id_, outs)
 
     @override
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        """Re-enable exactly the flows this guard disabled; put back the webhooks it removed."""
+        """Re-enable exactly the flows this guard disabled; put back the webhooks and takers."""
         self._reenable(props.get("disabled") or [])
         removed = props.get("removed_webhooks") or []
         if removed:
             channel_webhooks.restore(self.client(), removed)
+        client = self.client()
+        for t in TAKERS:
+            for record in (props.get("undone") or {}).get(t.key) or []:
+                t.restore(client, record)
 
     def _reenable(self, sids: list[str]) -> None:
         client = self.client()
@@ -378,18 +498,21 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
         mode: str,
         snapshot: pulumi.Input[dict[str, Any]],
         chat_service_sid: pulumi.Input[str] | None = None,
+        takers: dict[str, str] | None = None,
         config_valid: pulumi.Input[bool] = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Guard the numbers (E.164 or PN SIDs) in `fail` or `disable` mode.
 
         `snapshot` is the FlexFlowSnapshot's record of the flows (and, with `chat_service_sid`,
-        the channel webhooks) to act on.
+        the channel webhooks) and takers to act on; `takers` is each taker's mode by key
+        (`{"messaging_services": "defer"}`), `fail` when not given.
         """
         props = {
             "numbers": numbers,
             "mode": mode,
             "chat_service_sid": chat_service_sid,
+            **{t.key: (takers or {}).get(t.key, "fail") for t in TAKERS},
             "snapshot": snapshot,  # consumed at create and update; never compared
             "config_valid": config_valid,  # only orders the registration; never compared
             "resolved_numbers": None,
@@ -399,5 +522,7 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
             "drift": None,
             "removed_webhooks": None,
             "webhook_drift": None,
+            "undone": None,
+            "taker_drift": None,
         }
         super().__init__(FlexFlowGuardProvider(), name, props, restoring(opts))

@@ -63,18 +63,19 @@ def forget() -> None:
 
 
 def account_numbers(client: Client) -> dict[str, Any]:
-    """The account's incoming numbers by E.164 number and by PN SID."""
+    """The account's incoming numbers by E.164 number and by PN SID, as first listed."""
+    return once(client, "numbers", lambda: list_account_numbers(client))
 
-    def fetch() -> dict[str, Any]:
-        with twilio_call("PhoneNumbers", "list the account's numbers"):
-            records = client.incoming_phone_numbers.list(page_size=PAGE_SIZE)
-        found: dict[str, Any] = {}
-        for record in records:
-            found[record.phone_number] = record
-            found[record.sid] = record
-        return found
 
-    return once(client, "numbers", fetch)
+def list_account_numbers(client: Client) -> dict[str, Any]:
+    """The account's incoming numbers now, by E.164 number and by PN SID (a refresh's)."""
+    with twilio_call("PhoneNumbers", "list the account's numbers"):
+        records = client.incoming_phone_numbers.list(page_size=PAGE_SIZE)
+    found: dict[str, Any] = {}
+    for record in records:
+        found[record.phone_number] = record
+        found[record.sid] = record
+    return found
 
 
 def flex_flows(client: Client) -> list[Any]:

@@ -22,6 +22,10 @@ ALL: dict[str, Callable[[], FakeTwilio]] = {
 SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {
     "flex-account": seed.flex_account,
     "flex-account-returning-customer": seed.returning_customer_account,
+    "flex-account-messaging-service": seed.messaging_service_account,
+    "flex-account-shared-messaging-service": seed.shared_messaging_service_account,
+    "flex-account-deferring-messaging-service": seed.deferring_messaging_service_account,
+    "flex-account-twiml-app": seed.twiml_app_account,
     **ALL,
 }
 

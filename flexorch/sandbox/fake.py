@@ -41,6 +41,16 @@ UNIQUE_UNDER_PARENT = {
     ),
     "Addresses": ("address", "An Address Configuration for {name} already exists"),
 }
+# A Messaging Service's PhoneNumbers link one of the account's numbers (`PhoneNumberSid`) to the
+# service under the number's own SID. Twilio refuses a number already in a service: error 21712,
+# "A Twilio phone number or short code can only be associated with one Messaging Service at a
+# time" (https://www.twilio.com/docs/api/errors/21712).
+NUMBERS = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json"
+SERVICE_NUMBERS = "/messaging.twilio.com/v1/Services/{ServiceSid}/PhoneNumbers"
+ONE_SERVICE = (
+    "A Twilio phone number or short code can only be associated with one Messaging Service at "
+    "a time"
+)
 
 
 def snake(name: str) -> str:
@@ -419,6 +429,8 @@ class FakeTwilio:
         parents = {k: v for k, v in parents.items() if k != "AccountSid"}
         if not self._parents_exist(c.template, parents):
             return 404, _not_found(request.path)
+        if request.method == "POST" and c.template == SERVICE_NUMBERS:
+            return self._link_number(c, parents, request.form)
         if request.method == "POST":
             try:
                 fields = self._fields(c.template, c.schema, request.form)
@@ -458,6 +470,25 @@ class FakeTwilio:
                 "uri": specs.public_url(f"{base}?PageSize={size}&Page={page}"),
             }
         return 200, self._page(base, c.list_key, rows, request.query)
+
+    def _link_number(
+        self, c: Collection, parents: dict[str, str], form: Mapping[str, list[str]]
+    ) -> tuple[int, dict[str, Any] | None]:
+        """Add one of the account's numbers to a Messaging Service, as Twilio does."""
+        sid = (form.get("PhoneNumberSid") or [""])[-1]
+        number = self.records.get(NUMBERS, {}).get(sid)
+        if number is None:
+            # The fake's own wording: Twilio's answer to an unknown number is not documented.
+            return 400, _error(21710, f"Phone Number {sid} not found in this account", 400)
+        if sid in self.records.get(SERVICE_NUMBERS, {}):
+            return 400, _error(21712, ONE_SERVICE, 400)
+        fields = {
+            "sid": sid,
+            "phone_number": number["phone_number"],
+            "country_code": "US",
+            "capabilities": ["SMS", "MMS", "Voice"],
+        }
+        return 201, self._create(c, parents, fields)
 
     def _taken(self, c: Collection, parents: dict[str, str], fields: dict[str, Any]) -> str:
         """What Twilio refuses to create twice under one parent, as its error message."""

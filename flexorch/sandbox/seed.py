@@ -43,6 +43,9 @@ CONVERSATION_SERVICES = CONVERSATIONS + "/Services"
 CONVERSATION_SERVICE_WEBHOOKS = CONVERSATIONS + "/Services/{ChatServiceSid}/Configuration/Webhooks"
 ADDRESSES = CONVERSATIONS + "/Configuration/Addresses"
 FLEX_CONFIGURATION = "/v1/Configuration"
+MESSAGING_SERVICES = "/messaging.twilio.com/v1/Services"
+SERVICE_NUMBERS = MESSAGING_SERVICES + "/{ServiceSid}/PhoneNumbers"
+APPLICATIONS = "/2010-04-01/Accounts/{AccountSid}/Applications.json"
 # A Flex account still on Flex UI 1.x (a move to Conversations needs 2.x).
 FLEX_UI_1 = "~1.34.6"
 
@@ -212,3 +215,80 @@ def describe(fake: FakeTwilio) -> str:
     workers = ", ".join(w["friendly_name"] for w in fake.all(WORKERS))
     lines.append(f"  workers        {workers}")
     return "\n".join(lines)
+
+
+# What else can take a managed number's messages (README "What else can take a number's
+# messages"): accounts for `up` and `preview` to meet, one per case.
+A2P_SERVICE_SID = sid("MG", "Sandbox A2P")
+A2P_INBOUND_URL = "https://a2p.example.com/inbound"
+OTHER_NUMBER = "+15005550008"
+APP_SID = sid("AP", "Legacy SMS bot")
+APP_SMS_URL = "https://bot.example.com/sms"
+
+
+def add_messaging_service(fake: FakeTwilio, numbers: list[str], *, defer: bool = False) -> None:
+    """A Messaging Service holding `numbers`, sending inbound messages to its own URL or not."""
+    fake.add(
+        MESSAGING_SERVICES,
+        sid=A2P_SERVICE_SID,
+        friendly_name="Sandbox A2P",
+        inbound_request_url=A2P_INBOUND_URL,
+        inbound_method="POST",
+        use_inbound_webhook_on_number=defer,
+        usecase="mixed",
+    )
+    for number in numbers:
+        found = fake.find(NUMBERS, phone_number=number)
+        fake.add(
+            SERVICE_NUMBERS,
+            {"ServiceSid": A2P_SERVICE_SID},
+            sid=found["sid"],
+            phone_number=number,
+            country_code="US",
+            capabilities=["SMS", "MMS"],
+        )
+
+
+def messaging_service_account() -> FakeTwilio:
+    """+15005550006 in a Messaging Service that sends its messages to the service's own URL.
+
+    `up` stops on it; with `messagingServices: defer` flexorch makes the service defer to the
+    number's webhook, and destroy sets it back.
+    """
+    fake = flex_account()
+    add_messaging_service(fake, [FREE_NUMBER])
+    return fake
+
+
+def shared_messaging_service_account() -> FakeTwilio:
+    """+15005550006 in a Messaging Service that also holds +15005550008, a number not managed.
+
+    Deferring would move +15005550008 too, so `messagingServices: defer` refuses it.
+    """
+    fake = flex_account()
+    fake.add(NUMBERS, {"AccountSid": ACCOUNT_SID}, sid=sid("PN", OTHER_NUMBER),
+             phone_number=OTHER_NUMBER, friendly_name="(500) 555-0008",
+             sms_url="https://marketing.example.com/sms", sms_method="POST")  # fmt: skip
+    add_messaging_service(fake, [FREE_NUMBER, OTHER_NUMBER])
+    return fake
+
+
+def deferring_messaging_service_account() -> FakeTwilio:
+    """+15005550006 in a Messaging Service that defers to the sender's webhook: nothing to do."""
+    fake = flex_account()
+    add_messaging_service(fake, [FREE_NUMBER], defer=True)
+    return fake
+
+
+def twiml_app_account() -> FakeTwilio:
+    """+15005550007 with a TwiML App, whose SMS URL Twilio calls instead of the number's.
+
+    `up` stops on it; with `twimlApps: detach` flexorch removes the app from the number, and
+    destroy attaches it again.
+    """
+    fake = flex_account()
+    account = {"AccountSid": ACCOUNT_SID}
+    fake.add(APPLICATIONS, account, sid=APP_SID, friendly_name="Legacy SMS bot",
+             sms_url=APP_SMS_URL, sms_method="POST")  # fmt: skip
+    fake.find(NUMBERS, phone_number=FLEX_FLOW_NUMBER)["sms_application_sid"] = APP_SID
+    return fake
