@@ -26,6 +26,7 @@ FILE_TIERS = {
     "e2e": "engine",
     "faults/test_faults.py": "engine",
     "faults/test_cutover_faults.py": "engine",
+    "faults/test_takers_faults.py": "engine",
     "test_contract.py": "prism",
     "test_wheel.py": "wheel",
 }
