@@ -149,11 +149,11 @@ def use_fake(monkeypatch: Any, fake: Any, http: InProcessHttp | None = None) -> 
 
     Returns the request log. `http` replaces the transport, e.g. one that injects faults. Like
     `make_client` in a provider process, every call gets the same client per credentials, so
-    snapshot look-ups are made once (`flexorch.resources.lookups.forget()` makes them again).
+    snapshot look-ups are made once (`flexorch.lookups.forget()` makes them again).
     """
     from twilio.rest import Client
 
-    from flexorch.resources import lookups
+    from flexorch import lookups
     from flexorch.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN
     from flexorch.twilio_client import BASE_URL_ENV
 

@@ -15,23 +15,23 @@ from typing import Any
 
 import pytest
 
+from flexorch import lookups
 from flexorch.errors import FlexorchError
-from flexorch.resources import lookups
 from flexorch.resources.chat_webhooks import (
     ChatServiceSnapshotProvider,
     ChatServiceWebhooksProvider,
 )
 from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider, FlexFlowSnapshotProvider
-from flexorch.resources.messaging_services import MessagingServices
 from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
 from flexorch.resources.queue import TaskQueueProvider
 from flexorch.resources.task_channel import TaskChannelProvider, TaskChannelSnapshotProvider
-from flexorch.resources.twiml_apps import TwimlApps
 from flexorch.resources.workflow import WorkflowProvider, WorkflowSnapshotProvider
 from flexorch.resources.workspace import WorkspaceProvider
 from flexorch.sandbox.prism import Prism
 from flexorch.sandbox.server import HostRouter
 from flexorch.sandbox.specs import write_merged
+from flexorch.takers.messaging_services import MessagingServices
+from flexorch.takers.twiml_apps import TwimlApps
 from flexorch.twilio_client import BASE_URL_ENV, TwilioApiError, twilio_call
 
 ACCOUNT = "AC" + "a" * 32

@@ -1,6 +1,7 @@
 """The structure of the package: floors that import only downwards, and no import circles.
 
-errors -> Twilio facts -> config -> Twilio client, loading -> routing, render, doctor, sandbox ->
+errors -> Twilio facts -> config -> Twilio client, loading -> lookups -> takers -> routing, render,
+doctor, sandbox ->
 migrate -> resources (Pulumi) -> component -> CLI. Lazy imports inside functions count too: they
 are dependencies.
 """
@@ -24,6 +25,8 @@ FLOORS = {
     "flexorch.deployed": 1.5,  # a stack's config as the `pulumi` CLI reads it (state, ESC)
     "flexorch.twilio_client": 2,  # the one Twilio HTTP seam, shared by resources and doctor
     "flexorch.loading": 2,
+    "flexorch.lookups": 2.5,  # account-wide lists read once per process
+    "flexorch.takers": 2.7,  # what else takes a number: one rule for the guard, doctor, migrate
     "flexorch.routing": 3,
     "flexorch.render": 3,
     "flexorch.doctor": 3.5,

@@ -18,8 +18,8 @@ import pytest
 from helpers import LoseFirstCreate, use_fake
 from pulumi.runtime.rpc import UNKNOWN
 
+from flexorch import lookups
 from flexorch.errors import FlexorchError
-from flexorch.resources import lookups
 from flexorch.resources.chat_webhooks import (
     ChatServiceSnapshotProvider,
     ChatServiceWebhooksProvider,

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from helpers import InProcessHttp, LoseFirstCreate, use_fake
 
+from flexorch import lookups
 from flexorch.errors import FlexorchError
-from flexorch.resources import lookups
 from flexorch.resources.addresses import FRIENDLY_NAME
 from flexorch.resources.chat_webhooks import (
     ChatServiceSnapshotProvider,

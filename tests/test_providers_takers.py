@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from helpers import InProcessHttp, use_fake
 
+from flexorch import lookups
 from flexorch.errors import FlexorchError
-from flexorch.resources import lookups
 from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider, FlexFlowSnapshotProvider
 from flexorch.sandbox import seed
 from flexorch.sandbox.seed import A2P_SERVICE_SID, APP_SID, FLEX_FLOW_NUMBER, FREE_NUMBER

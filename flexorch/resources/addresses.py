@@ -12,8 +12,8 @@ from typing import Any
 from twilio.rest import Client
 
 from flexorch.errors import FlexorchError
+from flexorch.lookups import once
 from flexorch.resources.base import create_resolved, form_fields, warn
-from flexorch.resources.lookups import once
 from flexorch.twilio_client import TwilioApiError, twilio_call
 from flexorch.twilio_facts import address_settings
 

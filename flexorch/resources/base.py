@@ -12,7 +12,6 @@ import functools
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, TypeVar
 
 import pulumi
@@ -37,11 +36,6 @@ from flexorch.errors import FlexorchError
 from flexorch.twilio_client import CreateOutcomeUnknown, Credentials
 
 F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
-R = TypeVar("R")
-# Requests a step makes at once (one per chat channel, Messaging Service...): the engine runs the
-# other resources beside it.
-CONCURRENT = 8
 
 
 _IN_PROVIDER_HOST = False
@@ -86,6 +80,7 @@ def widen_host_pool(workers: int = HOST_WORKERS) -> bool:
     leaves it as it was; the bench measures the requests in flight.
     """
     import gc
+    from concurrent.futures import ThreadPoolExecutor
 
     me = threading.current_thread()
     for candidate in gc.get_objects():
@@ -247,14 +242,6 @@ def known(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return all(known(v) for v in value)
     return not isinstance(value, Unknown) and bool(value != UNKNOWN)
-
-
-def each(work: Callable[[T], R], items: list[T]) -> list[R]:
-    """`work` on each item, a few at once (one request each), results in order."""
-    if len(items) <= 1:
-        return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(CONCURRENT, len(items))) as pool:
-        return list(pool.map(work, items))
 
 
 def warn(message: str) -> None:

@@ -21,8 +21,8 @@ from typing import Any
 
 from twilio.rest import Client
 
-from flexorch.resources.base import create_resolved, each, form_fields, note, warn
-from flexorch.resources.lookups import PAGE_SIZE, flex_flows, once
+from flexorch.lookups import PAGE_SIZE, each, flex_flows, once
+from flexorch.resources.base import create_resolved, form_fields, note, warn
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import attributes_of, channel_status, flex_handoff, identities
 

@@ -17,8 +17,8 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
+from flexorch.lookups import once
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, restoring, warn
-from flexorch.resources.lookups import once
 from flexorch.resources.platform import Platform
 from flexorch.resources.platforms import every_platform, platform
 from flexorch.twilio_client import TwilioApiError

@@ -35,17 +35,12 @@ from pulumi.dynamic import (
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
+from flexorch.lookups import account_numbers, flex_flows, list_flex_flows
 from flexorch.resources import channel_webhooks
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, known, note, restoring
-from flexorch.resources.lookups import account_numbers, flex_flows, list_flex_flows
-from flexorch.resources.messaging_services import MessagingServices
-from flexorch.resources.takers import Record, Taker
-from flexorch.resources.twiml_apps import TwimlApps
+from flexorch.takers import TAKERS, Record, Taker
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import identities
-
-# Everything besides Flex Flows that can take a managed number's messages, in report order.
-TAKERS: tuple[Taker, ...] = (MessagingServices(), TwimlApps())
 
 
 @dataclass(frozen=True)
@@ -355,7 +350,7 @@ class FlexFlowGuardProvider(TwilioProvider):
         client = self.client()
         for taker in TAKERS:
             for record in taken.get(taker.key) or []:
-                taker.undo(client, record)
+                note(taker.undo(client, record))
         for flow in flows:
             with twilio_call(
                 f'Flex Flow {flow["sid"]} "{flow["friendly_name"]}"',
@@ -434,7 +429,7 @@ class FlexFlowGuardProvider(TwilioProvider):
         client = self.client()
         for taker in TAKERS:
             for record in released_takers[taker.key]:
-                taker.restore(client, record)
+                note(taker.restore(client, record))
         results = self._results(snapshot, list(flows), undone)
         results["conflicts"] = list(flows.values())
         return UpdateResult(
@@ -472,7 +467,7 @@ class FlexFlowGuardProvider(TwilioProvider):
         client = self.client()
         for t in TAKERS:
             for record in (props.get("undone") or {}).get(t.key) or []:
-                t.restore(client, record)
+                note(t.restore(client, record))
 
     def _reenable(self, sids: list[str]) -> None:
         client = self.client()

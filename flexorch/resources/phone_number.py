@@ -29,9 +29,9 @@ from pulumi.dynamic import (
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
+from flexorch.lookups import account_numbers
 from flexorch.resources import addresses
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, restoring, warn
-from flexorch.resources.lookups import account_numbers
 from flexorch.resources.platforms import platform
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import (

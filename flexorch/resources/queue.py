@@ -14,6 +14,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource
 from typing_extensions import override
 
+from flexorch.lookups import once
 from flexorch.resources.base import (
     AdoptionSnapshot,
     SnapshotProvider,
@@ -24,7 +25,6 @@ from flexorch.resources.base import (
     restoring,
     warn,
 )
-from flexorch.resources.lookups import once
 from flexorch.resources.workspace import workspace_sid
 from flexorch.twilio_client import twilio_call
 

@@ -8,8 +8,8 @@ import pulumi
 from pulumi.dynamic import ReadResult, Resource
 from typing_extensions import override
 
+from flexorch.lookups import once
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, known, pick_one
-from flexorch.resources.lookups import once
 from flexorch.twilio_client import twilio_call
 
 

@@ -16,9 +16,8 @@ from typing import Any, ClassVar
 from twilio.rest import Client
 from typing_extensions import override
 
-from flexorch.resources.base import note
-from flexorch.resources.lookups import account_numbers, list_account_numbers
-from flexorch.resources.takers import Record, Taker
+from flexorch.lookups import account_numbers, list_account_numbers
+from flexorch.takers.base import Record, Taker
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import app_takes_inbound
 
@@ -64,17 +63,17 @@ class TwimlApps(Taker):
         ]
 
     @override
-    def undo(self, client: Client, record: Record) -> None:
+    def undo(self, client: Client, record: Record) -> str:
         self._set(client, record, "")
-        note(
+        return (
             f'detached TwiML App {record["app_sid"]} "{record["friendly_name"]}" from '
             f"{record['numbers'][0]}: it took the number's messages; destroy attaches it again"
         )
 
     @override
-    def restore(self, client: Client, record: Record) -> None:
+    def restore(self, client: Client, record: Record) -> str:
         self._set(client, record, record["app_sid"])
-        note(f"attached TwiML App {record['app_sid']} to {record['numbers'][0]} again")
+        return f"attached TwiML App {record['app_sid']} to {record['numbers'][0]} again"
 
     def _set(self, client: Client, record: Record, app: str) -> None:
         """One absolute write (safe to repeat); a number released since is left alone."""

@@ -1,12 +1,7 @@
-"""What else can take a managed number's inbound messages: one interface, one module per kind.
+"""The interface every kind of taker implements (the package says what takers are).
 
-Besides Flex Flows (the guard's own), Twilio sends a number's inbound SMS elsewhere than the
-route flexorch sets when the number is in a Messaging Service that does not defer to the
-number's webhook (messaging_services) or has a TwiML App (twiml_apps). The FlexFlowSnapshot
-records each kind before any write; the guard fails preview and up on them (mode `fail`, the
-default) or, opted in, undoes them and puts them back on destroy; its refresh reads them again,
-so one put back in the Console is drift. Records are plain mappings (they live in state): `sid`
-identifies one, `numbers` are the managed numbers it concerns.
+Records are plain mappings (they live in Pulumi state): `sid` identifies one, `numbers` are the
+managed numbers it concerns.
 """
 
 from __future__ import annotations
@@ -16,7 +11,7 @@ from typing import Any, ClassVar
 
 from twilio.rest import Client
 
-from flexorch.resources.lookups import once
+from flexorch.lookups import once
 
 Record = dict[str, Any]
 
@@ -53,12 +48,12 @@ class Taker(ABC):
         return ""
 
     @abstractmethod
-    def undo(self, client: Client, record: Record) -> None:
-        """Stop it taking the numbers' messages (the `fix` mode's one write)."""
+    def undo(self, client: Client, record: Record) -> str:
+        """Stop it taking the numbers' messages (the `fix` mode's one write); what was done."""
 
     @abstractmethod
-    def restore(self, client: Client, record: Record) -> None:
-        """Put it back as recorded (destroy, or its numbers no longer managed)."""
+    def restore(self, client: Client, record: Record) -> str:
+        """Put it back as recorded (destroy, or its numbers no longer managed); what was done."""
 
     def report(self, records: list[Record], mode: str) -> str:
         """What stops preview and up: each taking one (`fail`), or what `fix` cannot undo."""

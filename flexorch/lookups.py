@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -20,8 +21,12 @@ from flexorch.errors import FlexorchError
 from flexorch.twilio_client import twilio_call
 
 T = TypeVar("T")
+R = TypeVar("R")
 # Twilio's largest page: the account's numbers in as few requests as it allows.
 PAGE_SIZE = 1000
+# Requests a step makes at once (one per chat channel, Messaging Service...): the engine runs the
+# other resources beside it.
+CONCURRENT = 8
 
 
 @dataclass
@@ -54,6 +59,14 @@ def once(client: Client, key: Hashable, fetch: Callable[[], T]) -> T:
     if entry.error is not None:
         raise entry.error
     return entry.value  # type: ignore[no-any-return]
+
+
+def each(work: Callable[[T], R], items: list[T]) -> list[R]:
+    """`work` on each item, a few at once (one request each), results in order."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(CONCURRENT, len(items))) as pool:
+        return list(pool.map(work, items))
 
 
 def forget() -> None:

@@ -20,9 +20,8 @@ from typing import Any, ClassVar
 from twilio.rest import Client
 from typing_extensions import override
 
-from flexorch.resources.base import each, note
-from flexorch.resources.lookups import PAGE_SIZE
-from flexorch.resources.takers import Record, Taker
+from flexorch.lookups import PAGE_SIZE, each
+from flexorch.takers.base import Record, Taker
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import identities, service_takes_inbound
 
@@ -98,18 +97,18 @@ class MessagingServices(Taker):
         )
 
     @override
-    def undo(self, client: Client, record: Record) -> None:
+    def undo(self, client: Client, record: Record) -> str:
         self._set(client, record, defer=True)
-        note(
+        return (
             f'Messaging Service {record["sid"]} "{record["friendly_name"]}" now defers to the '
             f"sender's webhook (it sent {', '.join(record['numbers'])}'s messages to "
             f"{record['inbound_request_url']}); destroy sets it back"
         )
 
     @override
-    def restore(self, client: Client, record: Record) -> None:
+    def restore(self, client: Client, record: Record) -> str:
         self._set(client, record, defer=bool(record["use_inbound_webhook_on_number"]))
-        note(f'Messaging Service {record["sid"]} "{record["friendly_name"]}" set back as it was')
+        return f'Messaging Service {record["sid"]} "{record["friendly_name"]}" set back as it was'
 
     def _set(self, client: Client, record: Record, defer: bool) -> None:
         """One absolute write (safe to repeat); a service deleted since is left alone."""
