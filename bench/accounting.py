@@ -89,7 +89,7 @@ KINDS: tuple[Kind, ...] = (
         True,
     ),
 )
-# Twilio's largest page, which flexorch's lists ask for (flexorch/resources/lookups.py).
+# Twilio's largest page, which flexorch's lists ask for (flexorch/lookups.py).
 PAGE = 1000
 # Twilio's largest page of Address Configurations (flexorch/resources/addresses.py).
 ADDRESS_PAGE = 50

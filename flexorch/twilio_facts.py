@@ -119,6 +119,8 @@ def conversations_twin(event: str) -> str | None:
 
 # The Conversations event an Address Configuration's webhook needs: the customer's message.
 ADDRESS_WEBHOOK_FILTERS = ("onMessageAdded",)
+# What flexorch names the Address Configurations it creates, and so tells them apart by.
+ADDRESS_FRIENDLY_NAME = "Custom messaging (flexorch)"
 
 # The forms a phone number takes as a Flex Flow's contact identity (and a chat `from`).
 IDENTITY_PREFIXES = ("", "whatsapp:", "messenger:")

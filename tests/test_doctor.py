@@ -43,9 +43,10 @@ from flexorch import doctor, twilio_facts
 from flexorch.config import Orchestration, StackConfig
 from flexorch.doctor.checks import flows_problem
 from flexorch.errors import FlexorchError
-from flexorch.sandbox import catalogue, scenarios, seed
-from flexorch.sandbox import conversations_scenarios as conversations
+from flexorch.sandbox import catalogue, seed, toolkit
 from flexorch.sandbox.fake import FakeTwilio
+from flexorch.sandbox.platforms.conversations import scenarios as conversations
+from flexorch.sandbox.platforms.programmable_chat import scenarios
 from flexorch.sandbox.prism import free_port
 from flexorch.sandbox.server import Sandbox
 from flexorch.twilio_client import BASE_URL_ENV
@@ -424,7 +425,7 @@ class Platform:
 
     name: str
     config: StackConfig
-    catalogue: tuple[scenarios.Scenario, ...]
+    catalogue: tuple[toolkit.Scenario, ...]
     walk: list[str]
     walk_ok: dict[str, str]
     config_ok: dict[str, str]
@@ -508,7 +509,7 @@ def report(
 ) -> doctor.Report:
     """Doctor's report on `fake`: a walk of `message` (default: the customer's latest message)
     or, with walk=False, the config and hygiene sections. Asserts it only read."""
-    sender = scenarios.CUSTOMER if walk and not message else None
+    sender = toolkit.CUSTOMER if walk and not message else None
     result: doctor.Report = doctor_report(fake, config, sender=sender, message=message)
     return result
 
@@ -529,12 +530,12 @@ class TestScenarios:
     def test_the_walk_fails_exactly_its_step(
         self,
         platform: Platform,
-        scenario: scenarios.Scenario,
+        scenario: toolkit.Scenario,
         run_on: Callable[..., CliResult],
         use: Callable[..., Any],
     ) -> None:
         http = use(scenario.build())
-        result = run_on(platform, "--from", scenarios.CUSTOMER, "--json")
+        result = run_on(platform, "--from", toolkit.CUSTOMER, "--json")
         walk, _, fixes = platform.expected[scenario.name]
         assert result.statuses() == platform.walk_ok | platform.hygiene_ok | walk
         assert [s["name"] for s in result.document["sections"]] == ["message", "hygiene"]
@@ -557,7 +558,7 @@ class TestScenarios:
     def test_config_and_hygiene_without_a_message(
         self,
         platform: Platform,
-        scenario: scenarios.Scenario,
+        scenario: toolkit.Scenario,
         run_on: Callable[..., CliResult],
         use: Callable[..., Any],
     ) -> None:
@@ -575,7 +576,7 @@ class TestScenarios:
     def test_the_text_report_shows_the_verdict_and_the_fix(
         self,
         platform: Platform,
-        scenario: scenarios.Scenario,
+        scenario: toolkit.Scenario,
         run_on: Callable[..., CliResult],
         use: Callable[..., Any],
     ) -> None:
@@ -583,7 +584,7 @@ class TestScenarios:
         use(scenario.build())
         walked = scenario.check in walk or not config
         if walked:
-            result = run_on(platform, "--from", scenarios.CUSTOMER)
+            result = run_on(platform, "--from", toolkit.CUSTOMER)
             wrong = walk
             expected = platform.walk_ok | platform.hygiene_ok | walk
         else:
@@ -608,7 +609,7 @@ class TestScenarios:
         assert lines[at + 2] == " " * 11 + f"fix: {fixes[scenario.check]}"
 
     def test_every_problem_comes_with_evidence_and_a_fix(
-        self, platform: Platform, scenario: scenarios.Scenario
+        self, platform: Platform, scenario: toolkit.Scenario
     ) -> None:
         for walk in (True, False):
             for check in report(scenario.build(), platform.config, walk=walk).checks:
@@ -666,7 +667,7 @@ def test_the_scenarios_are_the_example_stack_applied() -> None:
 
 
 def test_step1_no_message_from_the_customer() -> None:
-    check = report(scenarios.message_missing()).check("1-received")
+    check = report(catalogue.scenario("step1-message-missing")).check("1-received")
     assert check.detail == (
         "no inbound message from +15558675309 to a managed number (+15005550006, +15005550007)"
     )
@@ -681,19 +682,19 @@ def test_step1_unknown_and_outbound_message_sids() -> None:
         f"no message {unknown} in account {seed.ACCOUNT_SID}",
     )
     fake = scenarios.all_pass()
-    fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)["direction"] = "outbound-api"
-    check = report(fake, message=scenarios.MESSAGE_SID).check("1-received")
+    fake.find(seed.MESSAGES, sid=toolkit.MESSAGE_SID)["direction"] = "outbound-api"
+    check = report(fake, message=toolkit.MESSAGE_SID).check("1-received")
     assert check.status == "fail" and "is outbound-api" in check.detail
 
 
 def test_from_walks_the_latest_inbound_message() -> None:
     result = report(scenarios.all_pass())
     assert result.message == {
-        "sid": scenarios.MESSAGE_SID,
-        "from": scenarios.CUSTOMER,
+        "sid": toolkit.MESSAGE_SID,
+        "from": toolkit.CUSTOMER,
         "to": seed.FREE_NUMBER,
     }
-    assert report(scenarios.all_pass(), message=scenarios.MESSAGE_SID).exit_code == 0
+    assert report(scenarios.all_pass(), message=toolkit.MESSAGE_SID).exit_code == 0
 
 
 def test_step2_the_proxy_webhook_means_flex_still_owns_the_number() -> None:
@@ -735,8 +736,8 @@ def test_step2_wrong_method_and_unmanaged_number() -> None:
     fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_method"] = "GET"
     assert report(fake).check("2-number").detail == "SmsMethod is GET, not POST"
     fake = scenarios.all_pass()
-    fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)["to"] = "+15005550009"
-    check = report(fake, message=scenarios.MESSAGE_SID).check("2-number")
+    fake.find(seed.MESSAGES, sid=toolkit.MESSAGE_SID)["to"] = "+15005550009"
+    check = report(fake, message=toolkit.MESSAGE_SID).check("2-number")
     assert check.detail == (
         "+15005550009 is not one of this stack's numbers, so the stack does not route it to "
         "the handler"
@@ -781,7 +782,7 @@ def test_step4_no_channel_and_channel_without_the_sms() -> None:
 def test_step5_names_the_failed_widget() -> None:
     check = report(scenarios.studio_widget_failed()).check("5-studio")
     assert check.evidence["failed_widget"] == "lookup_order"
-    assert check.evidence["execution"] == scenarios.EXECUTION_SID
+    assert check.evidence["execution"] == toolkit.EXECUTION_SID
     assert "widget lookup_order" in check.fix
 
 
@@ -860,7 +861,7 @@ def test_step7_agent_not_member() -> None:
         f"alice accepted {scenarios.RESERVATION_SID} but is not a member of "
         f"{scenarios.CHANNEL_SID}, so cannot see or answer the customer"
     )
-    assert check.evidence["members"] == [scenarios.CUSTOMER]
+    assert check.evidence["members"] == [toolkit.CUSTOMER]
     assert "AddToChatChannel" in check.fix
 
 
@@ -968,7 +969,7 @@ def test_step4_the_handlers_own_channel_webhook_is_no_flex_handler() -> None:
 
 def test_step4_an_sms_without_a_body_is_found_by_its_author() -> None:
     fake = scenarios.all_pass()
-    fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)["body"] = ""
+    fake.find(seed.MESSAGES, sid=toolkit.MESSAGE_SID)["body"] = ""
     fake.find(seed.CHAT_MESSAGES, sid=seed.sid("IM", "customer sms in channel"))["body"] = ""
     assert report(fake).check("4-channel").status == "pass"
 
@@ -1056,7 +1057,7 @@ def test_step9_each_reply_needs_its_own_sms() -> None:
         body="Found it: it ships tomorrow.",
         index=2,
         date_created=later.isoformat().replace("+00:00", "Z"),
-        **{"from": scenarios.AGENT},
+        **{"from": toolkit.AGENT},
     )
     check = report(fake).check("9-relayed")
     assert check.status == "fail"
@@ -1067,7 +1068,7 @@ def test_step9_each_reply_needs_its_own_sms() -> None:
     )
     assert check.evidence["pairs"] == [f"{scenarios.AGENT_REPLY_SID} -> {scenarios.RELAY_SID}"]
     relay = dict(_relay(fake), sid=seed.sid("SM", "second relay"))
-    _at(fake, fake.add(seed.MESSAGES, scenarios.ACCOUNT, **relay), minutes=1, seconds=1)
+    _at(fake, fake.add(seed.MESSAGES, toolkit.ACCOUNT, **relay), minutes=1, seconds=1)
     assert report(fake).check("9-relayed").evidence["relayed"] == 2
 
 
@@ -1167,7 +1168,7 @@ def test_config_workers_none_or_duplicated_warn() -> None:
     fake = scenarios.all_pass()
     fake.add(
         seed.WORKERS,
-        scenarios.WORKSPACE,
+        toolkit.WORKSPACE,
         friendly_name="alice2",
         attributes=json.dumps({"contact_uri": "client:alice"}),
     )
@@ -1192,7 +1193,7 @@ def test_config_numbers_by_sid_and_unknown() -> None:
 
 
 def test_hygiene_flex_flows() -> None:
-    check = report(scenarios.flex_flow_janitor()).check("flex-flows")
+    check = report(catalogue.scenario("hygiene-flex-flow-janitor")).check("flex-flows")
     flow = seed.sid("FO", "SMS Flex Flow")
     assert f'Flex Flow {flow} "SMS Flex Flow" (+15005550007) on +15005550007' in check.detail
     assert check.evidence["numbers"]["+15005550007"] == {
@@ -1251,10 +1252,10 @@ def test_hygiene_a_new_channel_still_waiting_for_its_task_is_no_orphan() -> None
 
 
 def test_hygiene_studio_stale() -> None:
-    check = report(scenarios.studio_stale()).check("studio-stale")
+    check = report(catalogue.scenario("hygiene-studio-stale")).check("studio-stale")
     example = check.evidence["examples"][0]
     assert example == (
-        f"{scenarios.STALE_EXECUTION_SID} of {seed.STUDIO_FLOW_SID} for "
+        f"{toolkit.STALE_EXECUTION_SID} of {seed.STUDIO_FLOW_SID} for "
         "+15558675311 (last step 3 days ago)"
     )
     assert "--status ended" in check.fix
@@ -1367,7 +1368,7 @@ def test_a_product_twilio_refuses_fails_its_checks_only() -> None:
     fake = scenarios.all_pass()
     http = NoProxy(fake)
     client = Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http)
-    result = doctor.run_doctor(CONFIG, client, sender=scenarios.CUSTOMER)
+    result = doctor.run_doctor(CONFIG, client, sender=toolkit.CUSTOMER)
     proxy = result.check("3-proxy")
     assert proxy.status == "fail" and "Twilio error 20403: Forbidden" in proxy.detail
     assert statuses(result)["8-completed"] == "pass"
@@ -1378,7 +1379,7 @@ def test_a_product_twilio_refuses_fails_its_checks_only() -> None:
 
 def test_json_document_shape(run: Callable[..., CliResult], use: Callable[..., Any]) -> None:
     use(scenarios.agent_not_member())
-    result = run("--config", SANDBOX_STACK, "--message", scenarios.MESSAGE_SID, "--json")
+    result = run("--config", SANDBOX_STACK, "--message", toolkit.MESSAGE_SID, "--json")
     document = result.document
     assert set(document) == {
         "schema",
@@ -1397,7 +1398,7 @@ def test_json_document_shape(run: Callable[..., CliResult], use: Callable[..., A
     assert document["error"] is None
     assert (document["stack"], document["source"]) == ("sandbox", str(SANDBOX_STACK))
     assert document["exit_code"] == result.code == 1
-    assert document["message"]["sid"] == scenarios.MESSAGE_SID
+    assert document["message"]["sid"] == toolkit.MESSAGE_SID
     assert document["counts"] == {"pass": 9, "fail": 1, "warn": 0, "skipped": 4}
     for section in document["sections"]:
         for check in section["checks"]:
@@ -1408,12 +1409,12 @@ def test_json_document_shape(run: Callable[..., CliResult], use: Callable[..., A
 
 def test_text_table(run: Callable[..., CliResult], use: Callable[..., Any]) -> None:
     use(scenarios.agent_not_member())
-    result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER)
+    result = run("--config", SANDBOX_STACK, "--from", toolkit.CUSTOMER)
     assert result.code == 1
     out = result.out
     assert "\x1b[" not in out  # not a terminal: no colour
     lines = out.splitlines()
-    assert f"message {scenarios.MESSAGE_SID} from +15558675309 to +15005550006" in lines
+    assert f"message {toolkit.MESSAGE_SID} from +15558675309 to +15005550006" in lines
     width = len("orphaned channels and Proxy sessions")  # the longest title: the column's width
     reservation = scenarios.RESERVATION_SID
     agent = lines.index(
@@ -1517,7 +1518,7 @@ def test_rejected_credentials_exit_3(
 ) -> None:
     use(scenarios.all_pass())
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "wrong")
-    result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER)
+    result = run("--config", SANDBOX_STACK, "--from", toolkit.CUSTOMER)
     assert result.code == 3
     assert "Twilio rejected the credentials" in result.err
     assert result.err.count("\n") == 1 and "Traceback" not in result.err and result.out == ""
@@ -1856,7 +1857,7 @@ def against(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 class TestAgainstTheSandbox:
     @pytest.mark.parametrize(
         "target",
-        [["--message", scenarios.MESSAGE_SID], ["--from", scenarios.CUSTOMER]],
+        [["--message", toolkit.MESSAGE_SID], ["--from", toolkit.CUSTOMER]],
         ids=["message", "from"],
     )
     def test_full_walk(
@@ -1894,7 +1895,7 @@ class TestAgainstTheSandbox:
             monkeypatch.setenv(BASE_URL_ENV, other.url)
             monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
             monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)
-            walked = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER, "--json")
+            walked = run("--config", SANDBOX_STACK, "--from", toolkit.CUSTOMER, "--json")
             hygiene = run("--config", SANDBOX_STACK, "--json")
             requests = other.since(0)
         assert walked.check("4-channel")["status"] == "fail"
@@ -1919,7 +1920,7 @@ class TestAgainstTheSandbox:
     ) -> None:
         monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-the-token")
         mark = len(against.requests)
-        result = run("--config", SANDBOX_STACK, "--from", scenarios.CUSTOMER)
+        result = run("--config", SANDBOX_STACK, "--from", toolkit.CUSTOMER)
         assert result.code == 3 and "Twilio rejected the credentials" in result.err
         assert [r["status"] for r in against.since(mark)] == [401]
 

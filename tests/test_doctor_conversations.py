@@ -17,26 +17,23 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 import yaml
 from helpers import (
-    Applying,
     CliResult,
     InProcessHttp,
     assert_read_only_and_valid,
     doctor_report,
     run_cli,
     second_of,
-    use_fake,
 )
 from twilio.rest import Client
 
 from flexorch import doctor
-from flexorch.sandbox import catalogue, seed
-from flexorch.sandbox import conversations_scenarios as scenarios
-from flexorch.sandbox import scenarios as legacy_scenarios
+from flexorch.sandbox import catalogue, seed, toolkit
 from flexorch.sandbox.fake import FakeTwilio
+from flexorch.sandbox.platforms.conversations import scenarios
+from flexorch.sandbox.platforms.programmable_chat import scenarios as legacy_scenarios
 from flexorch.sandbox.server import Sandbox
 from flexorch.twilio_client import BASE_URL_ENV
 
@@ -73,7 +70,7 @@ def run(capsys: pytest.CaptureFixture[str], stack: Path) -> Callable[..., CliRes
 def report(fake: FakeTwilio, walk: bool = True, message: str | None = None) -> doctor.Report:
     """Doctor's report on `fake` (a walk of the customer's latest message, or with walk=False
     the config and hygiene sections); asserts it only read."""
-    sender = scenarios.CUSTOMER if walk and not message else None
+    sender = toolkit.CUSTOMER if walk and not message else None
     result: doctor.Report = doctor_report(fake, CONFIG, sender=sender, message=message)
     return result
 
@@ -101,7 +98,7 @@ def test_the_platform_picks_the_checks() -> None:
     assert [c.id for c in walked.sections[0].checks] == WALK
     http = InProcessHttp(scenarios.conversations_all_pass())
     client = Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http)
-    legacy = doctor.run_doctor(legacy_scenarios.sandbox_config(), client, sender=scenarios.CUSTOMER)
+    legacy = doctor.run_doctor(legacy_scenarios.sandbox_config(), client, sender=toolkit.CUSTOMER)
     assert [c.id for c in legacy.sections[0].checks][3:5] == ["4-channel", "5-studio"]
     # The 1.x doctor sees the emptied SmsUrl as the number taken off the handler.
     assert legacy.check("2-number").status == "fail"
@@ -109,53 +106,14 @@ def test_the_platform_picks_the_checks() -> None:
     assert "Conversations" not in read and "Addresses" not in read and "/v2/Services/" in read
 
 
-# --- the scenarios are the stack applied as `up` would leave it ------------------------------
+# --- the scenarios are the stack applied as `up` would leave it (compared with a real `up`
+# on every platform in test_sandbox.py) ------------------------------------------------------
 
 
-def account_settings(fake: FakeTwilio) -> dict[str, Any]:
-    """What `up` on Conversations changes in an account, comparable both ways of getting there."""
-    webhooks = fake.singleton(seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=SERVICE)
-    return {
-        "numbers": {
-            n["phone_number"]: (n["sms_url"], n["sms_method"]) for n in fake.all(seed.NUMBERS)
-        },
-        "addresses": {
-            a["address"]: (a["type"], a["friendly_name"], a["auto_creation"])
-            for a in fake.all(seed.ADDRESSES)
-        },
-        "service_webhooks": {
-            k: webhooks.get(k) for k in ("pre_webhook_url", "post_webhook_url", "method", "filters")
-        },
-        "flows": {f["sid"]: f["enabled"] for f in fake.all(seed.FLEX_FLOWS)},
-        "workflows": {
-            w["friendly_name"]: (json.loads(w["configuration"]), w["task_reservation_timeout"])
-            for w in fake.all(seed.WORKFLOWS)
-        },
-        "channels": {c["unique_name"]: c["friendly_name"] for c in fake.all(seed.TASK_CHANNELS)},
-    }
-
-
-def test_the_scenarios_are_the_conversations_stack_applied(
-    monkeypatch: pytest.MonkeyPatch, pulumi_mocks: Callable[..., Any]
-) -> None:
-    """`scenarios.apply_conversations_stack` (no Pulumi in the sandbox) matches a real `up`."""
-    from flexorch.component import CustomMessaging
-
-    real = seed.flex_account()
-    use_fake(monkeypatch, real)
-    pulumi_mocks(Applying(), stack="sandbox")
-
-    @pulumi.runtime.test  # type: ignore[misc]
-    def up() -> Any:
-        component = CustomMessaging("flexorch", CONFIG)
-        return pulumi.Output.all(*[child.urn for child in component.children])
-
-    up()
+def test_up_on_conversations_leaves_each_number_to_its_address() -> None:
     by_hand = scenarios.apply_conversations_stack(seed.flex_account(), CONFIG)
-    assert account_settings(real) != account_settings(seed.flex_account())  # up did change it
-    assert account_settings(by_hand) == account_settings(real)
-    assert account_settings(by_hand)["numbers"]["+15005550006"] == ("", "POST")
-    assert account_settings(scenarios.conversations_all_pass()) == account_settings(by_hand)
+    number = by_hand.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
+    assert (number["sms_url"], number["sms_method"]) == ("", "POST")
 
 
 # --- what each failure says ----------------------------------------------------------------
@@ -229,7 +187,7 @@ def test_step2_each_address_setting_is_judged() -> None:
 
 def test_step2_a_number_without_an_address_or_with_an_enabled_flex_flow() -> None:
     fake = scenarios.conversations_all_pass()
-    scenarios.remove_records(fake, seed.ADDRESSES, address=seed.FREE_NUMBER)
+    toolkit.remove_records(fake, seed.ADDRESSES, address=seed.FREE_NUMBER)
     check = number_check(fake)
     assert check.detail == (
         "it has no SMS Address Configuration, so Conversations does not take its SMS"
@@ -249,7 +207,7 @@ def test_step2_a_number_without_an_address_or_with_an_enabled_flex_flow() -> Non
 def test_step3_only_a_conversation_on_the_texted_number_counts() -> None:
     fake = scenarios.conversations_all_pass()
     customer = fake.find(
-        scenarios.CONVERSATION_PARTICIPANTS, sid=seed.sid("MB", f"{scenarios.CUSTOMER} in {CH}")
+        scenarios.CONVERSATION_PARTICIPANTS, sid=seed.sid("MB", f"{toolkit.CUSTOMER} in {CH}")
     )
     customer["messaging_binding"] = {
         **customer["messaging_binding"],
@@ -266,10 +224,10 @@ def test_step3_only_a_conversation_on_the_texted_number_counts() -> None:
 def test_step3_a_copy_older_than_the_sms_is_not_it() -> None:
     fake = scenarios.conversations_all_pass()
     copy = fake.find(scenarios.CONVERSATION_MESSAGES, sid=scenarios.CUSTOMER_MESSAGE_SID)
-    copy["date_created"] = scenarios.iso(scenarios.ago(days=1))
+    copy["date_created"] = toolkit.iso(toolkit.ago(days=1))
     check = report(fake).check("3-conversation")
     assert check.status == "fail"
-    sms = fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)
+    sms = fake.find(seed.MESSAGES, sid=toolkit.MESSAGE_SID)
     assert check.detail == (
         f"{CH} is the customer's conversation on +15005550006, but none of its latest messages "
         f"is the SMS of {second_of(sms['date_sent'] or sms['date_created'])}"
@@ -278,7 +236,7 @@ def test_step3_a_copy_older_than_the_sms_is_not_it() -> None:
 
 def test_step3_an_sms_without_a_body_is_found_by_its_author() -> None:
     fake = scenarios.conversations_all_pass()
-    fake.find(seed.MESSAGES, sid=scenarios.MESSAGE_SID)["body"] = ""
+    fake.find(seed.MESSAGES, sid=toolkit.MESSAGE_SID)["body"] = ""
     fake.find(scenarios.CONVERSATION_MESSAGES, sid=scenarios.CUSTOMER_MESSAGE_SID)["body"] = None
     check = report(fake).check("3-conversation")
     assert (check.status, check.evidence["conversation_message"]) == (
@@ -300,7 +258,7 @@ def test_step3_the_handlers_own_webhook_on_an_active_conversation_is_fine() -> N
 
 def test_step4_a_closed_conversation_whose_task_is_gone_is_a_warning() -> None:
     fake = scenarios.conversations_all_pass()
-    scenarios.remove_records(fake, seed.TASKS, sid=scenarios.CONVERSATION_TASK_SID)
+    toolkit.remove_records(fake, seed.TASKS, sid=scenarios.CONVERSATION_TASK_SID)
     result = report(fake)
     check = result.check("4-task")
     assert (check.status, check.fix) == ("warn", "Walk a more recent message to see its task.")
@@ -332,7 +290,7 @@ def test_step5_reservation_not_accepted_and_agent_left_on_completion() -> None:
         f"({scenarios.CONVERSATION_RESERVATION_SID} timeout (alice))"
     )
     fake = scenarios.conversations_all_pass()
-    scenarios.remove_records(
+    toolkit.remove_records(
         fake, scenarios.CONVERSATION_PARTICIPANTS, sid=scenarios.AGENT_PARTICIPANT_SID
     )
     check = report(fake).check("5-agent")
@@ -345,7 +303,7 @@ def test_step5_reservation_not_accepted_and_agent_left_on_completion() -> None:
 
 def test_step6_is_skipped_when_the_agent_wrote_nothing() -> None:
     fake = scenarios.conversations_all_pass()
-    scenarios.remove_records(fake, scenarios.CONVERSATION_MESSAGES, sid=scenarios.AGENT_MESSAGE_SID)
+    toolkit.remove_records(fake, scenarios.CONVERSATION_MESSAGES, sid=scenarios.AGENT_MESSAGE_SID)
     check = report(fake).check("6-relayed")
     assert (check.status, check.detail) == (
         "skipped",
@@ -356,7 +314,7 @@ def test_step6_is_skipped_when_the_agent_wrote_nothing() -> None:
 def test_step6_an_sms_long_after_the_reply_is_not_its_delivery() -> None:
     fake = scenarios.conversations_all_pass()
     sms = fake.find(seed.MESSAGES, sid=scenarios.DELIVERED_SID)
-    later = scenarios.ago(minutes=8) + timedelta(minutes=20)
+    later = toolkit.ago(minutes=8) + timedelta(minutes=20)
     sms["date_created"] = sms["date_sent"] = format_datetime(later.replace(microsecond=0))
     check = report(fake).check("6-relayed")
     assert check.status == "fail"
@@ -424,7 +382,7 @@ def test_config_service_webhooks_name_what_differs() -> None:
 
 def test_hygiene_addresses_judge_the_numbers_the_walk_did_not() -> None:
     fake = scenarios.conversations_all_pass()
-    scenarios.remove_records(fake, seed.ADDRESSES, address=seed.FLEX_FLOW_NUMBER)
+    toolkit.remove_records(fake, seed.ADDRESSES, address=seed.FLEX_FLOW_NUMBER)
     check = report(fake).check("addresses")
     assert check.detail == (
         "1 managed number(s) do not hand their SMS to the handler: +15005550007 has no SMS "
@@ -459,7 +417,7 @@ def test_hygiene_orphans_need_a_day_idle_and_no_live_task() -> None:
         f"(task {seed.sid('WT', 'orphan conversation task')} completed, idle 1 day)"
     )
     fake.find(scenarios.CONVERSATIONS_OF, sid=scenarios.ORPHAN_CONVERSATION_SID)["date_updated"] = (
-        scenarios.iso(scenarios.ago(hours=3))
+        toolkit.iso(toolkit.ago(hours=3))
     )
     assert report(fake).check("orphans").status == "pass"
     fake = scenarios.conversations_orphans()
@@ -501,7 +459,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch, running: Sandbox) -> None:
 class TestAgainstTheSandbox:
     @pytest.mark.parametrize(
         "target",
-        [["--message", scenarios.MESSAGE_SID], ["--from", scenarios.CUSTOMER]],
+        [["--message", toolkit.MESSAGE_SID], ["--from", toolkit.CUSTOMER]],
         ids=["message", "from"],
     )
     def test_full_walk(
@@ -539,7 +497,7 @@ class TestAgainstTheSandbox:
             "Conversations",
         }
         looked_up = next(r for r in requests if r["path"].endswith("/ParticipantConversations"))
-        assert looked_up["query"]["Address"] == [scenarios.CUSTOMER]
+        assert looked_up["query"]["Address"] == [toolkit.CUSTOMER]
 
     def test_config_and_hygiene(
         self, sandbox: Sandbox, run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
@@ -562,7 +520,7 @@ class TestAgainstTheSandbox:
     ) -> None:
         with Sandbox(scenarios.conversations_returning_studio_webhook()) as other:
             point_at(monkeypatch, other)
-            walked = run("--from", scenarios.CUSTOMER, "--json")
+            walked = run("--from", toolkit.CUSTOMER, "--json")
             hygiene = run("--json")
             requests = other.since(0)
         assert walked.check("conversation-webhooks")["status"] == "fail"

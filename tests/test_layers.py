@@ -35,6 +35,8 @@ FLOORS = {
     "flexorch.doctor.platforms": 3.6,
     "flexorch.migrate": 3.7,  # its own command, over the doctor's reads and verdicts
     "flexorch.sandbox": 3.5,
+    # Likewise one sub-package per platform over the sandbox's toolkit, never importing another.
+    "flexorch.sandbox.platforms": 3.6,
     "flexorch.resources": 4,
     "flexorch.component": 5,
     "flexorch.cli": 6,

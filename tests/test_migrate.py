@@ -13,7 +13,8 @@ import pytest
 from helpers import ROOT, CliResult, InProcessHttp, run_cli
 
 from flexorch.cli import build_parser
-from flexorch.sandbox import catalogue, migration_scenarios, scenarios, seed
+from flexorch.sandbox import catalogue, seed, toolkit
+from flexorch.sandbox.platforms.programmable_chat import migration
 from flexorch.sandbox.server import Sandbox
 from flexorch.twilio_client import BASE_URL_ENV
 
@@ -35,9 +36,9 @@ def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return lambda *args: run_cli(capsys, "migrate", *args)
 
 
-@pytest.mark.parametrize("scenario", migration_scenarios.MIGRATION_CATALOGUE, ids=lambda s: s.name)
+@pytest.mark.parametrize("scenario", migration.MIGRATION_CATALOGUE, ids=lambda s: s.name)
 def test_each_scenario_trips_exactly_its_check(
-    scenario: scenarios.Scenario, run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
+    scenario: toolkit.Scenario, run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
 ) -> None:
     http = use(scenario.build())
     result = run("--config", SANDBOX_STACK, "--json")
@@ -62,7 +63,7 @@ def test_each_scenario_trips_exactly_its_check(
 def test_the_text_lists_the_inventory_then_the_plan_and_the_rollback(
     run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
 ) -> None:
-    use(migration_scenarios.in_flight())
+    use(migration.in_flight())
     result = run("--config", SANDBOX_STACK)
     assert result.code == 1
     out = result.out
@@ -124,7 +125,7 @@ def test_a_flex_flow_with_flex_flows_fail_is_a_blocker(
 def test_a_chat_event_without_a_conversations_twin_is_a_blocker(
     run: Callable[..., CliResult], use: Callable[..., InProcessHttp], tmp_path: Path
 ) -> None:
-    use(migration_scenarios.ready())
+    use(migration.ready())
     stack = tmp_path / "Pulumi.users.yaml"
     text = SANDBOX_STACK.read_text().replace(
         "[onMessageSent, onChannelUpdated]", "[onMessageSent, onUserUpdated]"
@@ -139,7 +140,7 @@ def test_a_chat_event_without_a_conversations_twin_is_a_blocker(
 def test_a_stack_on_conversations_already_is_said_so(
     run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
 ) -> None:
-    use(migration_scenarios.ready())
+    use(migration.ready())
     result = run("--config", CONVERSATIONS_STACK, "--json")
     assert result.check("config")["detail"] == "the stack is on conversations already"
 
@@ -172,7 +173,7 @@ def test_twilio_unreachable_is_exit_3(
 
 
 def test_the_sandbox_serves_every_migration_scenario() -> None:
-    names = {s.name for s in migration_scenarios.MIGRATION_CATALOGUE}
+    names = {s.name for s in migration.MIGRATION_CATALOGUE}
     assert names <= set(catalogue.SCENARIOS)
     for name in names:
         args = build_parser().parse_args(["sandbox", "--scenario", name])
@@ -182,7 +183,7 @@ def test_the_sandbox_serves_every_migration_scenario() -> None:
 def test_through_prism_every_read_is_valid_and_counted(
     run: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Sandbox(migration_scenarios.in_flight()) as sandbox:
+    with Sandbox(migration.in_flight()) as sandbox:
         monkeypatch.setenv(BASE_URL_ENV, sandbox.url)
         monkeypatch.setenv("TWILIO_ACCOUNT_SID", seed.ACCOUNT_SID)
         monkeypatch.setenv("TWILIO_AUTH_TOKEN", seed.AUTH_TOKEN)

@@ -15,7 +15,9 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from flexorch.sandbox import conversations_scenarios, scenarios, seed, specs
+from flexorch.sandbox import seed, specs, toolkit
+from flexorch.sandbox.platforms.conversations import scenarios as conversations
+from flexorch.sandbox.platforms.programmable_chat import scenarios as programmable_chat
 from flexorch.sandbox.prism import PRISM_ENV, PrismNotFound, prism_binary
 from flexorch.sandbox.server import Sandbox
 
@@ -71,18 +73,18 @@ def test_the_merged_spec_has_every_product_and_the_form_array_encoding() -> None
 
 
 def test_the_shipped_sandbox_stack_equals_the_example() -> None:
-    shipped = ROOT / "flexorch" / "sandbox" / scenarios.SANDBOX_STACK
+    shipped = ROOT / "flexorch" / "sandbox" / toolkit.SANDBOX_STACK
     assert shipped.read_bytes() == (ROOT / "examples" / "Pulumi.sandbox.yaml").read_bytes(), (
         "flexorch/sandbox/Pulumi.sandbox.yaml must be a copy of examples/Pulumi.sandbox.yaml"
     )
-    assert scenarios.sandbox_config().numbers == ("+15005550006", "+15005550007")
+    assert programmable_chat.sandbox_config().numbers == ("+15005550006", "+15005550007")
 
 
 def test_the_conversations_example_is_the_sandbox_stack_moved() -> None:
     """What the `conversations-*` scenarios apply is the example users run doctor with."""
     example = ROOT / "examples" / "Pulumi.sandbox-conversations.yaml"
     document = yaml.safe_load(example.read_text())
-    assert document["config"] == conversations_scenarios.conversations_stack()["config"]
+    assert document["config"] == conversations.conversations_stack()["config"]
 
 
 @pytest.fixture

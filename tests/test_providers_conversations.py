@@ -16,7 +16,6 @@ from helpers import InProcessHttp, LoseFirstCreate, use_fake
 
 from flexorch import lookups
 from flexorch.errors import FlexorchError
-from flexorch.resources.addresses import FRIENDLY_NAME
 from flexorch.resources.chat_webhooks import (
     ChatServiceSnapshotProvider,
     ChatServiceWebhooksProvider,
@@ -30,6 +29,7 @@ from flexorch.sandbox.seed import (
     FREE_NUMBER,
     PROXY_WEBHOOK,
 )
+from flexorch.twilio_facts import ADDRESS_FRIENDLY_NAME
 
 HANDLER = "https://handler.example.com/sms"
 CHAT_HANDLER = "https://handler.example.com/flex"
@@ -81,7 +81,7 @@ def test_a_number_gets_an_address_first_then_its_sms_url_emptied(http, fake) -> 
     created = PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
     [address] = addresses(fake)
     assert address["address"] == FREE_NUMBER and address["type"] == "sms"
-    assert address["friendly_name"] == FRIENDLY_NAME
+    assert address["friendly_name"] == ADDRESS_FRIENDLY_NAME
     assert address["auto_creation"] == {
         "enabled": True,
         "type": "webhook",
@@ -295,7 +295,8 @@ def test_a_conversations_service_that_does_not_exist_fails_the_snapshot_check(ht
 
 def test_an_address_a_stopped_run_made_is_taken_over_and_a_console_one_refused(http, fake) -> None:
     snapshot = record(FREE_NUMBER)  # recorded before the run that was stopped
-    made = fake.add(seed.ADDRESSES, type="sms", address=FREE_NUMBER, friendly_name=FRIENDLY_NAME,
+    made = fake.add(seed.ADDRESSES, type="sms", address=FREE_NUMBER,
+                    friendly_name=ADDRESS_FRIENDLY_NAME,
                     auto_creation={"enabled": True, "type": "webhook"})  # fmt: skip
     created = PhoneNumberRouteProvider().create(on_conversations(FREE_NUMBER, snapshot))
     assert created.outs["address_sid"] == made["sid"] and len(addresses(fake)) == 1

@@ -15,8 +15,10 @@ from helpers import Applying, use_fake
 from twilio.rest import Client
 
 from flexorch.sandbox import seed
+from flexorch.sandbox.platforms import PLATFORMS
 from flexorch.sandbox.prism import free_port
 from flexorch.sandbox.server import Sandbox
+from flexorch.sandbox.toolkit import Platform
 from flexorch.twilio_client import RetryingHttpClient
 
 
@@ -136,22 +138,34 @@ def test_the_command_prints_how_to_use_it_and_stops_on_sigterm(tmp_path: Path) -
 
 
 def account_settings(fake) -> dict:
-    """What `up` changes in an account, in a form both ways of getting there can be compared."""
+    """What `up` changes in an account on any platform, comparable both ways of getting there."""
     chat = fake.find(seed.CHAT_SERVICES, sid=seed.CHAT_SERVICE_SID)
+    webhooks = fake.singleton(
+        seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=seed.CHAT_SERVICE_SID
+    )
     return {
         "numbers": {
             n["phone_number"]: (n["sms_url"], n["sms_method"]) for n in fake.all(seed.NUMBERS)
+        },
+        "addresses": {
+            a["address"]: (a["type"], a["friendly_name"], a["auto_creation"])
+            for a in fake.all(seed.ADDRESSES)
         },
         "flows": {f["sid"]: f["enabled"] for f in fake.all(seed.FLEX_FLOWS)},
         "chat": {
             k: chat.get(k)
             for k in (
+                "pre_webhook_url",
                 "post_webhook_url",
                 "webhook_method",
                 "webhook_filters",
+                "pre_webhook_retry_count",
                 "post_webhook_retry_count",
             )
         },  # fmt: skip
+        "conversations_service": {
+            k: webhooks.get(k) for k in ("pre_webhook_url", "post_webhook_url", "method", "filters")
+        },
         "workflows": {
             w["friendly_name"]: (json.loads(w["configuration"]), w["task_reservation_timeout"])
             for w in fake.all(seed.WORKFLOWS)
@@ -160,26 +174,32 @@ def account_settings(fake) -> dict:
     }
 
 
-def test_the_doctor_scenarios_account_after_up_is_what_the_real_providers_leave(
-    monkeypatch, pulumi_mocks
+@pytest.mark.parametrize("platform", PLATFORMS.values(), ids=list(PLATFORMS))
+def test_each_platforms_account_after_up_is_what_the_real_providers_leave(
+    platform: Platform, monkeypatch, pulumi_mocks
 ):
-    """`scenarios.apply_stack` (the sandbox imports no Pulumi) must match a real `up`."""
+    """A platform's `apply_stack` (the sandbox imports no Pulumi) must match a real `up`, and
+    every healthy scenario be that account."""
     from flexorch.component import CustomMessaging
-    from flexorch.sandbox import scenarios
 
+    config = platform.config()
     real = seed.flex_account()
     use_fake(monkeypatch, real)
     pulumi_mocks(Applying(), stack="sandbox")
 
     @pulumi.runtime.test
     def up():
-        component = CustomMessaging("flexorch", scenarios.sandbox_config())
+        component = CustomMessaging("flexorch", config)
         return pulumi.Output.all(*[child.urn for child in component.children])
 
     up()
-    by_hand = scenarios.apply_stack(seed.flex_account(), scenarios.sandbox_config())
+    by_hand = platform.apply_stack(seed.flex_account(), config)
     assert account_settings(real) != account_settings(seed.flex_account())  # up did change it
     assert account_settings(by_hand) == account_settings(real)
+    healthy = [s for s in platform.doctor if s.check is None]
+    assert healthy
+    for scenario in healthy:
+        assert account_settings(scenario.build()) == account_settings(by_hand), scenario.name
 
 
 # Latency and traffic (issue #10's measuring side): every answer late, concurrency, connections.

@@ -15,11 +15,10 @@ from flexorch.errors import FlexorchError
 from flexorch.lookups import once
 from flexorch.resources.base import create_resolved, form_fields, warn
 from flexorch.twilio_client import TwilioApiError, twilio_call
-from flexorch.twilio_facts import address_settings
+from flexorch.twilio_facts import ADDRESS_FRIENDLY_NAME, address_settings
 
 # Twilio's largest page of Address Configurations.
 PAGE_SIZE = 50
-FRIENDLY_NAME = "Custom messaging (flexorch)"
 
 
 def list_sms_addresses(client: Client) -> dict[str, Any]:
@@ -86,7 +85,7 @@ def hold(client: Client, label: str, number: str, sid: str, wanted: dict[str, An
         try:
             with twilio_call(label, "create its Address Configuration", form_fields(fields)):
                 return client.conversations.v1.address_configurations.create(
-                    type="sms", address=number, friendly_name=FRIENDLY_NAME, **fields
+                    type="sms", address=number, friendly_name=ADDRESS_FRIENDLY_NAME, **fields
                 )
         except TwilioApiError as refused:
             # Twilio keeps one configuration per address: one made by a run that was stopped
@@ -96,7 +95,7 @@ def hold(client: Client, label: str, number: str, sid: str, wanted: dict[str, An
             found = list_sms_addresses(client).get(number) if 400 <= status < 500 else None
             if found is None:
                 raise
-            if found.friendly_name != FRIENDLY_NAME:
+            if found.friendly_name != ADDRESS_FRIENDLY_NAME:
                 raise FlexorchError(
                     f"{label}: {number} got an Address Configuration ({found.sid}) outside "
                     "flexorch after this stack recorded it; delete it in the Console, then run "
@@ -160,7 +159,7 @@ def leftover(
         return None
     if recorded and found.sid == recorded.get("sid"):
         return None if as_recorded(found, recorded) else (str(found.sid), recorded)
-    if found.friendly_name == FRIENDLY_NAME:
+    if found.friendly_name == ADDRESS_FRIENDLY_NAME:
         return str(found.sid), None
     return None  # someone else's: not flexorch's to give back
 

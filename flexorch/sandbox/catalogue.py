@@ -1,9 +1,10 @@
 """Every account `flexorch sandbox --scenario NAME` can start with, by name.
 
 The seeded account (also with a returning customer's chat channel that still hands messages
-to Studio, for `up`), then one broken account per doctor check on each platform
-(`scenarios` for Programmable Chat, `conversations_scenarios` for Flex Conversations), and one
-per `flexorch migrate` finding (`migration_scenarios`).
+to Studio, and with each other thing that can take a managed number's messages, for `up`), then
+each platform's accounts for `flexorch doctor` (one broken account
+per check), then those for `flexorch migrate` (one per finding), in the registry's order
+(`flexorch.sandbox.platforms`).
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flexorch.sandbox import seed
-from flexorch.sandbox.conversations_scenarios import CONVERSATIONS_CATALOGUE
 from flexorch.sandbox.fake import FakeTwilio
-from flexorch.sandbox.migration_scenarios import MIGRATION_CATALOGUE
-from flexorch.sandbox.scenarios import CATALOGUE
+from flexorch.sandbox.platforms import PLATFORMS
 
-ALL: dict[str, Callable[[], FakeTwilio]] = {
-    s.name: s.build for s in CATALOGUE + CONVERSATIONS_CATALOGUE + MIGRATION_CATALOGUE
-}
+DOCTOR = [s for platform in PLATFORMS.values() for s in platform.doctor]
+MIGRATE = [s for platform in PLATFORMS.values() for s in platform.migrate]
+ALL: dict[str, Callable[[], FakeTwilio]] = {s.name: s.build for s in DOCTOR + MIGRATE}
 SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {
     "flex-account": seed.flex_account,
     "flex-account-returning-customer": seed.returning_customer_account,

@@ -1,7 +1,7 @@
 """Accounts for `flexorch migrate`: the 1.x sandbox stack applied, on its way to Conversations.
 
-Every scenario starts from `scenarios.all_pass()` (the sandbox stack on Programmable Chat, one
-finished conversation) with Flex UI 2.x pinned, which is ready for the move; each other one
+Every scenario starts from Programmable Chat's `scenarios.all_pass()` (the sandbox stack on
+it, one finished conversation) with Flex UI 2.x pinned, which is ready for the move; each other one
 holds one thing the move must deal with: `flexorch sandbox --scenario NAME`, then
 `flexorch migrate --config examples/Pulumi.sandbox.yaml`.
 """
@@ -12,13 +12,13 @@ import json
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.fake import FakeTwilio
-from flexorch.sandbox.scenarios import (
+from flexorch.sandbox.platforms.programmable_chat.scenarios import (
     CHANNEL_SID,
     CHAT_USERS,
-    Scenario,
     add_session,
     all_pass,
 )
+from flexorch.sandbox.toolkit import Scenario
 
 FLEX_UI_2 = "~2.17.1"
 STUDIO_ADDRESS_SID = seed.sid("IG", "studio address of +15005550006")

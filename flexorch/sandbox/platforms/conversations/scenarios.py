@@ -1,6 +1,6 @@
 """Accounts for `flexorch doctor` on Flex Conversations: the sandbox stack moved onto it.
 
-The same account as `scenarios.all_pass()`, with the sandbox stack on `flexorch:platform:
+The same account as Programmable Chat's healthy one, with the sandbox stack on `flexorch:platform:
 conversations`: each managed number on its Address Configuration (autoCreation webhook to the
 handler), its own SmsUrl empty, the Conversations service's webhooks at the handler. The
 customer's SMS started a conversation (customer and agent participants), the handler made its
@@ -15,38 +15,40 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
-from flexorch.config import StackConfig, parse_config
-from flexorch.loading import namespace_values
-from flexorch.sandbox import seed
+from flexorch.config import StackConfig
+from flexorch.sandbox import seed, toolkit
 from flexorch.sandbox.fake import FakeTwilio
-from flexorch.sandbox.scenarios import (
+from flexorch.sandbox.toolkit import (
     AGENT,
     CUSTOMER,
-    MESSAGE_SID,
-    OLDER_MESSAGE_SID,
     ORPHAN_CUSTOMER,
+    REPLY,
     RETURNING_CUSTOMER,
-    SANDBOX_STACK,
     SMS_BODY,
-    STALE_CONTACT,
-    STALE_EXECUTION_SID,
-    WORKSPACE,
     Scenario,
-    add_execution,
-    add_message,
+    add_reservation,
     add_task,
     ago,
     apply_routing,
+    broken,
+    customer_wrote,
     iso,
     managed_numbers,
     remove_records,
+    replied,
+    reply_sent,
+    service_webhook_urls,
+    shipped_stack,
+    stack_config,
 )
-from flexorch.twilio_facts import ADDRESS_WEBHOOK_FILTERS, CONVERSATIONS, conversations_twin
+from flexorch.twilio_facts import (
+    ADDRESS_FRIENDLY_NAME,
+    ADDRESS_WEBHOOK_FILTERS,
+    CONVERSATIONS,
+    conversations_twin,
+)
 
 SERVICE = {"ChatServiceSid": seed.CHAT_SERVICE_SID}
 CONVERSATIONS_OF = seed.CONVERSATION_SERVICES + "/{ChatServiceSid}/Conversations"
@@ -54,24 +56,19 @@ CONVERSATION_PARTICIPANTS = CONVERSATIONS_OF + "/{ConversationSid}/Participants"
 CONVERSATION_MESSAGES = CONVERSATIONS_OF + "/{ConversationSid}/Messages"
 CONVERSATION_WEBHOOKS = CONVERSATIONS_OF + "/{ConversationSid}/Webhooks"
 CONVERSATION_SID = seed.sid("CH", "customer conversation")
-CUSTOMER_PARTICIPANT_SID = seed.sid("MB", "customer in customer conversation")
 AGENT_PARTICIPANT_SID = seed.sid("MB", "alice in customer conversation")
 CUSTOMER_MESSAGE_SID = seed.sid("IM", "customer sms in conversation")
 AGENT_MESSAGE_SID = seed.sid("IM", "agent reply in conversation")
 DELIVERED_SID = seed.sid("SM", "agent reply delivered")
-INTERACTION_SID = seed.sid("KD", "customer interaction")
 CONVERSATION_TASK_SID = seed.sid("WT", "customer conversation task")
 CONVERSATION_RESERVATION_SID = seed.sid("WR", "customer conversation reservation")
 HANDLER_WEBHOOK_SID = seed.sid("WH", "customer conversation handler webhook")
 STUDIO_WEBHOOK_SID = seed.sid("WH", "customer conversation studio webhook")
-# What flexorch names the Address Configurations it creates (flexorch.resources.addresses).
-ADDRESS_NAME = "Custom messaging (flexorch)"
 
 
 def conversations_stack() -> dict[str, Any]:
     """The sandbox stack file on Flex Conversations: the chat events' Conversations twins."""
-    shipped = resources.files(__package__).joinpath(SANDBOX_STACK).read_text(encoding="utf-8")
-    document: dict[str, Any] = yaml.safe_load(shipped)
+    document = shipped_stack()
     config = document["config"]
     chat = config["flexorch:chatService"]
     config["flexorch:platform"] = CONVERSATIONS
@@ -85,15 +82,11 @@ def conversations_stack() -> dict[str, Any]:
 @cache
 def conversations_config() -> StackConfig:
     """The config of `conversations_stack()`."""
-    return parse_config(namespace_values(conversations_stack()["config"], SANDBOX_STACK))
+    return stack_config(conversations_stack())
 
 
 def apply_conversations_stack(fake: FakeTwilio, config: StackConfig) -> FakeTwilio:
-    """What `pulumi up` of a Conversations `config` leaves in the seeded account.
-
-    tests/test_doctor_conversations.py runs the real providers through the component and
-    compares.
-    """
+    """What `pulumi up` of a Conversations `config` leaves in the seeded account, without Pulumi."""
     handler, chat = config.handler, config.chat_service
     for number in managed_numbers(fake, config):
         number.update(sms_url="", sms_method=handler.method)
@@ -106,11 +99,10 @@ def apply_conversations_stack(fake: FakeTwilio, config: StackConfig) -> FakeTwil
             "webhook_filters": list(ADDRESS_WEBHOOK_FILTERS),
         }
         fake.add(seed.ADDRESSES, sid=seed.sid("IG", number["phone_number"]), type="sms",
-                 address=number["phone_number"], friendly_name=ADDRESS_NAME,
+                 address=number["phone_number"], friendly_name=ADDRESS_FRIENDLY_NAME,
                  auto_creation=auto_creation)  # fmt: skip
     fake.singleton(seed.CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=chat.sid).update(
-        pre_webhook_url=handler.effective_chat_url if chat.pre_events else None,
-        post_webhook_url=handler.effective_chat_url if chat.post_events else None,
+        **service_webhook_urls(config),
         method=handler.method,
         filters=list(chat.webhook_filters),
     )
@@ -152,10 +144,8 @@ def conversations_all_pass() -> FakeTwilio:
     """A healthy Flex Conversations account: doctor passes every check."""
     config = conversations_config()
     fake = apply_conversations_stack(seed.flex_account(), config)
-    started = ago(minutes=10)
     number = config.numbers[0]
-    add_message(fake, OLDER_MESSAGE_SID, CUSTOMER, number, "Hello?", ago(days=2))
-    add_message(fake, MESSAGE_SID, CUSTOMER, number, SMS_BODY, started)
+    started = customer_wrote(fake, number)
     parent = _conversation(fake, CONVERSATION_SID, CUSTOMER, number, "closed", started)
     # The address's autoCreation gives the conversation a webhook to the handler.
     fake.add(CONVERSATION_WEBHOOKS, parent, sid=HANDLER_WEBHOOK_SID, target="webhook",
@@ -167,19 +157,15 @@ def conversations_all_pass() -> FakeTwilio:
              date_created=iso(started + timedelta(seconds=1)))  # fmt: skip
     fake.add(CONVERSATION_PARTICIPANTS, parent, sid=AGENT_PARTICIPANT_SID, identity=AGENT,
              attributes="{}", messaging_binding=None)  # fmt: skip
-    replied = started + timedelta(minutes=2)
-    reply = "Sorry about that, let me check."
+    written = replied(started)
     fake.add(CONVERSATION_MESSAGES, parent, sid=AGENT_MESSAGE_SID, index=1, author=AGENT,
-             body=reply, participant_sid=AGENT_PARTICIPANT_SID, attributes="{}",
-             date_created=iso(replied))  # fmt: skip
+             body=REPLY, participant_sid=AGENT_PARTICIPANT_SID, attributes="{}",
+             date_created=iso(written))  # fmt: skip
     # Conversations sends it to the customer's SMS binding.
-    add_message(fake, DELIVERED_SID, number, CUSTOMER, reply, replied + timedelta(seconds=2),
-             direction="outbound-api", status="delivered")  # fmt: skip
+    reply_sent(fake, DELIVERED_SID, number, written)
     _conversation_task(fake, config, CONVERSATION_TASK_SID, CONVERSATION_SID, status="completed",
                        when=started)  # fmt: skip
-    fake.add(seed.RESERVATIONS, {**WORKSPACE, "TaskSid": CONVERSATION_TASK_SID},
-             sid=CONVERSATION_RESERVATION_SID, worker_sid=seed.sid("WK", AGENT),
-             worker_name=AGENT, reservation_status="completed")  # fmt: skip
+    add_reservation(fake, CONVERSATION_TASK_SID, CONVERSATION_RESERVATION_SID)
     return fake
 
 
@@ -189,13 +175,6 @@ def live(fake: FakeTwilio) -> FakeTwilio:
     fake.find(seed.TASKS, sid=CONVERSATION_TASK_SID)["assignment_status"] = "assigned"
     reservation = fake.find(seed.RESERVATIONS, sid=CONVERSATION_RESERVATION_SID)
     reservation["reservation_status"] = "accepted"
-    return fake
-
-
-def conversations_message_missing() -> FakeTwilio:
-    """Step 1: Twilio has no inbound message from the customer (wrong number, carrier block)."""
-    fake = conversations_all_pass()
-    remove_records(fake, seed.MESSAGES, **{"from": CUSTOMER})
     return fake
 
 
@@ -276,13 +255,6 @@ def conversations_service_webhooks() -> FakeTwilio:
     return fake
 
 
-def conversations_flex_flow_janitor() -> FakeTwilio:
-    """Hygiene: the (disabled) SMS Flex Flow of +15005550007 has the Channel Janitor on."""
-    fake = conversations_all_pass()
-    fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["janitor_enabled"] = True
-    return fake
-
-
 def conversations_studio_address() -> FakeTwilio:
     """Hygiene: +15005550007's address went back to Studio (type studio, Flex's own handling)."""
     fake = conversations_all_pass()
@@ -323,18 +295,13 @@ def conversations_orphans() -> FakeTwilio:
     return fake
 
 
-def conversations_studio_stale() -> FakeTwilio:
-    """Hygiene: a Studio execution still active three days after its last step."""
-    fake = conversations_all_pass()
-    add_execution(fake, "active", (("incomingMessage", "Trigger", "ask_order_number"),),
-               sid=STALE_EXECUTION_SID, contact=STALE_CONTACT, when=ago(days=3))  # fmt: skip
-    return fake
-
-
-# The same account on Flex Conversations (`conversations_config()`), one broken thing each.
 CONVERSATIONS_CATALOGUE = (
     Scenario("conversations-all-pass", conversations_all_pass, None, "pass"),
-    Scenario("conversations-step1-message-missing", conversations_message_missing, "1-received"),
+    Scenario(
+        "conversations-step1-message-missing",
+        broken(conversations_all_pass, toolkit.message_missing),
+        "1-received",
+    ),
     Scenario("conversations-step2-sms-url-set", conversations_sms_url_set, "2-number"),
     Scenario("conversations-step2-address-elsewhere", conversations_address_elsewhere, "2-number"),
     Scenario(
@@ -358,7 +325,7 @@ CONVERSATIONS_CATALOGUE = (
     ),
     Scenario(
         "conversations-hygiene-flex-flow-janitor",
-        conversations_flex_flow_janitor,
+        broken(conversations_all_pass, toolkit.flex_flow_janitor),
         "flex-flows",
         "warn",
     ),
@@ -369,5 +336,10 @@ CONVERSATIONS_CATALOGUE = (
         "conversation-webhooks",
     ),
     Scenario("conversations-hygiene-orphans", conversations_orphans, "orphans"),
-    Scenario("conversations-hygiene-studio-stale", conversations_studio_stale, "studio-stale"),
+    Scenario(
+        "conversations-hygiene-studio-stale",
+        broken(conversations_all_pass, toolkit.studio_stale),
+        "studio-stale",
+    ),
 )
+"""Every account of the doctor on Flex Conversations: healthy, then one broken check each."""
