@@ -37,6 +37,17 @@ def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_output_arguments(parser: argparse.ArgumentParser, json_help: str) -> None:
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help=json_help)
+    output.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="in the text, each passing check's detail in full and its evidence",
+    )
+
+
 def load(args: argparse.Namespace) -> LoadedStack:
     """The validated stack named by --stack (and --component) or --config."""
     if args.config is not None:
@@ -188,15 +199,32 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_groups() -> dict[str, list[str]]:
+    """Scenario names: the seeded accounts, then doctor's and migrate's by platform, in order."""
+    from flexorch.sandbox import catalogue
+    from flexorch.sandbox.platforms import PLATFORMS
+
+    titles = {name: PLATFORM_RULES[name].title for name in PLATFORMS}
+    groups = {f"doctor on {titles[n]}": [s.name for s in p.doctor] for n, p in PLATFORMS.items()}
+    for name, platform in PLATFORMS.items():
+        if platform.migrate:
+            groups[f"migrate from {titles[name]}"] = [s.name for s in platform.migrate]
+    grouped = {name for names in groups.values() for name in names}
+    accounts = [name for name in catalogue.SCENARIOS if name not in grouped]
+    return {"seeded Flex accounts": accounts, **groups}
+
+
 def _scenario_lines() -> list[str]:
-    """Each sandbox scenario on its own line, with the first line of its builder's docstring."""
+    """The sandbox's scenarios by platform, each on its own line with its description's first."""
     from flexorch.sandbox import catalogue
 
     width = max(map(len, catalogue.SCENARIOS))
     lines = []
-    for name, build in catalogue.SCENARIOS.items():
-        summary = (build.__doc__ or "").strip().splitlines()[:1]
-        lines.append(f"  {name.ljust(width)}  {' '.join(summary)}".rstrip())
+    for heading, names in _scenario_groups().items():
+        lines.append(f"{heading}:")
+        for name in names:
+            summary = (catalogue.SCENARIOS[name].__doc__ or "").strip().splitlines()[:1]
+            lines.append(f"  {name.ljust(width)}  {' '.join(summary)}".rstrip())
     return lines
 
 
@@ -243,6 +271,7 @@ def _live(
 ) -> T:
     """Load the stack and its credentials, then `run` a live, read-only command on them.
 
+    For text, a spinner on stderr (a terminal's only) counts the reads while they run.
     With --json, a run that stops early (bad arguments or config: exit 2, Twilio unreachable:
     3) prints `error_document` too, whose `error` holds the same lines as stderr.
     """
@@ -262,7 +291,15 @@ def _live(
         credentials = doctor.find_credentials(path, args.stack, project_root())
         account_sid = credentials.account_sid
         client = doctor.reading_client(credentials)
-        return run(loaded, client)
+        if args.json:
+            return run(loaded, client)
+        from flexorch.doctor.text import progress
+
+        with progress(
+            f"reading account {account_sid} at {doctor.endpoint()}",
+            lambda: doctor.requests_made(client),
+        ):
+            return run(loaded, client)
     except FlexorchError as exc:
         if args.json:
             document = error_document(
@@ -275,10 +312,6 @@ def _live(
             )
             print(json.dumps(document, indent=2))
         raise
-
-
-def _colour() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -303,7 +336,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        print(doctor.render_text(report, colour=_colour()))
+        from flexorch.doctor import text
+
+        text.write_report(text.console(), report, verbose=args.verbose)
     return report.exit_code
 
 
@@ -334,7 +369,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(migration.to_json(), indent=2))
     else:
-        print(migrate.render_migration(migration, colour=_colour()))
+        from flexorch.doctor.text import console
+
+        migrate.write_migration(console(), migration, verbose=args.verbose)
     return migration.exit_code
 
 
@@ -434,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="+E164",
         help="walk the latest inbound message from this customer to a managed number",
     )
-    doctor.add_argument("--json", action="store_true", help="print the report as a JSON document")
+    _add_output_arguments(doctor, "print the report as a JSON document")
     doctor.set_defaults(run=cmd_doctor)
     migrate = commands.add_parser(
         "migrate",
@@ -448,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_stack_arguments(migrate)
-    migrate.add_argument("--json", action="store_true", help="print it as a JSON document")
+    _add_output_arguments(migrate, "print it as a JSON document")
     migrate.set_defaults(run=cmd_migrate)
     return parser
 

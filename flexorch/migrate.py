@@ -37,7 +37,7 @@ from flexorch.doctor.platforms.programmable_chat.hygiene import (
     channel_limit_check,
     channels_of_managed_numbers,
 )
-from flexorch.doctor.report import EXAMPLES, Check, Label, Report, Section, render_text
+from flexorch.doctor.report import EXAMPLES, Check, Label, Report, Section
 from flexorch.doctor.report import error_document as doctor_error_document
 from flexorch.errors import FlexorchError
 from flexorch.twilio_facts import (
@@ -63,12 +63,26 @@ class MigrationAccount(ChatAccount, ConversationsAccount):
 
 
 @dataclass(frozen=True)
+class NumberMove:
+    """A managed number's check, and what its row in the text's table says (not in `--json`)."""
+
+    check: Check
+    now: str = ""
+    """How its messages are handled now."""
+    cut_over: str = ""
+    """What the cut-over does to it."""
+    blocker: str = ""
+    """What stops the cut-over, if anything."""
+
+
+@dataclass(frozen=True)
 class Migration:
     """The inventory of one stack's move, and the plan and rollback made from it."""
 
     report: Report
     plan: tuple[str, ...]
     rollback: tuple[str, ...]
+    numbers: tuple[NumberMove, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -109,11 +123,12 @@ def run_migrate(
     started = time.monotonic()
     now = now or datetime.now(UTC)
     account = MigrationAccount(client, config)
+    numbers = [_guarded_number(account, ref) for ref in config.numbers]
     checks: list[Check] = [
         guarded(FLEX_UI, lambda: _flex_ui(account)),
         guarded(CONFIG, lambda: _config(config)),
+        *(move.check for move in numbers),
     ]
-    checks += [_guarded_number(account, ref) for ref in config.numbers]
     checks.append(guarded(IN_FLIGHT, lambda: _in_flight(account, now)))
     checks.append(guarded(CHANNEL_LIMIT_CHECK, lambda: _limit(account)))
     report = Report(
@@ -128,13 +143,23 @@ def run_migrate(
     target = target or (f"--stack {stack}" if stack else "--config FILE")
     pulumi_stack = f"--stack {stack}" if stack else ""
     return Migration(
-        report, _plan(config, target, pulumi_stack, report), _rollback(target, pulumi_stack)
+        report,
+        _plan(config, target, pulumi_stack, report),
+        _rollback(target, pulumi_stack),
+        tuple(numbers),
     )
 
 
-def _guarded_number(account: MigrationAccount, ref: str) -> Check:
+def _guarded_number(account: MigrationAccount, ref: str) -> NumberMove:
     label = Label(f"number:{ref}", ref)
-    return guarded(label, lambda: _number(account, ref, label))
+    moves: list[NumberMove] = []
+
+    def judge() -> Check:
+        moves.append(_number(account, ref, label))
+        return moves[0].check
+
+    check = guarded(label, judge)
+    return moves[0] if moves else NumberMove(check)
 
 
 def _flex_ui(account: MigrationAccount) -> Check:
@@ -197,10 +222,10 @@ def _config(config: StackConfig) -> Check:
     return CONFIG.check("pass", "; ".join(changes), evidence)
 
 
-def _number(account: MigrationAccount, ref: str, label: Label) -> Check:
+def _number(account: MigrationAccount, ref: str, label: Label) -> NumberMove:
     number = account.number(ref)
     if number is None:
-        return missing_number(account, ref, label)
+        return NumberMove(missing_number(account, ref, label))
     e164 = str(number.phone_number)
     config = account.config
     flows = enabled_flows(account, e164)
@@ -224,28 +249,30 @@ def _number(account: MigrationAccount, ref: str, label: Label) -> Check:
         "address": address,
     }
     if flows and config.flex_flows == "fail":
-        return label.check(
+        check = label.check(
             "fail",
             f"{now}: with flexFlows: fail the cut-over stops on it",
             evidence,
             "Disable the Flex Flow, or set flexorch:flexFlows: disable (flexorch disables it at "
             "the cut-over and enables it again on destroy).",
         )
+        return NumberMove(check, now, "stops on it", "an enabled Flex Flow, with flexFlows: fail")
     if address:
-        return label.check(
+        cut_over = (
+            "adopts the Address Configuration (its settings recorded, put back on destroy or "
+            "rollback) and empties the SmsUrl"
+        )
+        check = label.check(
             "warn",
-            f"{now}: the cut-over adopts the Address Configuration (its settings recorded, put "
-            "back on destroy or rollback) and empties the SmsUrl",
+            f"{now}: the cut-over {cut_over}",
             evidence,
             "If something other than Flex uses that Address Configuration, move it first: from "
             "the cut-over on it sends this number's messages to the handler.",
         )
-    return label.check(
-        "pass",
-        f"{now}: the cut-over gives it an Address Configuration at the handler, then empties "
-        "its SmsUrl",
-        evidence,
-    )
+        return NumberMove(check, now, cut_over)
+    cut_over = "gives it an Address Configuration at the handler, then empties its SmsUrl"
+    check = label.check("pass", f"{now}: the cut-over {cut_over}", evidence)
+    return NumberMove(check, now, cut_over)
 
 
 def _in_flight(account: MigrationAccount, now: datetime) -> Check:
@@ -367,14 +394,34 @@ def _rollback(target: str, pulumi_stack: str) -> tuple[str, ...]:
     return tuple(f"{i}. {_step(text)}" for i, text in enumerate(steps, start=1))
 
 
-def render_migration(migration: Migration, colour: bool = False) -> str:
-    """The inventory as doctor's table, then the plan and the rollback."""
-    lines = [render_text(migration.report, colour=colour, command="migrate")]
-    lines += ["", "plan"] + [f"  {step}" for step in migration.plan]
-    lines += ["", "rollback"] + [f"  {step}" for step in migration.rollback]
-    verdict = "ready: no blocker" if migration.exit_code == 0 else "blocked: fix the failures"
-    lines += ["", f"{verdict} (exit {migration.exit_code})"]
-    return "\n".join(lines)
+def write_migration(out: Any, migration: Migration, verbose: bool = False) -> None:
+    """The verdict, blockers and warnings, the numbers as a table, what passed, plan, rollback.
+
+    `out` is a rich console (`flexorch.doctor.text.console`): rich loads for text only.
+    """
+    from flexorch.doctor.text import Page
+
+    report = migration.report
+    page = Page(out)
+    page.verdict(report, "migrate", "BLOCKED", "ready")
+    page.problems(report)
+    rows = [
+        (
+            move.check.status,
+            (
+                move.check.title,
+                move.now or "-",
+                move.cut_over or "-",
+                move.blocker or (move.check.detail if move.check.status == "fail" else "none"),
+            ),
+        )
+        for move in migration.numbers
+    ]
+    page.table("numbers", ("number", "handling now", "what the cut-over does", "blocker"), rows)
+    # Without --verbose a number's passing check is its row.
+    page.passing(report, verbose, () if verbose else [m.check.id for m in migration.numbers])
+    page.numbered("plan", migration.plan)
+    page.numbered("rollback", migration.rollback)
 
 
 def error_document(error: FlexorchError, **where: Any) -> dict[str, Any]:

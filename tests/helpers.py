@@ -287,14 +287,26 @@ def doctor_report(
     return result
 
 
-def summary_line(counts: dict[str, int], code: int) -> str:
-    """A regular expression of the last line doctor prints (its request count and time vary)."""
-    import re
+def counts_line(counts: dict[str, int], code: int) -> str:
+    """The second line of doctor's and migrate's text: how many checks of each status."""
+    warnings = counts.get("warn", 0)
+    return (
+        f"{counts.get('fail', 0)} failed, {warnings} warning{'' if warnings == 1 else 's'}, "
+        f"{counts.get('pass', 0)} passed, {counts.get('skipped', 0)} skipped; exit {code}"
+    )
 
-    return re.escape(
-        f"{counts.get('fail', 0)} failed, {counts.get('warn', 0)} warning(s), "
-        f"{counts.get('pass', 0)} passed, {counts.get('skipped', 0)} skipped ("
-    ) + (r"\d+ read-only requests, \d+\.\d s\)" + re.escape(f": exit {code}"))
+
+def text_block(out: str, status: str, title: str) -> str:
+    """A check's lines in doctor's or migrate's plain text, unwrapped into one: the line naming
+    it under `status` (`FAIL`, `pass`), then the lines indented under it."""
+    lines = out.splitlines()
+    at = lines.index(f"{status.ljust(9)}{title}")
+    block = [lines[at]]
+    for line in lines[at + 1 :]:
+        if not line.startswith(" " * 9):
+            break
+        block.append(line.strip())
+    return " ".join(block)
 
 
 def assert_read_only_and_valid(requests: list[dict[str, Any]]) -> None:
@@ -353,3 +365,98 @@ class Applying:
 
     def call(self, args: Any) -> dict[str, Any]:
         return {}
+
+
+# --- golden text: doctor's and migrate's plain output (scripts/regenerate-golden-text) -----------
+
+TEXT_GOLDEN = ROOT / "tests" / "golden-text"
+SANDBOX_SOURCE = "examples/Pulumi.sandbox.yaml"
+# The command each golden text answers; README's Doctor section shows the first after it.
+TEXT_COMMANDS = {
+    "doctor-walk-step7-agent-not-member.txt": (
+        "$ flexorch sandbox --scenario step7-agent-not-member  # then the exports it prints\n"
+        f"$ flexorch doctor --config {SANDBOX_SOURCE} --from +15558675309\n"
+    ),
+    "doctor-config-all-pass.txt": (
+        f"$ flexorch sandbox --scenario all-pass\n$ flexorch doctor --config {SANDBOX_SOURCE}\n"
+    ),
+    "migrate-flex-account.txt": (
+        "$ flexorch sandbox --scenario flex-account\n"
+        f"$ flexorch migrate --config {SANDBOX_SOURCE}\n"
+    ),
+}
+README_TEXT = "doctor-walk-step7-agent-not-member.txt"
+
+
+def text_goldens() -> dict[str, str]:
+    """Each golden text file's content, rendered now: doctor and migrate on sandbox scenarios,
+    plain at 80 columns. A run's duration varies, so the reports say 0.8 s."""
+    from dataclasses import replace
+
+    from twilio.rest import Client
+
+    from flexorch.doctor import run_doctor
+    from flexorch.doctor.text import render, write_report
+    from flexorch.loading import load_stack_file
+    from flexorch.migrate import run_migrate, write_migration
+    from flexorch.sandbox import seed
+    from flexorch.sandbox.platforms.programmable_chat import scenarios
+
+    config = load_stack_file(ROOT / SANDBOX_SOURCE).config
+
+    def client(fake: Any) -> tuple[Any, InProcessHttp]:
+        http = InProcessHttp(fake)
+        return Client(seed.ACCOUNT_SID, seed.AUTH_TOKEN, seed.ACCOUNT_SID, http_client=http), http
+
+    def doctor(fake: Any, sender: str | None) -> str:
+        twilio, http = client(fake)
+        report = run_doctor(config, twilio, stack="sandbox", source=SANDBOX_SOURCE, sender=sender)
+        report = replace(report, requests=len(http.log), seconds=0.8)
+        return render(lambda out: write_report(out, report))
+
+    def migrate(fake: Any) -> str:
+        twilio, http = client(fake)
+        found = run_migrate(
+            config,
+            twilio,
+            stack="sandbox",
+            source=SANDBOX_SOURCE,
+            target=f"--config {SANDBOX_SOURCE}",
+        )
+        found = replace(found, report=replace(found.report, requests=len(http.log), seconds=0.8))
+        return render(lambda out: write_migration(out, found))
+
+    return {
+        "doctor-walk-step7-agent-not-member.txt": doctor(
+            scenarios.agent_not_member(), scenarios.CUSTOMER
+        ),
+        "doctor-config-all-pass.txt": doctor(scenarios.all_pass(), None),
+        "migrate-flex-account.txt": migrate(seed.flex_account()),
+    }
+
+
+def readme_block(text: str) -> str:
+    """README's Doctor example: the commands, then what doctor prints."""
+    return f"```\n{TEXT_COMMANDS[README_TEXT]}{text}```\n"
+
+
+def write_text_goldens() -> None:
+    """Write tests/golden-text anew, and README's Doctor example from its first file."""
+    import re
+
+    goldens = text_goldens()
+    TEXT_GOLDEN.mkdir(exist_ok=True)
+    for stale in TEXT_GOLDEN.glob("*.txt"):
+        stale.unlink()
+    for name, text in goldens.items():
+        (TEXT_GOLDEN / name).write_text(text, encoding="utf-8")
+    readme = ROOT / "README.md"
+    marker = f"<!-- scripts/regenerate-golden-text: tests/golden-text/{README_TEXT} -->\n"
+    new, found = re.subn(
+        re.escape(marker) + r"```\n.*?```\n",
+        lambda _: marker + readme_block(goldens[README_TEXT]),
+        readme.read_text(encoding="utf-8"),
+        flags=re.DOTALL,
+    )
+    assert found == 1, f"README.md has no {marker.strip()} followed by a ``` block"
+    readme.write_text(new, encoding="utf-8")

@@ -339,14 +339,31 @@ def test_a_plain_text_token_is_reported_with_the_other_problems(cli: CliRunner) 
     ]
 
 
-def scenario_rows(lines: list[str]) -> dict[str, str]:
-    """`  name   description` lines as {name: description} (padded to the longest name)."""
-    rows = {}
+def scenario_groups(lines: list[str]) -> dict[str, dict[str, str]]:
+    """`heading:` lines, each over its `  name   description` lines, as {heading: {name: ...}}."""
+    groups: dict[str, dict[str, str]] = {}
     for line in lines:
-        assert line.startswith("  "), line
+        if not line.startswith("  "):
+            assert line.endswith(":"), line
+            rows = groups[line[:-1]] = {}
+            continue
         name, description = line.split(None, 1)
         rows[name] = description
-    return rows
+    return groups
+
+
+def scenario_rows(lines: list[str]) -> dict[str, str]:
+    """Every scenario's `{name: description}`, whatever its group."""
+    return {k: v for rows in scenario_groups(lines).values() for k, v in rows.items()}
+
+
+CHAT = "programmable-chat (Flex UI 1.x, Programmable Chat)"
+GROUPS = {
+    "flex-account": "seeded Flex accounts",
+    "step7-agent-not-member": f"doctor on {CHAT}",
+    "conversations-step4-no-task": "doctor on conversations (Flex UI 2.x, Flex Conversations)",
+    "migrate-flex-ui-1": f"migrate from {CHAT}",
+}
 
 
 SOME_SCENARIOS = {
@@ -368,9 +385,17 @@ def test_sandbox_help_lists_every_scenario_one_per_line() -> None:
     assert (run.code, run.err) == (0, "")
     lines = run.out.splitlines()
     start = lines.index("scenarios (--scenario NAME):") + 1
+    groups = scenario_groups(lines[start:])
+    assert list(groups) == [
+        "seeded Flex accounts",
+        f"doctor on {CHAT}",
+        "doctor on conversations (Flex UI 2.x, Flex Conversations)",
+        f"migrate from {CHAT}",
+    ]
     rows = scenario_rows(lines[start:])
     assert list(rows) == list(catalogue.SCENARIOS)
     assert {name: rows[name] for name in SOME_SCENARIOS} == SOME_SCENARIOS
+    assert {name: next(h for h, r in groups.items() if name in r) for name in GROUPS} == GROUPS
 
 
 def test_an_unknown_scenario_prints_the_list_one_per_line(cli: CliRunner) -> None:

@@ -31,17 +31,19 @@ from helpers import (
     CliResult,
     InProcessHttp,
     assert_read_only_and_valid,
+    counts_line,
     doctor_report,
     fake_pulumi,
     run_cli,
     second_of,
-    summary_line,
+    text_block,
 )
 from twilio.rest import Client
 
 from flexorch import doctor, twilio_facts
 from flexorch.config import Orchestration, StackConfig
 from flexorch.doctor.checks import flows_problem
+from flexorch.doctor.text import show_evidence
 from flexorch.errors import FlexorchError
 from flexorch.sandbox import catalogue, seed, toolkit
 from flexorch.sandbox.fake import FakeTwilio
@@ -594,19 +596,21 @@ class TestScenarios:
         lines = result.out.splitlines()
         assert "\x1b[" not in result.out
         code = 1 if "fail" in wrong.values() else 0
-        assert re.fullmatch(summary_line(counts(expected), code), lines[-1]), lines[-1]
+        assert lines[1] == counts_line(counts(expected), code)
         assert result.code == code
         if scenario.check is None:
+            assert lines[0] == "flexorch doctor: all passed"
             assert "fix:" not in result.out
             return
         checks = report(scenario.build(), platform.config, walk=walked).checks
-        width = max(len(c.title) for c in checks)
         check = next(c for c in checks if c.id == scenario.check)
-        at = lines.index(
-            f"  {scenario.status.ljust(7)}  {check.title.ljust(width)}  {check.detail}"
+        verdict = "FAILED: " if scenario.status == "fail" else "all passed, 1 warning: "
+        assert lines[0] == f"flexorch doctor: {verdict}{check.title}"
+        status = scenario.status.upper()
+        assert text_block(result.out, status, check.title) == (
+            f"{status.ljust(9)}{check.title} {check.detail} "
+            f"evidence: {show_evidence(check.evidence)} fix: {fixes[scenario.check]}"
         )
-        assert lines[at + 1].startswith(" " * 11 + "evidence: ")
-        assert lines[at + 2] == " " * 11 + f"fix: {fixes[scenario.check]}"
 
     def test_every_problem_comes_with_evidence_and_a_fix(
         self, platform: Platform, scenario: toolkit.Scenario
@@ -1407,35 +1411,60 @@ def test_json_document_shape(run: Callable[..., CliResult], use: Callable[..., A
     assert result.check("7-agent")["fix"] == AGENT_NOT_MEMBER_FIX
 
 
-def test_text_table(run: Callable[..., CliResult], use: Callable[..., Any]) -> None:
+def test_the_text_gives_the_verdict_the_walk_then_the_broken_step(
+    run: Callable[..., CliResult], use: Callable[..., Any]
+) -> None:
     use(scenarios.agent_not_member())
     result = run("--config", SANDBOX_STACK, "--from", toolkit.CUSTOMER)
     assert result.code == 1
     out = result.out
     assert "\x1b[" not in out  # not a terminal: no colour
     lines = out.splitlines()
-    assert f"message {toolkit.MESSAGE_SID} from +15558675309 to +15005550006" in lines
-    width = len("orphaned channels and Proxy sessions")  # the longest title: the column's width
-    reservation = scenarios.RESERVATION_SID
-    agent = lines.index(
-        f"  fail     {'7. agent accepted and joined'.ljust(width)}  alice accepted {reservation} "
-        f"but is not a member of {scenarios.CHANNEL_SID}, so cannot see or answer the customer"
+    assert lines[:2] == [
+        "flexorch doctor: FAILED: 7. agent accepted and joined",
+        counts_line({"fail": 1, "pass": 9, "skipped": 4}, 1),
+    ]
+    at = lines.index(f"message {toolkit.MESSAGE_SID} from +15558675309 to +15005550006")
+    picture = " ".join(line.strip() for line in lines[at + 1 : lines.index("", at)])
+    assert picture == (
+        "received -> number -> proxy (skipped) -> channel -> studio (skipped) -> task -> "
+        "agent (FAIL) -> completed (skipped) -> relayed (skipped)"
     )
-    assert lines[agent + 1] == " " * 11 + (
+    reservation = scenarios.RESERVATION_SID
+    # The broken step's details follow the picture.
+    assert lines.index("FAIL     7. agent accepted and joined") == lines.index("", at) + 1
+    assert text_block(out, "FAIL", "7. agent accepted and joined") == (
+        f"FAIL     7. agent accepted and joined alice accepted {reservation} but is not a member "
+        f"of {scenarios.CHANNEL_SID}, so cannot see or answer the customer "
         f"evidence: reservation {reservation}; reservation_status completed; worker "
         f"{seed.sid('WK', 'alice')}; contact_uri client:alice; identity alice; members "
-        "+15558675309"
+        f"+15558675309 fix: {AGENT_NOT_MEMBER_FIX}"
     )
-    assert lines[agent + 2] == " " * 11 + f"fix: {AGENT_NOT_MEMBER_FIX}"
     for step in ("8. completed and closed", "9. agent's replies sent as SMS"):
-        assert f"  skipped  {step.ljust(width)}  because step 7 failed" in lines
-    assert re.fullmatch(summary_line({"fail": 1, "pass": 9, "skipped": 4}, 1), lines[-1])
+        assert any(re.fullmatch(rf"skipped  {re.escape(step)} +because step 7 failed", line)
+                   for line in lines), step  # fmt: skip
+    assert all(len(line) <= 80 for line in lines)
 
 
-def test_colour_on_a_terminal_only() -> None:
-    result = report(scenarios.agent_not_member())
-    assert "\x1b[31;1mfail   \x1b[0m" in doctor.render_text(result, colour=True)
-    assert "\x1b[" not in doctor.render_text(result, colour=False)
+def test_verbose_shows_what_passed_in_full_with_its_evidence(
+    run: Callable[..., CliResult], use: Callable[..., Any]
+) -> None:
+    use(scenarios.all_pass())
+    brief = run("--config", SANDBOX_STACK)
+    verbose = run("--config", SANDBOX_STACK, "--verbose")
+    assert brief.code == verbose.code == 0
+    check = report(scenarios.all_pass(), walk=False).check("chat-service")
+    line = next(line for line in brief.out.splitlines() if check.title in line)
+    assert line.startswith("pass") and line.endswith("...") and len(line) == 80
+    assert "evidence:" not in brief.out
+    assert text_block(verbose.out, "pass", check.title) == (
+        f"pass     {check.title} {check.detail} evidence: {show_evidence(check.evidence)}"
+    )
+
+
+def test_json_and_verbose_are_refused_together(run: Callable[..., CliResult]) -> None:
+    result = run("--config", SANDBOX_STACK, "--json", "--verbose")
+    assert result.code == 2 and "not allowed with argument" in result.err
 
 
 @pytest.mark.parametrize(
@@ -1912,7 +1941,7 @@ class TestAgainstTheSandbox:
         requests = against.since(mark)
         print(f"\nconfig + hygiene: {len(requests)} requests in {time.monotonic() - started:.2f} s")
         assert result.code == 0, result.out
-        assert f"({len(requests)} read-only requests" in result.out
+        assert f", {len(requests)} read-only requests in " in " ".join(result.out.split())
         assert_read_only_and_valid(requests)
 
     def test_rejected_credentials(

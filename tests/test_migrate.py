@@ -6,11 +6,12 @@ through Prism with Twilio's specs; exit 0 ready, 1 blocked, 2 bad config, 3 unre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, CliResult, InProcessHttp, run_cli
+from helpers import ROOT, CliResult, InProcessHttp, counts_line, run_cli, text_block
 
 from flexorch.cli import build_parser
 from flexorch.sandbox import catalogue, seed, toolkit
@@ -50,45 +51,72 @@ def test_each_scenario_trips_exactly_its_check(
     assert {method for method, _path, _form in http.log} == {"GET"}
     text = run("--config", SANDBOX_STACK)
     assert text.code == result.code
+    lines = text.out.splitlines()
     if scenario.check:
         found = result.check(scenario.check)
         assert found["fix"], found  # a blocker or a warning says what to do
         assert found["evidence"], found
-        assert f"  {scenario.status.ljust(7)}  {found['title']}" in text.out
-        assert " " * 11 + f"fix: {found['fix']}" in text.out.splitlines()
-    verdict = "ready: no blocker" if result.code == 0 else "blocked: fix the failures"
-    assert text.out.splitlines()[-1] == f"{verdict} (exit {result.code})"
+        block = text_block(text.out, scenario.status.upper(), found["title"])
+        assert block.endswith(f"fix: {found['fix']}")
+        verdict = "BLOCKED: " if scenario.status == "fail" else "ready, 1 warning: "
+        assert lines[0] == f"flexorch migrate: {verdict}{found['title']}"
+    else:
+        assert lines[0] == "flexorch migrate: ready"
+    assert lines[1] == counts_line(result.document["counts"], result.code)
 
 
-def test_the_text_lists_the_inventory_then_the_plan_and_the_rollback(
+def numbered(out: str, title: str) -> list[str]:
+    """The items of a numbered list in the plain text, each unwrapped onto one line."""
+    lines = out.splitlines()
+    items: list[str] = []
+    for line in lines[lines.index(title) + 1 :]:
+        if not line.startswith("  "):
+            break
+        if line.startswith("     "):
+            items[-1] += " " + line.strip()
+        else:
+            items.append(line.strip())
+    return items
+
+
+def test_the_text_gives_the_verdict_the_blocker_the_numbers_then_the_plan_and_rollback(
     run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
 ) -> None:
     use(migration.in_flight())
     result = run("--config", SANDBOX_STACK)
     assert result.code == 1
     out = result.out
-    assert out.splitlines()[0] == (
-        f"flexorch migrate: stack sandbox ({SANDBOX_STACK}), account {seed.ACCOUNT_SID} at "
-        "https://*.twilio.com"
+    lines = out.splitlines()
+    assert lines[:2] == [
+        "flexorch migrate: BLOCKED: conversations in flight",
+        "1 failed, 0 warnings, 5 passed, 0 skipped; exit 1",
+    ]
+    where = " ".join(line.strip() for line in lines[2 : lines.index("")])
+    assert re.fullmatch(
+        re.escape(f"stack sandbox ({SANDBOX_STACK}), ")
+        + r"\d+ read-only requests in \d+\.\d s "
+        + re.escape(f"account {seed.ACCOUNT_SID} at https://*.twilio.com"),
+        where,
     )
-    assert out.index("inventory") < out.index("\nplan\n") < out.index("\nrollback\n")
-    assert "fail     conversations in flight" in out
-    assert "1 active chat channel(s) of managed numbers and 1 open Proxy session(s)" in out
-    assert "fix: Drain first" in out
-    plan = out[out.index("\nplan\n") : out.index("\nrollback\n")]
-    steps = [line.strip() for line in plan.splitlines()[2:] if line.strip()]
+    headings = ["FAIL     conversations in flight", "numbers", "inventory", "plan", "rollback"]
+    assert [lines.index(h) for h in headings] == sorted(lines.index(h) for h in headings)
+    block = text_block(out, "FAIL", "conversations in flight")
+    assert "1 active chat channel(s) of managed numbers and 1 open Proxy session(s)" in block
+    assert "fix: Drain first" in block
+    steps = numbered(out, "plan")
     assert [s.split(". ", 1)[1].split(":", 1)[0] for s in steps] == [
         "Drain", "Flex UI", "Config", "Plugin", "Handler", "Cut-over", "Check",
     ]  # fmt: skip
+    plan = " ".join(steps)
     assert f"--config {SANDBOX_STACK}" in plan  # the commands name the stack as the user did
     cut_over = next(s for s in steps if "Cut-over" in s)
     assert "+15005550006, +15005550007" in cut_over
     assert "created (or adopted) first, then its SmsUrl emptied" in cut_over
     assert "flexorch:chatService.webhookFilters: [onMessageAdded, onConversationUpdated]" in plan
     assert "remove flexorch:chatService.retryCount" in plan
-    rollback = out[out.index("\nrollback\n") :]
+    rollback = " ".join(numbered(out, "rollback"))
     assert "SmsUrl points at the handler again first, then its Address Configuration" in rollback
-    assert out.splitlines()[-1] == "blocked: fix the failures (exit 1)"
+    assert all(len(line) <= 80 or " " not in line.strip() for line in lines)  # 80 on a pipe
 
 
 def test_an_untouched_flex_account_names_each_numbers_handling(

@@ -51,12 +51,13 @@ Doctor relies on the conventions of Flex and of Twilio's custom-orchestration gu
 Only GET requests are made (the sandbox's request log proves it in the tests). Each Twilio list is
 read once per run, at most `MAX_SCAN` records (one page; Conversations' pages are smaller).
 
-The modules, by concern: `report` (verdicts, text and `--json`); the frames every platform
-fills in: `account` (the reads all platforms share), `checks` (the config section and the
-checks shared), `walk` (numbered steps, and the steps every platform takes), `hygiene`; the
-`platform` interface, and `platforms` (one sub-package per platform, and the registry that
-picks the stack's); `credentials` (whose credentials), `diagnose` (one run). Argument parsing
-lives in `flexorch.cli`; nothing here imports Pulumi, so `flexorch doctor` starts fast.
+The modules, by concern: `report` (verdicts and `--json`), `text` (the report for people,
+loaded only to print it); the frames every platform fills in: `account` (the reads all
+platforms share), `checks` (the config section and the checks shared), `walk` (numbered steps,
+and the steps every platform takes), `hygiene`; the `platform` interface, and `platforms` (one
+sub-package per platform, and the registry that picks the stack's); `credentials` (whose
+credentials), `diagnose` (one run). Argument parsing lives in `flexorch.cli`; nothing here
+imports Pulumi, so `flexorch doctor` starts fast.
 """
 
 from __future__ import annotations
@@ -75,7 +76,6 @@ from flexorch.doctor.report import (
     Section,
     Status,
     error_document,
-    render_text,
 )
 
 __all__ = [
@@ -90,7 +90,6 @@ __all__ = [
     "find_credentials",
     "pulumi_config",
     "reading_client",
-    "render_text",
     "requests_made",
     "run_doctor",
     "stack_credentials_config",

@@ -1,8 +1,10 @@
-"""The doctor's verdicts and how they are shown: checks, sections, the report, text and JSON."""
+"""The doctor's verdicts: checks, sections, the report and its `--json` document.
+
+The text for people is `flexorch.doctor.text`'s, loaded only when text is printed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -118,61 +120,6 @@ def sentence(parts: list[str]) -> str:
     """Fixes joined into one sentence, as a check's `fix` reads."""
     text = " and ".join(p for p in parts if p)
     return text[:1].upper() + text[1:] + "." if text else ""
-
-
-COLOURS = {"pass": "32", "fail": "31;1", "warn": "33", "skipped": "2"}
-
-
-def render_text(report: Report, colour: bool = False, command: str = "doctor") -> str:
-    """The report as a table for people; ANSI colours only when asked (a terminal)."""
-
-    def paint(status: str, text: str) -> str:
-        return f"\x1b[{COLOURS[status]}m{text}\x1b[0m" if colour else text
-
-    width = max((len(c.title) for c in report.checks), default=0)
-    lines = [
-        f"flexorch {command}: stack {report.stack} ({report.source}), account "
-        f"{report.account_sid} at {report.endpoint}"
-    ]
-    for section in report.sections:
-        lines.append("")
-        lines.append(section.heading or section.name)
-        for check in section.checks:
-            status = paint(check.status, check.status.ljust(7))
-            lines.append(f"  {status}  {check.title.ljust(width)}  {check.detail}")
-            pad = " " * 11
-            if check.evidence:
-                lines.append(f"{pad}evidence: {_evidence(check.evidence)}")
-            if check.fix and check.status in ("fail", "warn"):
-                lines.append(f"{pad}fix: {check.fix}")
-        if section.name == "config":
-            lines.append(
-                f"{' ' * 11}(walk one message with --message SM... or --from +E164 to check its "
-                "path from SMS to agent)"
-            )
-    counts = report.counts()
-    lines.append("")
-    verdict = paint("fail" if report.exit_code else "pass", f"exit {report.exit_code}")
-    lines.append(
-        f"{counts['fail']} failed, {counts['warn']} warning(s), {counts['pass']} passed, "
-        f"{counts['skipped']} skipped ({report.requests} read-only requests, "
-        f"{report.seconds:.1f} s): {verdict}"
-    )
-    return "\n".join(lines)
-
-
-def _evidence(evidence: Mapping[str, Any]) -> str:
-    def show(value: Any) -> str:
-        if isinstance(value, Mapping) and set(value) == {"found", "expected"}:
-            found, expected = show(value["found"]), show(value["expected"])
-            return found if found == expected else f"{found} (expected {expected})"
-        if isinstance(value, Mapping):
-            return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
-        if isinstance(value, list | tuple):
-            return ", ".join(show(v) for v in value) if value else "none"
-        return "none" if value is None or value == "" else str(value)
-
-    return "; ".join(f"{key} {show(value)}" for key, value in evidence.items())
 
 
 def error_document(
