@@ -144,6 +144,7 @@ class CustomMessagingArgs(_Args):
     flex_flows: str | None = None
     messaging_services: str | None = None
     twiml_apps: str | None = None
+    task_channel_limit: int | None = None
     auto_accept: AutoAcceptArgs | Mapping[str, Any] | None = None
     orchestration: OrchestrationArgs | Mapping[str, Any] | None = None
 
@@ -596,6 +597,9 @@ class _Writes:
                 adopt_sid=channel.sid,
                 adopt_by_name=channel.adopt,
                 adopted=snapshot.recorded() if snapshot else None,
+                workspace_lookup=self._reads.workspace_lookup,
+                stack_channels=[c.unique_name for c in self._values.config.task_channels],
+                limit=self._values.config.task_channel_limit,
                 opts=self._opts(f"channel-{unique}"),
             )
         return channels

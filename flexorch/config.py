@@ -26,6 +26,8 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -42,6 +44,7 @@ from flexorch.twilio_facts import (
     CONVERSATIONS_PRE_EVENTS,
     DEFAULT_PLATFORM,
     PROGRAMMABLE_CHAT,
+    TASK_CHANNEL_LIMIT,
 )
 
 NAMESPACE = "flexorch"
@@ -547,7 +550,7 @@ PhoneNumber = Annotated[str, BeforeValidator(_quote_numbers), AfterValidator(_ph
 
 # Keys added after configs were digested into plugin manifests: left out of a dump at their
 # default, so an existing config digests as it did before they existed.
-_NEWER_KEYS = ("messaging_services", "twiml_apps")
+_NEWER_KEYS = ("messaging_services", "twiml_apps", "task_channel_limit")
 
 
 class StackConfig(_Model):
@@ -561,6 +564,9 @@ class StackConfig(_Model):
     """The Flex TaskRouter workspace."""
     workflow: Workflow = Field(default_factory=Workflow)
     """The contact_uri Workflow."""
+    task_channel_limit: Annotated[int, Field(ge=1, le=1000)] = TASK_CHANNEL_LIMIT
+    """TaskChannels the workspace may hold, the default one included (TaskRouter's default
+    limit; set it when Twilio raised the workspace's)."""
     task_channels: tuple[TaskChannel, ...] = ()
     """Custom chat TaskChannels."""
     chat_service: ChatService
@@ -577,6 +583,22 @@ class StackConfig(_Model):
     """Auto-accept of flagged tasks."""
     orchestration: Orchestration = Field(default_factory=Orchestration)
     """What Flex still orchestrates for managed-channel tasks (Programmable Chat only)."""
+
+    @field_validator("task_channels")
+    @classmethod
+    def _room_for_channels(
+        cls, channels: tuple[TaskChannel, ...], info: ValidationInfo
+    ) -> tuple[TaskChannel, ...]:
+        """What can be told offline: the workspace's default channel always takes a place."""
+        limit = info.data.get("task_channel_limit", TASK_CHANNEL_LIMIT)
+        if len(channels) + 1 > limit:
+            raise ValueError(
+                f"{len(channels)} channels and the workspace's default one make "
+                f"{len(channels) + 1}, more than the {limit} TaskChannels TaskRouter allows per "
+                "workspace (flexorch:taskChannelLimit); list fewer, or raise the limit with "
+                "Twilio first"
+            )
+        return channels
 
     @model_validator(mode="before")
     @classmethod

@@ -37,9 +37,10 @@ from flexorch.doctor.platforms.programmable_chat.hygiene import (
     channel_limit_check,
     channels_of_managed_numbers,
 )
-from flexorch.doctor.report import EXAMPLES, Check, Label, Report, Section
+from flexorch.doctor.report import EXAMPLES, Check, Label, Report, Section, sentence
 from flexorch.doctor.report import error_document as doctor_error_document
 from flexorch.errors import FlexorchError
+from flexorch.takers import TAKERS
 from flexorch.twilio_facts import (
     OPEN_SESSION,
     PROXY_MESSAGE_WEBHOOK,
@@ -241,13 +242,35 @@ def _number(account: MigrationAccount, ref: str, label: Label) -> NumberMove:
         handling.append(f"SmsUrl {sms_url}")
     if address:
         handling.append(f"Address Configuration {address['sid']} ({address['type'] or 'none'})")
+    taken = [(t, r) for t in TAKERS for r in account.takers(t) if e164 in r["numbers"]]
+    handling += [taker.name(record) for taker, record in taken]
     now = "; ".join(handling) or "nothing handles its messages"
     evidence = {
         "sid": number.sid,
         "sms_url": sms_url,
         "flex_flows": [f.sid for f in flows],
         "address": address,
+        **{t.key: [r for taker, r in taken if taker is t] for t in {t for t, _ in taken}},
     }
+    refused = [(t, r) for t, r in taken if getattr(config, t.key) != t.fix_mode or t.refusal(r)]
+    if refused:
+        taker, record = refused[0]
+        mode = getattr(config, taker.key)
+        check = label.check(
+            "fail",
+            f"{now}: with {taker.config_key}: {mode} the cut-over stops on it",
+            evidence,
+            sentence(
+                [taker.refusal(record) or taker.fix(record, e164) for taker, record in refused]
+            ),
+        )
+        blocker = f"{taker.name(record)}, with {taker.config_key}: {mode}"
+        return NumberMove(check, now, "stops on it", blocker)
+    undone = "".join(
+        f"; before that flexorch undoes {t.name(r)} ({t.config_key}: {t.fix_mode}; put back "
+        "on destroy)"
+        for t, r in taken
+    )
     if flows and config.flex_flows == "fail":
         check = label.check(
             "fail",
@@ -264,15 +287,15 @@ def _number(account: MigrationAccount, ref: str, label: Label) -> NumberMove:
         )
         check = label.check(
             "warn",
-            f"{now}: the cut-over {cut_over}",
+            f"{now}: the cut-over {cut_over}{undone}",
             evidence,
             "If something other than Flex uses that Address Configuration, move it first: from "
             "the cut-over on it sends this number's messages to the handler.",
         )
-        return NumberMove(check, now, cut_over)
+        return NumberMove(check, now, cut_over + undone)
     cut_over = "gives it an Address Configuration at the handler, then empties its SmsUrl"
-    check = label.check("pass", f"{now}: the cut-over {cut_over}", evidence)
-    return NumberMove(check, now, cut_over)
+    check = label.check("pass", f"{now}: the cut-over {cut_over}{undone}", evidence)
+    return NumberMove(check, now, cut_over + undone)
 
 
 def _in_flight(account: MigrationAccount, now: datetime) -> Check:

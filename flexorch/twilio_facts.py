@@ -140,6 +140,11 @@ AGENT_ROLE = "agent"
 
 # Twilio error 45207: a Chat user can be a member of at most 1,000 channels.
 CHANNEL_LIMIT = 1000
+# TaskChannels a workspace may hold, the default one included: 15 in Twilio's older TaskRouter
+# docs. Today's limits page (https://www.twilio.com/docs/taskrouter/limits) calls its limits
+# defaults that support can raise, shown per workspace on its Limits page in the Console, hence
+# `flexorch:taskChannelLimit`. Flex's own channels (voice, chat, sms, video, ...) count.
+TASK_CHANNEL_LIMIT = 15
 
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 CHANNEL_SID = re.compile(r"CH[0-9a-fA-F]{32}")

@@ -128,6 +128,21 @@ ORPHANS_FIX = (
     "Set those channels' attributes status to INACTIVE and close the sessions, then make the "
     "handler do so whenever a task ends."
 )
+# A number taken by a Messaging Service or a TwiML App (flexorch.takers): the fix names it.
+TAKER_FIXES = {
+    "in-messaging-service": (
+        "Make the service defer to the sender's webhook (Console: Messaging > Services > "
+        f'"Sandbox A2P" > Integration, or `twilio api:messaging:v1:services:update --sid '
+        f"{seed.A2P_SERVICE_SID} --use-inbound-webhook-on-number`), take the number out of it, "
+        "or set flexorch:messagingServices: defer to let flexorch do it and undo it on destroy."
+    ),
+    "twiml-app": (
+        "Remove the app from the number (Console: Phone Numbers > +15005550006 > Messaging, or "
+        f"`twilio api:core:incoming-phone-numbers:update --sid {seed.sid('PN', '+15005550006')} "
+        '--sms-application-sid ""`), or set flexorch:twimlApps: detach to let flexorch remove '
+        "it and put it back on destroy."
+    ),
+}
 EXPECTED: Expected = {
     "all-pass": ({}, {}, {}),
     "all-pass-proxy-studio": ({"3-proxy": "pass", "5-studio": "pass"}, {}, {}),
@@ -147,6 +162,14 @@ EXPECTED: Expected = {
             "number:+15005550006": UP + "point the number's SMS webhook at the handler.",
         },
     ),
+    **{
+        f"step2-number-{case}": (
+            {"2-number": "fail"} | skipped(*WALK[2:]),
+            {"number:+15005550006": "fail"},
+            {"2-number": fix, "number:+15005550006": fix},
+        )
+        for case, fix in TAKER_FIXES.items()
+    },
     "step3-proxy-no-interaction": (
         {"3-proxy": "fail"},
         {},
@@ -306,6 +329,14 @@ CONVERSATIONS_EXPECTED: Expected = {
         {"number:+15005550006": "fail"},
         {"2-number": ADDRESS_FIX, "number:+15005550006": ADDRESS_FIX},
     ),
+    **{
+        f"conversations-step2-number-{case}": (
+            {"2-number": "fail"} | skipped(*CONVERSATIONS_WALK[2:]),
+            {"number:+15005550006": "fail"},
+            {"2-number": fix, "number:+15005550006": fix},
+        )
+        for case, fix in TAKER_FIXES.items()
+    },
     "conversations-step3-no-conversation": (
         {"3-conversation": "fail"} | skipped(*CONVERSATIONS_WALK[3:]),
         {},
@@ -645,6 +676,7 @@ def test_the_sandbox_offers_every_scenario() -> None:
         "flex-account-shared-messaging-service",
         "flex-account-deferring-messaging-service",
         "flex-account-twiml-app",
+        "flex-account-full-workspace",
         *catalogue.ALL,
     }
     for name in catalogue.ALL:
@@ -1363,7 +1395,7 @@ def test_a_product_twilio_refuses_fails_its_checks_only() -> None:
         def request(self, method, url, *args, **kwargs):
             from twilio.http.response import Response
 
-            if "/v1/Services" in url:
+            if url.startswith("https://proxy.twilio.com/v1/Services"):
                 self.log.append((method, url, {}))
                 body = {"code": 20403, "message": "Forbidden", "status": 403}
                 return Response(403, json.dumps(body), headers={})

@@ -133,8 +133,8 @@ def test_step2_passes_with_the_address_evidence() -> None:
     assert check.detail == (
         f"+15005550006 ({seed.sid('PN', '+15005550006')}): address "
         f"{seed.sid('IG', '+15005550006')} starts conversations in {SERVICE} and sends "
-        "onMessageAdded to POST http://localhost:3000/flex; SmsUrl empty; no enabled Flex Flow "
-        "takes it"
+        "onMessageAdded to POST http://localhost:3000/flex; SmsUrl empty; no enabled Flex Flow, "
+        "Messaging Service or TwiML App takes it"
     )
     assert check.evidence["webhook_url"] == {
         "found": "http://localhost:3000/flex",

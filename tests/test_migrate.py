@@ -150,6 +150,29 @@ def test_a_flex_flow_with_flex_flows_fail_is_a_blocker(
     assert "with flexFlows: fail the cut-over stops on it" in check["detail"]
 
 
+@pytest.mark.parametrize(
+    ("case", "key", "mode"),
+    [("migrate-messaging-service", "messagingServices", "defer"),
+     ("migrate-twiml-app", "twimlApps", "detach")],
+)  # fmt: skip
+def test_a_taker_stops_the_cut_over_unless_opted_in(
+    run: Callable[..., CliResult], use: Callable[..., InProcessHttp], tmp_path: Path,
+    case: str, key: str, mode: str,
+) -> None:  # fmt: skip
+    use(catalogue.scenario(case))
+    blocked = run("--config", SANDBOX_STACK, "--json").check("number:+15005550006")
+    assert f"with {key}: fail the cut-over stops on it" in blocked["detail"]
+    assert f"flexorch:{key}: {mode}" in blocked["fix"]
+    assert blocked["evidence"]
+    stack = tmp_path / "Pulumi.fixing.yaml"
+    stack.write_text(SANDBOX_STACK.read_text() + f"  flexorch:{key}: {mode}\n")
+    fixing = run("--config", stack, "--json")
+    check = fixing.check("number:+15005550006")
+    assert (check["status"], fixing.code) == ("pass", 0)
+    assert "before that flexorch undoes" in check["detail"]
+    assert f"({key}: {mode}; put back on destroy)" in check["detail"]
+
+
 def test_a_chat_event_without_a_conversations_twin_is_a_blocker(
     run: Callable[..., CliResult], use: Callable[..., InProcessHttp], tmp_path: Path
 ) -> None:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from flexorch import twilio_client as clients
 from flexorch.config import StackConfig
+from flexorch.takers import Record, Taker
 from flexorch.twilio_client import BASE_URL_ENV, Credentials, RetryingHttpClient, twilio_call
 from flexorch.twilio_facts import attributes_of
 
@@ -176,6 +177,16 @@ class Account:
     def flex_flows(self) -> list[Any]:
         """Every Flex Flow of the account."""
         return self._list(("flex_flows",), "list Flex Flows", self.client.flex_api.v1.flex_flow)
+
+    def takers(self, taker: Taker) -> list[Record]:
+        """What of this kind takes a managed number's messages now (flexorch.takers)."""
+        key = ("takers", taker.key)
+        if key not in self._cache:
+            numbers = list(self.managed_numbers())
+            found = taker.scan(self.client, numbers, first=False)
+            self._cache[key] = [r for r in found if taker.takes(r)]
+        records: list[Record] = self._cache[key]
+        return records
 
     # TaskRouter
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flexorch.doctor.account import Account, describe_flow
 from flexorch.doctor.report import EXAMPLES, Check, Label
 from flexorch.routing import filter_expression, target_expression
+from flexorch.takers import TAKERS
 from flexorch.twilio_client import TwilioApiError
 from flexorch.twilio_facts import (
     attributes_of,
@@ -81,6 +82,31 @@ def flows_problem(flows: list[Any], mode: str) -> tuple[str, str]:
         else f"disable {them} (or set flexorch:flexFlows: disable)"
     )
     return f"enabled Flex Flow {names} still takes its messages", fix
+
+
+def takers_problems(account: Account, e164: str) -> tuple[list[str], list[str], dict[str, Any]]:
+    """What else takes a number's messages (flexorch.takers): problems, fixes, evidence.
+
+    The fix follows the stack's mode for that kind: opted in, the stack undid it once, so one
+    back since (in the Console) is drift that `pulumi up --refresh` undoes again.
+    """
+    problems: list[str] = []
+    fixes: list[str] = []
+    evidence: dict[str, Any] = {}
+    for taker in TAKERS:
+        found = [r for r in account.takers(taker) if e164 in r["numbers"]]
+        if not found:
+            continue
+        evidence[taker.key] = found
+        opted_in = getattr(account.config, taker.key) == taker.fix_mode
+        for record in found:
+            problems.append(taker.problem(record, e164))
+            fixes.append(
+                "run `pulumi up --refresh` for this stack: it undoes it again"
+                if opted_in and not taker.refusal(record)
+                else taker.fix(record, e164)
+            )
+    return problems, fixes, evidence
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,31 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
+from flexorch.lookups import PAGE_SIZE, once
 from flexorch.resources.base import (
     AdoptingProvider,
     AdoptionSnapshot,
     AdoptionSnapshotProvider,
     create_resolved,
     gone,
+    known,
     restoring,
     warn,
 )
 from flexorch.resources.workspace import workspace_sid
 from flexorch.twilio_client import TwilioApiError, twilio_call
+from flexorch.twilio_facts import TASK_CHANNEL_LIMIT
 
 
 def find_channel(channels: Any, label: str, unique_name: str) -> Any:
@@ -94,6 +104,34 @@ class TaskChannelSnapshot(AdoptionSnapshot, module="flexorch", name="TaskChannel
         super().__init__(TaskChannelSnapshotProvider(), name, props, opts)
 
 
+def no_room(provider: AdoptingProvider, props: dict[str, Any]) -> str:
+    """Why the workspace cannot take the channels the stack would add ("" when it can).
+
+    One list of the workspace's channels per process; said once, by the first channel the stack
+    would add (in config order).
+    """
+    sid = workspace_sid(provider, props)
+    channels = provider.client().taskrouter.v1.workspaces(sid).task_channels
+
+    def listed() -> list[str]:
+        with twilio_call(f"Workspace {sid}", "list its TaskChannels"):
+            return [c.unique_name for c in channels.list(page_size=PAGE_SIZE)]
+
+    existing = once(provider.client(), ("task-channels", sid), listed)
+    added = [name for name in props.get("stack_channels") or [] if name not in existing]
+    total, limit = len(existing) + len(added), int(props.get("limit") or TASK_CHANNEL_LIMIT)
+    if total <= limit or added[:1] != [props["unique_name"]]:
+        return ""
+    return (
+        f"flexorch:taskChannels: workspace {sid} has {len(existing)} TaskChannels "
+        f"({', '.join(existing)}) and the stack would add {len(added)} ({', '.join(added)}): "
+        f"{total}, more than the {limit} TaskRouter allows per workspace, the default one "
+        "included (flexorch:taskChannelLimit). Fix: take channels out of flexorch:taskChannels, "
+        "delete unused ones from the workspace, or ask Twilio to raise the workspace's limit "
+        "and set flexorch:taskChannelLimit"
+    )
+
+
 class TaskChannelProvider(AdoptingProvider):
     """Creates the channel, renames it in place, deletes it on destroy."""
 
@@ -110,6 +148,15 @@ class TaskChannelProvider(AdoptingProvider):
     def same_name(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
         """A unique name is one channel per workspace, and a new one replaces it anyway."""
         return True
+
+    @override
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """A channel the stack would add fails preview when the workspace has no room left."""
+        adopting = news.get("adopt_sid") or news.get("adopt_by_name")
+        if olds or adopting or not known(news.get("workspace_lookup")):
+            return CheckResult(news, [])
+        reason = no_room(self, news)
+        return CheckResult(news, [CheckFailure("unique_name", reason)] if reason else [])
 
     def _channels(self, props: dict[str, Any]) -> Any:
         return self.client().taskrouter.v1.workspaces(props["workspace_sid"]).task_channels
@@ -198,11 +245,16 @@ class TaskChannel(Resource, module="flexorch", name="TaskChannel"):
         adopt_sid: str | None = None,
         adopt_by_name: bool | None = None,
         adopted: pulumi.Input[dict[str, Any]] | None = None,
+        workspace_lookup: pulumi.Input[dict[str, Any]] | None = None,
+        stack_channels: list[str] | None = None,
+        limit: int | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Own the TaskChannel `unique_name` in the workspace, created or adopted.
 
         `adopted`: the TaskChannelSnapshot's record, when the config adopts one.
+        `workspace_lookup`, `stack_channels` (every unique name of the config) and `limit` let
+        preview count the workspace's channels before the workspace has a SID in the engine.
         """
         props = {
             "workspace_sid": workspace_sid,
@@ -211,6 +263,9 @@ class TaskChannel(Resource, module="flexorch", name="TaskChannel"):
             "adopt_sid": adopt_sid,
             "adopt_by_name": adopt_by_name or None,
             "adopted": adopted,  # consumed at create; never compared
+            "workspace_lookup": workspace_lookup,  # for checks only; never compared
+            "stack_channels": stack_channels,  # for checks only; never compared
+            "limit": limit,  # for checks only; never compared
             "sid": None,
             "adopted_previous": None,
         }

@@ -25,6 +25,7 @@ SCENARIOS: dict[str, Callable[[], FakeTwilio]] = {
     "flex-account-shared-messaging-service": seed.shared_messaging_service_account,
     "flex-account-deferring-messaging-service": seed.deferring_messaging_service_account,
     "flex-account-twiml-app": seed.twiml_app_account,
+    "flex-account-full-workspace": seed.full_workspace_account,
     **ALL,
 }
 

@@ -287,8 +287,24 @@ def twiml_app_account() -> FakeTwilio:
     destroy attaches it again.
     """
     fake = flex_account()
-    account = {"AccountSid": ACCOUNT_SID}
-    fake.add(APPLICATIONS, account, sid=APP_SID, friendly_name="Legacy SMS bot",
-             sms_url=APP_SMS_URL, sms_method="POST")  # fmt: skip
-    fake.find(NUMBERS, phone_number=FLEX_FLOW_NUMBER)["sms_application_sid"] = APP_SID
+    add_twiml_app(fake, FLEX_FLOW_NUMBER)
+    return fake
+
+
+def add_twiml_app(fake: FakeTwilio, number: str) -> None:
+    """A TwiML App with an SMS URL, set on `number`."""
+    fake.add(APPLICATIONS, {"AccountSid": ACCOUNT_SID}, sid=APP_SID,
+             friendly_name="Legacy SMS bot", sms_url=APP_SMS_URL, sms_method="POST")  # fmt: skip
+    fake.find(NUMBERS, phone_number=number)["sms_application_sid"] = APP_SID
+
+
+def full_workspace_account() -> FakeTwilio:
+    """The workspace holds 15 TaskChannels (Flex's 6 and 9 of a former vendor): no room left.
+
+    TaskRouter allows 15 per workspace by default, so preview refuses the stack's custom1.
+    """
+    fake = flex_account()
+    for n in range(9):
+        fake.add(TASK_CHANNELS, {"WorkspaceSid": WORKSPACE_SID}, sid=sid("TC", f"vendor{n}"),
+                 unique_name=f"vendor{n}", friendly_name=f"Vendor {n}")  # fmt: skip
     return fake

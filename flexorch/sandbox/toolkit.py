@@ -227,6 +227,16 @@ def message_missing(fake: FakeTwilio) -> None:
     remove_records(fake, seed.MESSAGES, **{"from": CUSTOMER})
 
 
+def in_messaging_service(fake: FakeTwilio) -> None:
+    """Step 2: the number joined a Messaging Service that sends its SMS to the service's URL."""
+    seed.add_messaging_service(fake, [seed.FREE_NUMBER])
+
+
+def twiml_app_on_number(fake: FakeTwilio) -> None:
+    """Step 2: the number got a TwiML App, whose SMS URL Twilio calls instead of the number's."""
+    seed.add_twiml_app(fake, seed.FREE_NUMBER)
+
+
 def flex_flow_janitor(fake: FakeTwilio) -> None:
     """Hygiene: the (disabled) SMS Flex Flow of +15005550007 has the Channel Janitor on."""
     fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["janitor_enabled"] = True

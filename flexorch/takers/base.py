@@ -23,7 +23,7 @@ class Taker(ABC):
     """Its state key, config attribute and guard input (`messaging_services`)."""
     config_key: ClassVar[str]
     """Its key under `flexorch:` (`messagingServices`)."""
-    fix: ClassVar[str]
+    fix_mode: ClassVar[str]
     """The mode in which flexorch undoes it (`defer`)."""
 
     @abstractmethod
@@ -40,24 +40,36 @@ class Taker(ABC):
         """Whether it takes the messages now."""
 
     @abstractmethod
+    def name(self, record: Record) -> str:
+        """The object, as a person finds it in the Console: kind, SID, friendly name."""
+
+    @abstractmethod
+    def problem(self, record: Record, number: str) -> str:
+        """What takes `number`'s messages and where it sends them, in one sentence."""
+
+    @abstractmethod
+    def fix(self, record: Record, number: str) -> str:
+        """How a person stops it, or lets flexorch do it (its `fix_mode`)."""
+
     def lines(self, record: Record) -> list[str]:
-        """One line per managed number it takes: what takes it, where it sends them, the fix."""
+        """One line per managed number it takes: the problem, then the fix."""
+        return [f"{self.problem(record, n)}. Fix: {self.fix(record, n)}" for n in record["numbers"]]
 
     def refusal(self, record: Record) -> str:
-        """Why the `fix` mode cannot undo it ("" when it can)."""
+        """Why the `fix_mode` cannot undo it ("" when it can)."""
         return ""
 
     @abstractmethod
     def undo(self, client: Client, record: Record) -> str:
-        """Stop it taking the numbers' messages (the `fix` mode's one write); what was done."""
+        """Stop it taking the numbers' messages (the `fix_mode`'s one write); what was done."""
 
     @abstractmethod
     def restore(self, client: Client, record: Record) -> str:
         """Put it back as recorded (destroy, or its numbers no longer managed); what was done."""
 
     def report(self, records: list[Record], mode: str) -> str:
-        """What stops preview and up: each taking one (`fail`), or what `fix` cannot undo."""
+        """What stops preview and up: each taking one (`fail`), or what `fix_mode` cannot undo."""
         taking = [r for r in records if self.takes(r)]
-        if mode != self.fix:
+        if mode != self.fix_mode:
             return "\n".join(line for r in taking for line in self.lines(r))
         return "\n".join(reason for r in taking if (reason := self.refusal(r)))

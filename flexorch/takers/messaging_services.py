@@ -31,7 +31,7 @@ class MessagingServices(Taker):
 
     key: ClassVar[str] = "messaging_services"
     config_key: ClassVar[str] = "messagingServices"
-    fix: ClassVar[str] = "defer"
+    fix_mode: ClassVar[str] = "defer"
 
     @override
     def scan(self, client: Client, numbers: list[str], first: bool) -> list[Record]:
@@ -70,18 +70,25 @@ class MessagingServices(Taker):
         )
 
     @override
-    def lines(self, record: Record) -> list[str]:
-        service = f'Messaging Service {record["sid"]} "{record["friendly_name"]}"'
-        return [
-            f"{number} is in {service}, which sends its inbound messages to "
-            f"{record['inbound_request_url']}, not to the number's own webhook. Fix: make the "
-            "service defer to the sender's webhook (Console: Messaging > Services > "
+    def name(self, record: Record) -> str:
+        return f'Messaging Service {record["sid"]} "{record["friendly_name"]}"'
+
+    @override
+    def problem(self, record: Record, number: str) -> str:
+        return (
+            f"{number} is in {self.name(record)}, which sends its inbound messages to "
+            f"{record['inbound_request_url']}, not to the number's own webhook"
+        )
+
+    @override
+    def fix(self, record: Record, number: str) -> str:
+        return (
+            "make the service defer to the sender's webhook (Console: Messaging > Services > "
             f'"{record["friendly_name"]}" > Integration, or `twilio api:messaging:v1:services:'
             f"update --sid {record['sid']} --use-inbound-webhook-on-number`), take the number "
             "out of it, or set flexorch:messagingServices: defer to let flexorch do it and "
             "undo it on destroy"
-            for number in record["numbers"]
-        ]
+        )
 
     @override
     def refusal(self, record: Record) -> str:

@@ -27,7 +27,7 @@ class TwimlApps(Taker):
 
     key: ClassVar[str] = "twiml_apps"
     config_key: ClassVar[str] = "twimlApps"
-    fix: ClassVar[str] = "detach"
+    fix_mode: ClassVar[str] = "detach"
 
     @override
     def scan(self, client: Client, numbers: list[str], first: bool) -> list[Record]:
@@ -51,16 +51,24 @@ class TwimlApps(Taker):
         return app_takes_inbound(record["app_sid"])
 
     @override
-    def lines(self, record: Record) -> list[str]:
-        number = record["numbers"][0]
-        return [
-            f'{number} has TwiML App {record["app_sid"]} "{record["friendly_name"]}", whose SMS '
-            f"URL ({record['sms_url'] or 'none'}) gets its messages: Twilio ignores the "
-            "number's own SMS URL while an app is set. Fix: remove the app from the number "
-            f"(Console: Phone Numbers > {number} > Messaging, or `twilio api:core:incoming-"
-            f'phone-numbers:update --sid {record["sid"]} --sms-application-sid ""`), or set '
-            "flexorch:twimlApps: detach to let flexorch remove it and put it back on destroy"
-        ]
+    def name(self, record: Record) -> str:
+        return f'TwiML App {record["app_sid"]} "{record["friendly_name"]}"'
+
+    @override
+    def problem(self, record: Record, number: str) -> str:
+        return (
+            f"{number} has {self.name(record)}, whose SMS URL ({record['sms_url'] or 'none'}) "
+            "gets its messages: Twilio ignores the number's own SMS URL while an app is set"
+        )
+
+    @override
+    def fix(self, record: Record, number: str) -> str:
+        return (
+            f"remove the app from the number (Console: Phone Numbers > {number} > Messaging, or "
+            f"`twilio api:core:incoming-phone-numbers:update --sid {record['sid']} "
+            '--sms-application-sid ""`), or set flexorch:twimlApps: detach to let flexorch '
+            "remove it and put it back on destroy"
+        )
 
     @override
     def undo(self, client: Client, record: Record) -> str:

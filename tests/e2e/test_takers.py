@@ -1,5 +1,7 @@
 """End to end: a Messaging Service or a TwiML App that would take a managed number's messages.
 
+(And a workspace without room for the stack's TaskChannels, refused at preview the same way.)
+
 With the real Pulumi CLI on the sandbox accounts of each case (`flexorch sandbox --scenario
 flex-account-...`), on both platforms: preview fails naming the object and the fix, with no
 write; a service that defers to the number (or has no inbound URL) passes; opted in, up fixes
@@ -160,3 +162,15 @@ def test_opted_in_up_fixes_it_first_refresh_undoes_drift_destroy_puts_it_back(
             assert service(sandbox)["use_inbound_webhook_on_number"] is False
         else:
             assert app_on_number(sandbox) == seed.APP_SID
+
+
+def test_preview_refuses_a_channel_the_workspace_has_no_room_for(tmp_path: Path) -> None:
+    with Sandbox(seed.full_workspace_account()) as sandbox:
+        stack = engine(tmp_path, sandbox, "full", sandbox_config())
+        with pytest.raises(auto.errors.CommandError) as caught:
+            stack.preview()
+        text = str(caught.value)
+        assert f"workspace {seed.WORKSPACE_SID} has 15 TaskChannels" in text
+        assert "would add 1 (custom1): 16, more than the 15 TaskRouter allows" in text
+        assert "Traceback" not in text
+        assert writes(sandbox, 0) == []

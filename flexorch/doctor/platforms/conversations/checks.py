@@ -19,6 +19,7 @@ from flexorch.doctor.checks import (
     enabled_flows,
     flows_problem,
     missing_number,
+    takers_problems,
 )
 from flexorch.doctor.platforms.conversations.account import ConversationsAccount
 from flexorch.doctor.report import Check, Label, sentence
@@ -171,6 +172,10 @@ def number_check(account: ConversationsAccount, ref: str, label: Label) -> Check
         problem, fix = flows_problem(flows, account.config.flex_flows)
         problems.append(problem)
         fixes.append(fix)
+    taken, undo, found_takers = takers_problems(account, e164)
+    problems += taken
+    fixes += undo
+    evidence.update(found_takers)
     if url:
         problems.append(sms_url_problem(url))
         fixes.append(SMS_URL_FIX)
@@ -185,7 +190,8 @@ def number_check(account: ConversationsAccount, ref: str, label: Label) -> Check
     detail = (
         f"{e164} ({record.sid}): address {address.sid} starts conversations in "
         f"{account.config.chat_service.sid} and sends onMessageAdded to {handler.method} "
-        f"{handler.effective_sms_url}; SmsUrl empty; no enabled Flex Flow takes it"
+        f"{handler.effective_sms_url}; SmsUrl empty; no enabled Flex Flow, Messaging Service "
+        "or TwiML App takes it"
     )
     return label.check("pass", detail, evidence)
 

@@ -16,6 +16,7 @@ from flexorch.doctor.checks import (
     enabled_flows,
     flows_problem,
     missing_number,
+    takers_problems,
 )
 from flexorch.doctor.platforms.programmable_chat.account import ChatAccount
 from flexorch.doctor.report import Check, Label, sentence
@@ -96,6 +97,10 @@ def number_check(account: ChatAccount, ref: str, label: Label) -> Check:
         problem, fix = flows_problem(flows, config.flex_flows)
         problems.append(problem)
         fixes.append(fix)
+    taken, undo, found = takers_problems(account, e164)
+    problems += taken
+    fixes += undo
+    evidence.update(found)
     webhook_wrong = True
     if PROXY_MESSAGE_WEBHOOK.search(url):
         problems.append(
@@ -118,5 +123,8 @@ def number_check(account: ChatAccount, ref: str, label: Label) -> Check:
         )
     if problems:
         return label.check("fail", "; ".join(problems), evidence, sentence(fixes))
-    detail = f"{e164} ({record.sid}) sends SMS to {method} {url}; no enabled Flex Flow takes it"
+    detail = (
+        f"{e164} ({record.sid}) sends SMS to {method} {url}; no enabled Flex Flow, Messaging "
+        "Service or TwiML App takes it"
+    )
     return label.check("pass", detail, evidence)

@@ -305,6 +305,16 @@ CONVERSATIONS_CATALOGUE = (
     Scenario("conversations-step2-sms-url-set", conversations_sms_url_set, "2-number"),
     Scenario("conversations-step2-address-elsewhere", conversations_address_elsewhere, "2-number"),
     Scenario(
+        "conversations-step2-number-in-messaging-service",
+        broken(conversations_all_pass, toolkit.in_messaging_service),
+        "2-number",
+    ),
+    Scenario(
+        "conversations-step2-number-twiml-app",
+        broken(conversations_all_pass, toolkit.twiml_app_on_number),
+        "2-number",
+    ),
+    Scenario(
         "conversations-step3-no-conversation", conversations_no_conversation, "3-conversation"
     ),
     Scenario("conversations-step3-studio-webhook", conversations_studio_webhook, "3-conversation"),

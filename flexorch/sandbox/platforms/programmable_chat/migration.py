@@ -18,7 +18,7 @@ from flexorch.sandbox.platforms.programmable_chat.scenarios import (
     add_session,
     all_pass,
 )
-from flexorch.sandbox.toolkit import Scenario
+from flexorch.sandbox.toolkit import Scenario, broken, in_messaging_service, twiml_app_on_number
 
 FLEX_UI_2 = "~2.17.1"
 STUDIO_ADDRESS_SID = seed.sid("IG", "studio address of +15005550006")
@@ -67,4 +67,10 @@ MIGRATION_CATALOGUE = (
     Scenario("migrate-in-flight", in_flight, "in-flight"),
     Scenario("migrate-address-exists", address_exists, "number:+15005550006", "warn"),
     Scenario("migrate-channel-limit", channel_limit, "channel-limit", "warn"),
+    Scenario(
+        "migrate-messaging-service",
+        broken(ready, in_messaging_service),
+        "number:+15005550006",
+    ),
+    Scenario("migrate-twiml-app", broken(ready, twiml_app_on_number), "number:+15005550006"),
 )

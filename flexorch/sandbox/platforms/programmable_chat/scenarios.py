@@ -290,6 +290,12 @@ CATALOGUE = (
     Scenario("all-pass-proxy-studio", with_proxy_and_studio, None, "pass"),
     Scenario("step1-message-missing", broken(all_pass, toolkit.message_missing), "1-received"),
     Scenario("step2-number-on-flex-proxy", number_on_flex_proxy, "2-number"),
+    Scenario(
+        "step2-number-in-messaging-service",
+        broken(all_pass, toolkit.in_messaging_service),
+        "2-number",
+    ),
+    Scenario("step2-number-twiml-app", broken(all_pass, toolkit.twiml_app_on_number), "2-number"),
     Scenario("step3-proxy-no-interaction", proxy_without_interaction, "3-proxy"),
     Scenario("step4-no-chat-channel", no_chat_channel, "4-channel"),
     Scenario("step5-studio-widget-failed", studio_widget_failed, "5-studio"),
