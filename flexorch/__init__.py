@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from flexorch.component import (
         AutoAcceptArgs,
         ChatServiceArgs,
+        ConversationTimersArgs,
         CustomMessaging,
         CustomMessagingArgs,
         HandlerArgs,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AutoAcceptArgs",
     "ChatServiceArgs",
+    "ConversationTimersArgs",
     "CustomMessaging",
     "CustomMessagingArgs",
     "HandlerArgs",

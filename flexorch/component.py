@@ -21,6 +21,7 @@ from flexorch.deployed import CONFIG_OUTPUT
 from flexorch.errors import FlexorchError
 from flexorch.loading import engine_config, plain_text_token
 from flexorch.resources.chat_webhooks import ChatServiceSnapshot, ChatServiceWebhooks
+from flexorch.resources.conversation_timers import ConversationTimers, ConversationTimersSnapshot
 from flexorch.resources.flex_flow_guard import FlexFlowGuard, FlexFlowSnapshot
 from flexorch.resources.phone_number import PhoneNumberRoute, PhoneNumbersSnapshot
 from flexorch.resources.platform import Platform
@@ -131,6 +132,14 @@ class OrchestrationArgs(_Args):
 
 
 @dataclass(frozen=True)
+class ConversationTimersArgs(_Args):
+    """`conversationTimers`: the account's default Conversations timers (ISO 8601 durations)."""
+
+    inactive: str | None = None
+    closed: str | None = None
+
+
+@dataclass(frozen=True)
 class CustomMessagingArgs(_Args):
     """The inputs of `CustomMessaging`: the `flexorch:` namespace in snake_case."""
 
@@ -145,6 +154,7 @@ class CustomMessagingArgs(_Args):
     messaging_services: str | None = None
     twiml_apps: str | None = None
     task_channel_limit: int | None = None
+    conversation_timers: ConversationTimersArgs | Mapping[str, Any] | None = None
     auto_accept: AutoAcceptArgs | Mapping[str, Any] | None = None
     orchestration: OrchestrationArgs | Mapping[str, Any] | None = None
 
@@ -467,12 +477,23 @@ class _Reads:
         )
         self.workflow = self._workflow()
         self.channels = self._task_channels()
+        timers = config.conversation_timers
+        self.timers = (
+            ConversationTimersSnapshot(
+                f"{name}-conversation-timers-before",
+                timers=[k for k, v in timers.model_dump().items() if v],
+                opts=owner._child(f"{name}-conversation-timers-before"),
+            )
+            if timers
+            else None
+        )
         queues = (
             [self.queue] if self.fallback in (None, self.queue) else [self.queue, self.fallback]
         )
         self.all: list[pulumi.Resource] = [
             self.workspace, *self._queue_snapshots, *queues, self.chat, self.numbers, self.flows,
             *([self.workflow] if self.workflow else []), *self.channels.values(),
+            *([self.timers] if self.timers else []),
         ]  # fmt: skip
 
     def _queue(
@@ -574,9 +595,11 @@ class _Writes:
         self.channels = self._task_channels()
         self.workflow = self._workflow()
         self.chat = self._chat_webhooks()
+        self.timers = self._conversation_timers()
         self.routes = self._routes(on)
         self.all: list[pulumi.Resource] = [
-            *self.channels.values(), self.workflow, self.chat, *self.routes,
+            *self.channels.values(), self.workflow, self.chat,
+            *([self.timers] if self.timers else []), *self.routes,
         ]  # fmt: skip
 
     def _opts(self, what: str) -> pulumi.ResourceOptions:
@@ -625,6 +648,18 @@ class _Writes:
             adopt_by_name=wf.adopt,
             adopted=reads.workflow.recorded() if reads.workflow else None,
             opts=self._opts("workflow"),
+        )
+
+    def _conversation_timers(self) -> ConversationTimers | None:
+        timers, before = self._values.config.conversation_timers, self._reads.timers
+        if timers is None or before is None:
+            return None
+        return ConversationTimers(
+            f"{self._name}-conversation-timers",
+            inactive=timers.inactive,
+            closed=timers.closed,
+            snapshot=before.previous,
+            opts=self._opts("conversation-timers"),
         )
 
     def _chat_webhooks(self) -> ChatServiceWebhooks:

@@ -39,12 +39,14 @@ from flexorch.twilio_facts import (
     CHAT_POST_EVENTS,
     CHAT_PRE_EVENTS,
     CHAT_TO_CONVERSATIONS,
+    CONVERSATION_TIMER_MINIMUMS,
     CONVERSATIONS,
     CONVERSATIONS_POST_EVENTS,
     CONVERSATIONS_PRE_EVENTS,
     DEFAULT_PLATFORM,
     PROGRAMMABLE_CHAT,
     TASK_CHANNEL_LIMIT,
+    duration_seconds,
 )
 
 NAMESPACE = "flexorch"
@@ -112,6 +114,13 @@ PLATFORM_RULES = {
             default_filters=("onMessageSent",),
             twins={new: old for old, new in reversed(CHAT_TO_CONVERSATIONS.items())},
             counterpart="Programmable Chat webhook",
+            refused={
+                ("conversationTimers",): (
+                    "Programmable Chat has no Conversations timers (they are the Flex "
+                    f"Conversations account's); remove {NAMESPACE}:conversationTimers, or set "
+                    f"{NAMESPACE}:platform: conversations"
+                ),
+            },
             dumped=False,
             title="programmable-chat (Flex UI 1.x, Programmable Chat)",
             chat_service="{sid} (adopted, webhooks restored on destroy)",
@@ -548,9 +557,44 @@ class Orchestration(_Model):
 PhoneNumber = Annotated[str, BeforeValidator(_quote_numbers), AfterValidator(_phone_number)]
 
 
+def _timer(which: str) -> Any:
+    """An ISO 8601 duration no shorter than Twilio's minimum for that Conversations timer."""
+    minimum = CONVERSATION_TIMER_MINIMUMS[which]
+
+    def check(value: str) -> str:
+        seconds = duration_seconds(value)
+        if seconds is None:
+            raise ValueError(
+                f'"{value}" is not an ISO 8601 duration; write it like PT10M, PT1H or P1D'
+            )
+        if seconds < minimum:
+            raise ValueError(
+                f'"{value}" is shorter than Twilio\'s minimum for this timer ({minimum // 60} '
+                f"minute{'s' if minimum > 60 else ''}); use PT{minimum // 60}M or more"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+class ConversationTimers(_Model):
+    """The account's default Conversations timers, which flexorch sets and restores on destroy."""
+
+    inactive: Annotated[str, _timer("inactive")] | None = None
+    """After how long without a message a conversation becomes inactive (at least PT1M)."""
+    closed: Annotated[str, _timer("closed")] | None = None
+    """After how long a conversation is closed (at least PT10M)."""
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> ConversationTimers:
+        if self.inactive is None and self.closed is None:
+            raise ValueError("give inactive, closed or both (ISO 8601 durations like PT1H)")
+        return self
+
+
 # Keys added after configs were digested into plugin manifests: left out of a dump at their
 # default, so an existing config digests as it did before they existed.
-_NEWER_KEYS = ("messaging_services", "twiml_apps", "task_channel_limit")
+_NEWER_KEYS = ("messaging_services", "twiml_apps", "task_channel_limit", "conversation_timers")
 
 
 class StackConfig(_Model):
@@ -579,6 +623,8 @@ class StackConfig(_Model):
     """What to do with a Messaging Service that takes a managed number's messages."""
     twiml_apps: Literal["fail", "detach"] = "fail"
     """What to do with a TwiML App on a managed number."""
+    conversation_timers: ConversationTimers | None = None
+    """The account's default Conversations timers (Flex Conversations only)."""
     auto_accept: AutoAccept = Field(default_factory=AutoAccept)
     """Auto-accept of flagged tasks."""
     orchestration: Orchestration = Field(default_factory=Orchestration)

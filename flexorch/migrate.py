@@ -31,6 +31,7 @@ from flexorch.doctor.checks import enabled_flows, guarded, missing_number
 from flexorch.doctor.hygiene import age
 from flexorch.doctor.platforms import for_stack
 from flexorch.doctor.platforms.conversations.account import ConversationsAccount
+from flexorch.doctor.platforms.conversations.checks import DEFAULTS, defaults_check
 from flexorch.doctor.platforms.programmable_chat.account import ChatAccount
 from flexorch.doctor.platforms.programmable_chat.hygiene import (
     CHANNEL_LIMIT_CHECK,
@@ -132,6 +133,7 @@ def run_migrate(
     ]
     checks.append(guarded(IN_FLIGHT, lambda: _in_flight(account, now)))
     checks.append(guarded(CHANNEL_LIMIT_CHECK, lambda: _limit(account)))
+    checks.append(guarded(DEFAULTS, lambda: defaults_check(account)))
     report = Report(
         stack=stack,
         source=source,

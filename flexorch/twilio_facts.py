@@ -455,3 +455,31 @@ def app_takes_inbound(sms_application_sid: Any) -> bool:
     "" (or null) for a number without one.
     """
     return bool(sms_application_sid)
+
+
+# Conversations' account defaults (/v1/Configuration, conversations v1 spec and
+# https://www.twilio.com/docs/conversations/api/configuration-resource): ISO 8601 durations after
+# which a conversation becomes inactive, then closed. "Minimum value for this timer is 1 minute"
+# (inactive), "10 minutes" (closed). Twilio's Flex Conversations best practices ask for them, so
+# conversations do not pile up (a participant identity is in at most 1,000).
+CONVERSATION_TIMER_MINIMUMS = {"inactive": 60, "closed": 600}
+_ISO_DURATION = re.compile(
+    r"P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?"
+)
+
+
+def duration_seconds(text: Any) -> int | None:
+    """Seconds in an ISO 8601 duration without years or months (`PT10M`, `P1D`); else None."""
+    found = _ISO_DURATION.fullmatch(text) if isinstance(text, str) else None
+    if found is None or text in ("P", "PT") or text.endswith("T"):
+        return None
+    units = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    return sum(int(found[unit] or 0) * seconds for unit, seconds in units.items())
+
+
+def same_duration(a: Any, b: Any) -> bool:
+    """Durations compare by length (Twilio may store PT60M as PT1H); unset is ""."""
+    if not a or not b:
+        return (a or "") == (b or "")
+    length_a, length_b = duration_seconds(a), duration_seconds(b)
+    return length_a == length_b if None not in (length_a, length_b) else a == b

@@ -398,6 +398,16 @@ CONVERSATIONS_EXPECTED: Expected = {
             "closed`."
         },
     ),
+    "conversations-config-defaults": (
+        {},
+        {"conversations-defaults": "warn"},
+        {
+            "conversations-defaults": "Make it the default (Console: Conversations > Defaults, "
+            "or `twilio api:conversations:v1:configuration:update --default-chat-service-sid "
+            f"{seed.CHAT_SERVICE_SID}`) and set flexorch:conversationTimers.closed (e.g. P1D; at "
+            "least PT10M), or close conversations from the handler when their task completes."
+        },
+    ),
     "conversations-config-service-webhooks": (
         {},
         {"conversations-service": "fail"},
@@ -497,12 +507,13 @@ PLATFORMS = (
             "workflow": "pass",
             "task-channels": "pass",
             "workers": "pass",
+            "conversations-defaults": "pass",
         },
         CONVERSATIONS_HYGIENE_OK,
         # Without a message the config section judges every managed number's address.
         CONVERSATIONS_HYGIENE_OK | {"addresses": "skipped"},
         CONVERSATIONS_EXPECTED,
-        frozenset({"conversations-service"}),
+        frozenset({"conversations-service", "conversations-defaults"}),
     ),
 )
 SCENARIOS = [pytest.param(p, s, id=s.name) for p in PLATFORMS for s in p.catalogue]

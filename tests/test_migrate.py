@@ -28,6 +28,7 @@ READY = {
     "number:+15005550007": "pass",
     "in-flight": "pass",
     "channel-limit": "pass",
+    "conversations-defaults": "pass",
 }
 
 
@@ -89,7 +90,7 @@ def test_the_text_gives_the_verdict_the_blocker_the_numbers_then_the_plan_and_ro
     lines = out.splitlines()
     assert lines[:2] == [
         "flexorch migrate: BLOCKED: conversations in flight",
-        "1 failed, 0 warnings, 5 passed, 0 skipped; exit 1",
+        "1 failed, 0 warnings, 6 passed, 0 skipped; exit 1",
     ]
     where = " ".join(line.strip() for line in lines[2 : lines.index("")])
     assert re.fullmatch(

@@ -20,6 +20,7 @@ from functools import cache
 from typing import Any
 
 from flexorch.sandbox import specs
+from flexorch.twilio_facts import CONVERSATION_TIMER_MINIMUMS, duration_seconds
 
 PAGING = {"PageSize", "Page", "PageToken"}
 # Conversations' ParticipantConversations is a view of its conversations and participants (the
@@ -47,6 +48,10 @@ UNIQUE_UNDER_PARENT = {
 # time" (https://www.twilio.com/docs/api/errors/21712).
 NUMBERS = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json"
 SERVICE_NUMBERS = "/messaging.twilio.com/v1/Services/{ServiceSid}/PhoneNumbers"
+# Conversations' account defaults: the spec says each timer's minimum ("1 minute", "10
+# minutes"); Twilio's answer to a shorter one is not documented, the wording here is the fake's.
+CONVERSATIONS_CONFIGURATION = "/conversations.twilio.com/v1/Configuration"
+TIMER_FIELDS = {"DefaultInactiveTimer": "inactive", "DefaultClosedTimer": "closed"}
 ONE_SERVICE = (
     "A Twilio phone number or short code can only be associated with one Messaging Service at "
     "a time"
@@ -403,6 +408,9 @@ class FakeTwilio:
             return 200, record
         if request.method != "POST":
             return 405, _error(20004, "Method not allowed", 405)
+        refused = _short_timer(request.form) if s.template == CONVERSATIONS_CONFIGURATION else ""
+        if refused:
+            return 400, _error(20001, refused, 400)
         try:
             _merge(record, self._fields(s.template, s.schema, request.form))
         except ValueError as bad:
@@ -525,6 +533,19 @@ class FakeTwilio:
             del records[sid]
             return 204, None
         return 405, _error(20004, "Method not allowed", 405)
+
+
+def _short_timer(form: Mapping[str, list[str]]) -> str:
+    """Why Twilio refuses a Conversations timer: not a duration, or below its minimum."""
+    for name, which in TIMER_FIELDS.items():
+        if not form.get(name):
+            continue
+        value = form[name][-1]
+        seconds = duration_seconds(value)
+        minimum = CONVERSATION_TIMER_MINIMUMS[which]
+        if seconds is None or seconds < minimum:
+            return f"Invalid {name}: {value!r}; an ISO 8601 duration of at least {minimum} seconds"
+    return ""
 
 
 def _merge(record: dict[str, Any], fields: Mapping[str, Any]) -> None:

@@ -42,6 +42,7 @@ CONVERSATIONS = "/conversations.twilio.com/v1"
 CONVERSATION_SERVICES = CONVERSATIONS + "/Services"
 CONVERSATION_SERVICE_WEBHOOKS = CONVERSATIONS + "/Services/{ChatServiceSid}/Configuration/Webhooks"
 ADDRESSES = CONVERSATIONS + "/Configuration/Addresses"
+CONVERSATIONS_CONFIGURATION = CONVERSATIONS + "/Configuration"
 FLEX_CONFIGURATION = "/v1/Configuration"
 MESSAGING_SERVICES = "/messaging.twilio.com/v1/Services"
 SERVICE_NUMBERS = MESSAGING_SERVICES + "/{ServiceSid}/PhoneNumbers"
@@ -109,6 +110,12 @@ def flex_account() -> FakeTwilio:
     fake.add(CONVERSATION_SERVICES, sid=CHAT_SERVICE_SID, friendly_name="Flex Chat Service")
     fake.singleton(CONVERSATION_SERVICE_WEBHOOKS, ChatServiceSid=CHAT_SERVICE_SID).update(
         method="POST", filters=[], pre_webhook_url=None, post_webhook_url=None
+    )
+    # Flex makes its service the account's default Conversations service; close timers set.
+    fake.singleton(CONVERSATIONS_CONFIGURATION).update(
+        default_chat_service_sid=CHAT_SERVICE_SID,
+        default_inactive_timer="PT1H",
+        default_closed_timer="P1D",
     )
     chat = {"ServiceSid": CHAT_SERVICE_SID}
     fake.add(CHAT_ROLES, chat, sid=sid("RL", "agent"), friendly_name="agent", type="channel",

@@ -237,6 +237,13 @@ def twiml_app_on_number(fake: FakeTwilio) -> None:
     seed.add_twiml_app(fake, seed.FREE_NUMBER)
 
 
+def conversations_defaults_off(fake: FakeTwilio) -> None:
+    """Config: another service is the account's default, and conversations never close."""
+    fake.singleton(seed.CONVERSATIONS_CONFIGURATION).update(
+        default_chat_service_sid=seed.sid("IS", "another service"), default_closed_timer=None
+    )
+
+
 def flex_flow_janitor(fake: FakeTwilio) -> None:
     """Hygiene: the (disabled) SMS Flex Flow of +15005550007 has the Channel Janitor on."""
     fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)["janitor_enabled"] = True

@@ -124,3 +124,22 @@ def test_killed_right_after_the_fix_recovers_and_destroy_puts_it_back(
     destroy = stack.destroy()
     assert put_back(sandbox)
     no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
+
+
+def test_killed_right_after_the_timers_write_destroy_still_puts_the_accounts_back(
+    tmp_path: Path,
+) -> None:
+    """The snapshot recorded the account's timers before the write: never the stack's own."""
+    with Sandbox(seed.flex_account()) as sandbox, FaultProxy(sandbox.url) as proxy:
+        config = {**sandbox_config(), "flexorch:platform": "conversations",
+                  "flexorch:chatService": {"sid": seed.CHAT_SERVICE_SID},
+                  "flexorch:conversationTimers": {"closed": "PT2H"}}  # fmt: skip
+        stack = stack_behind(proxy, sandbox, tmp_path, config)
+        up_killed_after(stack, proxy, "POST", r"/v1/Configuration$")
+        configuration = sandbox.fake.singleton(seed.CONVERSATIONS_CONFIGURATION)
+        assert configuration["default_closed_timer"] == "PT2H"
+        up = stack.up()
+        stack.preview(expect_no_changes=True)
+        destroy = stack.destroy()
+        assert configuration["default_closed_timer"] == "P1D"
+        no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)

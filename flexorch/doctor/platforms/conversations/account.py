@@ -45,6 +45,14 @@ class ConversationsAccount(Account):
             self._service().configuration.webhooks(),
         )
 
+    def configuration(self) -> Any:
+        """Conversations' account defaults (default service, timers); None without them."""
+        return self._fetch(
+            ("conversations_configuration",),
+            "fetch Conversations' Configuration",
+            self.client.conversations.v1.configuration(),
+        )
+
     def sms_addresses(self) -> list[Any]:
         """The account's SMS Address Configurations."""
         return self._list(

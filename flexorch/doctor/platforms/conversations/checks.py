@@ -18,6 +18,7 @@ from flexorch.doctor.checks import (
     config_section,
     enabled_flows,
     flows_problem,
+    guarded,
     missing_number,
     takers_problems,
 )
@@ -29,6 +30,7 @@ from flexorch.twilio_facts import (
     address_settings,
     attributes_of,
     conversations_webhook_settings,
+    same_duration,
     same_events,
     same_method,
     same_url,
@@ -64,8 +66,62 @@ CONVERSATIONS_SERVICE = ServiceWebhooks(
 
 
 def config_checks(account: ConversationsAccount) -> list[Check]:
-    """The stack's settings, live: numbers, the Conversations service, and TaskRouter."""
-    return config_section(account, number_check, CONVERSATIONS_SERVICE)
+    """The stack's settings, live: numbers, the Conversations service, TaskRouter, defaults."""
+    checks = config_section(account, number_check, CONVERSATIONS_SERVICE)
+    return [*checks, guarded(DEFAULTS, lambda: defaults_check(account))]
+
+
+DEFAULTS = Label("conversations-defaults", "Conversations account defaults")
+
+
+def defaults_check(account: ConversationsAccount) -> Check:
+    """The Flex service is the account's default, and conversations close on their own.
+
+    Twilio's Flex Conversations best practices: Flex's service must be the account's default
+    Conversations service, and close timers keep conversations from piling up (a participant
+    identity is in at most 1,000). Warnings: messages still reach the handler without them.
+    """
+    found = account.configuration()
+    service = account.config.chat_service.sid
+    wanted = account.config.conversation_timers
+    default = getattr(found, "default_chat_service_sid", None) or ""
+    timers = {
+        "inactive": getattr(found, "default_inactive_timer", None) or "",
+        "closed": getattr(found, "default_closed_timer", None) or "",
+    }
+    evidence: dict[str, Any] = {"default_chat_service_sid": default, "timers": timers}
+    problems, fixes = [], []
+    if default != service:
+        problems.append(
+            f"the account's default Conversations service is {default or 'not set'}, not the "
+            f"Flex service {service}"
+        )
+        fixes.append(
+            "make it the default (Console: Conversations > Defaults, or `twilio api:"
+            f"conversations:v1:configuration:update --default-chat-service-sid {service}`)"
+        )
+    if wanted is not None:
+        asked: dict[str, str] = wanted.model_dump(exclude_none=True)
+        evidence["wanted"] = asked
+        off = [n for n, v in asked.items() if not same_duration(v, timers[n])]
+        if off:
+            problems.append(
+                "the "
+                + " and ".join(f"{n} timer is {timers[n] or 'unset'}" for n in off)
+                + ", not as flexorch:conversationTimers sets it"
+            )
+            fixes.append("run `pulumi up --refresh` for this stack to set it again")
+    elif not timers["closed"]:
+        problems.append("no default closed timer: conversations stay open until closed by hand")
+        fixes.append(
+            "set flexorch:conversationTimers.closed (e.g. P1D; at least PT10M), or close "
+            "conversations from the handler when their task completes"
+        )
+    if problems:
+        return DEFAULTS.check("warn", "; ".join(problems), evidence, sentence(fixes))
+    detail = f"default service {default}; timers: inactive {timers['inactive'] or 'unset'}, "
+    detail += f"closed {timers['closed']}"
+    return DEFAULTS.check("pass", detail, evidence)
 
 
 def sms_url_problem(url: str) -> str:

@@ -329,6 +329,12 @@ CONVERSATIONS_CATALOGUE = (
     ),
     Scenario("conversations-step7-still-active", conversations_still_active, "7-closed"),
     Scenario(
+        "conversations-config-defaults",
+        broken(conversations_all_pass, toolkit.conversations_defaults_off),
+        "conversations-defaults",
+        "warn",
+    ),
+    Scenario(
         "conversations-config-service-webhooks",
         conversations_service_webhooks,
         "conversations-service",

@@ -18,7 +18,13 @@ from flexorch.sandbox.platforms.programmable_chat.scenarios import (
     add_session,
     all_pass,
 )
-from flexorch.sandbox.toolkit import Scenario, broken, in_messaging_service, twiml_app_on_number
+from flexorch.sandbox.toolkit import (
+    Scenario,
+    broken,
+    conversations_defaults_off,
+    in_messaging_service,
+    twiml_app_on_number,
+)
 
 FLEX_UI_2 = "~2.17.1"
 STUDIO_ADDRESS_SID = seed.sid("IG", "studio address of +15005550006")
@@ -73,4 +79,10 @@ MIGRATION_CATALOGUE = (
         "number:+15005550006",
     ),
     Scenario("migrate-twiml-app", broken(ready, twiml_app_on_number), "number:+15005550006"),
+    Scenario(
+        "migrate-conversations-defaults",
+        broken(ready, conversations_defaults_off),
+        "conversations-defaults",
+        "warn",
+    ),
 )
