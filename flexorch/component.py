@@ -419,6 +419,9 @@ class CustomMessaging(pulumi.ComponentResource):
                 "messaging_services": config.messaging_services,
                 "twiml_apps": config.twiml_apps,
             },
+            task_channels=[c.unique_name for c in config.task_channels],
+            channel_limit=config.task_channel_limit,
+            workspace_lookup=reads.workspace_lookup,
             # With Output values, the guard (and so every writer after it) is registered only
             # once they resolve and validate, so a bad one changes nothing in Twilio; its check
             # still sees the plain numbers and mode at preview.
@@ -620,9 +623,6 @@ class _Writes:
                 adopt_sid=channel.sid,
                 adopt_by_name=channel.adopt,
                 adopted=snapshot.recorded() if snapshot else None,
-                workspace_lookup=self._reads.workspace_lookup,
-                stack_channels=[c.unique_name for c in self._values.config.task_channels],
-                limit=self._values.config.task_channel_limit,
                 opts=self._opts(f"channel-{unique}"),
             )
         return channels

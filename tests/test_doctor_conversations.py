@@ -481,8 +481,8 @@ class TestAgainstTheSandbox:
         assert result.document["requests"] == len(requests)
         # Each list read once: 5 of Conversations, 5 of TaskRouter, 3 of Messaging (the message
         # or the customer's, the number, the replies' SMS), Flex Flows, Studio flows and the
-        # flow's executions.
-        assert len(requests) == 16
+        # flow's executions; for step 2 the Messaging Services and the numbers' TwiML Apps.
+        assert len(requests) == 18
         assert_read_only_and_valid(requests)
         conversations = {
             r["path"].split(SERVICE, 1)[-1].rsplit("/", 1)[-1]
@@ -511,7 +511,9 @@ class TestAgainstTheSandbox:
               f"{time.monotonic() - started:.2f} s")  # fmt: skip
         assert result.code == 0, result.out
         assert f", {len(requests)} read-only requests in " in " ".join(result.out.split())
-        assert len(requests) == 13
+        # 13, and what else takes the numbers (the Messaging Services, the numbers' TwiML
+        # Apps) and the Conversations account defaults.
+        assert len(requests) == 16
         assert_read_only_and_valid(requests)
         assert any(r["path"] == f"/v1/Services/{SERVICE}/Configuration/Webhooks" for r in requests)
 

@@ -1286,46 +1286,50 @@ def test_webhook_settings_come_back_as_recorded_under_each_platforms_names() -> 
     assert settings.post_retry_count is None  # Conversations has none
 
 
-# --- the workspace's room for TaskChannels --------------------------------------------------
+# --- the workspace's room for TaskChannels (the guard's check) ---------------------------------
 
 
-def channel_check(unique: str, stack: list[str], limit: int = 15, **extra: Any) -> list[str]:
-    props = {"workspace_sid": UNKNOWN, "workspace_lookup": WORKSPACE_LOOKUP, "unique_name": unique,
-             "friendly_name": unique, "stack_channels": stack, "limit": limit, **extra}  # fmt: skip
-    return [f.reason for f in TaskChannelProvider().check({}, props).failures]
+def room_check(stack: list[str], limit: int = 15, olds: dict | None = None) -> list[str]:
+    props = {"numbers": [FREE_NUMBER], "mode": "fail", "chat_service_sid": None,
+             "task_channels": stack, "channel_limit": limit,
+             "workspace_lookup": WORKSPACE_LOOKUP}  # fmt: skip
+    failures = FlexFlowGuardProvider().check(olds or {}, props).failures
+    return [f.reason for f in failures if f.property == "task_channels"]
 
 
-def test_preview_refuses_channels_the_workspace_has_no_room_for_once(http) -> None:
+def test_preview_refuses_channels_the_workspace_has_no_room_for(http) -> None:
     # The seeded workspace has Flex's 6 (default, voice, chat, sms, video, email).
     stack = [f"custom{i}" for i in range(10)]
-    (reason,) = channel_check("custom0", stack)
+    (reason,) = room_check(stack)
     assert reason.startswith(
         f"flexorch:taskChannels: workspace {seed.WORKSPACE_SID} has 6 TaskChannels "
         "(default, voice, chat, sms, video, email) and the stack would add 10 (custom0, "
     )
     assert "16, more than the 15 TaskRouter allows per workspace" in reason
     assert "flexorch:taskChannelLimit" in reason
-    assert channel_check("custom1", stack) == []  # said once, by the first channel added
     lists = [p for m, p, _ in http.log if m == "GET" and p.endswith("/TaskChannels")]
-    assert len(lists) == 1  # one list per process
+    assert len(lists) == 1
     assert writes(http) == []
 
 
 def test_room_counts_channels_the_workspace_has_and_a_raised_limit(http, fake) -> None:
-    assert channel_check("custom0", [f"custom{i}" for i in range(9)]) == []  # 15: room
+    assert room_check([f"custom{i}" for i in range(9)]) == []  # 15: room
     fake.add(seed.TASK_CHANNELS, {"WorkspaceSid": seed.WORKSPACE_SID}, unique_name="custom0",
              friendly_name="custom0")  # fmt: skip
     lookups.forget()
     stack = [f"custom{i}" for i in range(10)]  # custom0 exists: 7 + 9 = 16
-    (reason,) = channel_check("custom1", stack)
+    (reason,) = room_check(stack)
     assert "has 7 TaskChannels" in reason and "would add 9" in reason
     lookups.forget()
-    assert channel_check("custom1", stack, limit=20) == []
+    assert room_check(stack, limit=20) == []
 
 
-def test_an_existing_or_adopted_channel_costs_no_count(http) -> None:
+def test_unchanged_channels_cost_no_count(http) -> None:
     stack = [f"custom{i}" for i in range(10)]
-    assert channel_check("custom0", stack, adopt_by_name=True) == []
-    props = {"workspace_sid": seed.WORKSPACE_SID, "unique_name": "custom0"}
-    assert TaskChannelProvider().check(props, dict(props)).failures == []
+    olds = {"numbers": [FREE_NUMBER], "mode": "fail", "chat_service_sid": None,
+            "task_channels": list(reversed(stack))}  # fmt: skip
+    assert room_check(stack, olds=olds) == []
+    assert http.log == []
+    # A state from before the key existed: its channels are in place already.
+    assert room_check(stack, olds={**olds, "task_channels": None}) == []
     assert http.log == []

@@ -18,9 +18,9 @@ by mode.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -38,9 +38,11 @@ from flexorch.errors import FlexorchError
 from flexorch.lookups import account_numbers, flex_flows, list_flex_flows
 from flexorch.resources import channel_webhooks
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, known, note, restoring
+from flexorch.resources.task_channel import no_room
+from flexorch.resources.workspace import find_workspace
 from flexorch.takers import TAKERS, Record, Taker
 from flexorch.twilio_client import twilio_call
-from flexorch.twilio_facts import identities
+from flexorch.twilio_facts import TASK_CHANNEL_LIMIT, identities
 
 
 @dataclass(frozen=True)
@@ -293,15 +295,35 @@ class FlexFlowGuardProvider(TwilioProvider):
 
     kind = "FlexFlowGuard"
     inputs = ("numbers", "mode", "chat_service_sid", *(t.key for t in TAKERS))
+    # A state from before a taker's key existed was in its default mode: no change.
+    comparisons: ClassVar[dict[str, Callable[[Any, Any], bool]]] = {
+        t.key: lambda a, b: (a or "fail") == (b or "fail") for t in TAKERS
+    }
 
     @override
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Fail preview early on what the modes refuse; an unchanged guard costs no API call."""
-        unchanged = bool(olds) and not self.changed(olds, news)
-        service = news.get("chat_service_sid")
-        if unchanged or not known([news.get("numbers"), service]):
+        """Fail preview early on what the modes refuse; an unchanged guard costs no API call.
+
+        The guard also counts the workspace's room for the TaskChannels the stack adds: it runs
+        after every read and before every write, at preview and at up alike.
+        """
+        changed = bool(self.changed(olds, news)) if olds else True
+        # The channels only need counting when the stack adds some (a state from before the
+        # key existed has its channels in place); they are no input: adding one writes nothing.
+        before = olds.get("task_channels") if olds else []
+        added = before is not None and bool(set(news.get("task_channels") or ()) - set(before))
+        service, lookup = news.get("chat_service_sid"), news.get("workspace_lookup")
+        if not (changed or added) or not known([news.get("numbers"), service, lookup]):
             return CheckResult(news, [])
         client = self.client()
+        failures = []
+        if added and lookup:
+            sid = find_workspace(client, lookup.get("sid"), lookup.get("friendly_name")).sid
+            limit = int(news.get("channel_limit") or TASK_CHANNEL_LIMIT)
+            room = no_room(client, sid, list(news.get("task_channels") or []), limit)
+            failures += [CheckFailure("task_channels", room)] if room else []
+        if not changed:
+            return CheckResult(news, failures)
         conflicts, _others, numbers = scan(client, list(news["numbers"]))
         reports = []
         if news.get("mode") == "fail":
@@ -310,7 +332,8 @@ class FlexFlowGuardProvider(TwilioProvider):
         found = {t.key: t.scan_once(client, numbers) for t in TAKERS}
         reports.append(takers_report(news, found))
         report = "\n".join(r for r in reports if r)
-        return CheckResult(news, [CheckFailure("numbers", report)] if report else [])
+        failures += [CheckFailure("numbers", report)] if report else []
+        return CheckResult(news, failures)
 
     @override
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -494,6 +517,9 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
         snapshot: pulumi.Input[dict[str, Any]],
         chat_service_sid: pulumi.Input[str] | None = None,
         takers: dict[str, str] | None = None,
+        task_channels: list[str] | None = None,
+        channel_limit: int | None = None,
+        workspace_lookup: pulumi.Input[dict[str, Any]] | None = None,
         config_valid: pulumi.Input[bool] = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -501,13 +527,18 @@ class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
 
         `snapshot` is the FlexFlowSnapshot's record of the flows (and, with `chat_service_sid`,
         the channel webhooks) and takers to act on; `takers` is each taker's mode by key
-        (`{"messaging_services": "defer"}`), `fail` when not given.
+        (`{"messaging_services": "defer"}`), `fail` when not given. `task_channels` (the
+        config's unique names), `channel_limit` and `workspace_lookup` let its check count the
+        workspace's room for them.
         """
         props = {
             "numbers": numbers,
             "mode": mode,
             "chat_service_sid": chat_service_sid,
             **{t.key: (takers or {}).get(t.key, "fail") for t in TAKERS},
+            "task_channels": task_channels or [],
+            "channel_limit": channel_limit,  # for checks only; never compared
+            "workspace_lookup": workspace_lookup,  # for checks only; never compared
             "snapshot": snapshot,  # consumed at create and update; never compared
             "config_valid": config_valid,  # only orders the registration; never compared
             "resolved_numbers": None,

@@ -13,8 +13,6 @@ from typing import Any
 
 import pulumi
 from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
     CreateResult,
     ReadResult,
     Resource,
@@ -30,13 +28,11 @@ from flexorch.resources.base import (
     AdoptionSnapshotProvider,
     create_resolved,
     gone,
-    known,
     restoring,
     warn,
 )
 from flexorch.resources.workspace import workspace_sid
 from flexorch.twilio_client import TwilioApiError, twilio_call
-from flexorch.twilio_facts import TASK_CHANNEL_LIMIT
 
 
 def find_channel(channels: Any, label: str, unique_name: str) -> Any:
@@ -104,23 +100,21 @@ class TaskChannelSnapshot(AdoptionSnapshot, module="flexorch", name="TaskChannel
         super().__init__(TaskChannelSnapshotProvider(), name, props, opts)
 
 
-def no_room(provider: AdoptingProvider, props: dict[str, Any]) -> str:
-    """Why the workspace cannot take the channels the stack would add ("" when it can).
+def no_room(client: Any, sid: str, wanted: list[str], limit: int) -> str:
+    """Why workspace `sid` cannot take the channels `wanted` would add ("" when it can).
 
-    One list of the workspace's channels per process; said once, by the first channel the stack
-    would add (in config order).
+    One list of the workspace's channels per process.
     """
-    sid = workspace_sid(provider, props)
-    channels = provider.client().taskrouter.v1.workspaces(sid).task_channels
+    channels = client.taskrouter.v1.workspaces(sid).task_channels
 
     def listed() -> list[str]:
         with twilio_call(f"Workspace {sid}", "list its TaskChannels"):
             return [c.unique_name for c in channels.list(page_size=PAGE_SIZE)]
 
-    existing = once(provider.client(), ("task-channels", sid), listed)
-    added = [name for name in props.get("stack_channels") or [] if name not in existing]
-    total, limit = len(existing) + len(added), int(props.get("limit") or TASK_CHANNEL_LIMIT)
-    if total <= limit or added[:1] != [props["unique_name"]]:
+    existing = once(client, ("task-channels", sid), listed)
+    added = [name for name in wanted if name not in existing]
+    total = len(existing) + len(added)
+    if total <= limit:
         return ""
     return (
         f"flexorch:taskChannels: workspace {sid} has {len(existing)} TaskChannels "
@@ -148,15 +142,6 @@ class TaskChannelProvider(AdoptingProvider):
     def same_name(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
         """A unique name is one channel per workspace, and a new one replaces it anyway."""
         return True
-
-    @override
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """A channel the stack would add fails preview when the workspace has no room left."""
-        adopting = news.get("adopt_sid") or news.get("adopt_by_name")
-        if olds or adopting or not known(news.get("workspace_lookup")):
-            return CheckResult(news, [])
-        reason = no_room(self, news)
-        return CheckResult(news, [CheckFailure("unique_name", reason)] if reason else [])
 
     def _channels(self, props: dict[str, Any]) -> Any:
         return self.client().taskrouter.v1.workspaces(props["workspace_sid"]).task_channels
@@ -245,16 +230,11 @@ class TaskChannel(Resource, module="flexorch", name="TaskChannel"):
         adopt_sid: str | None = None,
         adopt_by_name: bool | None = None,
         adopted: pulumi.Input[dict[str, Any]] | None = None,
-        workspace_lookup: pulumi.Input[dict[str, Any]] | None = None,
-        stack_channels: list[str] | None = None,
-        limit: int | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Own the TaskChannel `unique_name` in the workspace, created or adopted.
 
         `adopted`: the TaskChannelSnapshot's record, when the config adopts one.
-        `workspace_lookup`, `stack_channels` (every unique name of the config) and `limit` let
-        preview count the workspace's channels before the workspace has a SID in the engine.
         """
         props = {
             "workspace_sid": workspace_sid,
@@ -263,9 +243,6 @@ class TaskChannel(Resource, module="flexorch", name="TaskChannel"):
             "adopt_sid": adopt_sid,
             "adopt_by_name": adopt_by_name or None,
             "adopted": adopted,  # consumed at create; never compared
-            "workspace_lookup": workspace_lookup,  # for checks only; never compared
-            "stack_channels": stack_channels,  # for checks only; never compared
-            "limit": limit,  # for checks only; never compared
             "sid": None,
             "adopted_previous": None,
         }

@@ -68,9 +68,9 @@ def test_up_removes_the_studio_webhook_before_any_number_moves(
     )
     assert removal < first_number
     reads = [p for m, p in paths if m == "GET"]
-    # the 6 of a stack without channels, then the service's channels, the Flex channels and
+    # the 8 of a stack without channels, then the service's channels, the Flex channels and
     # the one ACTIVE managed channel's webhooks
-    assert len(reads) == 9, reads
+    assert len(reads) == 11, reads
 
 
 def test_no_change_preview_and_up_make_no_request(stack: Any, sandbox: Sandbox) -> None:

@@ -103,8 +103,9 @@ def test_preview_looks_everything_up_and_writes_nothing(stack: Any, sandbox: San
     requests = sandbox.since(mark)
     assert writes(requests) == []
     # workspace, queue, the Conversations service's webhooks, the numbers, their addresses,
-    # the Flex Flows: one read each, and no Programmable Chat request at all
-    assert len(requests) == 6, requests
+    # the Flex Flows, the Messaging Services (none), the workspace's TaskChannels (room for
+    # custom1): one read each, and no Programmable Chat request at all
+    assert len(requests) == 8, requests
     assert not any(r["path"].startswith("/v2/Services") for r in requests)
 
 
@@ -117,8 +118,8 @@ def test_up_gives_each_number_an_address_and_empties_its_sms_url(
     requests = sandbox.since(mark)
     assert not any(r["path"].startswith("/v2/Services") for r in requests)
     reads = [r["path"] for r in requests if r["method"] == "GET"]
-    # the six of preview, and the Workflow's look-up by name (an earlier run may have made it)
-    assert len(reads) == 7, reads
+    # the eight of preview, and the Workflow's look-up by name (an earlier run may have made it)
+    assert len(reads) == 9, reads
     # the Flex Flow disabled, the channel and the Workflow created, the service's webhooks,
     # and per number its address and its SmsUrl
     assert len(writes(requests)) == 8, writes(requests)
@@ -217,9 +218,10 @@ def test_the_cut_over_puts_each_address_in_place_before_the_sms_url_goes(
     assert up.summary.resource_changes == {"same": 7, "update": 7}
     requests = sandbox.since(mark)
     # Read: the Conversations webhooks and the SMS addresses as they are before the move, and
-    # the numbers and Flex Flows (the snapshots' checks look their changed inputs up again).
-    # Written: Chat v2 given back, Conversations set, and per number its address and its SmsUrl.
-    assert [r["method"] for r in requests].count("GET") == 4, [r["path"] for r in requests]
+    # the numbers, Flex Flows and Messaging Services (the snapshots' checks look their changed
+    # inputs up again). Written: Chat v2 given back, Conversations set, and per number its
+    # address and its SmsUrl.
+    assert [r["method"] for r in requests].count("GET") == 5, [r["path"] for r in requests]
     assert len(writes(requests)) == 6, writes(requests)
     for number in NUMBERS:
         assert number_writes(sandbox, requests, number) == ["address POST", "sms_url="]
@@ -249,10 +251,11 @@ def test_the_rollback_puts_each_sms_url_back_before_the_address_goes(
     assert up.summary.resource_changes == {"same": 7, "update": 7}
     requests = sandbox.since(mark)
     # Read: the snapshots' checks looking their changed inputs up again (the chat service, the
-    # numbers, the Flex Flows: both platforms' settings are recorded) and, back on Programmable
-    # Chat, the chat service's channels. Written: the mirror of the cut-over.
+    # numbers, the Flex Flows, the Messaging Services: both platforms' settings are recorded)
+    # and, back on Programmable Chat, the chat service's channels. Written: the mirror of the
+    # cut-over.
     gets = [r["path"] for r in requests if r["method"] == "GET"]
-    assert len(gets) == 4, gets
+    assert len(gets) == 5, gets
     assert f"/v2/Services/{seed.CHAT_SERVICE_SID}/Channels" in gets
     assert len(writes(requests)) == 6, writes(requests)
     for number in NUMBERS:

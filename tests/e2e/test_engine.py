@@ -77,8 +77,9 @@ def test_preview_plans_every_resource(deployed: Deployed) -> None:
     assert result.change_summary == {"create": 14}
     requests = deployed.preview_requests
     assert writes(requests) == []
-    # A preview looks every adopted object up (a wrong reference fails here): one read each.
-    assert len(requests) == 5, requests
+    # A preview looks every adopted object up (a wrong reference fails here): one read each,
+    # and the Messaging Services (none) and the workspace's TaskChannels (room for custom1).
+    assert len(requests) == 7, requests
 
 
 def test_up_routes_and_points_everything_at_the_handler(
@@ -96,9 +97,10 @@ def test_up_routes_and_points_everything_at_the_handler(
     requests = deployed.up_requests
     reads = [r["path"] for r in requests if r["method"] == "GET"]
     # workspace, queue, chat service, the numbers in one page, the Flex Flows, the chat
-    # service's channels (a Flex Flow names +15005550007; none is ACTIVE, so no more); the
+    # service's channels (a Flex Flow names +15005550007; none is ACTIVE, so no more), the
+    # Messaging Services (none), the workspace's TaskChannels (room for custom1); the
     # workflow's look-up by name (an earlier run may have made it)
-    assert len(reads) == 7, reads
+    assert len(reads) == 9, reads
     first_write = next(i for i, r in enumerate(requests) if r["method"] != "GET")
     assert all(
         r["path"].endswith("/Workflows") for r in requests[first_write:] if r["method"] == "GET"
