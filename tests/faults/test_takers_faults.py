@@ -95,6 +95,14 @@ def opted_in(case: str) -> dict[str, Any]:
     return {**sandbox_config(), key: mode}
 
 
+def settles(stack: Any, up: Any, put_back: Callable[[], bool]) -> None:
+    """No change left to make, and destroy puts back what the snapshot recorded."""
+    stack.preview(expect_no_changes=True)
+    destroy = stack.destroy()
+    assert put_back()
+    no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
+
+
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_lost_answer_to_the_fix_converges_and_destroy_puts_it_back(
     case: str, fault: str, sandbox: Sandbox, proxy: FaultProxy, tmp_path: Path
@@ -105,10 +113,7 @@ def test_a_lost_answer_to_the_fix_converges_and_destroy_puts_it_back(
     up = stack.up()
     assert proxy.fired(rule) == 1
     assert fixed(sandbox)
-    stack.preview(expect_no_changes=True)
-    destroy = stack.destroy()
-    assert put_back(sandbox)
-    no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
+    settles(stack, up, lambda: put_back(sandbox))
 
 
 def test_killed_right_after_the_fix_recovers_and_destroy_puts_it_back(
@@ -120,10 +125,7 @@ def test_killed_right_after_the_fix_recovers_and_destroy_puts_it_back(
     assert fixed(sandbox)  # Twilio applied it; the state never heard
     up = stack.up()
     assert fixed(sandbox)
-    stack.preview(expect_no_changes=True)
-    destroy = stack.destroy()
-    assert put_back(sandbox)
-    no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
+    settles(stack, up, lambda: put_back(sandbox))
 
 
 def test_killed_right_after_the_timers_write_destroy_still_puts_the_accounts_back(
@@ -138,8 +140,4 @@ def test_killed_right_after_the_timers_write_destroy_still_puts_the_accounts_bac
         up_killed_after(stack, proxy, "POST", r"/v1/Configuration$")
         configuration = sandbox.fake.singleton(seed.CONVERSATIONS_CONFIGURATION)
         assert configuration["default_closed_timer"] == "PT2H"
-        up = stack.up()
-        stack.preview(expect_no_changes=True)
-        destroy = stack.destroy()
-        assert configuration["default_closed_timer"] == "P1D"
-        no_traceback(up.stdout, up.stderr, destroy.stdout, destroy.stderr)
+        settles(stack, stack.up(), lambda: configuration["default_closed_timer"] == "P1D")
