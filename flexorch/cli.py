@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from flexorch import __version__  # noqa: E402
-from flexorch.config import PLATFORM_RULES, Orchestration, StackConfig  # noqa: E402
+from flexorch.config import PLATFORM_RULES, StackConfig  # noqa: E402
 from flexorch.errors import FlexorchError  # noqa: E402
 from flexorch.loading import LoadedStack, load_stack, load_stack_file, stack_file  # noqa: E402
 
@@ -116,11 +116,18 @@ def summary(stack: LoadedStack) -> str:
         ),
         ("auto-accept", f"tasks whose attribute {c.auto_accept.attribute!r} is true"),
     ]
-    if platform.orchestrator:
-        rows.append(("orchestration", platform.orchestrator))
+    # A platform that offers taskCreation says what its variant does; the others keep their rows.
+    variant = platform.task_creation.get(c.task_creation)
+    orchestrator, still = platform.orchestrator, platform.flex_still_does
+    if variant is not None:
+        rows.append(("tasks created", variant.tasks))
+        orchestrator, still = variant.orchestrator, variant.flex_still_does
+    if orchestrator:
+        rows.append(("orchestration", orchestrator))
     else:
-        for event in Orchestration.model_fields:
-            chosen = getattr(c.orchestration, event)
+        flex_does = getattr(c, still)
+        for event in type(flex_does).model_fields:
+            chosen = getattr(flex_does, event)
             rows.append((f"on {event}", ", ".join(chosen) if chosen else none))
     width = max(len(k) for k, _ in rows)
     lines = [f"Stack {stack.name} ({stack.source}) is valid. flexorch will manage:"]

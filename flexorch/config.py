@@ -57,7 +57,35 @@ BUILTIN_TASK_CHANNELS = ("default", "voice", "chat", "sms", "video", "email")
 # The members of Flex UI 1.x `ChatOrchestratorEvent` that a ChatOrchestrator callback may return.
 ORCHESTRATION_EVENTS = ("AddToChatChannel", "DeactivateChatChannel", "LeaveChatChannel")
 
+# Their Flex UI 2.x counterparts (`ChatOrchestratorEvent`, src/ChatOrchestrator.d.ts of
+# @twilio/flex-ui 2.17.1): what Flex does on accept, wrap-up and complete for a chat task that
+# no Interaction created (no flexInteractionChannelSid attribute), as on taskCreation: taskrouter.
+# Flex's defaults there: accepted AddToConversation, wrapup DeactivateConversation, completed
+# DeactivateConversation and LeaveConversation.
+FLEX_ACTION_EVENTS = ("AddToConversation", "DeactivateConversation", "LeaveConversation")
+
+# Who creates the tasks on Flex Conversations (flexorch:taskCreation): the handler through the
+# Interactions API (webhook integration), or itself through the TaskRouter API (Twilio's "Can I
+# build my own Messaging Orchestration?",
+# https://www.twilio.com/docs/flex/developer/conversations/faq-and-troubleshooting).
+INTERACTIONS = "interactions"
+TASKROUTER = "taskrouter"
+
 # --- what `flexorch:platform` decides: one row per platform ---------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskCreationRules:
+    """What one `flexorch:taskCreation` value changes on a platform that offers the choice."""
+
+    refused: Mapping[tuple[str, ...], str]
+    """Key paths this variant does not have -> why; they replace the platform's own lines."""
+    tasks: str
+    """How `flexorch validate` says the tasks are created."""
+    orchestrator: str = ""
+    """Why there is nothing to configure of what Flex does; "" where `flex_still_does` is."""
+    flex_still_does: str = ""
+    """The config field listing what Flex still does for managed-channel tasks."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,11 +124,20 @@ class PlatformRules:
     """The webhook events (`{events}`) and retries (`{retries}`)."""
     orchestrator: str = ""
     """Why there is no ChatOrchestrator to configure; "" where there is one (Flex UI 1.x)."""
+    flex_still_does: str = "orchestration"
+    """The config field listing what Flex still does for managed-channel tasks."""
+    task_creation: Mapping[str, TaskCreationRules] = dataclasses.field(default_factory=dict)
+    """`flexorch:taskCreation` value -> its rules; empty where the key is refused."""
 
     @property
     def events(self) -> tuple[str, ...]:
         """Every webhook event its chat service can send."""
         return self.pre_events + self.post_events
+
+    def refused_for(self, task_creation: Any) -> dict[tuple[str, ...], str]:
+        """The key paths refused on this platform with that raw `flexorch:taskCreation`."""
+        variant = self.task_creation.get(task_creation) if isinstance(task_creation, str) else None
+        return {**self.refused, **(variant.refused if variant else {})}
 
 
 PLATFORM_RULES = {
@@ -119,6 +156,14 @@ PLATFORM_RULES = {
                     "Programmable Chat has no Conversations timers (they are the Flex "
                     f"Conversations account's); remove {NAMESPACE}:conversationTimers, or set "
                     f"{NAMESPACE}:platform: conversations"
+                ),
+                ("taskCreation",): (
+                    "on Programmable Chat the handler always creates the tasks through TaskRouter; "
+                    f"remove {NAMESPACE}:taskCreation, or set {NAMESPACE}:platform: conversations"
+                ),
+                ("flexActions",): (
+                    "flexActions is Flex UI 2.x's (Flex Conversations with taskCreation: "
+                    f"taskrouter); on Programmable Chat use {NAMESPACE}:orchestration instead"
                 ),
             },
             dumped=False,
@@ -155,7 +200,37 @@ PLATFORM_RULES = {
                 "{sid} (Flex Conversations service, adopted; webhooks at "
                 "/v1/Services/{sid}/Configuration/Webhooks, restored on destroy)"
             ),
-            orchestrator="none in Flex UI 2.x (the Interactions API adds and removes the agent)",
+            task_creation={
+                INTERACTIONS: TaskCreationRules(
+                    refused={
+                        ("flexActions",): (
+                            "with taskCreation: interactions the Interactions API adds and "
+                            "removes the agent, so Flex has nothing to leave out; remove "
+                            f"{NAMESPACE}:flexActions, or set {NAMESPACE}:taskCreation: taskrouter"
+                        ),
+                    },
+                    tasks="by the handler through the Interactions API (POST /v1/Interactions)",
+                    orchestrator=(
+                        "none in Flex UI 2.x (the Interactions API adds and removes the agent)"
+                    ),
+                ),
+                TASKROUTER: TaskCreationRules(
+                    refused={
+                        ("orchestration",): (
+                            "Flex UI 1.x's ChatOrchestrator events do not exist in Flex UI 2.x; "
+                            f"list what Flex still does in {NAMESPACE}:flexActions (values "
+                            + ", ".join(FLEX_ACTION_EVENTS)
+                            + f") and remove {NAMESPACE}:orchestration"
+                        ),
+                    },
+                    tasks=(
+                        "by the handler through the TaskRouter API (no Interaction); the plugin "
+                        "overrides AcceptTask, WrapupTask and CompleteTask for managed-channel "
+                        "tasks"
+                    ),
+                    flex_still_does="flex_actions",
+                ),
+            },
         ),
     )
 }
@@ -554,6 +629,30 @@ class Orchestration(_Model):
     """On completion (Flex's default makes the agent leave the channel)."""
 
 
+def _flex_action_event(value: str) -> str:
+    if value not in FLEX_ACTION_EVENTS:
+        hint = did_you_mean(value, FLEX_ACTION_EVENTS)
+        raise ValueError(f'"{value}" is not a Flex UI 2.x ChatOrchestratorEvent; {hint}')
+    return value
+
+
+FlexActionList = Annotated[
+    tuple[Annotated[str, AfterValidator(_flex_action_event)], ...],
+    _unique("flex action"),
+]
+
+
+class FlexActions(_Model):
+    """What Flex UI 2.x still does for managed-channel tasks on taskCreation: taskrouter."""
+
+    accepted: FlexActionList = ()
+    """On accept (Flex's default adds the agent to the conversation)."""
+    wrapup: FlexActionList = ()
+    """On wrap-up (Flex's default deactivates the conversation)."""
+    completed: FlexActionList = ()
+    """On completion (Flex's default deactivates the conversation and removes the agent)."""
+
+
 PhoneNumber = Annotated[str, BeforeValidator(_quote_numbers), AfterValidator(_phone_number)]
 
 
@@ -594,7 +693,14 @@ class ConversationTimers(_Model):
 
 # Keys added after configs were digested into plugin manifests: left out of a dump at their
 # default, so an existing config digests as it did before they existed.
-_NEWER_KEYS = ("messaging_services", "twiml_apps", "task_channel_limit", "conversation_timers")
+_NEWER_KEYS = (
+    "messaging_services",
+    "twiml_apps",
+    "task_channel_limit",
+    "conversation_timers",
+    "task_creation",
+    "flex_actions",
+)
 
 
 class StackConfig(_Model):
@@ -625,10 +731,15 @@ class StackConfig(_Model):
     """What to do with a TwiML App on a managed number."""
     conversation_timers: ConversationTimers | None = None
     """The account's default Conversations timers (Flex Conversations only)."""
+    task_creation: Literal["interactions", "taskrouter"] = "interactions"
+    """Who creates tasks on Flex Conversations: the Interactions API, or the handler through
+    TaskRouter (its own messaging orchestration)."""
     auto_accept: AutoAccept = Field(default_factory=AutoAccept)
     """Auto-accept of flagged tasks."""
     orchestration: Orchestration = Field(default_factory=Orchestration)
     """What Flex still orchestrates for managed-channel tasks (Programmable Chat only)."""
+    flex_actions: FlexActions = Field(default_factory=FlexActions)
+    """What Flex UI 2.x still does for managed-channel tasks (taskCreation: taskrouter only)."""
 
     @field_validator("task_channels")
     @classmethod
@@ -677,7 +788,8 @@ class StackConfig(_Model):
         if not rules.dumped:
             data.pop("platform", None)
         for name in _NEWER_KEYS:
-            if getattr(self, name) == type(self).model_fields[name].default:
+            default = type(self).model_fields[name].get_default(call_default_factory=True)
+            if getattr(self, name) == default:
                 data.pop(to_camel(name) if info.by_alias else name, None)
         for path in rules.refused:
             keys = list(path) if info.by_alias else [to_snake(key) for key in path]
@@ -870,7 +982,7 @@ def _platform_rules(raw: Mapping[str, Any]) -> Problems:
             problem = _webhook_event_problem(event, rules) if isinstance(event, str) else None
             if problem:
                 problems.append((("chatService", "webhookFilters", index), problem))
-    for path, why in rules.refused.items():
+    for path, why in rules.refused_for(raw.get("taskCreation", INTERACTIONS)).items():
         inside: Any = raw
         for key in path[:-1]:
             inside = inside.get(key) if isinstance(inside, Mapping) else None

@@ -15,14 +15,21 @@ import re
 import secrets
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import jinja2
+from pydantic.alias_generators import to_camel
 
 from flexorch import __version__
-from flexorch.config import ORCHESTRATION_EVENTS, StackConfig, platform_rules
+from flexorch.config import (
+    FLEX_ACTION_EVENTS,
+    ORCHESTRATION_EVENTS,
+    TASKROUTER,
+    StackConfig,
+    platform_rules,
+)
 from flexorch.errors import FlexorchError
 from flexorch.twilio_facts import CONVERSATIONS, PROGRAMMABLE_CHAT
 
@@ -50,20 +57,46 @@ class PluginPlatform:
     flex_ui: str
     """The Flex UI it runs, as the plugin class's header names it."""
     chat_orchestration: bool
-    """Whether Flex's ChatOrchestrator exists there to override (Flex UI 1.x only)."""
+    """Whether the code sets what Flex's ChatOrchestrator does for managed-channel tasks."""
     orchestration_suffix: str
     """Before the extension of the orchestration module's template name ("" or ".flexui2")."""
+    flex_still_does: str = ""
+    """The config field listing what Flex still does for managed-channel tasks, if any."""
+    variants: Mapping[str, PluginPlatform] = field(default_factory=dict)
+    """`flexorch:taskCreation` value -> the files of that variant, where it differs."""
 
 
 # The files keep their names and export across the move to Flex UI 2.x, so a plugin's init does
-# not change. Flex UI 2.x with Flex Conversations has no chat orchestration to override and hears
-# of new reservations through Flex's own events, so its orchestration module has templates of
-# its own: the output's name with `.flexui2` before the extension. The plugin class is the same
-# on both platforms.
+# not change. Flex UI 2.x with Flex Conversations hears of new reservations through Flex's own
+# events, so its orchestration module has templates of its own: the output's name with
+# `.flexui2` before the extension. With taskCreation: interactions the Interactions API adds and
+# removes the agent: nothing to override. With taskCreation: taskrouter (the handler's own
+# orchestration) the module overrides what Flex does on accept, wrap-up and complete for the
+# managed channels' tasks (`.flexui2-taskrouter`). The plugin class is the same everywhere.
 PLUGIN_PLATFORMS = {
-    PROGRAMMABLE_CHAT: PluginPlatform("1.x", chat_orchestration=True, orchestration_suffix=""),
-    CONVERSATIONS: PluginPlatform("2.x", chat_orchestration=False, orchestration_suffix=".flexui2"),
+    PROGRAMMABLE_CHAT: PluginPlatform(
+        "1.x", chat_orchestration=True, orchestration_suffix="", flex_still_does="orchestration"
+    ),
+    CONVERSATIONS: PluginPlatform(
+        "2.x",
+        chat_orchestration=False,
+        orchestration_suffix=".flexui2",
+        variants={
+            TASKROUTER: PluginPlatform(
+                "2.x",
+                chat_orchestration=True,
+                orchestration_suffix=".flexui2-taskrouter",
+                flex_still_does="flex_actions",
+            ),
+        },
+    ),
 }
+
+
+def plugin_platform(config: StackConfig) -> PluginPlatform:
+    """The plugin files of the config's platform, and of its taskCreation variant if it has one."""
+    platform = PLUGIN_PLATFORMS[config.platform]
+    return platform.variants.get(config.task_creation, platform)
 
 
 def templates_of(platform: PluginPlatform, lang: Lang) -> dict[str, str]:
@@ -107,9 +140,10 @@ def enum_member(value: Any) -> str:
     """A `flex.ChatOrchestratorEvent` member name, checked against the known members.
 
     The typings reject string values, so members are written as identifiers; only the names in
-    `ORCHESTRATION_EVENTS` can get through, so nothing else is ever pasted into the code.
+    `ORCHESTRATION_EVENTS` (Flex UI 1.x) and `FLEX_ACTION_EVENTS` (2.x) can get through, so
+    nothing else is ever pasted into the code.
     """
-    if value not in ORCHESTRATION_EVENTS:
+    if value not in ORCHESTRATION_EVENTS + FLEX_ACTION_EVENTS:
         raise ValueError(f"{value!r} is not a ChatOrchestratorEvent member")
     return str(value)
 
@@ -170,9 +204,12 @@ class PluginView:
     plugin_file: str
     channels: tuple[ChannelView, ...]
     chat_orchestration: bool
-    """Whether the code overrides Flex's ChatOrchestrator: on Programmable Chat only."""
+    """Whether the code overrides Flex's ChatOrchestrator: on Programmable Chat, and on
+    Conversations with taskCreation: taskrouter."""
     events: tuple[EventView, ...]
     """The ChatOrchestrator events to override; none without chat orchestration."""
+    flex_still_does: str
+    """The config key (as users write it) the events come from; "" without chat orchestration."""
     auto_accept_attribute: str
 
     @property
@@ -184,8 +221,8 @@ class PluginView:
 def build_view(config: StackConfig, lang: Lang) -> PluginView:
     """The view of `config` that the templates of `lang` render."""
     orchestration_file, plugin_file = OUTPUTS[lang]
-    platform = PLUGIN_PLATFORMS[config.platform]
-    chat_orchestration = platform.chat_orchestration
+    platform = plugin_platform(config)
+    flex_does = getattr(config, platform.flex_still_does) if platform.flex_still_does else None
     return PluginView(
         version=__version__,
         lang=lang,
@@ -196,11 +233,12 @@ def build_view(config: StackConfig, lang: Lang) -> PluginView:
             ChannelView(c.unique_name, c.effective_flex_name, c.channel_type)
             for c in config.task_channels
         ),
-        chat_orchestration=chat_orchestration,
+        chat_orchestration=platform.chat_orchestration,
         events=tuple(
-            EventView(event, tuple(getattr(config.orchestration, event)))
-            for event in (RESERVATION_EVENTS if chat_orchestration else ())
+            EventView(event, tuple(getattr(flex_does, event)))
+            for event in (RESERVATION_EVENTS if flex_does is not None else ())
         ),
+        flex_still_does=to_camel(platform.flex_still_does),
         auto_accept_attribute=config.auto_accept.attribute,
     )
 
@@ -231,7 +269,7 @@ def render(config: StackConfig, stack_name: str, lang: Lang = "js") -> dict[str,
         raise FlexorchError(f"--lang {lang}: unknown language; use one of {', '.join(LANGS)}")
     view = build_view(config, lang)
     env = make_env()
-    templates = templates_of(PLUGIN_PLATFORMS[config.platform], lang)
+    templates = templates_of(plugin_platform(config), lang)
     files = {name: env.get_template(templates[name]).render(view=view) for name in OUTPUTS[lang]}
     manifest = {
         "generator": GENERATOR,

@@ -79,6 +79,7 @@ destroy)
   messaging svcs    fail: a Messaging Service taking a managed number's SMS stops preview and up
   twiml apps        fail: a TwiML App on a managed number stops preview and up
   auto-accept       tasks whose attribute 'autoAnswer' is true
+  tasks created     by the handler through the Interactions API (POST /v1/Interactions)
   orchestration     none in Flex UI 2.x (the Interactions API adds and removes the agent)
 """
 
@@ -87,6 +88,18 @@ def test_validate_a_conversations_stack_says_what_each_key_becomes_there(cli: Cl
     # No retries and no ChatOrchestrator rows: Flex UI 2.x has neither.
     run = cli("validate", "--config", "tests/good_configs/conversations.yaml")
     assert (run.code, run.err, run.out) == (0, "", CONVERSATIONS_SUMMARY)
+
+
+def test_validate_a_taskrouter_conversations_stack_says_who_creates_tasks(cli: CliRunner) -> None:
+    run = cli("validate", "--config", "tests/good_configs/conversations_taskrouter.yaml")
+    assert (run.code, run.err) == (0, "")
+    assert run.out.splitlines()[-4:] == [
+        "  tasks created     by the handler through the TaskRouter API (no Interaction); the "
+        "plugin overrides AcceptTask, WrapupTask and CompleteTask for managed-channel tasks",
+        "  on accepted       AddToConversation",
+        "  on wrapup         none (Flex leaves the channel to the handler)",
+        "  on completed      none (Flex leaves the channel to the handler)",
+    ]
 
 
 def test_validate_a_conversations_stack_with_chat_keys_names_each(

@@ -57,7 +57,7 @@ def test_good_config_validates(path: Path) -> None:
 
 
 def test_examples_show_every_key_of_the_schema() -> None:
-    """The dev example documents the whole schema (and the conversations example the keys only
+    """The dev example documents the whole schema (and the conversations examples the keys only
     Flex Conversations has), so a new key must be added there too."""
 
     def keys(model: type, prefix: str = "") -> set[str]:
@@ -88,8 +88,13 @@ def test_examples_show_every_key_of_the_schema() -> None:
     pinned = {"workspace.sid", "workflow.queue.sid", "workflow.sid", "taskChannels.sid"}
     prod = present(load_stack_file(ROOT / "examples" / "Pulumi.prod.yaml").raw)
     assert pinned <= prod
-    # Keys only Flex Conversations has are shown by its example.
-    conversations = present(load_stack_file(ROOT / "examples" / "Pulumi.conversations.yaml").raw)
+    # Keys only Flex Conversations has are shown by its examples (one per taskCreation).
+    conversations = set().union(
+        *(
+            present(load_stack_file(ROOT / "examples" / f"Pulumi.{name}.yaml").raw)
+            for name in ("conversations", "conversations-taskrouter")
+        )
+    )
     missing = keys(StackConfig) - present(raw) - pinned - {"workflow.fallbackQueue.sid"}
     assert not missing - conversations
 

@@ -21,7 +21,7 @@ import pytest
 from helpers import EXAMPLES, ROOT, flexorch, minimal_config, write_stack
 
 from flexorch import __version__
-from flexorch.config import StackConfig, parse_config
+from flexorch.config import TASKROUTER, StackConfig, parse_config
 from flexorch.errors import FlexorchError
 from flexorch.loading import load_stack_file
 from flexorch.render import (
@@ -323,30 +323,38 @@ def test_config_digest_ignores_spelling_but_not_values() -> None:
 
 
 def test_templates_are_named_after_their_outputs() -> None:
-    """`<output>.jinja`, or `<stem>.flexui2.<ext>.jinja` for a Flex UI 2.x file of its own."""
+    """`<output>.jinja`, or `<stem>.flexui2[-<taskCreation>].<ext>.jinja` for a Flex UI 2.x file."""
     names = {p.name for p in (ROOT / "templates").iterdir()}
     assert sorted(PLUGIN_PLATFORMS) == sorted(PLATFORMS)
+    assert sorted(PLUGIN_PLATFORMS[CONVERSATIONS].variants) == [TASKROUTER]
     used = set()
     every = {
-        (platform, lang): templates_of(PLUGIN_PLATFORMS[platform], lang)
+        (platform, variant, lang): templates_of(plugin, lang)
         for platform in PLATFORMS
+        for variant, plugin in [
+            ("", PLUGIN_PLATFORMS[platform]),
+            *PLUGIN_PLATFORMS[platform].variants.items(),
+        ]  # fmt: skip
         for lang in LANGS
     }
-    for (platform, lang), templates in every.items():
+    for (platform, variant, lang), templates in every.items():
         assert sorted(templates) == sorted(OUTPUTS[lang]), (platform, lang)
         for output, template in templates.items():
             stem, ext = output.split(".", 1)
             allowed = {f"{output}.jinja"}
             if platform == CONVERSATIONS:
-                allowed.add(f"{stem}.flexui2.{ext}.jinja")
+                allowed.add(f"{stem}.flexui2{'-' + variant if variant else ''}.{ext}.jinja")
             assert template in allowed, (platform, output, template)
             used.add(template)
     assert used <= names, used - names
     assert all(n.startswith("_macros.") for n in names - used), names - used
     # The 1.x and 2.x orchestration modules are different templates; the plugin class is one.
-    conversations = every[CONVERSATIONS, "js"]
+    conversations = every[CONVERSATIONS, "", "js"]
     assert conversations["CustomMessagingOrchestration.js"] == (
         "CustomMessagingOrchestration.flexui2.js.jinja"
+    )
+    assert every[CONVERSATIONS, TASKROUTER, "js"]["CustomMessagingOrchestration.js"] == (
+        "CustomMessagingOrchestration.flexui2-taskrouter.js.jinja"
     )
     assert conversations["CustomMessagingPlugin.js"] == "CustomMessagingPlugin.js.jinja"
 
@@ -419,6 +427,11 @@ def test_adversarial_strings_parse_and_register_exactly(tmp_path: Path, platform
 # --- behaviour under node --test ------------------------------------------------------------------
 
 
+def plugin_flex_does(config: StackConfig) -> Any:
+    """What Flex still does for managed-channel tasks: orchestration, or flexActions."""
+    return config.flex_actions if node_variant(config) != config.platform else config.orchestration
+
+
 def expectations(config: StackConfig) -> dict[str, Any]:
     """What the generated module must do for `config`, straight from the config."""
     # On conversations the config has no orchestration (validation refuses it): all empty.
@@ -432,7 +445,7 @@ def expectations(config: StackConfig) -> dict[str, Any]:
             for c in config.task_channels
         ],
         "orchestrations": {
-            event: list(getattr(config.orchestration, event))
+            event: list(getattr(plugin_flex_does(config), event))
             for event in ("accepted", "wrapup", "completed")
         },
         "autoAcceptAttribute": config.auto_accept.attribute,
@@ -441,7 +454,13 @@ def expectations(config: StackConfig) -> dict[str, Any]:
 
 # The fewest node tests one rendered module gets, per platform (orchestration.test.mjs for
 # programmable-chat, conversations.test.mjs for conversations; more with more channels).
-NODE_TESTS_PER_MODULE = {PROGRAMMABLE_CHAT: 25, CONVERSATIONS: 18}
+NODE_TESTS_PER_MODULE = {PROGRAMMABLE_CHAT: 25, CONVERSATIONS: 18, "conversations-taskrouter": 6}
+
+
+def node_variant(config: StackConfig) -> str:
+    """Which node test file takes a config's module: its platform, or platform-taskCreation."""
+    variant = config.task_creation in PLUGIN_PLATFORMS[config.platform].variants
+    return f"{config.platform}-{config.task_creation}" if variant else config.platform
 
 
 def test_generated_module_behaves_under_node_test(tmp_path: Path) -> None:
@@ -453,12 +472,12 @@ def test_generated_module_behaves_under_node_test(tmp_path: Path) -> None:
             cases.append(
                 {
                     "name": f"{name} ({platform})",
-                    "platform": platform,
+                    "platform": node_variant(config),
                     "module": module,
                     "expect": expectations(config),
                 }
             )
-    assert {case["platform"] for case in cases} == set(PLATFORMS)
+    assert {case["platform"] for case in cases} == set(NODE_TESTS_PER_MODULE)
     cases_file = tmp_path / "cases.json"
     cases_file.write_text(json.dumps(cases), encoding="utf-8")
     tests = sorted(str(p) for p in JS_TESTS.glob("*.test.mjs"))

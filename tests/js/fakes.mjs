@@ -170,3 +170,72 @@ export function fakeManager2() {
     },
   };
 }
+
+// --- Flex UI 2.x with taskCreation: taskrouter ---------------------------------------------
+
+/**
+ * A fake Flex UI 2.17 `flex` for path (b) modules: Actions as ActionsImpl runs them (payload
+ * update from sid to task, then the replacements, each given the original and the next), and a
+ * ChatOrchestrator with Flex UI 2.x's defaults. Flex's original actions are recorded in
+ * `originals` (they would add or remove the agent); `reservationSteps` records what the TaskRouter
+ * reservation behind a task did.
+ */
+export function fakeFlex2Taskrouter() {
+  const defaults = {
+    accepted: ["AddToConversation"],
+    wrapup: ["DeactivateConversation"],
+    completed: ["DeactivateConversation", "LeaveConversation"],
+  };
+  const events = { ...defaults };
+  const tasks = new Map();
+  const originals = [];
+  const reservationSteps = [];
+  const replaced = new Map();
+  const original = (name) => async (payload) => {
+    originals.push([name, payload]);
+  };
+  const orchestrationsFor = (event, task) => {
+    const value = events[event];
+    return typeof value === "function" ? value(task) : value;
+  };
+  const flex = {
+    ChatOrchestratorEvent: Object.freeze({
+      AddToConversation: "AddToConversation",
+      DeactivateConversation: "DeactivateConversation",
+      LeaveConversation: "LeaveConversation",
+    }),
+    DefaultTaskChannels: { createChatTaskChannel: (name, isApplicable) => ({ name, isApplicable }) },
+    TaskChannels: { register: (definition) => definition },
+    ChatOrchestrator: {
+      getOrchestrations: (event) => events[event],
+      setOrchestrations: (event, value) => {
+        events[event] = value;
+      },
+      orchestrateWrapupTask: async (task) => orchestrationsFor("wrapup", task).length > 0,
+      orchestrateCompleteTask: async (task) => orchestrationsFor("completed", task).length > 0,
+    },
+    Actions: {
+      replaceAction(name, action) {
+        replaced.set(name, [...(replaced.get(name) ?? []), action]);
+      },
+      async invokeAction(name, payload) {
+        const updated = payload.sid && !payload.task ? { ...payload, task: tasks.get(payload.sid) } : payload;
+        const chain = replaced.get(name) ?? [];
+        const run = (index, p) =>
+          index >= 0 ? chain[index](p, original(name), (q) => run(index - 1, q)) : original(name)(p);
+        return run(chain.length - 1, updated);
+      },
+    },
+  };
+  let count = 0;
+  function task(fields) {
+    const sid = `WR${String(++count).padStart(4, "0")}`;
+    const reservation = Object.fromEntries(
+      ["accept", "wrap", "complete"].map((step) => [step, async () => reservationSteps.push(step)]),
+    );
+    const made = { sid, attributes: {}, sourceObject: reservation, ...fields };
+    tasks.set(sid, made);
+    return made;
+  }
+  return { flex, originals, reservationSteps, orchestrationsFor, defaults, task };
+}
