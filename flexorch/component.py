@@ -132,6 +132,15 @@ class OrchestrationArgs(_Args):
 
 
 @dataclass(frozen=True)
+class FlexActionsArgs(_Args):
+    """What Flex still does for managed-channel tasks on path (b) (`flexorch:flexActions`)."""
+
+    accepted: Sequence[str] | None = None
+    wrapup: Sequence[str] | None = None
+    completed: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
 class ConversationTimersArgs(_Args):
     """`conversationTimers`: the account's default Conversations timers (ISO 8601 durations)."""
 
@@ -155,6 +164,8 @@ class CustomMessagingArgs(_Args):
     twiml_apps: str | None = None
     task_channel_limit: int | None = None
     conversation_timers: ConversationTimersArgs | Mapping[str, Any] | None = None
+    task_creation: str | None = None
+    flex_actions: FlexActionsArgs | Mapping[str, Any] | None = None
     auto_accept: AutoAcceptArgs | Mapping[str, Any] | None = None
     orchestration: OrchestrationArgs | Mapping[str, Any] | None = None
 
