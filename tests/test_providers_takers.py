@@ -9,6 +9,7 @@ found by a refresh, an object deleted since, a number no longer managed.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -82,6 +83,21 @@ def test_the_snapshot_records_the_service_of_a_managed_number_with_one_list_each
 def test_an_account_without_services_costs_one_list(http) -> None:
     assert snapshot()["messaging_services"] == []
     assert [p for _, p, _ in http.log if p.startswith("/v1/Services")] == ["/v1/Services"]
+
+
+def test_an_endpoint_without_the_messaging_product_holds_no_service(monkeypatch, fake) -> None:
+    class NoMessaging(InProcessHttp):
+        def request(self, method, url, *args, **kwargs):
+            from twilio.http.response import Response
+
+            if url.startswith("https://messaging.twilio.com/"):
+                self.log.append((method, url, {}))
+                body = {"code": 20404, "message": "Not found", "status": 404}
+                return Response(404, json.dumps(body), headers={})
+            return super().request(method, url, *args, **kwargs)
+
+    use_fake(monkeypatch, fake, NoMessaging(fake))
+    assert snapshot()["messaging_services"] == []
 
 
 def test_fail_refuses_one_line_per_number_naming_the_service_and_the_fix(http) -> None:
