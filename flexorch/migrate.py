@@ -244,7 +244,8 @@ def _number(account: MigrationAccount, ref: str, label: Label) -> NumberMove:
         handling.append(f"SmsUrl {sms_url}")
     if address:
         handling.append(f"Address Configuration {address['sid']} ({address['type'] or 'none'})")
-    taken = [(t, r) for t in TAKERS for r in account.takers(t) if e164 in r["numbers"]]
+    by_key = account.takers_of(e164)
+    taken = [(t, r) for t in TAKERS for r in by_key.get(t.key, [])]
     handling += [taker.name(record) for taker, record in taken]
     now = "; ".join(handling) or "nothing handles its messages"
     evidence = {
@@ -252,9 +253,9 @@ def _number(account: MigrationAccount, ref: str, label: Label) -> NumberMove:
         "sms_url": sms_url,
         "flex_flows": [f.sid for f in flows],
         "address": address,
-        **{t.key: [r for taker, r in taken if taker is t] for t in {t for t, _ in taken}},
+        **by_key,
     }
-    refused = [(t, r) for t, r in taken if getattr(config, t.key) != t.fix_mode or t.refusal(r)]
+    refused = [(t, r) for t, r in taken if not t.undoes(getattr(config, t.key), r)]
     if refused:
         taker, record = refused[0]
         mode = getattr(config, taker.key)

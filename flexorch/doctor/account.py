@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flexorch import twilio_client as clients
 from flexorch.config import StackConfig
-from flexorch.takers import Record, Taker
+from flexorch.takers import TAKERS, Record, Taker
 from flexorch.twilio_client import BASE_URL_ENV, Credentials, RetryingHttpClient, twilio_call
 from flexorch.twilio_facts import attributes_of
 
@@ -187,6 +187,11 @@ class Account:
             self._cache[key] = [r for r in found if taker.takes(r)]
         records: list[Record] = self._cache[key]
         return records
+
+    def takers_of(self, e164: str) -> dict[str, list[Record]]:
+        """What takes this number's messages, by taker key (in TAKERS order); none left out."""
+        found = {t.key: [r for r in self.takers(t) if e164 in r["numbers"]] for t in TAKERS}
+        return {key: records for key, records in found.items() if records}
 
     # TaskRouter
 

@@ -92,18 +92,14 @@ def takers_problems(account: Account, e164: str) -> tuple[list[str], list[str], 
     """
     problems: list[str] = []
     fixes: list[str] = []
-    evidence: dict[str, Any] = {}
+    evidence: dict[str, Any] = account.takers_of(e164)
     for taker in TAKERS:
-        found = [r for r in account.takers(taker) if e164 in r["numbers"]]
-        if not found:
-            continue
-        evidence[taker.key] = found
-        opted_in = getattr(account.config, taker.key) == taker.fix_mode
-        for record in found:
+        mode = getattr(account.config, taker.key)
+        for record in evidence.get(taker.key, []):
             problems.append(taker.problem(record, e164))
             fixes.append(
                 "run `pulumi up --refresh` for this stack: it undoes it again"
-                if opted_in and not taker.refusal(record)
+                if taker.undoes(mode, record)
                 else taker.fix(record, e164)
             )
     return problems, fixes, evidence

@@ -59,6 +59,10 @@ class Taker(ABC):
         """Why the `fix_mode` cannot undo it ("" when it can)."""
         return ""
 
+    def undoes(self, mode: str, record: Record) -> bool:
+        """Whether a stack in `mode` undoes it: opted in, and nothing refuses it."""
+        return mode == self.fix_mode and not self.refusal(record)
+
     @abstractmethod
     def undo(self, client: Client, record: Record) -> str:
         """Stop it taking the numbers' messages (the `fix_mode`'s one write); what was done."""
