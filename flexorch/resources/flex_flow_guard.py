@@ -18,7 +18,7 @@ by mode.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -280,10 +280,26 @@ def taker_mode(props: dict[str, Any], taker: Taker) -> str:
     return str(props.get(taker.key) or "fail")
 
 
-def takers_report(props: dict[str, Any], found: dict[str, list[Record]]) -> str:
-    """What stops preview and up among the takers `found` (by key), in their modes."""
+def refused(
+    props: dict[str, Any],
+    flows: list[dict[str, Any]],
+    hooks: list[dict[str, Any]],
+    found: Mapping[str, list[Record]],
+) -> str:
+    """What stops preview and up: flows and webhooks in `fail` mode, takers (by key) by theirs."""
     reports = [t.report(found.get(t.key) or [], taker_mode(props, t)) for t in TAKERS]
+    if props.get("mode") == "fail":
+        reports.insert(0, guard_report(flows, hooks))
     return "\n".join(r for r in reports if r)
+
+
+def each_taker(
+    client: Any, by_key: Mapping[str, list[Record]], act: Callable[[Taker, Any, Record], str]
+) -> None:
+    """`act` on each record (by taker key), saying in up's output what it did."""
+    for taker in TAKERS:
+        for record in by_key.get(taker.key) or []:
+            note(act(taker, client, record))
 
 
 class FlexFlowGuardProvider(TwilioProvider):
@@ -325,13 +341,11 @@ class FlexFlowGuardProvider(TwilioProvider):
         if not changed:
             return CheckResult(news, failures)
         conflicts, _others, numbers = scan(client, list(news["numbers"]))
-        reports = []
-        if news.get("mode") == "fail":
-            hooks = channel_webhooks.scan_once(client, service, numbers)
-            reports.append(guard_report([asdict(f) for f in conflicts], hooks))
+        # Channel webhooks are refused only in `fail` mode: no channel is read otherwise.
+        fail = news.get("mode") == "fail"
+        hooks = channel_webhooks.scan_once(client, service, numbers) if fail else []
         found = {t.key: t.scan_once(client, numbers) for t in TAKERS}
-        reports.append(takers_report(news, found))
-        report = "\n".join(r for r in reports if r)
+        report = refused(news, [asdict(f) for f in conflicts], hooks, found)
         failures += [CheckFailure("numbers", report)] if report else []
         return CheckResult(news, failures)
 
@@ -347,9 +361,7 @@ class FlexFlowGuardProvider(TwilioProvider):
         taken = dict(olds.get("taker_drift") or {})
         if not flows and not hooks and not any(taken.values()):
             return result
-        report = takers_report(news, taken)
-        if news.get("mode") == "fail":
-            report = "\n".join(r for r in (guard_report(flows, hooks), report) if r)
+        report = refused(news, flows, hooks, taken)
         if report:
             raise FlexorchError(report)
         return DiffResult(changes=True, replaces=result.replaces, delete_before_replace=True)
@@ -365,15 +377,11 @@ class FlexFlowGuardProvider(TwilioProvider):
 
         Everything is judged before the first write: what a mode refuses changes nothing.
         """
-        report = takers_report(props, taken)
-        if props["mode"] == "fail":
-            report = "\n".join(r for r in (guard_report(flows, hooks), report) if r)
+        report = refused(props, flows, hooks, taken)
         if report:
             raise FlexorchError(report)
         client = self.client()
-        for taker in TAKERS:
-            for record in taken.get(taker.key) or []:
-                note(taker.undo(client, record))
+        each_taker(client, taken, _undo)
         for flow in flows:
             with twilio_call(
                 f'Flex Flow {flow["sid"]} "{flow["friendly_name"]}"',
@@ -449,10 +457,7 @@ class FlexFlowGuardProvider(TwilioProvider):
             [h for sid, h in hooks.items() if sid not in removed_before or sid in found_again],
             to_undo,
         )
-        client = self.client()
-        for taker in TAKERS:
-            for record in released_takers[taker.key]:
-                note(taker.restore(client, record))
+        each_taker(self.client(), released_takers, _restore)
         results = self._results(snapshot, list(flows), undone)
         results["conflicts"] = list(flows.values())
         return UpdateResult(
@@ -487,10 +492,7 @@ class FlexFlowGuardProvider(TwilioProvider):
         removed = props.get("removed_webhooks") or []
         if removed:
             channel_webhooks.restore(self.client(), removed)
-        client = self.client()
-        for t in TAKERS:
-            for record in (props.get("undone") or {}).get(t.key) or []:
-                note(t.restore(client, record))
+        each_taker(self.client(), props.get("undone") or {}, _restore)
 
     def _reenable(self, sids: list[str]) -> None:
         client = self.client()
@@ -498,6 +500,14 @@ class FlexFlowGuardProvider(TwilioProvider):
             with twilio_call(f"Flex Flow {sid}", "re-enable", ("Enabled",), missing_ok=True):
                 client.flex_api.v1.flex_flow(sid).update(enabled=True)
             note(f"enabled Flex Flow {sid} again, as it was before flexorch")
+
+
+def _undo(taker: Taker, client: Any, record: Record) -> str:
+    return taker.undo(client, record)
+
+
+def _restore(taker: Taker, client: Any, record: Record) -> str:
+    return taker.restore(client, record)
 
 
 class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
