@@ -62,10 +62,30 @@ NASTY_ATTRIBUTE = "auto \"answer' </script>\u2028${x}\\"
 NASTY_STACK = 'st"ack </script>\u2028${x} */'
 
 
-def nasty_config(platform: str = PROGRAMMABLE_CHAT) -> StackConfig:
+# What each plugin variant lets Flex still do for managed-channel tasks, non-empty to show it
+# comes out; conversations with taskCreation: interactions has neither key (validation refuses).
+FLEX_STILL_DOES = {
+    (PROGRAMMABLE_CHAT, None): {
+        "orchestration": {"accepted": ["AddToChatChannel"], "completed": ["LeaveChatChannel"]}
+    },
+    (CONVERSATIONS, None): {},
+    (CONVERSATIONS, TASKROUTER): {
+        "taskCreation": TASKROUTER,
+        "flexActions": {"wrapup": ["DeactivateConversation"], "completed": ["LeaveConversation"]},
+    },
+}
+# The argument record.mjs takes for each variant's fakes.
+RECORD_AS = {
+    (PROGRAMMABLE_CHAT, None): PROGRAMMABLE_CHAT,
+    (CONVERSATIONS, None): CONVERSATIONS,
+    (CONVERSATIONS, TASKROUTER): f"{CONVERSATIONS}-{TASKROUTER}",
+}
+
+
+def nasty_config(
+    platform: str = PROGRAMMABLE_CHAT, task_creation: str | None = None
+) -> StackConfig:
     """A valid config with adversarial text in every free-text field."""
-    # Conversations refuses orchestration (Flex UI 2.x has no ChatOrchestrator to override).
-    orchestration = {"accepted": ["AddToChatChannel"], "completed": ["LeaveChatChannel"]}
     return parse_config(
         minimal_config(
             platform=platform,
@@ -86,7 +106,7 @@ def nasty_config(platform: str = PROGRAMMABLE_CHAT) -> StackConfig:
             ]
             + [{"uniqueName": "plain_channel", "flexName": "plain-channel"}],
             autoAccept={"attribute": NASTY_ATTRIBUTE},
-            **({"orchestration": orchestration} if platform == PROGRAMMABLE_CHAT else {}),
+            **FLEX_STILL_DOES[platform, task_creation],
         )
     )
 
@@ -100,7 +120,9 @@ def stacks_on(platform: str) -> list[tuple[str, StackConfig]]:
     stacks = [(example_id(p), load_stack_file(p).config) for p in EXAMPLES]
     stacks += [(f"good_configs-{p.stem}", load_stack_file(p).config)
                for p in sorted((ROOT / "tests" / "good_configs").glob("*.yaml"))]  # fmt: skip
-    stacks.append(("injection", nasty_config(platform)))
+    for on, task_creation in FLEX_STILL_DOES:
+        name = f"injection-{task_creation}" if task_creation else "injection"
+        stacks.append((name, nasty_config(on, task_creation)))
     on_platform = [(name, config) for name, config in stacks if config.platform == platform]
     assert len({name for name, _ in on_platform}) == len(on_platform), "names must be unique"
     return on_platform
@@ -387,9 +409,11 @@ def test_unknown_lang_is_a_user_error() -> None:
 # --- injection: adversarial strings come out exactly ----------------------------------------------
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_adversarial_strings_parse_and_register_exactly(tmp_path: Path, platform: str) -> None:
-    config = nasty_config(platform)
+@pytest.mark.parametrize("variant", FLEX_STILL_DOES, ids=RECORD_AS.get)
+def test_adversarial_strings_parse_and_register_exactly(
+    tmp_path: Path, variant: tuple[str, str | None]
+) -> None:
+    config = nasty_config(*variant)
     for lang in LANGS:
         files = render(config, NASTY_STACK, lang)
         for name in OUTPUTS[lang]:
@@ -407,7 +431,9 @@ def test_adversarial_strings_parse_and_register_exactly(tmp_path: Path, platform
     probes_file = tmp_path / "probes.json"
     probes_file.write_text(json.dumps(probes), encoding="utf-8")
     module = folder / "CustomMessagingOrchestration.js"
-    done = run([node(), str(JS_TESTS / "record.mjs"), str(module), str(probes_file), platform])
+    done = run(
+        [node(), str(JS_TESTS / "record.mjs"), str(module), str(probes_file), RECORD_AS[variant]]
+    )
     assert done.returncode == 0, done.stderr
     recorded = json.loads(done.stdout)
 
@@ -575,49 +601,16 @@ def test_generated_flexui2_code_type_checks(tmp_path: Path) -> None:
     assert len(checked) == 2 * len(LANGS) * len(stacks) + len(OUTPUTS["ts"]), checked
 
 
-# --- a real Flex UI 1.x plugin build --------------------------------------------------------------
+# --- real plugin builds ---------------------------------------------------------------------------
 
 
-def test_generated_plugin_builds_in_a_create_flex_plugin_project(tmp_path: Path) -> None:
-    project = flex_plugin_project()
-    work = tmp_path / "plugin-flexorch"
-    shutil.copytree(project, work, ignore=shutil.ignore_patterns("node_modules", "build"))
-    (work / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
-    shutil.rmtree(work / "src")
-    stack = load_stack_file(ROOT / "examples" / "Pulumi.prod.yaml")
-    files = render(stack.config, stack.name, "js")
-    (work / "src").mkdir()
-    for name in OUTPUTS["js"]:
-        (work / "src" / name).write_text(files[name], encoding="utf-8")
-    (work / "src" / "index.js").write_text(
-        "import * as FlexPlugin from '@twilio/flex-plugin';\n"
-        "import CustomMessagingPlugin from './CustomMessagingPlugin';\n\n"
-        "FlexPlugin.loadPlugin(CustomMessagingPlugin);\n"
-    )
-    done = run(
-        [str(work / "node_modules" / ".bin" / "flex-plugin"), "build"],
-        cwd=work,
-        env={"CI": "true", "PERSIST_TERMINAL": "true"},
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    bundle = (work / "build" / "plugin-flexorch.js").read_text(encoding="utf-8")
-    for channel in stack.config.task_channels:
-        assert channel.effective_flex_name in bundle
-    for used in ("reservationCreated", "AcceptTask", "SelectTask", "CustomMessagingPlugin"):
-        assert used in bundle
-
-
-# --- a real Flex UI 2.x plugin build --------------------------------------------------------------
-
-
-def test_generated_flexui2_plugin_builds_in_a_create_flex_plugin_project(tmp_path: Path) -> None:
-    project = flex_plugin_project(flexui2=True)
+def build_plugin(tmp_path: Path, stack_file: Path, flexui2: bool = False) -> str:
+    """The bundle of the stack's js files, built in a copy of the cached plugin project."""
+    project = flex_plugin_project(flexui2=flexui2)
     work = tmp_path / project.name
-    shutil.copytree(project, work, ignore=shutil.ignore_patterns("node_modules", "build"))
+    shutil.copytree(project, work, ignore=shutil.ignore_patterns("node_modules", "build", "src"))
     (work / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
-    shutil.rmtree(work / "src")
-    stack = load_stack_file(ROOT / "examples" / "Pulumi.conversations.yaml")
+    stack = load_stack_file(stack_file)
     files = render(stack.config, stack.name, "js")
     (work / "src").mkdir()
     for name in OUTPUTS["js"]:
@@ -635,14 +628,43 @@ def test_generated_flexui2_plugin_builds_in_a_create_flex_plugin_project(tmp_pat
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     flex_ui = json.loads((project / "node_modules/@twilio/flex-ui/package.json").read_text())
-    assert flex_ui["version"].startswith("2."), flex_ui["version"]  # a Flex UI 2 project
+    assert flex_ui["version"].startswith("2." if flexui2 else "1."), flex_ui["version"]
     bundle = (work / "build" / f"{project.name}.js").read_text(encoding="utf-8")
     for channel in stack.config.task_channels:
         assert channel.effective_flex_name in bundle
-    for used in ("taskReceived", "AcceptTask", "SelectTask", "CustomMessagingPlugin"):
+    return bundle
+
+
+def test_generated_plugin_builds_in_a_create_flex_plugin_project(tmp_path: Path) -> None:
+    bundle = build_plugin(tmp_path, ROOT / "examples" / "Pulumi.prod.yaml")
+    for used in ("reservationCreated", "AcceptTask", "SelectTask", "CustomMessagingPlugin"):
         assert used in bundle
-    for unused in ("ChatOrchestrator", "reservationCreated"):
-        assert unused not in bundle
+
+
+# What the Flex UI 2.x bundle of each Conversations example must use, and must not.
+FLEXUI2_BUILDS = {
+    "conversations": (
+        ("taskReceived", "AcceptTask", "SelectTask", "CustomMessagingPlugin"),
+        ("ChatOrchestrator", "reservationCreated", "replaceAction"),
+    ),
+    "conversations-taskrouter": (
+        ("taskReceived", "AcceptTask", "SelectTask", "WrapupTask", "CompleteTask",
+         "replaceAction", "setOrchestrations", "DeactivateConversation", "CustomMessagingPlugin"),
+        ("reservationCreated", "Interactions"),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("example", FLEXUI2_BUILDS)
+def test_generated_flexui2_plugin_builds_in_a_create_flex_plugin_project(
+    tmp_path: Path, example: str
+) -> None:
+    bundle = build_plugin(tmp_path, ROOT / "examples" / f"Pulumi.{example}.yaml", flexui2=True)
+    used, unused = FLEXUI2_BUILDS[example]
+    for word in used:
+        assert word in bundle, word
+    for word in unused:
+        assert word not in bundle, word
 
 
 # --- writing files --------------------------------------------------------------------------------

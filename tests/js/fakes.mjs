@@ -191,6 +191,8 @@ export function fakeFlex2Taskrouter() {
   const originals = [];
   const reservationSteps = [];
   const replaced = new Map();
+  const calls = [];
+  const channels = [];
   const original = (name) => async (payload) => {
     originals.push([name, payload]);
   };
@@ -204,7 +206,14 @@ export function fakeFlex2Taskrouter() {
       DeactivateConversation: "DeactivateConversation",
       LeaveConversation: "LeaveConversation",
     }),
-    DefaultTaskChannels: { createChatTaskChannel: (name, isApplicable) => ({ name, isApplicable }) },
+    DefaultTaskChannels: {
+      createChatTaskChannel(name, isApplicable) {
+        calls.push({ call: "createChatTaskChannel", name });
+        const definition = { name, isApplicable };
+        channels.push(definition);
+        return definition;
+      },
+    },
     TaskChannels: { register: (definition) => definition },
     ChatOrchestrator: {
       getOrchestrations: (event) => events[event],
@@ -219,6 +228,7 @@ export function fakeFlex2Taskrouter() {
         replaced.set(name, [...(replaced.get(name) ?? []), action]);
       },
       async invokeAction(name, payload) {
+        calls.push({ call: "invokeAction", name, payload });
         const updated = payload.sid && !payload.task ? { ...payload, task: tasks.get(payload.sid) } : payload;
         const chain = replaced.get(name) ?? [];
         const run = (index, p) =>
@@ -237,5 +247,5 @@ export function fakeFlex2Taskrouter() {
     tasks.set(sid, made);
     return made;
   }
-  return { flex, originals, reservationSteps, orchestrationsFor, defaults, task };
+  return { flex, calls, channels, originals, reservationSteps, orchestrationsFor, defaults, task };
 }

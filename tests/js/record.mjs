@@ -2,18 +2,31 @@
 // it did: the Flex TaskChannel names it registered, which channels claim each probe task, the
 // task attribute names it read for auto-accept, and the actions it invoked.
 // Usage: node record.mjs <CustomMessagingOrchestration.js> <probe-tasks.json> [<platform>]
-//   platform: programmable-chat (Flex UI 1.x, the default) or conversations (Flex UI 2.x)
+//   platform: programmable-chat (Flex UI 1.x, the default), conversations (Flex UI 2.x) or
+//   conversations-taskrouter (Flex UI 2.x, taskCreation: taskrouter)
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
-import { fakeFlex, fakeFlex2, fakeManager, fakeManager2, settle } from "./fakes.mjs";
+import {
+  fakeFlex,
+  fakeFlex2,
+  fakeFlex2Taskrouter,
+  fakeManager,
+  fakeManager2,
+  settle,
+} from "./fakes.mjs";
 
 const [modulePath, probesPath, platform = "programmable-chat"] = process.argv.slice(2);
 const { default: apply } = await import(pathToFileURL(modulePath).href);
 const probes = JSON.parse(readFileSync(probesPath, "utf8"));
 
-const flexUi2 = platform === "conversations";
-const { flex, calls, channels } = flexUi2 ? fakeFlex2() : fakeFlex();
+const fakes = {
+  "programmable-chat": fakeFlex,
+  conversations: fakeFlex2,
+  "conversations-taskrouter": fakeFlex2Taskrouter,
+};
+const flexUi2 = platform !== "programmable-chat";
+const { flex, calls, channels } = fakes[platform]();
 const worker = flexUi2 ? fakeManager2() : fakeManager();
 apply(flex, worker.manager);
 
