@@ -66,7 +66,8 @@ function isManaged(task) {
 
 /**
  * Sets the orchestrations of one reservation event to a callback: `managed` for tasks of the
- * stack's channels, and exactly what was in place before for every other task.
+ * stack's channels, and exactly what was in place before for every other task (web chat, or
+ * what another plugin set).
  * @param {typeof import('@twilio/flex-ui')} flex
  * @param {"accepted" | "wrapup" | "completed"} event
  * @param {Array<import('@twilio/flex-ui').ChatOrchestratorEvent>} managed

@@ -41,6 +41,8 @@ const CHANNELS: ReadonlyArray<ManagedChannel> = [
 /** The task attribute that asks for auto-accept (flexorch:autoAccept.attribute). */
 const AUTO_ACCEPT_ATTRIBUTE = "autoAnswer";
 
+type ReservationEvent = "accepted" | "wrapup" | "completed";
+
 /**
  * Whether a task belongs to a channel: by its TaskRouter channel, or by its channelType
  * (which Flex takes from the task attribute channelType, else the TaskRouter channel).
@@ -59,12 +61,13 @@ function isManaged(task: Flex.ITask): boolean {
 
 /**
  * Sets the orchestrations of one reservation event to a callback: `managed` for tasks of the
- * stack's channels, and exactly what was in place before for every other task.
+ * stack's channels, and exactly what was in place before for every other task (web chat, or
+ * what another plugin set).
  */
 function overrideOrchestrations(
   flex: typeof Flex,
-  event: "accepted" | "wrapup" | "completed",
-  managed: Array<Flex.ChatOrchestratorEvent>,
+  event: ReservationEvent,
+  managed: Flex.ChatOrchestratorEvent[],
 ): void {
   // Read before overriding: the previous value is an array or a callback of the task.
   const previous = flex.ChatOrchestrator.getOrchestrations(event);
