@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from flexorch import __version__  # noqa: E402
-from flexorch.config import PLATFORM_RULES, StackConfig  # noqa: E402
+from flexorch.config import INTERACTIONS, PLATFORM_RULES, TASKROUTER, StackConfig  # noqa: E402
 from flexorch.errors import FlexorchError  # noqa: E402
 from flexorch.loading import LoadedStack, load_stack, load_stack_file, stack_file  # noqa: E402
 
@@ -370,6 +370,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             stack=loaded.name,
             source=loaded.source,
             target=_target(args),
+            task_creation=args.task_creation,
         ),
         migrate.error_document,
     )
@@ -486,12 +487,23 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Reads the account live (GET only): each managed number's handling, conversations "
             "in flight, the Flex UI version, chat users near the channel limit; then prints "
-            "the ordered plan of the move and its rollback. Exit 0 ready, 1 blockers found "
-            "(each with its fix), 2 bad config or arguments, 3 Twilio unreachable or "
-            "credentials rejected."
+            "Twilio's two ways onto it, each with what changes in the handler, its plan and "
+            "rollback (the recommended one first; --task-creation picks one). Exit 0 ready, 1 "
+            "blockers found (each with its fix), 2 bad config or arguments, 3 Twilio "
+            "unreachable or credentials rejected."
         ),
     )
     _add_stack_arguments(migrate)
+    migrate.add_argument(
+        "--task-creation",
+        choices=(INTERACTIONS, TASKROUTER),
+        help=(
+            "plan only this path: interactions (a: the handler creates Interactions, Flex adds "
+            "and removes the agent) or taskrouter (b: the handler keeps creating TaskRouter "
+            "tasks, the plugin overrides accept, wrap-up and complete); default both, "
+            "recommending taskrouter"
+        ),
+    )
     _add_output_arguments(migrate, "print it as a JSON document")
     migrate.set_defaults(run=cmd_migrate)
     return parser

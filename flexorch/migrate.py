@@ -3,12 +3,14 @@
 Read-only, through the doctor's account reads of both platforms (GET requests only), and in the
 doctor's verdicts:
 an inventory of checks, where a `fail` is a blocker with its fix (exit 1) and a `warn` something
-the move changes that a person should know of; then the ordered plan of the move and its
-rollback, with this stack's names in them.
+the move changes that a person should know of; then Twilio's two ways onto Conversations
+(`flexorch.migrate_paths`: what each changes in the handler, call by call), and for each the
+ordered plan of the move and its rollback, with this stack's names in them.
 
 - `flex-ui`: Flex's Configuration pins the account's UI version; Conversations needs 2.x.
-- `config`: what the stack file must say on Conversations (each Chat event's Conversations twin;
-  `retryCount` and `orchestration` go).
+- `config`: what the stack file must say on Conversations on the path planned (each Chat event's
+  Conversations twin; `taskCreation`; `orchestration` carried onto `flexActions` or dropped;
+  `retryCount` goes).
 - `number:+E164`: each managed number's handling now (Flex Flow, Flex's Proxy webhook, an SmsUrl,
   an Address Configuration already there), and what the cut-over does to it.
 - `in-flight`: ACTIVE chat channels of managed numbers and open Proxy sessions, which a cut-over
@@ -41,6 +43,15 @@ from flexorch.doctor.platforms.programmable_chat.hygiene import (
 from flexorch.doctor.report import EXAMPLES, Check, Label, Report, Section, sentence
 from flexorch.doctor.report import error_document as doctor_error_document
 from flexorch.errors import FlexorchError
+from flexorch.migrate_paths import (
+    RECOMMENDED,
+    VARIANTS,
+    WHY,
+    ConfigChange,
+    MigrationPath,
+    config_change,
+    migration_path,
+)
 from flexorch.takers import TAKERS
 from flexorch.twilio_facts import (
     OPEN_SESSION,
@@ -79,12 +90,22 @@ class NumberMove:
 
 @dataclass(frozen=True)
 class Migration:
-    """The inventory of one stack's move, and the plan and rollback made from it."""
+    """The inventory of one stack's move, and the paths planned from it (the first in full)."""
 
     report: Report
-    plan: tuple[str, ...]
-    rollback: tuple[str, ...]
+    paths: tuple[MigrationPath, ...]
+    """The path chosen, else both, the recommended one first."""
     numbers: tuple[NumberMove, ...] = ()
+
+    @property
+    def plan(self) -> tuple[str, ...]:
+        """The first path's plan: the one chosen, else the recommended one."""
+        return self.paths[0].plan
+
+    @property
+    def rollback(self) -> tuple[str, ...]:
+        """The first path's rollback."""
+        return self.paths[0].rollback
 
     @property
     def exit_code(self) -> int:
@@ -103,6 +124,10 @@ class Migration:
             "inventory": inventory,
             "plan": list(self.plan),
             "rollback": list(self.rollback),
+            "taskCreation": self.paths[0].task_creation,
+            "recommended": RECOMMENDED,
+            "recommendation": WHY,
+            "paths": {path.task_creation: path.to_json() for path in self.paths},
         }
 
 
@@ -113,11 +138,14 @@ def run_migrate(
     stack: str = "",
     source: str = "",
     target: str = "",
+    task_creation: str | None = None,
     now: datetime | None = None,
 ) -> Migration:
     """Inventory what moving `config`'s stack onto Conversations touches; plan the move.
 
-    `target` is how the plan's commands name the stack (`--stack dev`, `--config FILE`).
+    `target` is how the plan's commands name the stack (`--stack dev`, `--config FILE`);
+    `task_creation` the path to plan (`interactions` or `taskrouter`), else both, the
+    recommended one first.
 
     Raises:
         TwilioUnreachable: when Twilio cannot be reached or rejects the credentials.
@@ -125,10 +153,12 @@ def run_migrate(
     started = time.monotonic()
     now = now or datetime.now(UTC)
     account = MigrationAccount(client, config)
+    # Without a choice, both paths: the recommended one first.
+    chosen = [task_creation] if task_creation else sorted(VARIANTS, key=lambda v: v != RECOMMENDED)
     numbers = [_guarded_number(account, ref) for ref in config.numbers]
     checks: list[Check] = [
         guarded(FLEX_UI, lambda: _flex_ui(account)),
-        guarded(CONFIG, lambda: _config(config)),
+        guarded(CONFIG, lambda: _config(config, config_change(config, VARIANTS[chosen[0]]))),
         *(move.check for move in numbers),
     ]
     checks.append(guarded(IN_FLIGHT, lambda: _in_flight(account, now)))
@@ -145,12 +175,8 @@ def run_migrate(
     )
     target = target or (f"--stack {stack}" if stack else "--config FILE")
     pulumi_stack = f"--stack {stack}" if stack else ""
-    return Migration(
-        report,
-        _plan(config, target, pulumi_stack, report),
-        _rollback(target, pulumi_stack),
-        tuple(numbers),
-    )
+    paths = tuple(migration_path(config, tc, report, target, pulumi_stack) for tc in chosen)
+    return Migration(report, paths, tuple(numbers))
 
 
 def _guarded_number(account: MigrationAccount, ref: str) -> NumberMove:
@@ -198,21 +224,15 @@ def _flex_ui(account: MigrationAccount) -> Check:
     )
 
 
-def _config(config: StackConfig) -> Check:
-    chat = config.chat_service
+def _config(config: StackConfig, change: ConfigChange) -> Check:
+    """What the stack file must say on the path planned first (`change`)."""
     if for_stack(config).on_conversations:
         return CONFIG.check(
             "pass", "the stack is on conversations already", {"platform": config.platform}
         )
-    mapped = {event: conversations_twin(event) for event in chat.webhook_filters}
+    mapped = {event: conversations_twin(event) for event in config.chat_service.webhook_filters}
     lost = [event for event, new in mapped.items() if new is None]
-    changes = ["flexorch:platform: conversations"]
-    wanted = list(dict.fromkeys(new for new in mapped.values() if new))
-    changes.append(f"flexorch:chatService.webhookFilters: [{', '.join(wanted)}]")
-    if "retry_count" in chat.model_fields_set:
-        changes.append("remove flexorch:chatService.retryCount")
-    if "orchestration" in config.model_fields_set:  # refused on conversations, even empty
-        changes.append("remove flexorch:orchestration")
+    changes = change.lines()
     evidence = {"events": {e: new or "none" for e, new in mapped.items()}, "changes": changes}
     if lost:
         return CONFIG.check(
@@ -339,87 +359,6 @@ def _limit(account: MigrationAccount) -> Check:
     return Check(check.id, check.title, check.status, detail, check.evidence, check.fix)
 
 
-def _step(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _plan(config: StackConfig, target: str, pulumi_stack: str, report: Report) -> tuple[str, ...]:
-    """The move, in order, with this stack's names (`target` for flexorch, `pulumi_stack`)."""
-    up = f"pulumi up {pulumi_stack}".strip()
-    numbers = ", ".join(config.numbers) or "no numbers"
-    found = {c.id: c for c in report.checks}
-    flex_ui = found["flex-ui"]
-    changes = found["config"].evidence.get("changes", [])
-    in_flight = found["in-flight"].evidence
-    steps = [
-        _step(
-            f"Drain: wait until the {in_flight.get('active_channels', 0)} active chat "
-            f"channel(s) and {in_flight.get('open_sessions', 0)} open Proxy session(s) of "
-            "these numbers are closed (the in-flight check passes), at a quiet hour: what "
-            "starts on Programmable Chat before the cut-over has to end there."
-            if found["in-flight"].status != "pass"
-            else "Drain: nothing is in flight now; still pick a quiet hour: what starts on "
-            "Programmable Chat before the cut-over has to end there."
-        ),
-        _step(
-            "Flex UI: the account is on 2.x already."
-            if flex_ui.status == "pass"
-            else "Flex UI: upgrade the account to Flex UI 2.x (Console: Flex > Admin > Versioning)."
-        ),
-        _step(
-            f"Config: in the stack file set {'; '.join(changes) or 'flexorch:platform'}; "
-            f"`flexorch validate {target}` shows what each key maps to."
-        ),
-        _step(
-            f"Plugin: `flexorch render {target} --out src/` writes the Flex UI 2.x files under "
-            "the same names and export (init does not change); build, deploy and release the "
-            "plugin."
-        ),
-        _step(
-            "Handler: it now gets each number's messages as Conversations onMessageAdded "
-            "webhooks (from its Address Configuration) and the service's events, and creates "
-            "tasks through the Interactions API with routing.properties workspace_sid, "
-            "workflow_sid, task_channel_unique_name and "
-            f"attributes.{config.workflow.target_attribute}; deploy it before the cut-over, "
-            "taking both the SmsUrl and the Conversations payloads (both arrive around the "
-            "cut-over, and again on a rollback)."
-        ),
-        _step(
-            f"Cut-over: `{up}`. For each number ({numbers}) its Address "
-            "Configuration is created (or adopted) first, then its SmsUrl emptied: two "
-            "consecutive requests, so for the one between them a message may reach the "
-            "handler twice, never zero times. The chat service's Chat v2 webhooks are given "
-            "back, then its Conversations webhooks set; Flex Flows stay guarded "
-            f"(flexFlows: {config.flex_flows})."
-        ),
-        _step(
-            f"Check: `flexorch doctor {target}`, then `flexorch doctor {target} --from <a "
-            "test customer>` after texting a managed number."
-        ),
-    ]
-    return tuple(f"{i}. {text}" for i, text in enumerate(steps, start=1))
-
-
-def _rollback(target: str, pulumi_stack: str) -> tuple[str, ...]:
-    """Back to Programmable Chat: the mirror of the cut-over."""
-    up = f"pulumi up {pulumi_stack}".strip()
-    steps = [
-        "Config: set flexorch:platform back to programmable-chat with the Chat webhookFilters "
-        "(and retryCount, orchestration) the stack had.",
-        f"`{up}`: each number's SmsUrl points at the handler "
-        "again first, then "
-        "its Address Configuration is deleted (or put back as it was when adopted); the "
-        "Conversations webhooks are given back, then the Chat v2 webhooks set.",
-        f"Plugin: `flexorch render {target} --out src/` writes the 1.x files again; deploy and "
-        "release them (with Flex UI 1.x if the account went back).",
-        "Mind: Twilio ended Programmable Chat for Flex on 2026-06-01, and the way back sets "
-        "the Chat v2 webhooks again: try it on a dev stack first. A cut-over that failed "
-        "half-way gave back what it took (the address of a number whose SmsUrl could not be "
-        "emptied), so a rollback starts from what the state records.",
-    ]
-    return tuple(f"{i}. {_step(text)}" for i, text in enumerate(steps, start=1))
-
-
 def write_migration(out: Any, migration: Migration, verbose: bool = False) -> None:
     """The verdict, blockers and warnings, the numbers as a table, what passed, plan, rollback.
 
@@ -446,8 +385,24 @@ def write_migration(out: Any, migration: Migration, verbose: bool = False) -> No
     page.table("numbers", ("number", "handling now", "what the cut-over does", "blocker"), rows)
     # Without --verbose a number's passing check is its row.
     page.passing(report, verbose, () if verbose else [m.check.id for m in migration.numbers])
-    page.numbered("plan", migration.plan)
-    page.numbered("rollback", migration.rollback)
+    paths = migration.paths
+    page.numbered(
+        "paths onto Flex Conversations",
+        [
+            f"({path.variant.letter}) taskCreation: {path.task_creation}, {path.variant.name}"
+            f"{' (recommended)' if path.recommended else ''}: {path.variant.summary}."
+            for path in paths
+        ],
+    )
+    if len(paths) > 1:
+        page.line(f"recommended: {paths[0].heading}, as {WHY}.", 2, "  ")
+    for path in paths:
+        page.numbered(
+            f"handler {path.heading}: its calls now{page.marks.arrow}then",
+            [f"{i}. {c.now}{page.marks.arrow}{c.then}" for i, c in enumerate(path.handler, 1)],
+        )
+        page.numbered(f"plan {path.heading}", path.plan)
+        page.numbered(f"rollback {path.heading}", path.rollback)
 
 
 def error_document(error: FlexorchError, **where: Any) -> dict[str, Any]:
@@ -456,4 +411,5 @@ def error_document(error: FlexorchError, **where: Any) -> dict[str, Any]:
     document.pop("sections")
     document.pop("message")
     return {**document, "schema": SCHEMA, "ready": False, "inventory": [], "plan": [],
-            "rollback": []}  # fmt: skip
+            "rollback": [], "taskCreation": None, "recommended": RECOMMENDED,
+            "recommendation": WHY, "paths": {}}  # fmt: skip

@@ -33,6 +33,8 @@ FLOORS = {
     # One sub-package per platform over the doctor's shared frames; one platform never imports
     # another (same floor), so removing one is deleting its folder and its registry line.
     "flexorch.doctor.platforms": 3.6,
+    # Twilio's two ways onto Conversations, planned from the config and the doctor's verdicts.
+    "flexorch.migrate_paths": 3.65,
     "flexorch.migrate": 3.7,  # its own command, over the doctor's reads and verdicts
     "flexorch.sandbox": 3.5,
     # Likewise one sub-package per platform over the sandbox's toolkit, never importing another.

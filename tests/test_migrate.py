@@ -14,6 +14,8 @@ import pytest
 from helpers import ROOT, CliResult, InProcessHttp, counts_line, run_cli, text_block
 
 from flexorch.cli import build_parser
+from flexorch.config import FLEX_ACTION_EVENTS, ORCHESTRATION_EVENTS
+from flexorch.migrate_paths import FLEX_ACTION_OF, VARIANTS, WHY
 from flexorch.sandbox import catalogue, seed, toolkit
 from flexorch.sandbox.platforms.programmable_chat import migration
 from flexorch.sandbox.server import Sandbox
@@ -21,6 +23,7 @@ from flexorch.twilio_client import BASE_URL_ENV
 
 SANDBOX_STACK = ROOT / "examples" / "Pulumi.sandbox.yaml"
 CONVERSATIONS_STACK = ROOT / "examples" / "Pulumi.sandbox-conversations.yaml"
+A, B = "(a) taskCreation: interactions", "(b) taskCreation: taskrouter"
 READY = {
     "flex-ui": "pass",
     "config": "pass",
@@ -99,12 +102,28 @@ def test_the_text_gives_the_verdict_the_blocker_the_numbers_then_the_plan_and_ro
         + re.escape(f"account {seed.ACCOUNT_SID} at https://*.twilio.com"),
         where,
     )
-    headings = ["FAIL     conversations in flight", "numbers", "inventory", "plan", "rollback"]
+    headings = [
+        "FAIL     conversations in flight",
+        "numbers",
+        "inventory",
+        "paths onto Flex Conversations",
+        f"handler {B}: its calls now -> then",
+        f"plan {B}",
+        f"rollback {B}",
+        f"handler {A}: its calls now -> then",
+        f"plan {A}",
+        f"rollback {A}",
+    ]
     assert [lines.index(h) for h in headings] == sorted(lines.index(h) for h in headings)
     block = text_block(out, "FAIL", "conversations in flight")
     assert "1 active chat channel(s) of managed numbers and 1 open Proxy session(s)" in block
     assert "fix: Drain first" in block
-    steps = numbered(out, "plan")
+    assert numbered(out, "paths onto Flex Conversations")[:2] == [
+        f"(b) taskCreation: taskrouter, your own messaging orchestration (recommended): "
+        f"{VARIANTS['taskrouter'].summary}.",
+        f"(a) taskCreation: interactions, webhook integration: {VARIANTS['interactions'].summary}.",
+    ]
+    steps = numbered(out, f"plan {B}")
     assert [s.split(". ", 1)[1].split(":", 1)[0] for s in steps] == [
         "Drain", "Flex UI", "Config", "Plugin", "Handler", "Cut-over", "Check",
     ]  # fmt: skip
@@ -115,8 +134,18 @@ def test_the_text_gives_the_verdict_the_blocker_the_numbers_then_the_plan_and_ro
     assert "created (or adopted) first, then its SmsUrl emptied" in cut_over
     assert "flexorch:chatService.webhookFilters: [onMessageAdded, onConversationUpdated]" in plan
     assert "remove flexorch:chatService.retryCount" in plan
-    rollback = " ".join(numbered(out, "rollback"))
+    rollback = " ".join(numbered(out, f"rollback {B}"))
     assert "SmsUrl points at the handler again first, then its Address Configuration" in rollback
+    assert "remove flexorch:taskCreation and flexorch:flexActions." in rollback
+    document = run("--config", SANDBOX_STACK, "--json").document
+    for path in ("taskrouter", "interactions"):
+        heading = B if path == "taskrouter" else A
+        assert numbered(out, f"plan {heading}") == document["paths"][path]["plan"]
+        assert numbered(out, f"rollback {heading}") == document["paths"][path]["rollback"]
+        assert numbered(out, f"handler {heading}: its calls now -> then") == [
+            f"{i}. {call['now']} -> {call['then']}"
+            for i, call in enumerate(document["paths"][path]["handler"], 1)
+        ]
     assert all(len(line) <= 80 or " " not in line.strip() for line in lines)  # 80 on a pipe
 
 
@@ -207,6 +236,7 @@ def test_a_bad_config_is_exit_2_with_an_error_document(
     document = result.document
     assert document["schema"] == "flexorch-migrate/1"
     assert document["ready"] is False and document["inventory"] == []
+    assert (document["plan"], document["paths"], document["taskCreation"]) == ([], {}, None)
     assert document["error"]["kind"] == "usage"
     assert any("flexorch:platform" in line for line in document["error"]["problems"])
     assert "flexorch:platform" in result.err
@@ -247,3 +277,192 @@ def test_through_prism_every_read_is_valid_and_counted(
     assert result.document["requests"] == len(requests)
     hosts = {r["host"] for r in requests}
     assert {"flex-api.twilio.com", "conversations.twilio.com", "chat.twilio.com"} <= hosts
+
+
+CHAT_CALLS = [
+    "gets the SMS on the number's SmsUrl (From, To, Body)",
+    "Chat POST /v2/Services/IS.../Channels and .../Channels/CH.../Members (the customer's "
+    "channel, the customer in it)",
+    "Chat POST /v2/Services/IS.../Channels/CH.../Messages (the customer's SMS into the channel)",
+    "API POST /2010-04-01/Accounts/AC.../Messages.json (the agent's reply, on onMessageSent)",
+    "TaskRouter POST /v1/Workspaces/WS.../Tasks (attributes channelSid, targetWorker)",
+    "Chat POST /v2/Services/IS.../Channels/CH.../Members (the agent, on accept)",
+    "Chat POST /v2/Services/IS.../Channels/CH... (attributes status INACTIVE, on wrap-up)",
+    "Chat DELETE /v2/Services/IS.../Channels/CH.../Members/MB... (the agent, on completion)",
+    "TaskRouter POST /v1/Workspaces/WS.../Tasks/WT... (cancel or complete the task)",
+]
+CONVERSATIONS_CALLS = [
+    "gets onMessageAdded from the number's Address Configuration (ConversationSid, Author, Body)",
+    "none: the Address Configuration creates the conversation with the customer as its SMS "
+    "participant",
+    "none: the customer's SMS is the conversation's message already",
+    "none: Conversations sends the agent's messages to the customer's SMS participant",
+]
+
+
+def test_by_default_both_paths_are_planned_and_b_is_recommended(
+    run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
+) -> None:
+    use(migration.ready())
+    document = run("--config", SANDBOX_STACK, "--json").document
+    # The keys of flexorch-migrate/1 stay; the paths are added beside them.
+    assert {"schema", "ready", "inventory", "plan", "rollback"} <= set(document)
+    assert list(document)[-4:] == ["taskCreation", "recommended", "recommendation", "paths"]
+    assert (document["taskCreation"], document["recommended"]) == ("taskrouter", "taskrouter")
+    assert document["recommendation"] == WHY
+    b, a = document["paths"]["taskrouter"], document["paths"]["interactions"]
+    assert list(document["paths"]) == ["taskrouter", "interactions"]
+    assert (b["recommended"], a["recommended"]) == (True, False)
+    assert (document["plan"], document["rollback"]) == (b["plan"], b["rollback"])
+    assert b["config"] == {
+        "set": {
+            "flexorch:platform": "conversations",
+            "flexorch:taskCreation": "taskrouter",
+            "flexorch:chatService.webhookFilters": ["onMessageAdded", "onConversationUpdated"],
+            "flexorch:flexActions": {"accepted": [], "wrapup": [], "completed": []},
+        },
+        "remove": ["flexorch:chatService.retryCount"],
+    }
+    assert a["config"] == {
+        "set": {
+            "flexorch:platform": "conversations",
+            "flexorch:taskCreation": "interactions",
+            "flexorch:chatService.webhookFilters": ["onMessageAdded", "onConversationUpdated"],
+        },
+        "remove": ["flexorch:chatService.retryCount"],
+    }
+    assert [call["now"] for call in b["handler"]] == CHAT_CALLS
+    assert [call["now"] for call in a["handler"]] == CHAT_CALLS
+    assert [call["then"] for call in b["handler"]] == [
+        *CONVERSATIONS_CALLS,
+        "unchanged, the attributes referencing the conversation: conversationSid (for "
+        "channelSid), targetWorker",
+        "Conversations POST /v1/Services/IS.../Conversations/CH.../Participants (Identity: the "
+        "agent, on accept)",
+        "Conversations POST /v1/Services/IS.../Conversations/CH... (State closed, on wrap-up)",
+        "Conversations DELETE /v1/Services/IS.../Conversations/CH.../Participants/MB... (the "
+        "agent, on completion)",
+        "unchanged",
+    ]
+    assert [call["then"] for call in a["handler"]] == [
+        *CONVERSATIONS_CALLS,
+        "Flex POST /v1/Interactions (Channel: type sms, initiated_by customer, "
+        "properties.media_channel_sid CH...; Routing.properties: workspace_sid, workflow_sid, "
+        "task_channel_unique_name, attributes.targetWorker)",
+        "none: Flex adds the agent when she accepts (the Interactions API)",
+        "none: Flex wraps the interaction up and closes it (the Interactions API)",
+        "none: Flex removes the agent on completion (the Interactions API)",
+        "Flex POST /v1/Interactions/KD.../Channels/UO... (Status closed): Twilio does not "
+        "support cancelling or deleting an Interaction's task with the TaskRouter API",
+    ]
+    assert document["inventory"][1]["detail"] == (
+        "flexorch:platform: conversations; flexorch:taskCreation: taskrouter; "
+        "flexorch:chatService.webhookFilters: [onMessageAdded, onConversationUpdated]; "
+        "flexorch:flexActions: {accepted: [], wrapup: [], completed: []}; "
+        "remove flexorch:chatService.retryCount"
+    )
+    handler_b = next(s for s in b["plan"] if s.startswith("5. Handler:"))
+    assert "keeps creating the tasks through the TaskRouter API with attributes.targetWorker" in (
+        handler_b
+    )
+    assert "never through Send to Flex or the Interactions API" in handler_b
+    handler_a = next(s for s in a["plan"] if s.startswith("5. Handler:"))
+    assert "creates tasks through the Interactions API with routing.properties" in handler_a
+
+
+def test_task_creation_plans_one_path(
+    run: Callable[..., CliResult], use: Callable[..., InProcessHttp]
+) -> None:
+    use(migration.ready())
+    result = run("--config", SANDBOX_STACK, "--json", "--task-creation", "interactions")
+    document = result.document
+    assert (result.code, document["taskCreation"]) == (0, "interactions")
+    assert list(document["paths"]) == ["interactions"]
+    assert document["plan"] == document["paths"]["interactions"]["plan"]
+    assert document["inventory"][1]["detail"] == (
+        "flexorch:platform: conversations; flexorch:taskCreation: interactions; "
+        "flexorch:chatService.webhookFilters: [onMessageAdded, onConversationUpdated]; "
+        "remove flexorch:chatService.retryCount"
+    )
+    text = run("--config", SANDBOX_STACK, "--task-creation", "interactions").out
+    assert f"plan {A}" in text.splitlines()
+    assert f"plan {B}" not in text.splitlines()
+    assert "recommended:" not in text
+    wrong = run("--config", SANDBOX_STACK, "--task-creation", "studio")
+    assert wrong.code == 2
+    assert "argument --task-creation: invalid choice: 'studio'" in wrong.err
+
+
+def test_orchestration_is_carried_onto_flex_actions_on_b_and_dropped_on_a(
+    run: Callable[..., CliResult], use: Callable[..., InProcessHttp], tmp_path: Path
+) -> None:
+    use(migration.ready())
+    stack = tmp_path / "Pulumi.flexdoes.yaml"
+    stack.write_text(
+        SANDBOX_STACK.read_text()
+        + "  flexorch:orchestration:\n    accepted: [AddToChatChannel]\n"
+        + "    wrapup: []\n    completed: [DeactivateChatChannel, LeaveChatChannel]\n"
+    )
+    document = run("--config", stack, "--json").document
+    b, a = document["paths"]["taskrouter"], document["paths"]["interactions"]
+    assert b["config"]["set"]["flexorch:flexActions"] == {
+        "accepted": ["AddToConversation"],
+        "wrapup": [],
+        "completed": ["DeactivateConversation", "LeaveConversation"],
+    }
+    assert b["config"]["remove"] == ["flexorch:chatService.retryCount", "flexorch:orchestration"]
+    assert a["config"]["remove"] == ["flexorch:chatService.retryCount", "flexorch:orchestration"]
+    assert "flexorch:flexActions" not in a["config"]["set"]
+    assert [(c["now"], c["then"]) for c in b["handler"][5:8]] == [
+        ("none: Flex does it (orchestration.accepted: AddToChatChannel)",
+         "none: Flex does it (flexActions.accepted: AddToConversation)"),
+        ("none: Flex does it (orchestration.completed: DeactivateChatChannel)",
+         "none: Flex does it (flexActions.completed: DeactivateConversation)"),
+        ("none: Flex does it (orchestration.completed: LeaveChatChannel)",
+         "none: Flex does it (flexActions.completed: LeaveConversation)"),
+    ]  # fmt: skip
+
+
+def test_each_chat_orchestration_event_maps_to_its_flex_ui_2_twin() -> None:
+    assert FLEX_ACTION_OF == {
+        "AddToChatChannel": "AddToConversation",
+        "DeactivateChatChannel": "DeactivateConversation",
+        "LeaveChatChannel": "LeaveConversation",
+    }
+    assert set(FLEX_ACTION_OF) == set(ORCHESTRATION_EVENTS)
+    assert set(FLEX_ACTION_OF.values()) == set(FLEX_ACTION_EVENTS)
+
+
+@pytest.mark.parametrize("path", ["taskrouter", "interactions"])
+def test_the_config_each_path_writes_validates(
+    run: Callable[..., CliResult],
+    use: Callable[..., InProcessHttp],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    path: str,
+) -> None:
+    import yaml
+
+    from flexorch.migrate_paths import ConfigChange
+
+    use(migration.ready())
+    source = tmp_path / "Pulumi.flexdoes.yaml"
+    source.write_text(
+        SANDBOX_STACK.read_text() + "  flexorch:orchestration:\n    completed: [LeaveChatChannel]\n"
+    )
+    change = run("--config", source, "--json").document["paths"][path]["config"]
+    stack = yaml.safe_load(source.read_text())
+    stack["config"] = ConfigChange(change["set"], tuple(change["remove"])).apply(stack["config"])
+    moved = tmp_path / "Pulumi.moved.yaml"
+    moved.write_text(yaml.safe_dump(stack, sort_keys=False))
+    result = run_cli(capsys, "validate", "--config", moved)
+    assert (result.code, result.err) == (0, "")
+    assert "conversations (Flex UI 2.x, Flex Conversations)" in result.out
+    written = stack["config"]
+    assert written["flexorch:taskCreation"] == path
+    assert "flexorch:orchestration" not in written
+    assert "retryCount" not in written["flexorch:chatService"]
+    if path == "taskrouter":
+        assert written["flexorch:flexActions"] == {
+            "accepted": [], "wrapup": [], "completed": ["LeaveConversation"],
+        }  # fmt: skip
