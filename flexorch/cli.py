@@ -212,7 +212,7 @@ def _scenario_groups() -> dict[str, list[str]]:
     from flexorch.sandbox import catalogue
     from flexorch.sandbox.platforms import PLATFORMS
 
-    titles = {name: PLATFORM_RULES[name].title for name in PLATFORMS}
+    titles = {name: p.title or PLATFORM_RULES[name].title for name, p in PLATFORMS.items()}
     groups = {f"doctor on {titles[n]}": [s.name for s in p.doctor] for n, p in PLATFORMS.items()}
     for name, platform in PLATFORMS.items():
         if platform.migrate:
