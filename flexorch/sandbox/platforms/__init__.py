@@ -8,7 +8,7 @@ with accounts of its own (path (b), `taskCreation: taskrouter`) is one more line
 
 from __future__ import annotations
 
-from flexorch.sandbox.platforms import conversations, conversations_taskrouter, programmable_chat
+from flexorch.sandbox.platforms import conversations, programmable_chat
 from flexorch.sandbox.toolkit import Platform
 from flexorch.twilio_facts import CONVERSATIONS, PROGRAMMABLE_CHAT
 
@@ -16,6 +16,6 @@ PLATFORMS: dict[str, Platform] = {
     PROGRAMMABLE_CHAT: programmable_chat.SANDBOX,
     CONVERSATIONS: conversations.SANDBOX,
     # Variants of a platform's stack (taskCreation, knownAgent): their own accounts, same platform.
-    f"{CONVERSATIONS}-taskrouter": conversations_taskrouter.SANDBOX,
-    f"{CONVERSATIONS}-taskrouter-known-agent": conversations_taskrouter.KNOWN_AGENT,
+    f"{CONVERSATIONS}-taskrouter": conversations.TASKROUTER,
+    f"{CONVERSATIONS}-taskrouter-known-agent": conversations.KNOWN_AGENT,
 }
