@@ -16,6 +16,7 @@ from flexorch import __version__  # noqa: E402
 from flexorch.config import INTERACTIONS, PLATFORM_RULES, TASKROUTER, StackConfig  # noqa: E402
 from flexorch.errors import FlexorchError  # noqa: E402
 from flexorch.loading import LoadedStack, load_stack, load_stack_file, stack_file  # noqa: E402
+from flexorch.routing import describe_target, target_selector  # noqa: E402
 
 T = TypeVar("T")
 
@@ -73,7 +74,7 @@ def summary(stack: LoadedStack) -> str:
         ("  chat webhooks", h.effective_chat_url),
         ("workspace", f"{c.workspace.describe()} (adopted, never deleted)"),
         ("workflow", f'"{wf.friendly_name}" (owned)'),
-        ("  routes", f"task.{wf.target_attribute} == worker.contact_uri"),
+        ("  routes", describe_target(target_selector(c))),
         ("  queue", f"{wf.queue.describe()}, reservation timeout {wf.reservation_timeout} s"),
         ("  fallback", wf.fallback_queue.describe() if wf.fallback_queue else "none"),
     ]
@@ -211,7 +212,7 @@ def _scenario_groups() -> dict[str, list[str]]:
     from flexorch.sandbox import catalogue
     from flexorch.sandbox.platforms import PLATFORMS
 
-    titles = {name: PLATFORM_RULES[name].title for name in PLATFORMS}
+    titles = {name: p.title or PLATFORM_RULES[name].title for name, p in PLATFORMS.items()}
     groups = {f"doctor on {titles[n]}": [s.name for s in p.doctor] for n, p in PLATFORMS.items()}
     for name, platform in PLATFORMS.items():
         if platform.migrate:

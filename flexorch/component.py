@@ -92,6 +92,7 @@ class WorkflowArgs(_Args):
     fallback_queue: SidOrNameArgs | Mapping[str, Any] | None = None
     sid: pulumi.Input[str] | None = None
     adopt: bool | None = None
+    known_agent: str | None = None
 
 
 @dataclass(frozen=True)

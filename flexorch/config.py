@@ -539,11 +539,24 @@ class Workflow(_Model):
     """Adopt this existing Workflow (its SID is wired into handlers) instead of creating one."""
     adopt: StrictBool = False
     """Adopt the Workflow named `friendlyName`, if there is one, instead of creating one."""
+    known_agent: Literal["sid", "friendlyName"] | None = None
+    """Known Agent Routing: targetAttribute holds the worker's SID or friendly name, not her
+    contact_uri; absent, the contact_uri expression."""
 
     @model_validator(mode="after")
     def _one_way_to_adopt(self) -> Workflow:
         _one_way_to_adopt(self.sid, self.adopt, "Workflow", "the one named friendlyName")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_known_agent_unset(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> Any:
+        """A config without knownAgent dumps (and digests) as it did before the key existed."""
+        data = handler(self)
+        if isinstance(data, dict) and self.known_agent is None:
+            data.pop("knownAgent" if info.by_alias else "known_agent", None)
+        return data
 
 
 class TaskChannel(_Model):
@@ -864,6 +877,9 @@ def _literal_choices(loc: tuple[str | int, ...]) -> tuple[str, ...]:
     model = _model_at(loc[:-1]) if loc and isinstance(loc[-1], str) else None
     fields = {f.alias or n: f for n, f in model.model_fields.items()} if model else {}
     annotation = fields[loc[-1]].annotation if loc and loc[-1] in fields else None
+    optional = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is not Literal and len(optional) == 1:
+        annotation = optional[0]  # an optional Literal's choices are the Literal's
     if get_origin(annotation) is not Literal:
         return ()
     return tuple(str(choice) for choice in get_args(annotation))

@@ -4,12 +4,18 @@ As in Twilio's Flex 1.x guide to custom orchestration: the handler sets a task a
 (`targetWorker` by default) to the agent's worker `contact_uri` (e.g. `client:alice`), and the
 Workflow sends the task to the queue that holds every agent, targeting only that worker.
 https://www.twilio.com/docs/taskrouter/workflow-configuration
+With `workflow.knownAgent` the attribute holds the worker's SID or friendly name instead, and
+the target names the worker with Known Agent Routing, which Twilio recommends for targeted
+routing (faster than evaluating an expression against every worker):
+https://www.twilio.com/docs/taskrouter/workflow-configuration/known-agent-routing
 """
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
+
+from flexorch.twilio_facts import KNOWN_WORKER_KEYS
 
 if TYPE_CHECKING:  # only a type here: the providers need no pydantic at start-up
     from flexorch.config import StackConfig
@@ -48,6 +54,24 @@ def target_expression(config: StackConfig) -> str:
     return f"task.{config.workflow.target_attribute} == worker.contact_uri"
 
 
+def target_selector(config: StackConfig) -> dict[str, str]:
+    """The target's key that picks the one worker the task names, and its value.
+
+    The contact_uri expression, or (with `workflow.knownAgent`) Known Agent Routing's key in
+    place of the expression: Twilio's docs show the known-worker keys without one.
+    """
+    workflow = config.workflow
+    if workflow.known_agent is None:
+        return {"expression": target_expression(config)}
+    return {KNOWN_WORKER_KEYS[workflow.known_agent]: f"task.{workflow.target_attribute}"}
+
+
+def describe_target(target: dict[str, Any]) -> Any:
+    """How a Workflow target picks its workers, in one line (its expression, or its known key)."""
+    known = [f"{key} = {target[key]}" for key in KNOWN_WORKER_KEYS.values() if key in target]
+    return known[0] if known else target.get("expression")
+
+
 def workflow_configuration(
     config: StackConfig, queue_sid: str, fallback_queue_sid: str | None = None
 ) -> dict[str, Any]:
@@ -59,7 +83,7 @@ def workflow_configuration(
     as Flex's own default workflow does.
     """
     timeout = config.workflow.reservation_timeout
-    target: dict[str, Any] = {"queue": queue_sid, "expression": target_expression(config)}
+    target: dict[str, Any] = {"queue": queue_sid, **target_selector(config)}
     targets = [target]
     if fallback_queue_sid:
         target["timeout"] = timeout

@@ -483,3 +483,26 @@ def same_duration(a: Any, b: Any) -> bool:
         return (a or "") == (b or "")
     length_a, length_b = duration_seconds(a), duration_seconds(b)
     return length_a == length_b if None not in (length_a, length_b) else a == b
+
+
+# Known Agent Routing: a Workflow target names its one worker by a task attribute, under one of
+# two keys, "known_worker_sid" OR "known_worker_friendly_name", whose value "should be an
+# attribute in the Task attributes" (written `task.<attribute>`, as in Twilio's examples); the
+# worker must be in the target's queue (error 40152) and workspace (error 40155).
+# https://www.twilio.com/docs/taskrouter/workflow-configuration/known-agent-routing
+KNOWN_WORKER_KEYS = {"sid": "known_worker_sid", "friendlyName": "known_worker_friendly_name"}
+_TASK_ATTRIBUTE = re.compile(r"task(\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def known_worker_problem(target: Any) -> str | None:
+    """Why TaskRouter refuses a Workflow target's known-worker keys; None when it takes them."""
+    if not isinstance(target, dict):
+        return None
+    keys = [key for key in KNOWN_WORKER_KEYS.values() if key in target]
+    if len(keys) > 1:
+        return f"a target takes {' or '.join(keys)}, not both"
+    for key in keys:
+        value = target[key]
+        if not isinstance(value, str) or not _TASK_ATTRIBUTE.fullmatch(value.strip()):
+            return f"{key} must name a task attribute (like task.agent_sid), not {value!r}"
+    return None

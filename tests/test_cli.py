@@ -375,6 +375,8 @@ GROUPS = {
     "flex-account": "seeded Flex accounts",
     "step7-agent-not-member": f"doctor on {CHAT}",
     "conversations-step4-no-task": "doctor on conversations (Flex UI 2.x, Flex Conversations)",
+    "taskrouter-step5-agent-not-added": "doctor on conversations, taskCreation: taskrouter (Flex "
+    "UI 2.x, the handler's own orchestration)",
     "migrate-flex-ui-1": f"migrate from {CHAT}",
 }
 
@@ -388,6 +390,9 @@ SOME_SCENARIOS = {
     "Interaction (no task).",
     "migrate-flex-ui-1": "Blocked: the account is still on Flex UI 1.x, and Conversations needs "
     "2.x.",
+    "taskrouter-step4-interaction": "Step 4: the handler made the task through the Interactions "
+    "API, which this path forbids.",
+    "known-agent-all-pass": "Known Agent Routing, healthy: the task names alice by her worker SID.",
 }
 
 
@@ -403,6 +408,10 @@ def test_sandbox_help_lists_every_scenario_one_per_line() -> None:
         "seeded Flex accounts",
         f"doctor on {CHAT}",
         "doctor on conversations (Flex UI 2.x, Flex Conversations)",
+        "doctor on conversations, taskCreation: taskrouter (Flex UI 2.x, the handler's own "
+        "orchestration)",
+        "doctor on conversations, taskCreation: taskrouter, workflow.knownAgent: sid (Flex UI "
+        "2.x, the handler's own orchestration)",
         f"migrate from {CHAT}",
     ]
     rows = scenario_rows(lines[start:])

@@ -78,7 +78,11 @@ def test_example_stack_graph(mocks, path: Path):
         workflow = mocks.of("Workflow")[0]
         document = json.loads(workflow.inputs["configuration"])
         target = document["task_routing"]["filters"][0]["targets"][0]
-        assert target["expression"] == "task.targetWorker == worker.contact_uri"
+        if config.workflow.known_agent == "sid":  # the path-(b) example: Known Agent Routing
+            assert target["known_worker_sid"] == "task.targetWorker" and "expression" not in target
+        else:
+            assert config.workflow.known_agent is None
+            assert target["expression"] == "task.targetWorker == worker.contact_uri"
         assert target["queue"] == mocks.outputs["flexorch-queue"]["sid"]
         guard = mocks.of("FlexFlowGuard")[0]
         assert guard.inputs["mode"] == config.flex_flows
@@ -146,7 +150,7 @@ def test_typed_args_declare_what_the_mapping_declares(mocks):
         CustomMessagingArgs(
             handler=HandlerArgs(url=HANDLER),
             workspace=SidOrNameArgs(sid=WS),
-            workflow=WorkflowArgs(sid=WW),
+            workflow=WorkflowArgs(sid=WW, known_agent="friendlyName"),
             task_channels=[TaskChannelArgs(unique_name="custom1", adopt=True)],
             chat_service=ChatServiceArgs(sid=IS),
             numbers=["+15005550006"],
@@ -154,7 +158,10 @@ def test_typed_args_declare_what_the_mapping_declares(mocks):
     )
     mapped = CustomMessaging(
         "mapped",
-        small(workflow={"sid": WW}, taskChannels=[{"uniqueName": "custom1", "adopt": True}]),
+        small(
+            workflow={"sid": WW, "knownAgent": "friendlyName"},
+            taskChannels=[{"uniqueName": "custom1", "adopt": True}],
+        ),
     )
 
     def check(_):
@@ -174,6 +181,11 @@ def test_typed_args_declare_what_the_mapping_declares(mocks):
             "number-+15005550006", "chat-service", "flex-flows", "phone-numbers",
         }  # fmt: skip
         assert inputs("typed-")["workflow"]["adopt_sid"] == WW
+        for prefix in ("typed-", "mapped-"):
+            workflow = next(r for r in mocks.resources if r.name == prefix + "workflow")
+            document = json.loads(workflow.inputs["configuration"])
+            target = document["task_routing"]["filters"][0]["targets"][0]
+            assert target["known_worker_friendly_name"] == "task.targetWorker"
         assert inputs("typed-")["channel-custom1"]["adopt_by_name"] is True
 
     return settle(*[c.urn for c in typed.children + mapped.children]).apply(check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -105,6 +106,43 @@ def test_a_second_address_configuration_for_one_number_is_refused(sandbox: Sandb
         addresses.create(type="sms", address="+15005550099")
     assert [a.sid for a in addresses.list(type="sms") if a.address == "+15005550099"] == [made.sid]
     addresses(made.sid).delete()
+
+
+def known_agent_document(target: dict) -> str:
+    routing = {"filters": [{"filter_friendly_name": "Known", "expression": "targetWorker != null",
+                            "targets": [{"queue": seed.EVERYONE_SID, **target}]}],
+               "default_filter": {"queue": seed.EVERYONE_SID}}  # fmt: skip
+    return json.dumps({"task_routing": routing})
+
+
+def test_a_known_agent_workflow_is_taken_exactly_as_taskrouter_takes_it(sandbox: Sandbox) -> None:
+    """Known Agent Routing: one known-worker key, naming a task attribute (Twilio's docs)."""
+    workflows = client(sandbox).taskrouter.v1.workspaces(seed.WORKSPACE_SID).workflows
+    made = workflows.create(
+        friendly_name="Known agent",
+        configuration=known_agent_document({"known_worker_sid": "task.targetWorker"}),
+    )
+    updated = workflows(made.sid).update(
+        configuration=known_agent_document({"known_worker_friendly_name": "task.routing.agent"})
+    )
+    target = json.loads(updated.configuration)["task_routing"]["filters"][0]["targets"][0]
+    assert target["known_worker_friendly_name"] == "task.routing.agent"
+    refusals = {
+        "a target takes known_worker_sid or known_worker_friendly_name, not both": {
+            "known_worker_sid": "task.a", "known_worker_friendly_name": "task.b"},
+        "known_worker_sid must name a task attribute (like task.agent_sid), not 'WK"
+        + "1" * 32 + "'": {"known_worker_sid": "WK" + "1" * 32},
+    }  # fmt: skip
+    for problem, target in refusals.items():
+        with pytest.raises(Exception, match=re.escape(problem)):
+            workflows.create(friendly_name="Refused", configuration=known_agent_document(target))
+        with pytest.raises(Exception, match=re.escape(problem)):
+            workflows(made.sid).update(configuration=known_agent_document(target))
+    with pytest.raises(Exception, match="Configuration is not a JSON document"):
+        workflows(made.sid).update(configuration="{not json")
+    assert workflows(made.sid).fetch().configuration == updated.configuration
+    assert [w.sid for w in workflows.list(friendly_name="Refused")] == []
+    workflows(made.sid).delete()
 
 
 def test_the_command_prints_how_to_use_it_and_stops_on_sigterm(tmp_path: Path) -> None:

@@ -26,6 +26,10 @@ Flex Conversations (Flex UI 2.x):
 - `message`: seven steps: received; number on its address; a conversation holding the SMS; a
   task referencing it (`conversationSid`) and naming a worker's contact_uri; that worker's
   accepted reservation and participation; her replies sent as SMS; the conversation closed.
+  With `flexorch:taskCreation: taskrouter` (the handler's own orchestration, Twilio's
+  Conversations FAQ) the same seven steps, but the task is the handler's (an Interaction behind
+  it is a finding: this path must not use the Interactions API) and the handler, not Flex, adds
+  the agent to the conversation and closes it (`platforms/conversations/taskrouter.py`).
 - `hygiene`: Flex Flows per managed number, managed numbers whose address is Flex's own handling
   (type studio or default) or missing, Studio/Flex webhooks left on active conversations of
   managed numbers, orphaned conversations, Studio executions left active. What the other
@@ -40,8 +44,9 @@ Doctor relies on the conventions of Flex and of Twilio's custom-orchestration gu
   texted (on the chat service's `onMessageSent`);
 - the task's attributes hold `channelSid` (on Conversations `conversationSid`, as the
   Interactions API sets it) and the target attribute (`targetWorker`) set to the agent's worker
-  `contact_uri` (`client:alice`); the agent's chat identity (Conversations participant identity)
-  is that contact_uri without `client:`;
+  `contact_uri` (`client:alice`), or with `workflow.knownAgent` her worker SID or friendly name
+  (Known Agent Routing); the agent's chat identity (Conversations participant identity) is her
+  contact_uri without `client:`;
 - on Conversations, Twilio itself creates the customer's conversation from the number's address
   and sends what the agent writes to the customer's SMS binding;
 - Flex names a Proxy session after its chat channel (`unique_name` is the channel SID); Proxy is

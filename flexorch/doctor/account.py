@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -21,6 +22,64 @@ from flexorch.twilio_client import BASE_URL_ENV, Credentials, RetryingHttpClient
 from flexorch.twilio_facts import attributes_of
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AgentName:
+    """How the stack's tasks name their agent in `workflow.targetAttribute`, for the checks.
+
+    A worker's contact_uri by default; her SID or friendly name with `workflow.knownAgent`
+    (Known Agent Routing). Each field is the words or evidence key the checks use for it.
+    """
+
+    what: str
+    """One of them in a sentence: "contact_uri", "worker SID"."""
+    key: str
+    """The evidence key of the one a reservation's worker has."""
+    plural: str
+    """The evidence key of the workers' ones."""
+    listed: str
+    """The evidence key of the workers' ones beside a task."""
+    none: str
+    """Why no task can name its agent when no worker has one."""
+    none_fix: str
+    """How workers get one."""
+    read: Callable[[Any], Any]
+    """A worker record's one."""
+
+
+_FLEX_LOGIN = "Have each agent log in to Flex once (Flex creates her worker)."
+AGENT_NAMES = {
+    None: AgentName(
+        "contact_uri",
+        "contact_uri",
+        "contact_uris",
+        "worker_contact_uris",
+        "no worker has a contact_uri attribute, so no task can name its agent",
+        "Have each agent log in to Flex once (Flex sets contact_uri on the worker) "
+        "or add contact_uri to the workers' attributes.",
+        lambda worker: attributes_of(worker.attributes).get("contact_uri"),
+    ),
+    "sid": AgentName(
+        "worker SID",
+        "worker_sid",
+        "worker_sids",
+        "worker_sids",
+        "the workspace has no worker, so no task can name its agent",
+        _FLEX_LOGIN,
+        lambda worker: worker.sid,
+    ),
+    "friendlyName": AgentName(
+        "worker friendly name",
+        "friendly_name",
+        "friendly_names",
+        "worker_friendly_names",
+        "the workspace has no worker, so no task can name its agent",
+        _FLEX_LOGIN,
+        lambda worker: worker.friendly_name,
+    ),
+}
+"""`workflow.knownAgent` -> how tasks name their agent."""
 PUBLIC_ENDPOINT = "https://*.twilio.com"
 # Each Twilio list is read at most this many records (one page).
 MAX_SCAN = 1000
@@ -255,13 +314,18 @@ class Account:
             limit=50,
         )
 
-    def contact_uris(self) -> dict[str, list[Any]]:
-        """contact_uri -> the workers that carry it."""
+    @property
+    def agent_name(self) -> AgentName:
+        """How the stack's tasks name their agent (`workflow.knownAgent`)."""
+        return AGENT_NAMES[self.config.workflow.known_agent]
+
+    def named_workers(self) -> dict[str, list[Any]]:
+        """What a task may name its agent by (her contact_uri, SID or friendly name) -> workers."""
         out: dict[str, list[Any]] = {}
         for worker in self.workers():
-            uri = attributes_of(worker.attributes).get("contact_uri")
-            if isinstance(uri, str) and uri:
-                out.setdefault(uri, []).append(worker)
+            name = self.agent_name.read(worker)
+            if isinstance(name, str) and name:
+                out.setdefault(name, []).append(worker)
         return out
 
     def tasks_by(self, attribute: str) -> dict[str, list[Any]]:

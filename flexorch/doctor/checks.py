@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from flexorch.doctor.account import Account, describe_flow
 from flexorch.doctor.report import EXAMPLES, Check, Label
-from flexorch.routing import filter_expression, target_expression
+from flexorch.routing import describe_target, filter_expression, target_selector
 from flexorch.takers import TAKERS
 from flexorch.twilio_client import TwilioApiError
 from flexorch.twilio_facts import (
@@ -31,7 +31,11 @@ A = TypeVar("A", bound=Account)
 WORKSPACE = Label("workspace", "TaskRouter workspace")
 WORKFLOW = Label("workflow", "contact_uri Workflow")
 TASK_CHANNELS = Label("task-channels", "task channels")
-WORKERS = Label("workers", "workers with a contact_uri")
+
+
+def workers_label(account: Account) -> Label:
+    """The workers check, titled by what tasks name their agent by (`workflow.knownAgent`)."""
+    return Label("workers", f"workers with a {account.agent_name.what}")
 
 
 def guarded(label: Label, run: Callable[[], Check]) -> Check:
@@ -204,7 +208,7 @@ def taskrouter_checks(account: Account) -> list[Check]:
     dependents: list[tuple[Label, Callable[[], Check]]] = [
         (WORKFLOW, lambda: _workflow(account)),
         (TASK_CHANNELS, lambda: _task_channels(account)),
-        (WORKERS, lambda: _workers(account)),
+        (workers_label(account), lambda: _workers(account)),
     ]
     for label, run in dependents:
         if workspace.status == "fail":
@@ -263,13 +267,18 @@ def _workflow(account: Account) -> Check:
     workflow = found[0]
     document = attributes_of(workflow.configuration)
     filters = document.get("task_routing", {}).get("filters", [])
-    target = target_expression(config)
+    # The contact_uri expression, or Known Agent Routing's key (workflow.knownAgent).
+    selector = target_selector(config)
+    target = describe_target(selector)
     matching = [
         f
         for f in filters
-        if any(_norm(t.get("expression")) == _norm(target) for t in f.get("targets", []))
+        if any(
+            all(_norm(t.get(key)) == _norm(value) for key, value in selector.items())
+            for t in f.get("targets", [])
+        )
     ]
-    targets = [t.get("expression") for f in filters for t in f.get("targets", [])]
+    targets = [describe_target(t) for f in filters for t in f.get("targets", [])]
     evidence: dict[str, Any] = {
         "sid": workflow.sid,
         "target": {"found": targets, "expected": target},
@@ -312,32 +321,28 @@ def _task_channels(account: Account) -> Check:
 
 
 def _workers(account: Account) -> Check:
-    uris = account.contact_uris()
+    """Tasks can name each worker: by her own contact_uri (or friendly name), or by her SID."""
+    name, label = account.agent_name, workers_label(account)
+    named = account.named_workers()
     evidence: dict[str, Any] = {
         "workers": len(account.workers()),
-        "contact_uris": {u: [w.sid for w in ws] for u, ws in sorted(uris.items())[:EXAMPLES]},
+        name.plural: {u: [w.sid for w in ws] for u, ws in sorted(named.items())[:EXAMPLES]},
     }
-    if not uris:
-        return WORKERS.check(
-            "warn",
-            "no worker has a contact_uri attribute, so no task can name its agent",
-            evidence,
-            "Have each agent log in to Flex once (Flex sets contact_uri on the worker) "
-            "or add contact_uri to the workers' attributes.",
-        )
-    duplicates = {u: ws for u, ws in uris.items() if len(ws) > 1}
+    if not named:
+        return label.check("warn", name.none, evidence, name.none_fix)
+    duplicates = {u: ws for u, ws in named.items() if len(ws) > 1}
     if duplicates:
         uri, workers = sorted(duplicates.items())[0]
         evidence["duplicates"] = {u: [w.sid for w in ws] for u, ws in sorted(duplicates.items())}
-        return WORKERS.check(
+        return label.check(
             "warn",
-            f"contact_uri {uri} is on {len(workers)} workers "
+            f"{name.what} {uri} is on {len(workers)} workers "
             f"({', '.join(w.sid for w in workers)}), so its tasks may go to either",
             evidence,
-            "Give every worker its own contact_uri (delete the duplicate workers).",
+            f"Give every worker its own {name.what} (delete the duplicate workers).",
         )
-    listed = ", ".join(sorted(uris)[:EXAMPLES])
-    return WORKERS.check("pass", f"{len(uris)} workers with a contact_uri: {listed}", evidence)
+    listed = ", ".join(sorted(named)[:EXAMPLES])
+    return label.check("pass", f"{len(named)} workers with a {name.what}: {listed}", evidence)
 
 
 def _norm(expression: Any) -> str:

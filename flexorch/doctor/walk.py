@@ -17,7 +17,15 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, ClassVar, Generic, TypeVar
 
-from flexorch.doctor.account import Account, lookup, newest, oldest, parse_time, stamp
+from flexorch.doctor.account import (
+    AGENT_NAMES,
+    Account,
+    lookup,
+    newest,
+    oldest,
+    parse_time,
+    stamp,
+)
 from flexorch.doctor.checks import guarded
 from flexorch.doctor.report import EXAMPLES, Check, Label, Status, sentence
 from flexorch.twilio_facts import (
@@ -351,7 +359,7 @@ class Walk(Generic[A]):
         failed, reservation, evidence = self.accepted_by_target(task)
         if failed is not None:
             return failed
-        uri = evidence["contact_uri"]["found"]
+        uri = self.contact_uri_of(reservation.worker_sid)
         identity = chat_identity(str(uri))
         self.agent_identity = identity
         return self.agent_joined(task, reservation, identity, uri, evidence)
@@ -412,14 +420,15 @@ class Walk(Generic[A]):
         attributes = attributes_of(task.attributes)
         attribute = self.config.workflow.target_attribute
         target = lookup(attributes, attribute)
-        uris = self.account.contact_uris()
+        name = self.account.agent_name
+        uris = self.account.named_workers()
         workflows = self.account.workflows()
         evidence = {
             "task": task.sid,
             "assignment_status": task.assignment_status,
             **reference,
             attribute: target,
-            "worker_contact_uris": sorted(uris),
+            name.listed: sorted(uris),
             "workflow": task.workflow_sid,
             "task_channel": task.task_channel_unique_name,
         }
@@ -427,13 +436,13 @@ class Walk(Generic[A]):
         fixes: list[str] = []
         if target is None:
             problems.append(f"it has no {attribute} attribute")
-            fixes.append(f"make the handler set {attribute} to the agent's contact_uri")
+            fixes.append(f"make the handler set {attribute} to the agent's {name.what}")
         elif target not in uris:
             known = ", ".join(sorted(uris)) or "none"
             problems.append(
-                f"{attribute} is {target!r}, which no worker has (contact_uris: {known})"
+                f"{attribute} is {target!r}, which no worker has ({name.plural}: {known})"
             )
-            fixes.append(f"set {attribute} to the contact_uri of an existing worker")
+            fixes.append(f"set {attribute} to the {name.what} of an existing worker")
         if workflows and task.workflow_sid != workflows[0].sid:
             problems.append(
                 f'it was created on Workflow {task.workflow_sid} "{task.workflow_friendly_name}",'
@@ -494,24 +503,30 @@ class Walk(Generic[A]):
         reservation = newest(accepted, "date_updated")[0]
         workers = {w.sid: w for w in self.account.workers()}
         worker = workers.get(reservation.worker_sid)
-        uri = attributes_of(worker.attributes).get("contact_uri") if worker else None
+        name = self.account.agent_name
+        found = name.read(worker) if worker else None
         evidence: dict[str, Any] = {
             "reservation": reservation.sid,
             "reservation_status": reservation.reservation_status,
             "worker": reservation.worker_sid,
-            "contact_uri": {"found": uri, "expected": target},
+            name.key: {"found": found, "expected": target},
         }
-        if uri != target:
+        if found != target:
             failed = self.check(
                 "fail",
                 f"{reservation.sid} was accepted by {reservation.worker_name} "
-                f"({uri}), not by {target}",
+                f"({found}), not by {target}",
                 evidence,
                 "Run `pulumi up --refresh` to restore the contact_uri Workflow, which "
                 "reserves only the worker the task names.",
             )
             return failed, reservation, evidence
         return None, reservation, evidence
+
+    def contact_uri_of(self, worker_sid: str) -> Any:
+        """A worker's contact_uri (her chat identity with `client:`), whatever tasks name her by."""
+        worker = next((w for w in self.account.workers() if w.sid == worker_sid), None)
+        return AGENT_NAMES[None].read(worker) if worker else None
 
     def relayed_replies(self, written: Iterable[Any]) -> Check:
         """Did each message the agent wrote in the place reach the customer as an SMS.

@@ -9,6 +9,7 @@ not done here: the sandbox puts Prism in front of this (see `server.py`).
 from __future__ import annotations
 
 import base64
+import json
 import re
 import secrets
 import threading
@@ -20,7 +21,11 @@ from functools import cache
 from typing import Any
 
 from flexorch.sandbox import specs
-from flexorch.twilio_facts import CONVERSATION_TIMER_MINIMUMS, duration_seconds
+from flexorch.twilio_facts import (
+    CONVERSATION_TIMER_MINIMUMS,
+    duration_seconds,
+    known_worker_problem,
+)
 
 PAGING = {"PageSize", "Page", "PageToken"}
 # Conversations' ParticipantConversations is a view of its conversations and participants (the
@@ -52,6 +57,10 @@ SERVICE_NUMBERS = "/messaging.twilio.com/v1/Services/{ServiceSid}/PhoneNumbers"
 # minutes"); Twilio's answer to a shorter one is not documented, the wording here is the fake's.
 CONVERSATIONS_CONFIGURATION = "/conversations.twilio.com/v1/Configuration"
 TIMER_FIELDS = {"DefaultInactiveTimer": "inactive", "DefaultClosedTimer": "closed"}
+# A Workflow's Configuration is a JSON document; TaskRouter refuses one it cannot read, and a
+# target whose known-worker keys it cannot use (twilio_facts.known_worker_problem). The wording
+# of those refusals is the fake's own.
+WORKFLOWS = "/Workflows"
 ONE_SERVICE = (
     "A Twilio phone number or short code can only be associated with one Messaging Service at "
     "a time"
@@ -444,6 +453,9 @@ class FakeTwilio:
                 fields = self._fields(c.template, c.schema, request.form)
             except ValueError as bad:
                 return 400, _error(20001, str(bad), 400)
+            refused = _bad_workflow(c.template, request.form)
+            if refused:
+                return 400, _error(20001, refused, 400)
             taken = self._taken(c, parents, fields)
             if taken:
                 return 400, _error(20001, taken, 400)
@@ -520,6 +532,9 @@ class FakeTwilio:
         if request.method == "GET":
             return 200, records[sid]
         if request.method == "POST":
+            refused = _bad_workflow(c.template, request.form)
+            if refused:
+                return 400, _error(20001, refused, 400)
             try:
                 _merge(records[sid], self._fields(c.item_template, c.schema, request.form))
             except ValueError as bad:
@@ -533,6 +548,26 @@ class FakeTwilio:
             del records[sid]
             return 204, None
         return 405, _error(20004, "Method not allowed", 405)
+
+
+def _bad_workflow(template: str, form: Mapping[str, list[str]]) -> str:
+    """Why TaskRouter refuses a Workflow's Configuration: not JSON, or a target it cannot use."""
+    if not template.endswith(WORKFLOWS) or "Configuration" not in form:
+        return ""
+    text = form["Configuration"][-1]
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return f"Configuration is not a JSON document: {text[:40]!r}"
+    routing = document.get("task_routing") if isinstance(document, dict) else None
+    filters = routing.get("filters") if isinstance(routing, dict) else None
+    for rule in filters if isinstance(filters, list) else []:
+        targets = rule.get("targets") if isinstance(rule, dict) else None
+        for target in targets if isinstance(targets, list) else []:
+            problem = known_worker_problem(target)
+            if problem:
+                return f"Invalid Workflow Configuration: {problem}"
+    return ""
 
 
 def _short_timer(form: Mapping[str, list[str]]) -> str:

@@ -302,3 +302,6 @@ class Platform:
     """The healthy account, then one per `flexorch doctor` check it trips."""
     migrate: tuple[Scenario, ...] = ()
     """One per `flexorch migrate` finding, moving a stack off this platform."""
+    title: str = ""
+    """How `sandbox --help` heads its accounts; "" for the platform's own title (a variant of a
+    platform, like its taskCreation or knownAgent form, names itself)."""

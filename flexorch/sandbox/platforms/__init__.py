@@ -2,7 +2,8 @@
 
 Each platform is a sub-package whose `SANDBOX` is a `flexorch.sandbox.toolkit.Platform`: its
 stack applied, its healthy account and one broken account per check. Adding one is adding its
-sub-package and its line below; removing one is deleting both.
+sub-package and its line below; removing one is deleting both. A variant of a platform's stack
+with accounts of its own (path (b), `taskCreation: taskrouter`) is one more line.
 """
 
 from __future__ import annotations
@@ -14,4 +15,7 @@ from flexorch.twilio_facts import CONVERSATIONS, PROGRAMMABLE_CHAT
 PLATFORMS: dict[str, Platform] = {
     PROGRAMMABLE_CHAT: programmable_chat.SANDBOX,
     CONVERSATIONS: conversations.SANDBOX,
+    # Variants of a platform's stack (taskCreation, knownAgent): their own accounts, same platform.
+    f"{CONVERSATIONS}-taskrouter": conversations.TASKROUTER,
+    f"{CONVERSATIONS}-taskrouter-known-agent": conversations.KNOWN_AGENT,
 }

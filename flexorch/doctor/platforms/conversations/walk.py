@@ -172,7 +172,7 @@ class ConversationsWalk(Walk[ConversationsAccount]):
             f"Make the handler create an Interaction for conversation {self.sid} "
             f'(Interactions API) whose routing properties name Workflow "'
             f'{workflow.friendly_name}" and set {workflow.target_attribute} to the '
-            "agent's contact_uri: its task then carries conversationSid."
+            f"agent's {self.account.agent_name.what}: its task then carries conversationSid."
         )
 
     def task_evidence(self, task: Any, evidence: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ one Conversations check: `flexorch sandbox --scenario NAME`, then
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -142,7 +143,14 @@ def _conversation_task(
 
 def conversations_all_pass() -> FakeTwilio:
     """A healthy Flex Conversations account: doctor passes every check."""
-    config = conversations_config()
+    return finished_conversation(conversations_config(), _conversation_task)
+
+
+def finished_conversation(config: StackConfig, make_task: Callable[..., Any]) -> FakeTwilio:
+    """`config` applied, and the customer's conversation handled and closed.
+
+    `make_task` makes its task, as the Interactions API or the handler through TaskRouter does.
+    """
     fake = apply_conversations_stack(seed.flex_account(), config)
     number = config.numbers[0]
     started = customer_wrote(fake, number)
@@ -163,8 +171,8 @@ def conversations_all_pass() -> FakeTwilio:
              date_created=iso(written))  # fmt: skip
     # Conversations sends it to the customer's SMS binding.
     reply_sent(fake, DELIVERED_SID, number, written)
-    _conversation_task(fake, config, CONVERSATION_TASK_SID, CONVERSATION_SID, status="completed",
-                       when=started)  # fmt: skip
+    make_task(fake, config, CONVERSATION_TASK_SID, CONVERSATION_SID, status="completed",
+              when=started)  # fmt: skip
     add_reservation(fake, CONVERSATION_TASK_SID, CONVERSATION_RESERVATION_SID)
     return fake
 
