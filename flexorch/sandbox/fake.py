@@ -18,9 +18,15 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from flexorch.sandbox import specs
-from flexorch.twilio_facts import CONVERSATION_TIMER_MINIMUMS, duration_seconds
+from flexorch.twilio_facts import (
+    CONVERSATION_TIMER_MINIMUMS,
+    TASKROUTER_EVENTS,
+    duration_seconds,
+    filter_events,
+)
 
 PAGING = {"PageSize", "Page", "PageToken"}
 # Conversations' ParticipantConversations is a view of its conversations and participants (the
@@ -52,6 +58,11 @@ SERVICE_NUMBERS = "/messaging.twilio.com/v1/Services/{ServiceSid}/PhoneNumbers"
 # minutes"); Twilio's answer to a shorter one is not documented, the wording here is the fake's.
 CONVERSATIONS_CONFIGURATION = "/conversations.twilio.com/v1/Configuration"
 TIMER_FIELDS = {"DefaultInactiveTimer": "inactive", "DefaultClosedTimer": "closed"}
+# A workspace's event callback: a URL Twilio can call, and an EventsFilter of the event types its
+# Events reference lists. Twilio's answer to an unknown type is not documented; the fake refuses
+# it (its wording), so a test passes here only with documented names. An empty filter is stored
+# as none (null), the way the spec's examples show a workspace without one.
+WORKSPACES = "/v1/Workspaces"
 ONE_SERVICE = (
     "A Twilio phone number or short code can only be associated with one Messaging Service at "
     "a time"
@@ -439,6 +450,9 @@ class FakeTwilio:
             return 404, _not_found(request.path)
         if request.method == "POST" and c.template == SERVICE_NUMBERS:
             return self._link_number(c, parents, request.form)
+        refused = _bad_callback(request.form) if c.template == WORKSPACES else ""
+        if refused and request.method == "POST":
+            return 400, _error(20001, refused, 400)
         if request.method == "POST":
             try:
                 fields = self._fields(c.template, c.schema, request.form)
@@ -520,10 +534,15 @@ class FakeTwilio:
         if request.method == "GET":
             return 200, records[sid]
         if request.method == "POST":
+            refused = _bad_callback(request.form) if c.template == WORKSPACES else ""
+            if refused:
+                return 400, _error(20001, refused, 400)
             try:
                 _merge(records[sid], self._fields(c.item_template, c.schema, request.form))
             except ValueError as bad:
                 return 400, _error(20001, str(bad), 400)
+            if c.template == WORKSPACES and records[sid].get("events_filter") == "":
+                records[sid]["events_filter"] = None
             if "date_updated" in records[sid]:
                 records[sid]["date_updated"] = self._timestamp(
                     c.schema["properties"]["date_updated"]
@@ -545,6 +564,18 @@ def _short_timer(form: Mapping[str, list[str]]) -> str:
         minimum = CONVERSATION_TIMER_MINIMUMS[which]
         if seconds is None or seconds < minimum:
             return f"Invalid {name}: {value!r}; an ISO 8601 duration of at least {minimum} seconds"
+    return ""
+
+
+def _bad_callback(form: Mapping[str, list[str]]) -> str:
+    """Why Twilio refuses a workspace's event callback: a URL it cannot call, an unknown event."""
+    url = (form.get("EventCallbackUrl") or [""])[-1]
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+        return f"Invalid EventCallbackUrl: {url!r} is not an absolute http(s) URL"
+    for event in filter_events((form.get("EventsFilter") or [""])[-1]):
+        if event not in TASKROUTER_EVENTS:
+            return f"Invalid EventsFilter: {event!r} is not a TaskRouter event type"
     return ""
 
 
