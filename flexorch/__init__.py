@@ -17,12 +17,14 @@ if TYPE_CHECKING:
         ConversationTimersArgs,
         CustomMessaging,
         CustomMessagingArgs,
+        EventCallbackArgs,
         FlexActionsArgs,
         HandlerArgs,
         OrchestrationArgs,
         SidOrNameArgs,
         TaskChannelArgs,
         WorkflowArgs,
+        WorkspaceArgs,
     )
 
 __all__ = [
@@ -31,12 +33,14 @@ __all__ = [
     "ConversationTimersArgs",
     "CustomMessaging",
     "CustomMessagingArgs",
+    "EventCallbackArgs",
     "FlexActionsArgs",
     "HandlerArgs",
     "OrchestrationArgs",
     "SidOrNameArgs",
     "TaskChannelArgs",
     "WorkflowArgs",
+    "WorkspaceArgs",
     "__version__",
 ]
 

@@ -73,6 +73,14 @@ def summary(stack: LoadedStack) -> str:
         ("  SMS webhook", platform.sms_route.format(url=h.effective_sms_url)),
         ("  chat webhooks", h.effective_chat_url),
         ("workspace", f"{c.workspace.describe()} (adopted, never deleted)"),
+        *(
+            [
+                ("  event callback", f"{callback.url} (restored on destroy)"),
+                ("    events", ", ".join(callback.events)),
+            ]
+            if (callback := c.workspace.event_callback)
+            else []
+        ),  # fmt: skip
         ("workflow", f'"{wf.friendly_name}" (owned)'),
         ("  routes", describe_target(target_selector(c))),
         ("  queue", f"{wf.queue.describe()}, reservation timeout {wf.reservation_timeout} s"),

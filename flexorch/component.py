@@ -22,6 +22,7 @@ from flexorch.errors import FlexorchError
 from flexorch.loading import engine_config, plain_text_token
 from flexorch.resources.chat_webhooks import ChatServiceSnapshot, ChatServiceWebhooks
 from flexorch.resources.conversation_timers import ConversationTimers, ConversationTimersSnapshot
+from flexorch.resources.event_callback import EventCallbackSnapshot, WorkspaceEventCallback
 from flexorch.resources.flex_flow_guard import FlexFlowGuard, FlexFlowSnapshot
 from flexorch.resources.phone_number import PhoneNumberRoute, PhoneNumbersSnapshot
 from flexorch.resources.platform import Platform
@@ -79,6 +80,21 @@ class SidOrNameArgs(_Args):
 
     sid: pulumi.Input[str] | None = None
     friendly_name: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class EventCallbackArgs(_Args):
+    """The workspace's event callback (`flexorch:workspace.eventCallback`)."""
+
+    url: pulumi.Input[str]
+    events: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class WorkspaceArgs(SidOrNameArgs):
+    """The Flex workspace, adopted by SID or friendly name (`flexorch:workspace`)."""
+
+    event_callback: EventCallbackArgs | Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +170,7 @@ class CustomMessagingArgs(_Args):
     """The inputs of `CustomMessaging`: the `flexorch:` namespace in snake_case."""
 
     handler: HandlerArgs | Mapping[str, Any]
-    workspace: SidOrNameArgs | Mapping[str, Any]
+    workspace: WorkspaceArgs | SidOrNameArgs | Mapping[str, Any]
     chat_service: ChatServiceArgs | Mapping[str, Any]
     platform: str | None = None
     workflow: WorkflowArgs | Mapping[str, Any] | None = None
@@ -446,7 +462,8 @@ class _Reads:
     """The reads: every adopted object looked up and its settings recorded, before any write.
 
     Registered in this order (the workspace, the queues, the chat service, the numbers, the
-    flows, the Workflow and the task channels adopted); `all` is what the guard waits for.
+    flows, the Workflow and the task channels adopted, the workspace's event callback); `all` is
+    what the guard waits for.
     """
 
     def __init__(self, owner: CustomMessaging, name: str, values: _Values, on: Platform) -> None:
@@ -492,6 +509,7 @@ class _Reads:
         )
         self.workflow = self._workflow()
         self.channels = self._task_channels()
+        self.event_callback = self._event_callback()
         timers = config.conversation_timers
         self.timers = (
             ConversationTimersSnapshot(
@@ -509,7 +527,21 @@ class _Reads:
             self.workspace, *self._queue_snapshots, *queues, self.chat, self.numbers, self.flows,
             *([self.workflow] if self.workflow else []), *self.channels.values(),
             *([self.timers] if self.timers else []),
+            *([self.event_callback] if self.event_callback else []),
         ]  # fmt: skip
+
+    def _event_callback(self) -> EventCallbackSnapshot | None:
+        """The snapshot of the workspace's event callback, if the stack sets one."""
+        if self._values.config.workspace.event_callback is None:
+            return None
+        name = self._name
+        return EventCallbackSnapshot(
+            f"{name}-event-callback-before",
+            workspace_sid=self.workspace.sid,
+            workspace_lookup=self.workspace_lookup,
+            url=self._pick(lambda c: _must(c.workspace.event_callback).url),
+            opts=self._owner._child(f"{name}-event-callback-before"),
+        )
 
     def _queue(
         self, suffix: str, read: Callable[[StackConfig], Queue | None], key: str
@@ -591,8 +623,8 @@ class _Reads:
 class _Writes:
     """The writers, each after the guard.
 
-    Registered in this order: task channels, the Workflow, the chat service's webhooks and each
-    number's route.
+    Registered in this order: task channels, the Workflow, the chat service's webhooks, the
+    conversation timers, the workspace's event callback and each number's route.
     """
 
     def __init__(
@@ -611,10 +643,12 @@ class _Writes:
         self.workflow = self._workflow()
         self.chat = self._chat_webhooks()
         self.timers = self._conversation_timers()
+        self.event_callback = self._event_callback()
         self.routes = self._routes(on)
         self.all: list[pulumi.Resource] = [
             *self.channels.values(), self.workflow, self.chat,
-            *([self.timers] if self.timers else []), *self.routes,
+            *([self.timers] if self.timers else []),
+            *([self.event_callback] if self.event_callback else []), *self.routes,
         ]  # fmt: skip
 
     def _opts(self, what: str) -> pulumi.ResourceOptions:
@@ -672,6 +706,19 @@ class _Writes:
             closed=timers.closed,
             snapshot=before.previous,
             opts=self._opts("conversation-timers"),
+        )
+
+    def _event_callback(self) -> WorkspaceEventCallback | None:
+        callback, before = self._values.config.workspace.event_callback, self._reads.event_callback
+        if callback is None or before is None:
+            return None
+        return WorkspaceEventCallback(
+            f"{self._name}-event-callback",
+            workspace_sid=self._reads.workspace.sid,
+            url=self._pick(lambda c: _must(c.workspace.event_callback).url),
+            events=list(callback.events),
+            snapshot=before.previous,
+            opts=self._opts("event-callback"),
         )
 
     def _chat_webhooks(self) -> ChatServiceWebhooks:

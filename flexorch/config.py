@@ -43,9 +43,11 @@ from flexorch.twilio_facts import (
     CONVERSATIONS,
     CONVERSATIONS_POST_EVENTS,
     CONVERSATIONS_PRE_EVENTS,
+    DEFAULT_CALLBACK_EVENTS,
     DEFAULT_PLATFORM,
     PROGRAMMABLE_CHAT,
     TASK_CHANNEL_LIMIT,
+    TASKROUTER_EVENTS,
     duration_seconds,
 )
 
@@ -502,10 +504,51 @@ class _SidOrName(_Model):
         return sid if sid else f'"{self.friendly_name}"'
 
 
+def _taskrouter_event(value: str) -> str:
+    if value not in TASKROUTER_EVENTS:
+        hint = did_you_mean(value, TASKROUTER_EVENTS)
+        raise ValueError(f'"{value}" is not a TaskRouter event type; {hint}')
+    return value
+
+
+def _some_events(values: tuple[str, ...]) -> tuple[str, ...]:
+    if not values:
+        raise ValueError(
+            "is empty, which Twilio reads as every event; list the event types the handler "
+            "needs, or remove the key for flexorch's default (reservation and terminal task events)"
+        )
+    return values
+
+
+class EventCallback(_Model):
+    """The workspace's event callback: where TaskRouter sends its events, and which."""
+
+    url: WebhookUrl
+    """The workspace's EventCallbackUrl (the handler's endpoint for TaskRouter events)."""
+    events: Annotated[
+        tuple[Annotated[str, AfterValidator(_taskrouter_event)], ...],
+        _unique("event type"),
+        AfterValidator(_some_events),
+    ] = DEFAULT_CALLBACK_EVENTS
+    """The workspace's EventsFilter; default: every reservation event and the terminal task
+    events."""
+
+
 class Workspace(_SidOrName):
     """The Flex TaskRouter workspace; adopted, never created or deleted."""
 
     sid: Annotated[str, _sid("WS", "TaskRouter workspace")] | None = None
+    event_callback: EventCallback | None = None
+    """The workspace's event callback, set by flexorch and put back on destroy (optional)."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset_callback(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A workspace without a callback dumps (and digests) as it did before the key existed."""
+        data = handler(self)
+        if isinstance(data, dict) and self.event_callback is None:
+            data.pop("eventCallback", None)
+            data.pop("event_callback", None)
+        return data
 
 
 class Queue(_SidOrName):
@@ -822,6 +865,7 @@ _MISSING_HINTS = {
     "workspace": 'add flexorch:workspace with sid: WS... or friendlyName: "Flex Task Assignment"',
     "chatService": "add flexorch:chatService with sid: IS... (the Flex chat service)",
     "chatService.sid": "set it to the Flex chat service SID (IS followed by 32 hex digits)",
+    "workspace.eventCallback.url": "set it to the handler's https URL for TaskRouter events",
     "taskChannels[].uniqueName": "set it to the TaskRouter unique name, e.g. custom1",
 }
 

@@ -506,3 +506,55 @@ def known_worker_problem(target: Any) -> str | None:
         if not isinstance(value, str) or not _TASK_ATTRIBUTE.fullmatch(value.strip()):
             return f"{key} must name a task attribute (like task.agent_sid), not {value!r}"
     return None
+
+
+# The event types TaskRouter sends to a workspace's EventCallbackUrl, as the Events reference
+# lists them (https://www.twilio.com/docs/taskrouter/api/event/reference). The workspace's
+# `EventsFilter` is one string of them, comma-separated (the TaskRouter v1 spec's example:
+# `task.created,task.canceled,worker.activity.update`); a workspace without a filter (null) sends
+# every event.
+TASKROUTER_EVENTS = (
+    "activity.created", "activity.updated", "activity.deleted",
+    "reservation.created", "reservation.accepted", "reservation.rejected",
+    "reservation.timeout", "reservation.canceled", "reservation.rescinded",
+    "reservation.completed", "reservation.failed", "reservation.wrapup",
+    "task.created", "task.updated", "task.canceled", "task.wrapup", "task.completed",
+    "task.deleted", "task.system-deleted", "task.transfer-initiated",
+    "task.transfer-attempt-failed", "task.transfer-failed", "task.transfer-canceled",
+    "task.transfer-completed",
+    "task-channel.created", "task-channel.updated", "task-channel.deleted",
+    "task-queue.created", "task-queue.deleted", "task-queue.entered", "task-queue.timeout",
+    "task-queue.moved", "task-queue.expression.updated",
+    "worker.created", "worker.activity.update", "worker.attributes.update",
+    "worker.capacity.update", "worker.channel.availability.update", "worker.deleted",
+    "workflow.created", "workflow.updated", "workflow.deleted", "workflow.target-matched",
+    "workflow.entered", "workflow.timeout", "workflow.skipped",
+    "workspace.created", "workspace.updated", "workspace.deleted",
+)  # fmt: skip
+# What a custom orchestration's handler needs by default: every reservation event (it adds the
+# agent to the conversation on `reservation.accepted` and removes her on wrap-up, completion, or
+# a reservation that ends unaccepted), and the events that end a task, so that no conversation is
+# left open without one (Twilio's Flex Conversations best practices: "handle certain terminal
+# TaskRouter events", https://www.twilio.com/docs/flex/developer/conversations/best-practices).
+# A task ends completed, canceled, deleted (by the API or at its TTL), or leaves the workspace at
+# the end of its Workflow (`workflow.timeout`, `workflow.skipped`); `task.wrapup` is where Flex's
+# own orchestration takes the agent out, so the handler gets it too.
+DEFAULT_CALLBACK_EVENTS = (
+    "reservation.created", "reservation.accepted", "reservation.rejected",
+    "reservation.timeout", "reservation.canceled", "reservation.rescinded",
+    "reservation.wrapup", "reservation.completed", "reservation.failed",
+    "task.wrapup", "task.completed", "task.canceled", "task.deleted", "task.system-deleted",
+    "workflow.timeout", "workflow.skipped",
+)  # fmt: skip
+
+
+def events_filter(events: Any) -> str:
+    """The `EventsFilter` form value of a list of event types ("" for none: every event)."""
+    return ",".join(events or ())
+
+
+def filter_events(text: Any) -> tuple[str, ...]:
+    """The event types of a workspace's `events_filter` as Twilio answers it (spaces allowed)."""
+    if not isinstance(text, str):
+        return ()
+    return tuple(part.strip() for part in text.split(",") if part.strip())

@@ -27,6 +27,7 @@ FILE_TIERS = {
     "faults/test_faults.py": "engine",
     "faults/test_cutover_faults.py": "engine",
     "faults/test_takers_faults.py": "engine",
+    "faults/test_event_callback_faults.py": "engine",
     "test_contract.py": "prism",
     "test_wheel.py": "wheel",
 }

@@ -21,6 +21,10 @@ from flexorch.resources.chat_webhooks import (
     ChatServiceSnapshotProvider,
     ChatServiceWebhooksProvider,
 )
+from flexorch.resources.event_callback import (
+    EventCallbackSnapshotProvider,
+    WorkspaceEventCallbackProvider,
+)
 from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider, FlexFlowSnapshotProvider
 from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
 from flexorch.resources.queue import TaskQueueProvider
@@ -72,6 +76,7 @@ WORKFLOW = {
     "configuration": json.dumps({"task_routing": {"filters": [], "default_filter": {"queue": WQ}}}),
     "task_reservation_timeout": 120,
 }
+CALLBACK = {"workspace_sid": WS, "url": HANDLER, "events": ["task.completed", "task.canceled"]}
 CHANNEL = {"workspace_sid": WS, "unique_name": "custom1", "friendly_name": "Custom SMS"}
 CHAT = {
     "service_sid": IS,
@@ -306,6 +311,18 @@ OPERATIONS: dict[str, Callable[[], Any]] = {
     ),
     "twiml apps: numbers and the app in use (snapshot, refresh)": lambda: TwimlApps().scan(
         FlexFlowGuardProvider().client(), ["+15005550006"], first=False
+    ),
+    "event callback: snapshot (workspace fetch)": lambda: EventCallbackSnapshotProvider().create(
+        {"workspace_sid": WS, "workspace_lookup": None, "url": HANDLER}
+    ),
+    "event callback: set URL and filter (workspace update)": lambda: (
+        WorkspaceEventCallbackProvider().create(
+            {**CALLBACK, "snapshot": {"url": "https://wfm.example.com/e", "events": ""}}
+        )
+    ),
+    "event callback: read": lambda: WorkspaceEventCallbackProvider().read(WS, CALLBACK),
+    "event callback: restore a workspace that had none (both cleared)": lambda: (
+        WorkspaceEventCallbackProvider().delete(WS, {**CALLBACK, "previous": {"url": ""}})
     ),
     "twiml apps: detach from the number, attach again (guard)": lambda: (
         TwimlApps().undo(FlexFlowGuardProvider().client(), APP_RECORD),

@@ -534,14 +534,22 @@ READS = (
     "FlexFlowSnapshot",
     "WorkflowSnapshot",
     "TaskChannelSnapshot",
+    "EventCallbackSnapshot",
 )
-WRITES = ("TaskChannel", "Workflow", "ChatServiceWebhooks", "PhoneNumberRoute")
+WRITES = (
+    "TaskChannel",
+    "Workflow",
+    "ChatServiceWebhooks",
+    "WorkspaceEventCallback",
+    "PhoneNumberRoute",
+)
 
 
 def every_kind(platform: str) -> dict:
     """A stack with one resource of every kind: adopted Workflow and channel, a fallback queue."""
     return small(
         platform=platform,
+        workspace={"sid": WS, "eventCallback": {"url": HANDLER + "/events"}},
         workflow={"sid": WW, "fallbackQueue": {"friendlyName": "Fallback"}},
         taskChannels=[{"uniqueName": "custom1", "adopt": True}, {"uniqueName": "custom2"}],
         numbers=["+15005550006", "+15005550007"],
@@ -549,7 +557,8 @@ def every_kind(platform: str) -> dict:
 
 
 class Recording(Recorder):
-    """Outputs as a deployment's: the numbers' snapshot records each number.
+    """Outputs as a deployment's: the numbers' snapshot records each number, the event
+    callback's snapshot what the workspace had.
 
     (A None input carries no dependency, so a route would not show the snapshot it reads.)
     """
@@ -558,6 +567,8 @@ class Recording(Recorder):
         id_, outputs = super().new_resource(args)
         if args.typ.endswith(":PhoneNumbersSnapshot"):
             outputs["records"] = {n: {"sid": "PN" + "0" * 32} for n in args.inputs["numbers"]}
+        if args.typ.endswith(":EventCallbackSnapshot"):
+            outputs["previous"] = {"url": "", "events": ""}
         return id_, outputs
 
 
@@ -592,6 +603,7 @@ def test_every_write_depends_on_the_guard_and_the_guard_on_every_read(pulumi_moc
             "flex-flows": set(),
             "workflow-before": {"workspace"},
             "channel-custom1-before": {"workspace"},
+            "event-callback-before": {"workspace"},
             "flex-flow-guard": reads,
             "channel-custom1": {"flex-flow-guard", "workspace", "channel-custom1-before"},
             "channel-custom2": {"flex-flow-guard", "workspace"},
@@ -603,6 +615,7 @@ def test_every_write_depends_on_the_guard_and_the_guard_on_every_read(pulumi_moc
                 "workflow-before",
             },
             "chat-webhooks": {"flex-flow-guard", "chat-service"},
+            "event-callback": {"flex-flow-guard", "workspace", "event-callback-before"},
             "number-+15005550006": {"flex-flow-guard", "phone-numbers"},
             "number-+15005550007": {"flex-flow-guard", "phone-numbers"},
         }

@@ -19,11 +19,14 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from flexorch.sandbox import specs
 from flexorch.twilio_facts import (
     CONVERSATION_TIMER_MINIMUMS,
+    TASKROUTER_EVENTS,
     duration_seconds,
+    filter_events,
     known_worker_problem,
 )
 
@@ -61,6 +64,11 @@ TIMER_FIELDS = {"DefaultInactiveTimer": "inactive", "DefaultClosedTimer": "close
 # target whose known-worker keys it cannot use (twilio_facts.known_worker_problem). The wording
 # of those refusals is the fake's own.
 WORKFLOWS = "/Workflows"
+# A workspace's event callback: a URL Twilio can call, and an EventsFilter of the event types its
+# Events reference lists. Twilio's answer to an unknown type is not documented; the fake refuses
+# it (its wording), so a test passes here only with documented names. An empty filter is stored
+# as none (null), the way the spec's examples show a workspace without one.
+WORKSPACES = "/v1/Workspaces"
 ONE_SERVICE = (
     "A Twilio phone number or short code can only be associated with one Messaging Service at "
     "a time"
@@ -449,13 +457,13 @@ class FakeTwilio:
         if request.method == "POST" and c.template == SERVICE_NUMBERS:
             return self._link_number(c, parents, request.form)
         if request.method == "POST":
+            refused = _refused(c.template, request.form)
+            if refused:
+                return 400, _error(20001, refused, 400)
             try:
                 fields = self._fields(c.template, c.schema, request.form)
             except ValueError as bad:
                 return 400, _error(20001, str(bad), 400)
-            refused = _bad_workflow(c.template, request.form)
-            if refused:
-                return 400, _error(20001, refused, 400)
             taken = self._taken(c, parents, fields)
             if taken:
                 return 400, _error(20001, taken, 400)
@@ -532,13 +540,15 @@ class FakeTwilio:
         if request.method == "GET":
             return 200, records[sid]
         if request.method == "POST":
-            refused = _bad_workflow(c.template, request.form)
+            refused = _refused(c.template, request.form)
             if refused:
                 return 400, _error(20001, refused, 400)
             try:
                 _merge(records[sid], self._fields(c.item_template, c.schema, request.form))
             except ValueError as bad:
                 return 400, _error(20001, str(bad), 400)
+            if c.template == WORKSPACES and records[sid].get("events_filter") == "":
+                records[sid]["events_filter"] = None
             if "date_updated" in records[sid]:
                 records[sid]["date_updated"] = self._timestamp(
                     c.schema["properties"]["date_updated"]
@@ -548,6 +558,11 @@ class FakeTwilio:
             del records[sid]
             return 204, None
         return 405, _error(20004, "Method not allowed", 405)
+
+
+def _refused(template: str, form: Mapping[str, list[str]]) -> str:
+    """Why TaskRouter refuses a workspace's or a Workflow's settings; "" when it takes them."""
+    return (_bad_callback(form) if template == WORKSPACES else "") or _bad_workflow(template, form)
 
 
 def _bad_workflow(template: str, form: Mapping[str, list[str]]) -> str:
@@ -580,6 +595,18 @@ def _short_timer(form: Mapping[str, list[str]]) -> str:
         minimum = CONVERSATION_TIMER_MINIMUMS[which]
         if seconds is None or seconds < minimum:
             return f"Invalid {name}: {value!r}; an ISO 8601 duration of at least {minimum} seconds"
+    return ""
+
+
+def _bad_callback(form: Mapping[str, list[str]]) -> str:
+    """Why Twilio refuses a workspace's event callback: a URL it cannot call, an unknown event."""
+    url = (form.get("EventCallbackUrl") or [""])[-1]
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+        return f"Invalid EventCallbackUrl: {url!r} is not an absolute http(s) URL"
+    for event in filter_events((form.get("EventsFilter") or [""])[-1]):
+        if event not in TASKROUTER_EVENTS:
+            return f"Invalid EventsFilter: {event!r} is not a TaskRouter event type"
     return ""
 
 
