@@ -41,7 +41,7 @@ from helpers import (
 from twilio.rest import Client
 
 from flexorch import doctor, twilio_facts
-from flexorch.config import Orchestration, StackConfig
+from flexorch.config import EventCallback, Orchestration, StackConfig
 from flexorch.doctor.checks import flows_problem
 from flexorch.doctor.text import show_evidence
 from flexorch.errors import FlexorchError
@@ -2006,3 +2006,31 @@ def test_the_fix_for_an_enabled_flex_flow_follows_the_stacks_mode() -> None:
     assert flows_problem(flows * 2, "disable")[1] == (
         "run `pulumi up --refresh` for this stack: it disables them again"
     )
+
+
+def test_config_event_callback_checked_only_when_the_stack_sets_one() -> None:
+    assert "event-callback" not in statuses(report(scenarios.all_pass(), walk=False))
+    url = "https://handler.example.com/flex/taskrouter"
+    workspace = CONFIG.workspace.model_copy(
+        update={
+            "event_callback": EventCallback(url=url, events=("task.completed", "task.canceled"))
+        }
+    )
+    config = CONFIG.model_copy(update={"workspace": workspace})
+    fake = scenarios.all_pass()
+    found = fake.find(seed.WORKSPACES, sid=seed.WORKSPACE_SID)
+    found.update(
+        event_callback_url="https://wfm.example.com/events", events_filter="task.completed"
+    )
+    check = config_check(fake, "event-callback", config)
+    assert (check.status, check.detail) == (
+        "fail",
+        f"the workspace sends its events to https://wfm.example.com/events, not {url}; "
+        "its EventsFilter leaves out task.canceled",
+    )
+    assert "pulumi up --refresh" in (check.fix or "")
+    found.update(event_callback_url=url, events_filter="task.canceled, task.completed")
+    check = config_check(fake, "event-callback", config)
+    assert (check.status, check.detail) == ("pass", f"{url} gets task.canceled, task.completed")
+    found.update(events_filter=None)  # no filter: TaskRouter sends every event
+    assert config_check(fake, "event-callback", config).detail == f"{url} gets every event"

@@ -20,6 +20,7 @@ from flexorch.takers import TAKERS
 from flexorch.twilio_client import TwilioApiError
 from flexorch.twilio_facts import (
     attributes_of,
+    filter_events,
     identities,
     same_events,
     same_method,
@@ -31,6 +32,7 @@ A = TypeVar("A", bound=Account)
 WORKSPACE = Label("workspace", "TaskRouter workspace")
 WORKFLOW = Label("workflow", "contact_uri Workflow")
 TASK_CHANNELS = Label("task-channels", "task channels")
+EVENT_CALLBACK = Label("event-callback", "workspace event callback")
 
 
 def workers_label(account: Account) -> Label:
@@ -201,7 +203,7 @@ def _number(account: A, ref: str, number_check: Callable[[A, str, Label], Check]
 
 
 def taskrouter_checks(account: Account) -> list[Check]:
-    """The workspace, and the contact_uri Workflow, task channels and workers in it."""
+    """The workspace and its event callback (when set), and the Workflow, channels and workers."""
     checks: list[Check] = []
     workspace = guarded(WORKSPACE, lambda: _workspace(account))
     checks.append(workspace)
@@ -210,6 +212,8 @@ def taskrouter_checks(account: Account) -> list[Check]:
         (TASK_CHANNELS, lambda: _task_channels(account)),
         (workers_label(account), lambda: _workers(account)),
     ]
+    if account.config.workspace.event_callback is not None:
+        dependents.insert(0, (EVENT_CALLBACK, lambda: _event_callback(account)))
     for label, run in dependents:
         if workspace.status == "fail":
             checks.append(label.check("skipped", "because the workspace check failed"))
@@ -242,6 +246,37 @@ def _workspace(account: Account) -> Check:
         f"{len(found)} workspaces are named {ref.describe()}",
         {"sids": sids},
         "Set flexorch:workspace.sid to the Flex workspace's SID.",
+    )
+
+
+def _event_callback(account: Account) -> Check:
+    """TaskRouter sends the handler the events it needs: or an ended task leaves its chat open.
+
+    No request: the workspace was read for its own check.
+    """
+    wanted = account.config.workspace.event_callback
+    assert wanted is not None  # only run when the stack sets one
+    ws = account.workspace()
+    url = ws.event_callback_url or ""
+    sent = filter_events(ws.events_filter)  # none: every event
+    missing = sorted(set(wanted.events) - set(sent)) if sent else []
+    evidence = {"url": url, "events": list(sent), "expected_url": wanted.url,
+                "expected_events": list(wanted.events)}  # fmt: skip
+    if same_url(url, wanted.url) and not missing:
+        return EVENT_CALLBACK.check(
+            "pass", f"{url} gets {', '.join(sent) if sent else 'every event'}", evidence
+        )
+    problems = []
+    if not same_url(url, wanted.url):
+        problems.append(f"the workspace sends its events to {url or 'no URL'}, not {wanted.url}")
+    if missing:
+        problems.append(f"its EventsFilter leaves out {', '.join(missing)}")
+    return EVENT_CALLBACK.check(
+        "fail",
+        "; ".join(problems),
+        evidence,
+        "Run `pulumi up --refresh`: the stack sets the workspace's EventCallbackUrl and "
+        "EventsFilter (someone changed them since, in the Console or through the API).",
     )
 
 
