@@ -189,8 +189,11 @@ PLATFORM_RULES = {
                     "takes only URLs, a method and filters); remove the key"
                 ),
                 ("orchestration",): (
-                    "Flex UI 2.x with Conversations has no ChatOrchestrator; the Interactions API "
-                    f"adds and removes the agent, so remove {NAMESPACE}:orchestration"
+                    "Programmable Chat's orchestration does not apply to Flex Conversations, "
+                    "where the Interactions API adds and removes the agent (taskCreation: "
+                    "interactions); "
+                    f"remove {NAMESPACE}:orchestration, or set {NAMESPACE}:taskCreation: "
+                    f"taskrouter and list what Flex still does in {NAMESPACE}:flexActions"
                 ),
             },
             title="conversations (Flex UI 2.x, Flex Conversations)",
@@ -212,9 +215,7 @@ PLATFORM_RULES = {
                         ),
                     },
                     tasks="by the handler through the Interactions API (POST /v1/Interactions)",
-                    orchestrator=(
-                        "none in Flex UI 2.x (the Interactions API adds and removes the agent)"
-                    ),
+                    orchestrator=("none: the Interactions API adds and removes the agent"),
                 ),
                 TASKROUTER: TaskCreationRules(
                     refused={

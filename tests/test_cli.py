@@ -80,12 +80,13 @@ destroy)
   twiml apps        fail: a TwiML App on a managed number stops preview and up
   auto-accept       tasks whose attribute 'autoAnswer' is true
   tasks created     by the handler through the Interactions API (POST /v1/Interactions)
-  orchestration     none in Flex UI 2.x (the Interactions API adds and removes the agent)
+  orchestration     none: the Interactions API adds and removes the agent
 """
 
 
 def test_validate_a_conversations_stack_says_what_each_key_becomes_there(cli: CliRunner) -> None:
-    # No retries and no ChatOrchestrator rows: Flex UI 2.x has neither.
+    # No retries and no orchestration rows: Conversations' webhooks retry nothing, and the
+    # Interactions API adds and removes the agent.
     run = cli("validate", "--config", "tests/good_configs/conversations.yaml")
     assert (run.code, run.err, run.out) == (0, "", CONVERSATIONS_SUMMARY)
 
@@ -115,8 +116,10 @@ def test_validate_a_conversations_stack_with_chat_keys_names_each(
         'on conversations use "onMessageAdded"',
         "flexorch:chatService.retryCount: a Conversations service's webhooks have no retry count "
         "(their configuration takes only URLs, a method and filters); remove the key",
-        "flexorch:orchestration: Flex UI 2.x with Conversations has no ChatOrchestrator; the "
-        "Interactions API adds and removes the agent, so remove flexorch:orchestration",
+        "flexorch:orchestration: Programmable Chat's orchestration does not apply to Flex "
+        "Conversations, where the Interactions API adds and removes the agent (taskCreation: "
+        "interactions); remove flexorch:orchestration, or set flexorch:taskCreation: taskrouter "
+        "and list what Flex still does in flexorch:flexActions",
     ]
 
 

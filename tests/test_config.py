@@ -269,8 +269,10 @@ def test_a_key_conversations_refuses_is_one_line_whatever_is_inside_it() -> None
     assert lines == [
         "flexorch:chatService.retryCount: a Conversations service's webhooks have no retry count "
         "(their configuration takes only URLs, a method and filters); remove the key",
-        "flexorch:orchestration: Flex UI 2.x with Conversations has no ChatOrchestrator; the "
-        "Interactions API adds and removes the agent, so remove flexorch:orchestration",
+        "flexorch:orchestration: Programmable Chat's orchestration does not apply to Flex "
+        "Conversations, where the Interactions API adds and removes the agent (taskCreation: "
+        "interactions); remove flexorch:orchestration, or set flexorch:taskCreation: taskrouter "
+        "and list what Flex still does in flexorch:flexActions",
     ]
 
 
