@@ -19,7 +19,7 @@ from typing import Any
 from flexorch.doctor.platforms.conversations import Conversations
 from flexorch.doctor.platforms.conversations.account import TASK_REFERENCE, ConversationsAccount
 from flexorch.doctor.platforms.conversations.walk import ConversationsWalk
-from flexorch.doctor.report import Check, sentence
+from flexorch.doctor.report import Check
 from flexorch.twilio_facts import attributes_of
 
 # The task attributes the Interactions API sets on the tasks it creates (its docs' example).
@@ -82,29 +82,13 @@ class TaskRouterWalk(ConversationsWalk):
             "flexorch:flexActions.accepted to let Flex add her.",
         )
 
-    def left_open(self, task: Any, state: str, evidence: dict[str, Any]) -> Check:
-        """A conversation left open after its task: the handler closes it on completion."""
+    def how_to_close(self) -> str:
+        """The handler closes the conversation when TaskRouter says the task completed."""
         service = self.config.chat_service.sid
-        close = (
+        return (
             "make the handler close the conversation when its task completes (TaskRouter's "
             "task.completed event): `twilio api:conversations:v1:services:conversations:update "
             f"--chat-service-sid {service} --sid {self.sid} --state closed`"
-        )
-        if state == "inactive":
-            return self.check(
-                "warn",
-                f"{task.sid} is completed but {self.sid} is inactive, not closed, so the "
-                "customer's next message reopens it instead of starting a new conversation",
-                evidence,
-                sentence(["unless agents leave conversations open on purpose, " + close]),
-            )
-        return self.check(
-            "fail",
-            f"{task.sid} is completed but {self.sid} is still {state}, so the customer's "
-            "next message lands in a conversation no agent is in (the address starts no "
-            "new one)",
-            evidence,
-            sentence([close]),
         )
 
 

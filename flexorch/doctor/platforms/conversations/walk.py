@@ -226,14 +226,18 @@ class ConversationsWalk(Walk[ConversationsAccount]):
             f"--message-sid {first.sid}` (and the Messaging logs for its error code)."
         )
 
-    def left_open(self, task: Any, state: str, evidence: dict[str, Any]) -> Check:
-        """A conversation left inactive (a warning) or active after its task."""
+    def how_to_close(self) -> str:
+        """The fix for a conversation its task's end left open."""
         service = self.config.chat_service.sid
-        close = (
+        return (
             "close the conversation when its task ends: set its Interaction Channel's status to "
             "closed (Interactions API), or `twilio api:conversations:v1:services:conversations:"
             f"update --chat-service-sid {service} --sid {self.sid} --state closed`"
         )
+
+    def left_open(self, task: Any, state: str, evidence: dict[str, Any]) -> Check:
+        """A conversation left inactive (a warning) or active after its task."""
+        close = self.how_to_close()
         if state == "inactive":
             return self.check(
                 "warn",
