@@ -19,9 +19,10 @@ from typing import Any
 from bench import machine, report
 from bench.floor import measure_floor
 from bench.offline import measure_offline
+from bench.peer.life import PeerMissing, Tools, run_peer
 from bench.pulumi_ops import run_shape
 from bench.resource_floor import measure_resource_floor
-from bench.shapes import CONVERSATIONS, PLATFORMS, Shape
+from bench.shapes import CONVERSATIONS, PLATFORMS, PROGRAMMABLE_CHAT, Shape
 from bench.targets import judge
 
 # Issue #10: 2, 10 and 100 numbers at 5 channels, each with the sandbox answering at once and
@@ -94,6 +95,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-offline", action="store_true", help="skip validate and render")
     parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="also run the peer (OpenTofu + Twilio's provider, bench/peer/build) after each "
+        "programmable-chat stack, --repeat lives each",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help=f"a quick look: shapes {','.join(QUICK_SHAPES)}, one run per preview, one per "
@@ -128,6 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine.machine(), "versions": machine.versions()}
+    try:
+        peer_versions = Tools.find().versions if args.peer else []
+    except PeerMissing as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    peer_runs: list[dict[str, Any]] = []
     parallel = machine.engine_parallel()
     log("the engine's floor: an empty Pulumi program, preview and up")
     floor = measure_floor(args.repeat, log=log)
@@ -143,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"answers {latency:g} ms late"
             )
             stacks.append(run_shape(shape, args.repeat, log=log, latency_ms=latency))
+            if args.peer and shape.platform == PROGRAMMABLE_CHAT:
+                log(f"the peer for {shape.name}: OpenTofu + Twilio's provider, {args.repeat} lives")
+                peer_runs.append(run_peer(shape, args.repeat, log, latency))
             resources = stacks[-1]["resources"]
             if resources not in resource_floors:
                 log(f"the engine's floor for {resources} dynamic resources (as {shape.name} has)")
@@ -156,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             label = f"{shape.channels} channel{'s' if shape.channels != 1 else ''}"
             log(f"offline: validate and render, {label}")
             offline.append({"shape": label, **measure_offline(shape, args.repeat_offline)})
+    if args.peer:
+        results["peer"] = {"lives": args.repeat, "versions": peer_versions, "runs": peer_runs}
     results["machine"]["load_after"] = machine.load()
     results.update(
         seconds=round(time.perf_counter() - started, 1),

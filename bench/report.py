@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import accounting
+from bench.peer import report as peer_report
 from bench.pulumi_ops import (
     DESTROY,
     OPERATIONS,
@@ -164,6 +165,8 @@ def tables(results: dict[str, Any]) -> list[str]:
         shares = [line for s in here if (line := engine_line(s, floors))]
         if shares:
             lines += [f"- {line}" for line in shares] + [""]
+    if results.get("peer"):
+        lines += peer_report.tables(results["peer"], stacks)
     lines += ["## Targets", ""]
     lines += _table(
         ["target", "measured", "holds"],
