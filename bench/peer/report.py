@@ -89,6 +89,9 @@ def tables(peer: dict[str, Any], stacks: list[dict[str, Any]]) -> list[str]:
         "tofu said it planned or did. Built by `bench/peer/build`: " + "; ".join(peer["versions"]),
         "",
     ]
+    unchecked = [r["shape"]["name"] for r in runs if not r.get("contract_checks", True)]
+    if unchecked:
+        lines += [f"Prism was not in front of the sandbox for: {', '.join(unchecked)}.", ""]
     for latency in _latencies(runs):
         here = [r for r in runs if r["latency_ms"] == latency]
         lines += [f"### Peer, every answer {latency:g} ms late", ""]
