@@ -2,8 +2,8 @@
 
 errors -> Twilio facts -> config -> Twilio client, loading -> lookups -> takers -> routing, render,
 doctor, sandbox ->
-migrate -> resources (Pulumi) -> component -> CLI. Lazy imports inside functions count too: they
-are dependencies.
+migrate -> resources (Pulumi) -> provider -> component -> CLI. Lazy imports inside functions count
+too: they are dependencies.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ FLOORS = {
     # Likewise one sub-package per platform over the sandbox's toolkit, never importing another.
     "flexorch.sandbox.platforms": 3.6,
     "flexorch.resources": 4,
+    # The real provider: serves the resources' own providers by type token.
+    "flexorch.provider": 4.5,
     "flexorch.component": 5,
     "flexorch.cli": 6,
 }

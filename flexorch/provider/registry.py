@@ -1,0 +1,56 @@
+"""The type token of each flexorch resource and the provider that serves it.
+
+A token is `flexorch:index:<kind>`, the name each dynamic resource already has
+(`pulumi-python:dynamic/flexorch:<kind>`), so a stack moves to the real provider by a type alias.
+Tokens are stable: renaming one later changes URNs and needs an alias.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flexorch.resources.base import TwilioProvider
+from flexorch.resources.chat_webhooks import (
+    ChatServiceSnapshotProvider,
+    ChatServiceWebhooksProvider,
+)
+from flexorch.resources.conversation_timers import (
+    ConversationTimersProvider,
+    ConversationTimersSnapshotProvider,
+)
+from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider, FlexFlowSnapshotProvider
+from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
+from flexorch.resources.queue import TaskQueueProvider, TaskQueueSnapshotProvider
+from flexorch.resources.task_channel import TaskChannelProvider, TaskChannelSnapshotProvider
+from flexorch.resources.workflow import WorkflowProvider, WorkflowSnapshotProvider
+from flexorch.resources.workspace import WorkspaceProvider
+
+PACKAGE = "flexorch"
+MODULE = "index"
+
+
+def token(kind: str) -> str:
+    """The type token of the resource `kind` (e.g. `flexorch:index:Workflow`)."""
+    return f"{PACKAGE}:{MODULE}:{kind}"
+
+
+PROVIDERS: Mapping[str, type[TwilioProvider]] = {
+    token(provider.kind): provider
+    for provider in (
+        WorkspaceProvider,
+        TaskQueueSnapshotProvider,
+        TaskQueueProvider,
+        WorkflowSnapshotProvider,
+        WorkflowProvider,
+        TaskChannelSnapshotProvider,
+        TaskChannelProvider,
+        ChatServiceSnapshotProvider,
+        ChatServiceWebhooksProvider,
+        ConversationTimersSnapshotProvider,
+        ConversationTimersProvider,
+        FlexFlowSnapshotProvider,
+        FlexFlowGuardProvider,
+        PhoneNumbersSnapshotProvider,
+        PhoneNumberRouteProvider,
+    )
+}
