@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         TaskChannelArgs,
         WorkflowArgs,
     )
+    from flexorch.provider.resource import Provider
 
 __all__ = [
     "AutoAcceptArgs",
@@ -34,6 +35,7 @@ __all__ = [
     "FlexActionsArgs",
     "HandlerArgs",
     "OrchestrationArgs",
+    "Provider",
     "SidOrNameArgs",
     "TaskChannelArgs",
     "WorkflowArgs",
@@ -42,6 +44,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Provider":
+        from flexorch.provider.resource import Provider
+
+        return Provider
     if name in __all__ and name != "__version__":
         from flexorch import component
 

@@ -30,8 +30,9 @@ from pulumi.runtime.rpc import UNKNOWN
 from flexorch.provider.provider import WORKERS, FlexorchProvider, resource_type
 from flexorch.provider.registry import PROVIDERS
 from flexorch.provider.server import Servicer
-from flexorch.provider.values import camel, snake, to_properties, to_props
+from flexorch.provider.values import to_properties, to_props
 from flexorch.resources.base import TwilioProvider
+from flexorch.resources.resource import camel, snake
 from flexorch.sandbox import seed
 from flexorch.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN, EVERYONE_SID, WORKSPACE_SID
 

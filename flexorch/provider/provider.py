@@ -19,8 +19,9 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.provider.registry import PROVIDERS
-from flexorch.provider.values import Props, camel, plain, to_properties, to_props
+from flexorch.provider.values import Props, plain, to_properties, to_props
 from flexorch.resources.base import HOST_WORKERS, TwilioProvider
+from flexorch.resources.resource import camel
 
 T = TypeVar("T")
 

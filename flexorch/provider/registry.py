@@ -1,9 +1,4 @@
-"""The type token of each flexorch resource and the provider that serves it.
-
-A token is `flexorch:index:<kind>`, the name each dynamic resource already has
-(`pulumi-python:dynamic/flexorch:<kind>`), so a stack moves to the real provider by a type alias.
-Tokens are stable: renaming one later changes URNs and needs an alias.
-"""
+"""The type token of each flexorch resource (`resource.token`) and the provider that serves it."""
 
 from __future__ import annotations
 
@@ -21,18 +16,10 @@ from flexorch.resources.conversation_timers import (
 from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider, FlexFlowSnapshotProvider
 from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
 from flexorch.resources.queue import TaskQueueProvider, TaskQueueSnapshotProvider
+from flexorch.resources.resource import token
 from flexorch.resources.task_channel import TaskChannelProvider, TaskChannelSnapshotProvider
 from flexorch.resources.workflow import WorkflowProvider, WorkflowSnapshotProvider
 from flexorch.resources.workspace import WorkspaceProvider
-
-PACKAGE = "flexorch"
-MODULE = "index"
-
-
-def token(kind: str) -> str:
-    """The type token of the resource `kind` (e.g. `flexorch:index:Workflow`)."""
-    return f"{PACKAGE}:{MODULE}:{kind}"
-
 
 PROVIDERS: Mapping[str, type[TwilioProvider]] = {
     token(provider.kind): provider

@@ -14,7 +14,6 @@ and which goes back to the engine as unknown; `PropertyValue.computed()` cannot 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,18 +21,7 @@ from typing import Any
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
-_UPPER = re.compile(r"(?<=[a-z0-9])([A-Z])")
-
-
-def camel(name: str) -> str:
-    """`workspace_sid` -> `workspaceSid`: a property name as the schema has it."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def snake(name: str) -> str:
-    """`workspaceSid` -> `workspace_sid`: a property name as the providers have it."""
-    return _UPPER.sub(r"_\1", name).lower()
+from flexorch.resources.resource import camel, snake
 
 
 @dataclass(frozen=True)

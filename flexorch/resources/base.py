@@ -22,7 +22,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     ResourceProvider,
     UpdateResult,
 )
@@ -33,6 +32,7 @@ from typing_extensions import override
 
 from flexorch import twilio_client
 from flexorch.errors import FlexorchError
+from flexorch.resources.resource import TwilioResource
 from flexorch.twilio_client import CreateOutcomeUnknown, Credentials
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -389,7 +389,7 @@ class AdoptionSnapshotProvider(SnapshotProvider):
         return UpdateResult(self.carry(olds, news, **found))
 
 
-class AdoptionSnapshot(Resource):
+class AdoptionSnapshot(TwilioResource):
     """The record of an object a config adopts, which destroy puts back.
 
     Its SID ("" when adopting by name found none, so one is created) and its settings from before.
