@@ -20,6 +20,7 @@ from pulumi.provider.experimental.provider import Provider
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
+from pulumi.runtime.settings import reset_options
 
 from flexorch import __version__
 from flexorch.errors import FlexorchError
@@ -63,7 +64,13 @@ for _name in ("CheckConfig", "Configure", "Check", "Diff", "Create", "Read", "Up
 
 
 async def serve(provider: Provider, engine: str, args: list[str]) -> None:
-    """Serve `provider` on a free local port and tell the engine which (the plugin handshake)."""
+    """Serve `provider` on a free local port and tell the engine which (the plugin handshake).
+
+    The providers' warnings and notes (`pulumi.log`) go to the engine's log service, so the
+    CLI shows them as it did for the dynamic providers; a plugin's stderr it does not show.
+    """
+    if engine:
+        reset_options(engine_address=engine)
     server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
     servicer = Servicer(args, __version__, provider, engine_address=engine)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)

@@ -1,9 +1,9 @@
 """The real provider end to end: a Python program whose children are `flexorch:index:*` resources.
 
 The component with `real_provider=True`, against the sandbox with the real CLI, the provider
-started by the engine as `pulumi-resource-flexorch` from PATH: up, a no-change preview with zero
-Twilio requests, state with no pickled provider and the token secret, destroy restoring every
-adopted setting.
+started by the engine as `pulumi-resource-flexorch` from PATH: up (its notes shown by the CLI), a
+no-change preview with zero Twilio requests, state with no pickled provider and the token secret,
+destroy restoring every adopted setting.
 """
 
 from __future__ import annotations
@@ -94,6 +94,13 @@ def test_up_no_change_preview_and_destroy_through_the_real_provider(
     before = restorable(sandbox)
     up = stack.up()
     assert up.summary.result == "succeeded"
+    # The provider's notes reach the CLI through the engine's log service.
+    flow = sandbox.fake.find(seed.FLEX_FLOWS, contact_identity=seed.FLEX_FLOW_NUMBER)
+    assert (
+        f'    disabled Flex Flow {flow["sid"]} "SMS Flex Flow" on {seed.FLEX_FLOW_NUMBER}: '
+        "it would take that number's messages; destroy enables it again\n"
+    ) in up.stdout
+    assert "Traceback" not in up.stdout + up.stderr
     number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FLEX_FLOW_NUMBER)
     assert (number["sms_url"], number["sms_method"]) == ("http://localhost:3000/east", "POST")
     workflow = sandbox.fake.find(seed.WORKFLOWS, friendly_name="East routing")
