@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         TaskChannelArgs,
         WorkflowArgs,
     )
-    from flexorch.provider.resource import Provider
+    from flexorch.resources.account import Provider
 
 __all__ = [
     "AutoAcceptArgs",
@@ -45,7 +45,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "Provider":
-        from flexorch.provider.resource import Provider
+        from flexorch.resources.account import Provider
 
         return Provider
     if name in __all__ and name != "__version__":

@@ -20,7 +20,7 @@ from flexorch.config import NAMESPACE, Queue, StackConfig, key_path, parse_confi
 from flexorch.deployed import CONFIG_OUTPUT
 from flexorch.errors import FlexorchError
 from flexorch.loading import engine_config, plain_text_token
-from flexorch.provider.resource import Provider
+from flexorch.resources.account import Provider
 from flexorch.resources.chat_webhooks import ChatServiceSnapshot, ChatServiceWebhooks
 from flexorch.resources.conversation_timers import ConversationTimers, ConversationTimersSnapshot
 from flexorch.resources.flex_flow_guard import FlexFlowGuard, FlexFlowSnapshot

@@ -2,7 +2,7 @@
 
 errors -> Twilio facts -> config -> Twilio client, loading -> lookups -> takers -> routing, render,
 doctor, sandbox ->
-migrate -> resources (Pulumi) -> provider -> component -> CLI. Lazy imports inside functions count
+migrate -> resources (Pulumi) -> component -> provider, CLI. Lazy imports inside functions count
 too: they are dependencies.
 """
 
@@ -38,9 +38,9 @@ FLOORS = {
     # Likewise one sub-package per platform over the sandbox's toolkit, never importing another.
     "flexorch.sandbox.platforms": 3.6,
     "flexorch.resources": 4,
-    # The real provider: serves the resources' own providers by type token.
-    "flexorch.provider": 4.5,
     "flexorch.component": 5,
+    # The real provider: the resources' own providers by type token, the component by construct.
+    "flexorch.provider": 5.5,
     "flexorch.cli": 6,
 }
 # Pulumi is imported only from these floors up: the CLI, the doctor and the sandbox start fast.

@@ -17,16 +17,19 @@ from typing import Any, TypeVar
 from pulumi.provider.experimental import provider as api
 from typing_extensions import override
 
+from flexorch.component import CustomMessaging
 from flexorch.errors import FlexorchError
 from flexorch.provider.registry import PROVIDERS
-from flexorch.provider.values import Props, plain, to_properties, to_props
+from flexorch.provider.values import Props, plain, settled, to_input, to_properties, to_props
 from flexorch.resources.base import HOST_WORKERS, TwilioProvider
-from flexorch.resources.resource import camel
+from flexorch.resources.resource import camel, token
 
 T = TypeVar("T")
 
 # Twilio calls in flight at once; the engine's default --parallel is 4 per CPU.
 WORKERS = HOST_WORKERS
+
+COMPONENT = token("CustomMessaging")
 
 # The provider's own config (`flexorch:accountSid`, secret `flexorch:authToken`, or the API key
 # pair), the names `twilio:*` has: a real provider receives only its own namespace's config.
@@ -157,6 +160,34 @@ class FlexorchProvider(api.Provider):
         olds, news = to_props(request.olds), to_props(request.news)
         result = await self._run(provider.update, request.resource_id, olds.values, news.values)
         return api.UpdateResponse(to_properties(result.outs or {}, olds.secret | news.secret))
+
+    @override
+    async def construct(self, request: api.ConstructRequest) -> api.ConstructResponse:
+        """`flexorch:index:CustomMessaging` for any Pulumi language: the Python component, here.
+
+        Its children are this provider's resources, served by the provider given in the
+        request's options, else by one for the stack's `twilio:` config, which Construct
+        receives whole (CRUD calls see only `flexorch:*`).
+        """
+        if request.resource_type != COMPONENT:
+            raise FlexorchError(
+                f"{request.resource_type} is not a flexorch component; this provider "
+                f"constructs {COMPONENT}"
+            )
+        args = {key: to_input(value) for key, value in request.inputs.items()}
+        component = CustomMessaging(request.name, args, request.options, real_provider=True)
+        outputs = {
+            "workspaceSid": component.workspace_sid,
+            "workflowSid": component.workflow_sid,
+            "taskChannelSids": component.task_channel_sids,
+            "numbers": component.numbers,
+        }
+        state = {key: await settled(output) for key, output in outputs.items()}
+        return api.ConstructResponse(
+            urn=str(await component.urn.future()),
+            state={key: value for key, value in state.items() if value is not None},
+            state_dependencies={},
+        )
 
     @override
     async def delete(self, request: api.DeleteRequest) -> None:

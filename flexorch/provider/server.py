@@ -16,6 +16,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
+from pulumi.errors import RunError
 from pulumi.provider.experimental.provider import Provider
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
@@ -28,11 +29,14 @@ from flexorch.errors import FlexorchError
 Handler = Callable[[Any, Any, Any], Awaitable[Any]]
 
 
-def user_error(error: BaseException | None) -> FlexorchError | None:
-    """The FlexorchError `error` is, or was raised while handling (Pulumi wraps it)."""
+def user_error(error: BaseException | None) -> Exception | None:
+    """The user error `error` is, or was raised while handling (Pulumi wraps it).
+
+    A FlexorchError, or the RunError the component raises for bad args (its lines).
+    """
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, FlexorchError):
+        if isinstance(error, FlexorchError | RunError):
             return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
@@ -59,7 +63,9 @@ class Servicer(ProviderServicer):
     """Pulumi's provider servicer, whose resource operations report user errors as one line."""
 
 
-for _name in ("CheckConfig", "Configure", "Check", "Diff", "Create", "Read", "Update", "Delete"):
+for _name in (
+    "CheckConfig", "Configure", "Check", "Diff", "Create", "Read", "Update", "Delete", "Construct",
+):  # fmt: skip
     setattr(Servicer, _name, one_line(getattr(ProviderServicer, _name)))
 
 

@@ -14,10 +14,12 @@ and which goes back to the engine as unknown; `PropertyValue.computed()` cannot 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
@@ -81,3 +83,45 @@ def to_properties(values: Mapping[str, Any], secret: Iterable[str]) -> dict[str,
     """A provider's plain dict as properties for the engine; the `secret` names stay secret."""
     hidden = set(secret)
     return {camel(key): to_value(value, key in hidden) for key, value in values.items()}
+
+
+def to_input(value: PropertyValue) -> Any:
+    """A component input as a program's value: a secret or an unknown becomes an Output.
+
+    What the component accepts as an Output (URLs, SIDs, names) is then validated when it
+    resolves, as in a Python program; an unknown elsewhere is refused there, in its one line.
+    """
+    inner = value.value
+    result: Any
+    if isinstance(inner, Computed) or inner == UNKNOWN:
+        result = _unknown()
+    elif isinstance(inner, Mapping):
+        result = {key: to_input(item) for key, item in inner.items()}
+    elif isinstance(inner, Sequence) and not isinstance(inner, str):
+        result = [to_input(item) for item in inner]
+    elif isinstance(inner, float) and inner.is_integer():
+        result = int(inner)  # the wire has only floats; the config's counts are whole
+    else:
+        result = inner
+    return pulumi.Output.secret(result) if value.is_secret else result
+
+
+def _unknown() -> pulumi.Output[Any]:
+    """An Output whose value the engine does not know yet (a preview)."""
+    loop = asyncio.get_running_loop()
+
+    def done(value: Any) -> asyncio.Future[Any]:
+        future = loop.create_future()
+        future.set_result(value)
+        return future
+
+    return pulumi.Output(done(set()), done(None), done(False), done(False))
+
+
+async def settled(output: pulumi.Output[Any]) -> PropertyValue | None:
+    """A component output for the engine; None while unknown (the engine cannot take it)."""
+    if not await output.is_known():
+        return None
+    urns = {await resource.urn.future() for resource in await output.resources()}
+    value = to_value(await output.future(), await output.is_secret())
+    return value.with_dependencies({urn for urn in urns if urn})

@@ -3,7 +3,8 @@
 The component with `real_provider=True`, against the sandbox with the real CLI, the provider
 started by the engine as `pulumi-resource-flexorch` from PATH: up (its notes shown by the CLI), a
 no-change preview with zero Twilio requests, state with no pickled provider and the token secret,
-destroy restoring every adopted setting.
+destroy restoring every adopted setting. Then the same component constructed by the provider
+(`remote=True`, as every other Pulumi language declares it), with the same outcome.
 """
 
 from __future__ import annotations
@@ -38,6 +39,32 @@ pulumi.export("workflowSid", messaging.workflow_sid)
 pulumi.export("taskChannelSids", messaging.task_channel_sids)
 """
 
+# The component as a language with no flexorch library declares it: a remote component.
+REMOTE_PROGRAM = f"""
+import pulumi
+
+
+class CustomMessaging(pulumi.ComponentResource):
+    def __init__(self, name, args):
+        outputs = {{"workspaceSid": None, "workflowSid": None, "taskChannelSids": None}}
+        props = {{**args, **outputs}}
+        super().__init__("flexorch:index:CustomMessaging", name, props, remote=True)
+
+
+messaging = CustomMessaging("east", {{
+    "handler": {{"url": "http://localhost:3000/east"}},
+    "workspace": {{"friendlyName": "Flex Task Assignment"}},
+    "workflow": {{"friendlyName": "East routing", "reservationTimeout": 60}},
+    "taskChannels": [{{"uniqueName": "east_sms"}}],
+    "chatService": {{"sid": {seed.CHAT_SERVICE_SID!r}}},
+    "numbers": [{seed.FLEX_FLOW_NUMBER!r}],
+    "flexFlows": "disable",
+}})
+pulumi.export("workflowSid", messaging.workflowSid)
+pulumi.export("taskChannelSids", messaging.taskChannelSids)
+pulumi.export("numbers", messaging.numbers)
+"""
+
 KINDS = [
     "Workspace", "TaskQueueSnapshot", "TaskQueue", "ChatServiceSnapshot", "PhoneNumbersSnapshot",
     "FlexFlowSnapshot", "FlexFlowGuard", "TaskChannel", "Workflow", "ChatServiceWebhooks",
@@ -54,13 +81,12 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def stack(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> auto.Stack:
-    tmp = tmp_path_factory.mktemp("real-provider")
+def new_stack(tmp: Path, sandbox: Sandbox, program: str) -> auto.Stack:
+    """A fresh stack `dev` of a user's Python program in `tmp`."""
     project = tmp / "userapp"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: userapp\nruntime: python\n")
-    (project / "__main__.py").write_text(textwrap.dedent(PROGRAM))
+    (project / "__main__.py").write_text(textwrap.dedent(program))
     (tmp / "state").mkdir()
     options = auto.LocalWorkspaceOptions(
         work_dir=str(project),
@@ -89,8 +115,9 @@ def restorable(sandbox: Sandbox) -> dict[str, Any]:
 
 
 def test_up_no_change_preview_and_destroy_through_the_real_provider(
-    stack: auto.Stack, sandbox: Sandbox
+    sandbox: Sandbox, tmp_path: Path
 ) -> None:
+    stack = new_stack(tmp_path, sandbox, PROGRAM)
     before = restorable(sandbox)
     up = stack.up()
     assert up.summary.result == "succeeded"
@@ -121,6 +148,30 @@ def test_up_no_change_preview_and_destroy_through_the_real_provider(
     assert seed.AUTH_TOKEN not in text
     [route] = [r for r in resources if r["type"] == "flexorch:index:PhoneNumberRoute"]
     assert route["outputs"]["smsUrl"] == "http://localhost:3000/east"
+
+    mark = len(sandbox.requests)
+    stack.preview(expect_no_changes=True)
+    assert sandbox.since(mark) == []
+
+    stack.destroy()
+    assert restorable(sandbox) == before
+
+
+def test_the_component_constructed_by_the_provider(sandbox: Sandbox, tmp_path: Path) -> None:
+    stack = new_stack(tmp_path, sandbox, REMOTE_PROGRAM)
+    before = restorable(sandbox)
+    up = stack.up()
+    assert up.summary.result == "succeeded"
+    workflow = sandbox.fake.find(seed.WORKFLOWS, friendly_name="East routing")
+    assert workflow["task_reservation_timeout"] == 60
+    channel = sandbox.fake.find(seed.TASK_CHANNELS, unique_name="east_sms")
+    assert {key: output.value for key, output in up.outputs.items()} == {
+        "workflowSid": workflow["sid"],
+        "taskChannelSids": {"east_sms": channel["sid"]},
+        "numbers": [seed.FLEX_FLOW_NUMBER],
+    }
+    number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FLEX_FLOW_NUMBER)
+    assert number["sms_url"] == "http://localhost:3000/east"
 
     mark = len(sandbox.requests)
     stack.preview(expect_no_changes=True)
