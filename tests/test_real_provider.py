@@ -19,14 +19,17 @@ from typing import Any
 
 import grpc
 import grpc.aio
+import pulumi
 import pytest
 from google.protobuf import struct_pb2
+from helpers import declared_resources
 from pulumi.dynamic import CreateResult
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import proto
 from pulumi.runtime.proto import provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 
+from flexorch.provider import schema
 from flexorch.provider.provider import WORKERS, FlexorchProvider, resource_type
 from flexorch.provider.registry import PROVIDERS
 from flexorch.provider.server import Servicer
@@ -88,7 +91,12 @@ def talk(call: Call, provider: FlexorchProvider | None = None) -> Any:
         async with served(provider or FlexorchProvider()) as stub:
             return await call(stub)
 
-    return asyncio.run(run())
+    # Not asyncio.run: it leaves the thread with no event loop, which Pulumi's mocks need.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(run())
+    finally:
+        loop.close()
 
 
 def refusal(call: Call, provider: FlexorchProvider | None = None) -> grpc.aio.AioRpcError:
@@ -317,6 +325,36 @@ def test_read_returns_what_twilio_has_and_the_inputs_that_produce_it(http, fake)
     assert unwire(read.properties)["friendlyName"] == PropertyValue("Renamed in the Console")
     assert unwire(read.inputs)["friendlyName"] == PropertyValue("Renamed in the Console")
     assert unwire(read.inputs)["workspaceSid"] == PropertyValue(WORKSPACE_SID)
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+
+@pulumi.runtime.test
+def test_the_shipped_schema_is_what_the_resources_and_the_config_declare(mocks) -> None:
+    shipped = json.loads(schema.load())
+    assert shipped == schema.build(declared_resources()), "run scripts/regenerate-schema"
+    assert set(shipped["resources"]) == {*PROVIDERS, "flexorch:index:CustomMessaging"}
+
+
+def test_the_engine_gets_the_schema() -> None:
+    async def call(stub: Any) -> Any:
+        return await stub.GetSchema(proto.GetSchemaRequest(version=0))
+
+    served = json.loads(talk(call).schema)
+    assert served["name"] == "flexorch"
+    component = served["resources"]["flexorch:index:CustomMessaging"]
+    assert component["isComponent"] is True
+    assert component["requiredInputs"] == ["handler", "workspace", "chatService"]
+    assert component["inputProperties"]["handler"] == {
+        "$ref": "#/types/flexorch:index:MessagingHandler"
+    }
+    assert served["types"]["flexorch:index:MessagingHandler"]["required"] == ["url"]
+    assert served["config"]["variables"]["authToken"]["secret"] is True
+    workflow = served["resources"]["flexorch:index:Workflow"]
+    assert set(workflow["properties"]) - set(workflow["inputProperties"]) == {
+        "sid", "adoptedPrevious",
+    }  # fmt: skip
 
 
 # --- refusals -------------------------------------------------------------------------------

@@ -20,16 +20,15 @@ from typing_extensions import override
 from flexorch.component import CustomMessaging
 from flexorch.errors import FlexorchError
 from flexorch.provider.registry import PROVIDERS
+from flexorch.provider.schema import COMPONENT, load
 from flexorch.provider.values import Props, plain, settled, to_input, to_properties, to_props
 from flexorch.resources.base import HOST_WORKERS, TwilioProvider
-from flexorch.resources.resource import camel, token
+from flexorch.resources.resource import camel
 
 T = TypeVar("T")
 
 # Twilio calls in flight at once; the engine's default --parallel is 4 per CPU.
 WORKERS = HOST_WORKERS
-
-COMPONENT = token("CustomMessaging")
 
 # The provider's own config (`flexorch:accountSid`, secret `flexorch:authToken`, or the API key
 # pair), the names `twilio:*` has: a real provider receives only its own namespace's config.
@@ -77,6 +76,10 @@ class FlexorchProvider(api.Provider):
         """`call(*args)` on the pool: the Twilio SDK blocks."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(call, *args))
+
+    @override
+    async def get_schema(self, request: api.GetSchemaRequest) -> api.GetSchemaResponse:
+        return api.GetSchemaResponse(schema=load())
 
     @override
     async def configure(self, request: api.ConfigureRequest) -> api.ConfigureResponse:
