@@ -460,3 +460,69 @@ def write_text_goldens() -> None:
     )
     assert found == 1, f"README.md has no {marker.strip()} followed by a ``` block"
     readme.write_text(new, encoding="utf-8")
+
+
+# Two components that between them declare every custom resource: Programmable Chat adopting a
+# Workflow and a task channel with a fallback queue, and Conversations with its timers.
+SCHEMA_PROGRAMS: dict[str, dict[str, Any]] = {
+    "chat": {
+        "handler": {"url": "https://handler.example.com/flex"},
+        "workspace": {"friendlyName": "Flex Task Assignment"},
+        "workflow": {
+            "sid": "WW" + "1" * 32,
+            "queue": {"friendlyName": "Everyone"},
+            "fallbackQueue": {"friendlyName": "Fallback"},
+        },
+        "taskChannels": [{"uniqueName": "custom1", "adopt": True}, {"uniqueName": "custom2"}],
+        "chatService": {"sid": "IS" + "1" * 32},
+        "numbers": ["+15005550006"],
+        "flexFlows": "disable",
+    },
+    "conversations": {
+        "platform": "conversations",
+        "handler": {"url": "https://handler.example.com/flex"},
+        "workspace": {"sid": "WS" + "1" * 32},
+        "chatService": {"sid": "IS" + "2" * 32},
+        "numbers": ["+15005550007"],
+        "conversationTimers": {"inactive": "PT5M", "closed": "PT10M"},
+    },
+}
+
+
+def declared_resources() -> dict[str, tuple[list[dict[str, Any]], tuple[str, ...]]]:
+    """Each custom resource's token -> the props SCHEMA_PROGRAMS declare it with, its inputs.
+
+    Recorded as the component declares them for the real provider; run under Pulumi's mocks.
+    """
+    from flexorch.component import CustomMessaging
+    from flexorch.provider.registry import PROVIDERS
+    from flexorch.resources import resource
+
+    seen: dict[str, list[dict[str, Any]]] = {}
+    declare = resource.TwilioResource.__init__
+
+    def recording(self: Any, provider: Any, name: str, props: Any, opts: Any = None) -> None:
+        kind = self._resource_type_name.rsplit(":", 1)[-1]
+        seen.setdefault(resource.token(kind), []).append(dict(props))
+        declare(self, provider, name, props, opts)
+
+    resource.TwilioResource.__init__ = recording  # type: ignore[method-assign]
+    try:
+        for name, args in SCHEMA_PROGRAMS.items():
+            CustomMessaging(name, args, real_provider=True)
+    finally:
+        resource.TwilioResource.__init__ = declare  # type: ignore[method-assign]
+    return {tok: (props, PROVIDERS[tok].inputs) for tok, props in seen.items()}
+
+
+def write_schema() -> None:
+    """flexorch/provider/schema.json from what the resources declare (scripts/regenerate-schema)."""
+    import pulumi
+
+    from flexorch.provider import schema
+
+    built: dict[str, Any] = {}
+    pulumi.runtime.set_mocks(Recorder(), project="schema", stack="schema")
+    pulumi.runtime.test(lambda: built.update(schema.build(declared_resources())))()
+    text = json.dumps(built, indent=2) + "\n"
+    (ROOT / "flexorch" / "provider" / schema.SCHEMA_FILE).write_text(text, encoding="utf-8")
