@@ -463,7 +463,8 @@ def write_text_goldens() -> None:
 
 
 # Two components that between them declare every custom resource: Programmable Chat adopting a
-# Workflow and a task channel with a fallback queue, and Conversations with its timers.
+# Workflow and a task channel with a fallback queue, and Conversations with its timers and the
+# workspace's event callback.
 SCHEMA_PROGRAMS: dict[str, dict[str, Any]] = {
     "chat": {
         "handler": {"url": "https://handler.example.com/flex"},
@@ -481,7 +482,10 @@ SCHEMA_PROGRAMS: dict[str, dict[str, Any]] = {
     "conversations": {
         "platform": "conversations",
         "handler": {"url": "https://handler.example.com/flex"},
-        "workspace": {"sid": "WS" + "1" * 32},
+        "workspace": {
+            "sid": "WS" + "1" * 32,
+            "eventCallback": {"url": "https://handler.example.com/events"},
+        },
         "chatService": {"sid": "IS" + "2" * 32},
         "numbers": ["+15005550007"],
         "conversationTimers": {"inactive": "PT5M", "closed": "PT10M"},

@@ -13,6 +13,10 @@ from flexorch.resources.conversation_timers import (
     ConversationTimersProvider,
     ConversationTimersSnapshotProvider,
 )
+from flexorch.resources.event_callback import (
+    EventCallbackSnapshotProvider,
+    WorkspaceEventCallbackProvider,
+)
 from flexorch.resources.flex_flow_guard import FlexFlowGuardProvider, FlexFlowSnapshotProvider
 from flexorch.resources.phone_number import PhoneNumberRouteProvider, PhoneNumbersSnapshotProvider
 from flexorch.resources.queue import TaskQueueProvider, TaskQueueSnapshotProvider
@@ -39,5 +43,7 @@ PROVIDERS: Mapping[str, type[TwilioProvider]] = {
         FlexFlowGuardProvider,
         PhoneNumbersSnapshotProvider,
         PhoneNumberRouteProvider,
+        EventCallbackSnapshotProvider,
+        WorkspaceEventCallbackProvider,
     )
 }
