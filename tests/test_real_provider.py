@@ -264,13 +264,86 @@ def test_diff_names_the_changed_properties_and_what_forces_a_replacement(http) -
 
 def test_an_unchanged_resource_is_no_change_with_no_request(http) -> None:
     async def call(stub: Any) -> Any:
-        olds = workflow(sid=PropertyValue("WW1"), __provider=PropertyValue("old pickle"))
+        olds = workflow(sid=PropertyValue("WW1"))
         return await stub.Diff(
             proto.DiffRequest(urn=urn("Workflow"), id="WW1", olds=olds, news=workflow())
         )
 
     assert talk(call).changes == proto.DiffResponse.DIFF_NONE
     assert http.log == []
+
+
+# A dynamic provider's state of that workflow (snake_case, its pickle secret), as aliased.
+PICKLED = PropertyValue("gASV...", is_secret=True)
+
+
+def dynamic_state(**overrides: PropertyValue) -> struct_pb2.Struct:
+    values = {
+        "workspace_sid": PropertyValue(WORKSPACE_SID),
+        "friendly_name": PropertyValue("Custom messaging"),
+        "configuration": PropertyValue(json.dumps(DOC)),
+        "task_reservation_timeout": PropertyValue(120.0),
+        "adopt_sid": PropertyValue(None),
+        "adopt_by_name": PropertyValue(None),
+        "sid": PropertyValue("WW1"),
+        "__provider": PICKLED,
+        **overrides,
+    }
+    return struct(**values)
+
+
+def test_a_moved_dynamic_resource_is_an_update_that_drops_its_pickle_with_no_request(
+    http,
+) -> None:
+    async def call(stub: Any) -> Any:
+        olds = dynamic_state()
+        diff = await stub.Diff(
+            proto.DiffRequest(urn=urn("Workflow"), id="WW1", olds=olds, news=workflow())
+        )
+        updated = await stub.Update(
+            proto.UpdateRequest(urn=urn("Workflow"), id="WW1", olds=olds, news=workflow())
+        )
+        return diff, unwire(updated.properties)
+
+    diff, outs = talk(call)
+    assert diff.changes == proto.DiffResponse.DIFF_SOME
+    assert list(diff.replaces) == []
+    assert list(diff.diffs) == ["__provider"]
+    assert diff.detailedDiff["__provider"].kind == proto.PropertyDiff.DELETE
+    assert outs == {
+        "workspaceSid": PropertyValue(WORKSPACE_SID),
+        "friendlyName": PropertyValue("Custom messaging"),
+        "configuration": PropertyValue(json.dumps(DOC)),
+        "taskReservationTimeout": PropertyValue(120.0),
+        "adoptSid": PropertyValue(None),
+        "adoptByName": PropertyValue(None),
+        "sid": PropertyValue("WW1"),
+    }
+    assert http.log == []
+
+
+def test_a_moved_dynamic_resource_with_a_real_change_is_the_providers_update(http, fake) -> None:
+    async def call(stub: Any) -> Any:
+        created = await stub.Create(proto.CreateRequest(urn=urn("Workflow"), properties=workflow()))
+        olds = dynamic_state(sid=PropertyValue(created.id))
+        news = workflow(taskReservationTimeout=PropertyValue(60.0))
+        diff = await stub.Diff(
+            proto.DiffRequest(urn=urn("Workflow"), id=created.id, olds=olds, news=news)
+        )
+        updated = await stub.Update(
+            proto.UpdateRequest(urn=urn("Workflow"), id=created.id, olds=olds, news=news)
+        )
+        return created.id, diff, unwire(updated.properties)
+
+    sid, diff, outs = talk(call)
+    assert sorted(diff.diffs) == ["__provider", "taskReservationTimeout"]
+    assert outs["taskReservationTimeout"] == PropertyValue(60.0)
+    assert "__provider" not in outs
+    assert fake.find(seed.WORKFLOWS, sid=sid)["task_reservation_timeout"] == 60
+    assert [(m, p) for m, p, _ in http.log if m != "GET"] == [
+        ("POST", f"/v1/Workspaces/{WORKSPACE_SID}/Workflows"),
+        ("POST", f"/v1/Workspaces/{WORKSPACE_SID}/Workflows/{sid}"),
+    ]
 
 
 def test_check_reports_a_bad_reference_under_its_property_name(http) -> None:

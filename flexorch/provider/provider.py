@@ -35,6 +35,9 @@ WORKERS = HOST_WORKERS
 # pair), the names `twilio:*` has: a real provider receives only its own namespace's config.
 CREDENTIALS = ("accountSid", "authToken", "apiKey", "apiSecret")
 
+# Where a dynamic provider kept its pickled self in each resource's state (pulumi.dynamic).
+PICKLE = "__provider"
+
 
 def resource_type(urn: str) -> str:
     """The type token in `urn`, without its parents' types.
@@ -108,6 +111,10 @@ class FlexorchProvider(api.Provider):
 
     @override
     async def diff(self, request: api.DiffRequest) -> api.DiffResponse:
+        """What changed; for a resource a dynamic provider left, also its pickle's removal.
+
+        Reported as no change, the engine would keep that state, pickle and all, for good.
+        """
         provider = self._provider(request.urn)
         olds, news = to_props(request.old_state), to_props(request.new_inputs)
         result = await self._run(provider.diff, request.resource_id, olds.values, news.values)
@@ -122,8 +129,11 @@ class FlexorchProvider(api.Provider):
             )
             for key in changed
         }
+        moving = PICKLE in request.old_state
+        if moving:
+            detailed[PICKLE] = api.PropertyDiff(api.PropertyDiffKind.DELETE, input_diff=True)
         return api.DiffResponse(
-            changes=result.changes,
+            changes=True if moving else result.changes,
             replaces=[camel(key) for key in replaces],
             stables=[camel(key) for key in result.stables or []],
             delete_before_replace=bool(result.delete_before_replace),
@@ -160,10 +170,18 @@ class FlexorchProvider(api.Provider):
 
     @override
     async def update(self, request: api.UpdateRequest) -> api.UpdateResponse:
+        """The provider's update; a dynamic resource's move alone is its state without the pickle.
+
+        The move changes nothing in Twilio, so it makes no request (`to_props` drops the
+        pickle); with a real change as well, the provider's own update does what it needs.
+        """
         provider = self._provider(request.urn)
         olds, news = to_props(request.olds), to_props(request.news)
+        secret = olds.secret | news.secret
+        if PICKLE in request.olds and not provider.changed(olds.values, news.values):
+            return api.UpdateResponse(to_properties(olds.values, secret))
         result = await self._run(provider.update, request.resource_id, olds.values, news.values)
-        return api.UpdateResponse(to_properties(result.outs or {}, olds.secret | news.secret))
+        return api.UpdateResponse(to_properties(result.outs or {}, secret))
 
     @override
     async def construct(self, request: api.ConstructRequest) -> api.ConstructResponse:

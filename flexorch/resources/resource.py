@@ -8,6 +8,7 @@ Each class declares its inputs once. Declared as today, it is a dynamic resource
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ import pulumi
 from pulumi.dynamic import Resource, ResourceProvider
 
 PACKAGE = "flexorch"
+# The package of every dynamic resource's type token (`pulumi-python:dynamic/flexorch:<kind>`).
+DYNAMIC_PACKAGE = "pulumi-python"
 _MODULE = "index"
 _UPPER = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
@@ -31,6 +34,23 @@ def token(kind: str) -> str:
     are stable: renaming one later changes URNs and needs an alias.
     """
     return f"{PACKAGE}:{_MODULE}:{kind}"
+
+
+def _moved(opts: pulumi.ResourceOptions | None, dynamic: str) -> list[pulumi.Alias]:
+    """Aliases that find this resource where a dynamic provider left it: its type `dynamic`.
+
+    One for today's name, and one per name the caller already aliases (flexorch 0.1's
+    unprefixed children): the engine matches an alias whole, so the old type has to be
+    paired with each old name. The provider then reports the pickle's removal as an update
+    that makes no Twilio call (`flexorch.provider`).
+    """
+    moved = [pulumi.Alias(type_=dynamic)]
+    for given in (opts.aliases if opts else None) or []:
+        if isinstance(given, pulumi.Alias):
+            alias = copy.copy(given)
+            alias.type_ = dynamic
+            moved.append(alias)
+    return moved
 
 
 def camel(name: str) -> str:
@@ -70,6 +90,7 @@ class TwilioResource(Resource):
             super().__init__(provider, name, props, opts)
             return
         kind = self._resource_type_name.rsplit(":", 1)[-1]
+        moved = _moved(opts, f"{DYNAMIC_PACKAGE}:{self._resource_type_name}")
         # Only top-level names are translated (the SDK's `translate_*_property` hooks would
         # rename keys of nested data too), and the dynamic resource's pickling is skipped.
         pulumi.CustomResource.__init__(
@@ -77,7 +98,9 @@ class TwilioResource(Resource):
             token(kind),
             name,
             {camel(key): value for key, value in props.items()},
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=real)),
+            pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(provider=real, aliases=moved)
+            ),
         )
         for key in props:
             setattr(self, key, getattr(self, camel(key)))
