@@ -322,6 +322,32 @@ def test_a_moved_dynamic_resource_is_an_update_that_drops_its_pickle_with_no_req
     assert http.log == []
 
 
+def test_at_preview_create_and_update_answer_the_inputs_with_no_request(http) -> None:
+    async def call(stub: Any) -> Any:
+        news = workflow(taskReservationTimeout=PropertyValue(60.0))
+        created = await stub.Create(
+            proto.CreateRequest(urn=urn("Workflow"), properties=news, preview=True)
+        )
+        olds = workflow(sid=PropertyValue("WW1"))
+        updated = await stub.Update(
+            proto.UpdateRequest(urn=urn("Workflow"), id="WW1", olds=olds, news=news, preview=True)
+        )
+        moved = await stub.Update(
+            proto.UpdateRequest(
+                urn=urn("Workflow"), id="WW1", olds=dynamic_state(), news=workflow(), preview=True
+            )
+        )
+        return created, unwire(updated.properties), unwire(moved.properties)
+
+    created, updated, moved = talk(call)
+    inputs = unwire(workflow(taskReservationTimeout=PropertyValue(60.0)))
+    assert (created.id, unwire(created.properties)) == ("", inputs)
+    assert updated == inputs
+    assert moved["sid"] == PropertyValue("WW1")  # known at preview: its dependents keep theirs
+    assert "__provider" not in moved
+    assert http.log == []
+
+
 def test_a_moved_dynamic_resource_with_a_real_change_is_the_providers_update(http, fake) -> None:
     async def call(stub: Any) -> Any:
         created = await stub.Create(proto.CreateRequest(urn=urn("Workflow"), properties=workflow()))

@@ -89,15 +89,16 @@ class FlexorchProvider(api.Provider):
     async def configure(self, request: api.ConfigureRequest) -> api.ConfigureResponse:
         """Keep the credentials; every other key of the namespace is the program's, not ours.
 
-        No preview support, as the dynamic providers had none: at preview the engine plans
-        from `check` and `diff` alone and calls no create or update, so no Twilio write can
+        Preview support only so that a moved dynamic resource keeps its outputs at preview
+        (`update`): create and update at preview answer what the engine itself would for a
+        provider without it (the inputs) and call no provider, so no Twilio request can
         happen before `up`. Secrets arrive marked (and stay secret in what is returned);
         resources and outputs arrive as plain values, which is all the providers take.
         """
         self._credentials = {
             key: plain(value) for key, value in request.args.items() if key in CREDENTIALS
         }
-        return api.ConfigureResponse(accept_secrets=True, supports_preview=False)
+        return api.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
     @override
     async def check(self, request: api.CheckRequest) -> api.CheckResponse:
@@ -145,6 +146,8 @@ class FlexorchProvider(api.Provider):
     async def create(self, request: api.CreateRequest) -> api.CreateResponse:
         provider = self._provider(request.urn)
         props = to_props(request.properties)
+        if request.preview:
+            return api.CreateResponse("", to_properties(props.values, props.secret))
         result = await self._run(provider.create, props.values)
         return api.CreateResponse(str(result.id), to_properties(result.outs or {}, props.secret))
 
@@ -173,13 +176,17 @@ class FlexorchProvider(api.Provider):
         """The provider's update; a dynamic resource's move alone is its state without the pickle.
 
         The move changes nothing in Twilio, so it makes no request (`to_props` drops the
-        pickle); with a real change as well, the provider's own update does what it needs.
+        pickle) and its outputs are known at preview too: were they unknown, every resource
+        fed by them (a workspace's SID) would preview as replaced. With a real change as
+        well, the provider's own update does what it needs, at `up`.
         """
         provider = self._provider(request.urn)
         olds, news = to_props(request.olds), to_props(request.news)
         secret = olds.secret | news.secret
         if PICKLE in request.olds and not provider.changed(olds.values, news.values):
             return api.UpdateResponse(to_properties(olds.values, secret))
+        if request.preview:
+            return api.UpdateResponse(to_properties(news.values, news.secret))
         result = await self._run(provider.update, request.resource_id, olds.values, news.values)
         return api.UpdateResponse(to_properties(result.outs or {}, secret))
 
