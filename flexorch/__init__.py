@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         WorkflowArgs,
         WorkspaceArgs,
     )
+    from flexorch.resources.account import Provider
 
 __all__ = [
     "AutoAcceptArgs",
@@ -37,6 +38,7 @@ __all__ = [
     "FlexActionsArgs",
     "HandlerArgs",
     "OrchestrationArgs",
+    "Provider",
     "SidOrNameArgs",
     "TaskChannelArgs",
     "WorkflowArgs",
@@ -46,6 +48,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Provider":
+        from flexorch.resources.account import Provider
+
+        return Provider
     if name in __all__ and name != "__version__":
         from flexorch import component
 

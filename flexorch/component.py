@@ -20,6 +20,7 @@ from flexorch.config import NAMESPACE, Queue, StackConfig, key_path, parse_confi
 from flexorch.deployed import CONFIG_OUTPUT
 from flexorch.errors import FlexorchError
 from flexorch.loading import engine_config, plain_text_token
+from flexorch.resources.account import Provider
 from flexorch.resources.chat_webhooks import ChatServiceSnapshot, ChatServiceWebhooks
 from flexorch.resources.conversation_timers import ConversationTimers, ConversationTimersSnapshot
 from flexorch.resources.event_callback import EventCallbackSnapshot, WorkspaceEventCallback
@@ -28,6 +29,7 @@ from flexorch.resources.phone_number import PhoneNumberRoute, PhoneNumbersSnapsh
 from flexorch.resources.platform import Platform
 from flexorch.resources.platforms import platform
 from flexorch.resources.queue import TaskQueue, TaskQueueSnapshot
+from flexorch.resources.resource import PACKAGE, served_by
 from flexorch.resources.task_channel import TaskChannel, TaskChannelSnapshot
 from flexorch.resources.workflow import Workflow, WorkflowSnapshot
 from flexorch.resources.workspace import Workspace
@@ -373,15 +375,37 @@ class CustomMessaging(pulumi.ComponentResource):
         resource_name: str,
         args: CustomMessagingArgs | Mapping[str, Any] | StackConfig,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        real_provider: bool = False,
     ) -> None:
-        """Validate `args` (every problem, one line each) and declare the children."""
+        """Validate `args` (every problem, one line each) and declare the children.
+
+        `real_provider`: the children are the real provider's resources (`flexorch:index:*`,
+        served by `pulumi-resource-flexorch`) instead of dynamic ones; off until stacks move.
+        """
         _refuse_plain_text_token()
         super().__init__("flexorch:index:CustomMessaging", resource_name, None, opts)
         self._opts = opts or pulumi.ResourceOptions()
         values = _Values(args, resource_name)
         self.config = values.config
         """The validated config (Output values replaced by placeholders until they resolve)."""
-        self._declare(resource_name, values)
+        if not real_provider:
+            self._declare(resource_name, values)
+            return
+        with served_by(self._account(resource_name)):
+            self._declare(resource_name, values)
+
+    def _account(self, name: str) -> pulumi.ProviderResource:
+        """The flexorch provider given in `opts`, else one for the stack's `twilio:` account."""
+        given = self._opts.provider
+        if given is not None and given.package == PACKAGE:
+            return given
+        providers = self._opts.providers
+        listed = providers.values() if isinstance(providers, Mapping) else providers or []
+        for provider in listed:
+            if provider.package == PACKAGE:
+                return provider
+        return Provider.from_stack_config(f"{name}-provider", pulumi.ResourceOptions(parent=self))
 
     def _child(
         self,

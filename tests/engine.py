@@ -46,8 +46,25 @@ def engine_env(
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_PYTHON_CMD": python or sys.executable,
         BASE_URL_ENV: base_url or sandbox.url,
-        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": os.pathsep.join(
+            [str(provider_plugin(tmp, python)), str(TOOLS / "bin"), os.environ.get("PATH", "")]
+        ),
     }
+
+
+def provider_plugin(tmp: Path, python: str | None = None) -> Path:
+    """A folder holding `pulumi-resource-flexorch`, the real provider as the engine starts it.
+
+    The wheel installs it as a console script; here it runs this checkout's code with the tests'
+    interpreter. The engine runs a `pulumi-resource-<name>` it finds on PATH before looking in
+    its plugin folder (and downloads are off).
+    """
+    folder = tmp / "plugin-bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    shim = folder / "pulumi-resource-flexorch"
+    shim.write_text(f'#!/bin/sh\nexec "{python or sys.executable}" -m flexorch.provider "$@"\n')
+    shim.chmod(0o755)
+    return folder
 
 
 def engine(

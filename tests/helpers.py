@@ -227,6 +227,31 @@ def fake_pulumi(project: Path, monkeypatch: Any, script: str) -> Path:
     return project / "pulumi.calls"
 
 
+def as_provider_sees(args: Any) -> Any:
+    """A registration as a flexorch provider sees it: the real provider's camelCase inputs
+    snake_case (as `flexorch.provider.values.to_props` hands them over), so tests read both
+    kinds of resource the same way."""
+    import pulumi
+
+    from flexorch.resources.resource import snake
+
+    if not args.typ.startswith("flexorch:index:"):
+        return args
+    inputs = {snake(key): value for key, value in args.inputs.items()}
+    return pulumi.runtime.MockResourceArgs(
+        args.typ, args.name, inputs, args.provider, args.resource_id, args.custom
+    )
+
+
+def as_engine_sees(args: Any, outputs: dict[str, Any]) -> dict[str, Any]:
+    """A provider's outputs as the engine holds them: camelCase for the real provider's."""
+    from flexorch.resources.resource import camel
+
+    if not args.typ.startswith("flexorch:index:"):
+        return outputs
+    return {camel(key): value for key, value in outputs.items()}
+
+
 class Recorder:
     """Pulumi mocks that record every registered resource and hand back plausible outputs.
 
@@ -236,11 +261,16 @@ class Recorder:
     """
 
     def __init__(self) -> None:
-        self.resources: list[Any] = []  # pulumi.runtime.MockResourceArgs
+        self.resources: list[Any] = []  # pulumi.runtime.MockResourceArgs, as providers see them
+        self.provider_resources: list[Any] = []  # `flexorch.Provider`s, as registered
         self.outputs: dict[str, dict[str, Any]] = {}
         self.depends: dict[str, set[str]] = {}
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        if args.typ.startswith("pulumi:providers:"):
+            self.provider_resources.append(args)
+            return f"{args.name}-id", dict(args.inputs)
+        args = as_provider_sees(args)
         self.resources.append(args)
         kind = args.typ.rsplit(":", 1)[-1]
         prefix = {"Workspace": "WS", "TaskQueue": "WQ", "Workflow": "WW", "TaskChannel": "TC",
@@ -250,7 +280,7 @@ class Recorder:
         if kind == "PhoneNumberRoute":
             outputs["phone_number"] = args.inputs["number"]
         self.outputs[args.name] = outputs
-        return f"{args.name}-id", outputs
+        return f"{args.name}-id", as_engine_sees(args, outputs)
 
     def call(self, args: Any) -> dict[str, Any]:
         return {}
@@ -357,11 +387,12 @@ class Applying:
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         provider = self.providers.get(args.typ.rsplit(":", 1)[-1])
-        if provider is None:  # the component itself
+        if provider is None:  # the component itself, or the provider resource
             return f"{args.name}-id", {}
+        args = as_provider_sees(args)
         props = {k: v for k, v in args.inputs.items() if k != "__provider"}
         created = provider.create(props)
-        return created.id, created.outs
+        return created.id, as_engine_sees(args, created.outs)
 
     def call(self, args: Any) -> dict[str, Any]:
         return {}
@@ -460,3 +491,73 @@ def write_text_goldens() -> None:
     )
     assert found == 1, f"README.md has no {marker.strip()} followed by a ``` block"
     readme.write_text(new, encoding="utf-8")
+
+
+# Two components that between them declare every custom resource: Programmable Chat adopting a
+# Workflow and a task channel with a fallback queue, and Conversations with its timers and the
+# workspace's event callback.
+SCHEMA_PROGRAMS: dict[str, dict[str, Any]] = {
+    "chat": {
+        "handler": {"url": "https://handler.example.com/flex"},
+        "workspace": {"friendlyName": "Flex Task Assignment"},
+        "workflow": {
+            "sid": "WW" + "1" * 32,
+            "queue": {"friendlyName": "Everyone"},
+            "fallbackQueue": {"friendlyName": "Fallback"},
+        },
+        "taskChannels": [{"uniqueName": "custom1", "adopt": True}, {"uniqueName": "custom2"}],
+        "chatService": {"sid": "IS" + "1" * 32},
+        "numbers": ["+15005550006"],
+        "flexFlows": "disable",
+    },
+    "conversations": {
+        "platform": "conversations",
+        "handler": {"url": "https://handler.example.com/flex"},
+        "workspace": {
+            "sid": "WS" + "1" * 32,
+            "eventCallback": {"url": "https://handler.example.com/events"},
+        },
+        "chatService": {"sid": "IS" + "2" * 32},
+        "numbers": ["+15005550007"],
+        "conversationTimers": {"inactive": "PT5M", "closed": "PT10M"},
+    },
+}
+
+
+def declared_resources() -> dict[str, tuple[list[dict[str, Any]], tuple[str, ...]]]:
+    """Each custom resource's token -> the props SCHEMA_PROGRAMS declare it with, its inputs.
+
+    Recorded as the component declares them for the real provider; run under Pulumi's mocks.
+    """
+    from flexorch.component import CustomMessaging
+    from flexorch.provider.registry import PROVIDERS
+    from flexorch.resources import resource
+
+    seen: dict[str, list[dict[str, Any]]] = {}
+    declare = resource.TwilioResource.__init__
+
+    def recording(self: Any, provider: Any, name: str, props: Any, opts: Any = None) -> None:
+        kind = self._resource_type_name.rsplit(":", 1)[-1]
+        seen.setdefault(resource.token(kind), []).append(dict(props))
+        declare(self, provider, name, props, opts)
+
+    resource.TwilioResource.__init__ = recording  # type: ignore[method-assign]
+    try:
+        for name, args in SCHEMA_PROGRAMS.items():
+            CustomMessaging(name, args, real_provider=True)
+    finally:
+        resource.TwilioResource.__init__ = declare  # type: ignore[method-assign]
+    return {tok: (props, PROVIDERS[tok].inputs) for tok, props in seen.items()}
+
+
+def write_schema() -> None:
+    """flexorch/provider/schema.json from what the resources declare (scripts/regenerate-schema)."""
+    import pulumi
+
+    from flexorch.provider import schema
+
+    built: dict[str, Any] = {}
+    pulumi.runtime.set_mocks(Recorder(), project="schema", stack="schema")
+    pulumi.runtime.test(lambda: built.update(schema.build(declared_resources())))()
+    text = json.dumps(built, indent=2) + "\n"
+    (ROOT / "flexorch" / "provider" / schema.SCHEMA_FILE).write_text(text, encoding="utf-8")

@@ -2,8 +2,8 @@
 
 errors -> Twilio facts -> config -> Twilio client, loading -> lookups -> takers -> routing, render,
 doctor, sandbox ->
-migrate -> resources (Pulumi) -> component -> CLI. Lazy imports inside functions count too: they
-are dependencies.
+migrate -> resources (Pulumi) -> component -> provider, CLI. Lazy imports inside functions count
+too: they are dependencies.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ FLOORS = {
     "flexorch.sandbox.platforms": 3.6,
     "flexorch.resources": 4,
     "flexorch.component": 5,
+    # The real provider: the resources' own providers by type token, the component by construct.
+    "flexorch.provider": 5.5,
     "flexorch.cli": 6,
 }
 # Pulumi is imported only from these floors up: the CLI, the doctor and the sandbox start fast.

@@ -419,14 +419,16 @@ def test_typed_args_cover_every_key_of_the_mapping_form():
 def test_flexorch_exports_the_component_and_every_args_class():
     import flexorch
     from flexorch import component
+    from flexorch.resources import account
 
     args = [
         name
         for name, value in vars(component).items()
         if isinstance(value, type) and issubclass(value, component._Args) and name[0] != "_"
     ]
-    assert flexorch.__all__ == sorted([*args, "CustomMessaging", "__version__"])
+    assert flexorch.__all__ == sorted([*args, "CustomMessaging", "Provider", "__version__"])
     assert all(getattr(flexorch, n) is getattr(component, n) for n in [*args, "CustomMessaging"])
+    assert flexorch.Provider is account.Provider
 
 
 # --- a preview while the handler URL is an unknown Output -------------------------------------

@@ -27,6 +27,7 @@ def test_the_wheel_installs_and_runs_outside_the_repo() -> None:
         "check-wheel:   contract checks: off (Prism not found: ",
         "check-wheel: GET /v1/Workspaces: 200, workspaces ['Flex Task Assignment']",
         "check-wheel: flexorch doctor --help: ok",
+        "check-wheel: pulumi-resource-flexorch: serves on port ",
         "check-wheel: OK: the wheel works on its own",
     ):
         assert line in report, f"{line!r} not in:\n{report}"
@@ -34,6 +35,7 @@ def test_the_wheel_installs_and_runs_outside_the_repo() -> None:
         "flexorch/py.typed",
         "flexorch/sandbox/twilio-specs.json.gz",
         "flexorch/sandbox/Pulumi.sandbox.yaml",
+        "flexorch/provider/schema.json",
         "flexorch/templates/CustomMessagingOrchestration.js.jinja",
         "flexorch/templates/CustomMessagingPlugin.tsx.jinja",
         "flexorch/templates/CustomMessagingOrchestration.flexui2.js.jinja",

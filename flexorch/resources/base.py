@@ -22,7 +22,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     ResourceProvider,
     UpdateResult,
 )
@@ -33,6 +32,7 @@ from typing_extensions import override
 
 from flexorch import twilio_client
 from flexorch.errors import FlexorchError
+from flexorch.resources.resource import TwilioResource
 from flexorch.twilio_client import CreateOutcomeUnknown, Credentials
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,6 +103,8 @@ class TwilioProvider(ResourceProvider):
     comparisons: ClassVar[Mapping[str, Callable[[Any, Any], bool]]] = {}
     inputs: ClassVar[tuple[str, ...]] = ()
     replace_on: ClassVar[tuple[str, ...]] = ()
+    # How credentials are found (`twilio:*` keys): set by `configure`, or `using`.
+    _config_get: Callable[[str], Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every operation a subclass defines reports user errors as one line."""
@@ -118,6 +120,15 @@ class TwilioProvider(ResourceProvider):
             _IN_PROVIDER_HOST = True
             widen_host_pool()
         self._config_get = req.config.get
+
+    def using(self, config_get: Callable[[str], Any]) -> TwilioProvider:
+        """This provider, finding credentials through `config_get` (keys `twilio:*`).
+
+        What `configure` keeps in the dynamic provider host; the real provider
+        (`flexorch.provider`) hands over its own config this way, with no host to adjust.
+        """
+        self._config_get = config_get
+        return self
 
     def client(self) -> Client:
         """The process's client for the stack config's (or the TWILIO_* environment's) account."""
@@ -378,7 +389,7 @@ class AdoptionSnapshotProvider(SnapshotProvider):
         return UpdateResult(self.carry(olds, news, **found))
 
 
-class AdoptionSnapshot(Resource):
+class AdoptionSnapshot(TwilioResource):
     """The record of an object a config adopts, which destroy puts back.
 
     Its SID ("" when adopting by name found none, so one is created) and its settings from before.

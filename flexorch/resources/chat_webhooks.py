@@ -14,13 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, ReadResult, UpdateResult
 from typing_extensions import override
 
 from flexorch.lookups import once
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, restoring, warn
 from flexorch.resources.platform import Platform
 from flexorch.resources.platforms import every_platform, platform
+from flexorch.resources.resource import TwilioResource
 from flexorch.twilio_client import TwilioApiError
 from flexorch.twilio_facts import (
     WebhookSettings,
@@ -75,7 +76,7 @@ class ChatServiceSnapshotProvider(SnapshotProvider):
         return UpdateResult(self.carry(olds, news, **found))
 
 
-class ChatServiceSnapshot(Resource, module="flexorch", name="ChatServiceSnapshot"):
+class ChatServiceSnapshot(TwilioResource, module="flexorch", name="ChatServiceSnapshot"):
     """The Flex chat service's webhook settings from before flexorch (read-only)."""
 
     previous: pulumi.Output[dict[str, Any]]
@@ -246,7 +247,7 @@ def _copy(value: Any) -> dict[str, Any] | None:
     return dict(value) if value else None
 
 
-class ChatServiceWebhooks(Resource, module="flexorch", name="ChatServiceWebhooks"):
+class ChatServiceWebhooks(TwilioResource, module="flexorch", name="ChatServiceWebhooks"):
     """The Flex chat service's webhooks, pointed at the handler."""
 
     previous: pulumi.Output[dict[str, Any]]

@@ -19,10 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from typing_extensions import override
 
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, restoring, warn
+from flexorch.resources.resource import TwilioResource
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import same_duration
 
@@ -70,7 +71,9 @@ class ConversationTimersSnapshotProvider(SnapshotProvider):
         return UpdateResult(self.carry(olds, news))
 
 
-class ConversationTimersSnapshot(Resource, module="flexorch", name="ConversationTimersSnapshot"):
+class ConversationTimersSnapshot(
+    TwilioResource, module="flexorch", name="ConversationTimersSnapshot"
+):
     """The account's default Conversations timers from before flexorch (read-only)."""
 
     previous: pulumi.Output[dict[str, str]]
@@ -136,7 +139,7 @@ def _wanted(props: dict[str, Any]) -> dict[str, str]:
     return {name: props[name] for name in TIMERS if props.get(name)}
 
 
-class ConversationTimers(Resource, module="flexorch", name="ConversationTimers"):
+class ConversationTimers(TwilioResource, module="flexorch", name="ConversationTimers"):
     """The account's default Conversations timers, as `flexorch:conversationTimers` sets them."""
 
     def __init__(

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, ReadResult, UpdateResult
 from typing_extensions import override
 
 from flexorch.resources.base import (
@@ -30,6 +30,7 @@ from flexorch.resources.base import (
     restoring,
     warn,
 )
+from flexorch.resources.resource import TwilioResource
 from flexorch.resources.workspace import workspace_sid
 from flexorch.twilio_client import TwilioApiError, twilio_call
 from flexorch.twilio_facts import events_filter, filter_events, same_events, same_url
@@ -103,7 +104,7 @@ class EventCallbackSnapshotProvider(SnapshotProvider):
         return CreateResult(found["sid"], self.outs(props, **found))
 
 
-class EventCallbackSnapshot(Resource, module="flexorch", name="EventCallbackSnapshot"):
+class EventCallbackSnapshot(TwilioResource, module="flexorch", name="EventCallbackSnapshot"):
     """The workspace's event callback from before flexorch (read-only)."""
 
     previous: pulumi.Output[dict[str, str]]
@@ -188,7 +189,7 @@ class WorkspaceEventCallbackProvider(TwilioProvider):
         )
 
 
-class WorkspaceEventCallback(Resource, module="flexorch", name="WorkspaceEventCallback"):
+class WorkspaceEventCallback(TwilioResource, module="flexorch", name="WorkspaceEventCallback"):
     """The Flex workspace's event callback, as `flexorch:workspace.eventCallback` sets it."""
 
     url: pulumi.Output[str]

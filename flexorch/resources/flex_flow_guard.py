@@ -29,7 +29,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     UpdateResult,
 )
 from typing_extensions import override
@@ -38,6 +37,7 @@ from flexorch.errors import FlexorchError
 from flexorch.lookups import account_numbers, flex_flows, list_flex_flows
 from flexorch.resources import channel_webhooks
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, known, note, restoring
+from flexorch.resources.resource import TwilioResource
 from flexorch.resources.task_channel import no_room
 from flexorch.resources.workspace import find_workspace
 from flexorch.takers import TAKERS, Record, Taker
@@ -227,7 +227,7 @@ def _takers_kept(
     return undone, to_undo, released
 
 
-class FlexFlowSnapshot(Resource, module="flexorch", name="FlexFlowSnapshot"):
+class FlexFlowSnapshot(TwilioResource, module="flexorch", name="FlexFlowSnapshot"):
     """The Flex Flows and channel webhooks that took managed numbers before flexorch (read-only)."""
 
     resolved_numbers: pulumi.Output[list[str]]
@@ -510,7 +510,7 @@ def _restore(taker: Taker, client: Any, record: Record) -> str:
     return taker.restore(client, record)
 
 
-class FlexFlowGuard(Resource, module="flexorch", name="FlexFlowGuard"):
+class FlexFlowGuard(TwilioResource, module="flexorch", name="FlexFlowGuard"):
     """The guarantee that no Flex Flow, nor a Flex webhook on a chat channel, owns a number."""
 
     conflicts: pulumi.Output[list[dict[str, Any]]]

@@ -23,7 +23,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     UpdateResult,
 )
 from typing_extensions import override
@@ -33,6 +32,7 @@ from flexorch.lookups import account_numbers
 from flexorch.resources import addresses
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, restoring, warn
 from flexorch.resources.platforms import platform
+from flexorch.resources.resource import TwilioResource
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import (
     address_settings,
@@ -133,7 +133,7 @@ def _record(number: Any, handler: str | None) -> dict[str, Any]:
     }
 
 
-class PhoneNumbersSnapshot(Resource, module="flexorch", name="PhoneNumbersSnapshot"):
+class PhoneNumbersSnapshot(TwilioResource, module="flexorch", name="PhoneNumbersSnapshot"):
     """The managed numbers' SMS settings from before flexorch (read-only)."""
 
     records: pulumi.Output[dict[str, dict[str, Any]]]
@@ -294,7 +294,7 @@ def _wanted(props: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
     return wanted
 
 
-class PhoneNumberRoute(Resource, module="flexorch", name="PhoneNumberRoute"):
+class PhoneNumberRoute(TwilioResource, module="flexorch", name="PhoneNumberRoute"):
     """A managed number's inbound SMS, pointed at the handler (its SmsUrl, or its address)."""
 
     sid: pulumi.Output[str]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource
+from pulumi.dynamic import CreateResult, ReadResult
 from typing_extensions import override
 
 from flexorch.lookups import once
@@ -25,6 +25,7 @@ from flexorch.resources.base import (
     restoring,
     warn,
 )
+from flexorch.resources.resource import TwilioResource
 from flexorch.resources.workspace import workspace_sid
 from flexorch.twilio_client import twilio_call
 
@@ -153,7 +154,7 @@ class TaskQueueProvider(TwilioProvider):
                 _queues(self, props["workspace_sid"])(id_).delete()
 
 
-class TaskQueue(Resource, module="flexorch", name="TaskQueue"):
+class TaskQueue(TwilioResource, module="flexorch", name="TaskQueue"):
     """A queue the Workflow targets."""
 
     sid: pulumi.Output[str]

@@ -15,7 +15,6 @@ import pulumi
 from pulumi.dynamic import (
     CreateResult,
     ReadResult,
-    Resource,
     UpdateResult,
 )
 from typing_extensions import override
@@ -31,6 +30,7 @@ from flexorch.resources.base import (
     restoring,
     warn,
 )
+from flexorch.resources.resource import TwilioResource
 from flexorch.resources.workspace import workspace_sid
 from flexorch.twilio_client import TwilioApiError, twilio_call
 
@@ -214,7 +214,7 @@ class TaskChannelProvider(AdoptingProvider):
             self._channels(props)(id_).delete()
 
 
-class TaskChannel(Resource, module="flexorch", name="TaskChannel"):
+class TaskChannel(TwilioResource, module="flexorch", name="TaskChannel"):
     """A custom chat TaskChannel."""
 
     sid: pulumi.Output[str]

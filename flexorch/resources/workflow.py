@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
@@ -27,6 +27,7 @@ from flexorch.resources.base import (
     restoring,
     warn,
 )
+from flexorch.resources.resource import TwilioResource
 from flexorch.resources.workspace import workspace_sid
 from flexorch.routing import canonical_json
 from flexorch.twilio_client import twilio_call
@@ -219,7 +220,7 @@ class WorkflowProvider(AdoptingProvider):
             self._workflows(props)(id_).delete()
 
 
-class Workflow(Resource, module="flexorch", name="Workflow"):
+class Workflow(TwilioResource, module="flexorch", name="Workflow"):
     """The Workflow that routes a task to the worker whose contact_uri it names."""
 
     sid: pulumi.Output[str]

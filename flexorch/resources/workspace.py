@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import ReadResult, Resource
+from pulumi.dynamic import ReadResult
 from typing_extensions import override
 
 from flexorch.lookups import once
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, known, pick_one
+from flexorch.resources.resource import TwilioResource
 from flexorch.twilio_client import twilio_call
 
 
@@ -65,7 +66,7 @@ class WorkspaceProvider(SnapshotProvider):
         return ReadResult(id_, outs)
 
 
-class Workspace(Resource, module="flexorch", name="Workspace"):
+class Workspace(TwilioResource, module="flexorch", name="Workspace"):
     """The Flex workspace, adopted."""
 
     sid: pulumi.Output[str]

@@ -1,15 +1,18 @@
-"""Upgrade: a stack deployed by the previous release is taken over by this code.
+"""Upgrade: a stack deployed by an older release is taken over by this code and its real provider.
 
-The previous release (PREVIOUS, the last commit that shipped the package as `stack`) is
-exported with `git archive` and installed, not editable, into its own venv with the same pinned
-dependencies (constraints.txt), both cached under `.cache/upgrade-<commit>/`. Its own program
-deploys a stack against the sandbox; then the same project and state run with this repo's
-program and `.venv`:
+Each older release (RELEASES: 0.1, the last commit that shipped the package as `stack`, and 0.2,
+the last whose resources were all dynamic providers) is exported with `git archive` and
+installed, not editable, into its own venv with the same pinned dependencies (constraints.txt),
+both cached under `.cache/upgrade-<commit>/`. Its own program deploys a stack against the
+sandbox; then the same project and state run with this repo's program (its component on the
+real provider) and `.venv`:
 
-- preview and up: no replace, no delete, no Twilio write (the old children are aliased);
-  destroy: every adopted setting is back as the seed had it, owned objects are gone;
-- refresh and destroy straight away: the state still holds the old release's pickled providers
-  (`stack.providers.<module>.<Class>`), which load through flexorch/_legacy.py.
+- preview and up: every old resource moves onto its `flexorch:index:*` type through its alias,
+  an update with the same ID; no replace, no delete, no Twilio write; the only creates are the
+  provider resource and read-only snapshots a later release added; after up no resource holds
+  a pickled provider; destroy: every adopted setting is back as the seed had it;
+- refresh and destroy straight away: the state still holds the old release's pickled providers,
+  which load in the dynamic provider host (0.1's `stack.providers.*` through flexorch/_legacy.py).
 """
 
 from __future__ import annotations
@@ -34,35 +37,41 @@ from helpers import ROOT
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
 
-PREVIOUS = "4521f9f"  # the previous release
 HANDLER = "http://localhost:3000/flex"
 NAME = "upgrade"
-# What the previous release's state references: one provider module per resource type.
-OLD_PROVIDER_MODULES = {
-    f"stack.providers.{m}"
-    for m in (
-        "workspace",
-        "queue",
-        "task_channel",
-        "workflow",
-        "chat_webhooks",
-        "phone_number",
-        "flex_flow_guard",
-    )
+# The sandbox stack's provider modules, as each release's package names them.
+MODULES = (
+    "workspace",
+    "queue",
+    "task_channel",
+    "workflow",
+    "chat_webhooks",
+    "phone_number",
+    "flex_flow_guard",
+)
+# release -> (its commit, the modules its state's pickled providers reference, the read-only
+# snapshots added since, which the upgrade creates)
+RELEASES = {
+    "0.1": (
+        "4521f9f",
+        {f"stack.providers.{m}" for m in MODULES},
+        ["ChatServiceSnapshot", "FlexFlowSnapshot", "PhoneNumbersSnapshot", "TaskQueueSnapshot"],
+    ),
+    "0.2": ("17e6bdf", {f"flexorch.resources.{m}" for m in MODULES}, []),
 }
 
 
-def previous_release() -> tuple[Path, Path]:
-    """The previous release's source tree and the python of a venv it is installed in."""
+def previous_release(commit: str) -> tuple[Path, Path]:
+    """An older release's source tree and the python of a venv it is installed in."""
     found = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{PREVIOUS}^{{commit}}"],
+        ["git", "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     if found.returncode != 0:
-        pytest.fail(f"commit {PREVIOUS} (the previous release) is not in this clone: fetch history")
+        pytest.fail(f"commit {commit} (an older release) is not in this clone: fetch history")
     base = ROOT / ".cache" / f"upgrade-{found.stdout.strip()}"
     src, venv, ready = base / "src", base / "venv", base / "ready"
     python = venv / "bin" / "python"
@@ -99,10 +108,16 @@ def before(sandbox: Sandbox) -> dict[str, Any]:
     return adopted_settings(sandbox)
 
 
+@pytest.fixture(params=sorted(RELEASES))
+def release(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def deployed(sandbox: Sandbox, before: dict[str, Any], tmp_path: Path) -> auto.Stack:
-    """A stack that the previous release's program and venv deployed; now on this code."""
-    src, old_python = previous_release()
+def deployed(release: str, sandbox: Sandbox, before: dict[str, Any], tmp_path: Path) -> auto.Stack:
+    """A stack that an older release's program and venv deployed; now on this code."""
+    commit, old_modules, _ = RELEASES[release]
+    src, old_python = previous_release(commit)
     project = tmp_path / NAME
     project.mkdir()
     (tmp_path / "state").mkdir()
@@ -112,30 +127,31 @@ def deployed(sandbox: Sandbox, before: dict[str, Any], tmp_path: Path) -> auto.S
     options = auto.LocalWorkspaceOptions(
         work_dir=str(project),
         pulumi_home=str(tmp_path / "home"),
-        env_vars=engine_env(tmp_path, sandbox, python=str(old_python)),
+        # Its own installed package, not a checkout's on PYTHONPATH.
+        env_vars={**engine_env(tmp_path, sandbox, python=str(old_python)), "PYTHONPATH": ""},
         pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
     )
     stack = auto.create_stack(stack_name=NAME, work_dir=str(project), opts=options)
     stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
     stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
     up = stack.up()
-    assert up.summary.resource_changes == {"create": 10}
+    assert set(up.summary.resource_changes or {}) == {"create"}, up.stdout
     fake = sandbox.fake
     for number in (seed.FREE_NUMBER, seed.FLEX_FLOW_NUMBER):
         assert fake.find(seed.NUMBERS, phone_number=number)["sms_url"] == HANDLER
     assert fake.find(seed.FLEX_FLOWS, friendly_name="SMS Flex Flow")["enabled"] is False
-    assert pickled_modules(stack) == OLD_PROVIDER_MODULES
+    assert pickled_modules(stack) == old_modules
 
     # The upgrade: this repo's program, run by this venv's python, on the same project and state.
     (project / "stack").unlink()
-    (project / "stack").symlink_to(ROOT / "stack")
+    real_provider_program(project / "stack")
     stack.workspace.env_vars = engine_env(tmp_path, sandbox)
     rewrite_flexorch_config(project / f"Pulumi.{NAME}.yaml", sandbox_config(ROOT))
     return stack
 
 
-def pickled_modules(stack: auto.Stack) -> set[str]:
-    """The modules the state's pickled providers reference (`--show-secrets`: they are secret)."""
+def state(stack: auto.Stack) -> list[dict[str, Any]]:
+    """The state's resources (`--show-secrets`: the pickled providers are secret)."""
     workspace = stack.workspace
     env = {**os.environ, **workspace.env_vars, "PULUMI_HOME": str(workspace.pulumi_home)}
     exported = subprocess.run(
@@ -146,8 +162,24 @@ def pickled_modules(stack: auto.Stack) -> set[str]:
         text=True,
         check=True,
     )
+    resources: list[dict[str, Any]] = json.loads(exported.stdout)["deployment"]["resources"]
+    return resources
+
+
+def real_provider_program(folder: Path) -> None:
+    """This repo's program with its component on the real provider (not yet the default)."""
+    folder.mkdir()
+    text = (ROOT / "stack" / "__main__.py").read_text()
+    declared = 'flexorch.CustomMessaging("flexorch", config)'
+    assert declared in text
+    real = 'flexorch.CustomMessaging("flexorch", config, real_provider=True)'
+    (folder / "__main__.py").write_text(text.replace(declared, real))
+
+
+def pickled_modules(stack: auto.Stack) -> set[str]:
+    """The modules the state's pickled providers reference."""
     modules: set[str] = set()
-    for resource in json.loads(exported.stdout)["deployment"]["resources"]:
+    for resource in state(stack):
         provider = resource.get("inputs", {}).get("__provider")
         if provider is None:
             continue
@@ -190,32 +222,57 @@ def assert_restored(sandbox: Sandbox, before: dict[str, Any]) -> None:
     assert fake.find(seed.QUEUES, sid=seed.EVERYONE_SID)
 
 
-def test_preview_and_up_take_the_old_stack_over_without_writing(
-    deployed: auto.Stack, sandbox: Sandbox, before: dict[str, Any]
+def twilio_resources(resources: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(type, ID) of each Twilio resource: providers, the stack and the component aside.
+
+    Pairs, since a snapshot and its writer share the adopted object's SID.
+    """
+    return {
+        (r["type"], r["id"])
+        for r in resources
+        if r.get("custom") and not r["type"].startswith("pulumi:providers:")
+    }
+
+
+def test_preview_and_up_move_the_old_stack_onto_the_real_provider_without_writing(
+    release: str, deployed: auto.Stack, sandbox: Sandbox, before: dict[str, Any]
 ) -> None:
+    old = twilio_resources(state(deployed))
+    assert all(t.startswith("pulumi-python:dynamic/flexorch:") for t, _ in old), old
     mark = len(sandbox.requests)
     preview = deployed.preview(diff=True)
-    # Old children keep their URNs through aliases: nothing is replaced or deleted; a later
-    # release may add read-only resources, which show as creates, and have a snapshot record
-    # more (the Flex Flow snapshot now records Messaging Services and TwiML Apps too), which
-    # shows as its update. Nothing is written in Twilio.
-    assert set(preview.change_summary) <= {"same", "create", "update"}, preview.stdout
-    assert preview.change_summary.get("update", 0) <= 1, preview.stdout
-    assert preview.change_summary.get("same") == 10 - preview.change_summary.get("update", 0)
+    # Every old resource is an update (its type moves, its pickle goes); the provider resource
+    # and a later release's read-only snapshots are the only creates.
+    added = RELEASES[release][2]
+    assert preview.change_summary == {
+        "same": 2,  # the stack and the component
+        "create": 1 + len(added),
+        "update": len(old),
+    }, preview.stdout
     up = deployed.up()
-    assert set(up.summary.resource_changes or {}) <= {"same", "create", "update"}, up.stdout
+    assert up.summary.resource_changes == preview.change_summary, up.stdout
     assert non_gets(sandbox.since(mark)) == []
-    # The up wrote this release's providers into state; nothing references `stack` any more.
-    modules = pickled_modules(deployed)
-    assert modules and all(m.startswith("flexorch.resources.") for m in modules), modules
+
+    now = state(deployed)
+    moved = {("flexorch:index:" + type_.rsplit(":", 1)[-1], id_) for type_, id_ in old}
+    new = twilio_resources(now)
+    assert moved <= new  # same IDs, new types
+    assert sorted(type_ for type_, _ in new - moved) == [f"flexorch:index:{k}" for k in added]
+    assert sorted(r["type"] for r in now if r["type"].startswith("pulumi:providers:")) == [
+        "pulumi:providers:flexorch"
+    ]
+    assert [r["urn"] for r in now if "__provider" in json.dumps(r)] == []
+
+    mark = len(sandbox.requests)
     deployed.preview(expect_no_changes=True)
+    assert sandbox.since(mark) == []
 
     deployed.destroy()
     assert_restored(sandbox, before)
 
 
 def test_refresh_and_destroy_load_the_old_pickled_providers(
-    deployed: auto.Stack, sandbox: Sandbox, before: dict[str, Any]
+    release: str, deployed: auto.Stack, sandbox: Sandbox, before: dict[str, Any]
 ) -> None:
     mark = len(sandbox.requests)
     refresh = deployed.refresh()
@@ -223,7 +280,7 @@ def test_refresh_and_destroy_load_the_old_pickled_providers(
     assert set(refresh.summary.resource_changes or {}) <= {"same"}, refresh.stdout
     assert non_gets(sandbox.since(mark)) == []
     # refresh updates outputs only: destroy still runs the old release's pickles
-    assert pickled_modules(deployed) == OLD_PROVIDER_MODULES
+    assert pickled_modules(deployed) == RELEASES[release][1]
 
     destroy = deployed.destroy()
     assert destroy.summary.result == "succeeded"

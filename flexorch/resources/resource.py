@@ -1,0 +1,106 @@
+"""The one base of flexorch's resource classes: a dynamic resource, or the real provider's.
+
+Each class declares its inputs once. Declared as today, it is a dynamic resource
+(`pulumi-python:dynamic/flexorch:<kind>`, its provider pickled into state); declared inside
+`served_by(provider)`, it is the real provider's resource `flexorch:index:<kind>` (see
+`flexorch.provider`), with the same inputs and outputs and no pickle.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import Resource, ResourceProvider
+
+PACKAGE = "flexorch"
+# The package of every dynamic resource's type token (`pulumi-python:dynamic/flexorch:<kind>`).
+DYNAMIC_PACKAGE = "pulumi-python"
+_MODULE = "index"
+_UPPER = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+_SERVED_BY: ContextVar[pulumi.ProviderResource | None] = ContextVar("served_by", default=None)
+
+
+def token(kind: str) -> str:
+    """The real provider's type token of the resource `kind` (e.g. `flexorch:index:Workflow`).
+
+    The kind is the name the dynamic resource has, so a stack moves by a type alias. Tokens
+    are stable: renaming one later changes URNs and needs an alias.
+    """
+    return f"{PACKAGE}:{_MODULE}:{kind}"
+
+
+def _moved(opts: pulumi.ResourceOptions | None, dynamic: str) -> list[pulumi.Alias]:
+    """Aliases that find this resource where a dynamic provider left it: its type `dynamic`.
+
+    One for today's name, and one per name the caller already aliases (flexorch 0.1's
+    unprefixed children): the engine matches an alias whole, so the old type has to be
+    paired with each old name. The provider then reports the pickle's removal as an update
+    that makes no Twilio call (`flexorch.provider`).
+    """
+    moved = [pulumi.Alias(type_=dynamic)]
+    for given in (opts.aliases if opts else None) or []:
+        if isinstance(given, pulumi.Alias):
+            alias = copy.copy(given)
+            alias.type_ = dynamic
+            moved.append(alias)
+    return moved
+
+
+def camel(name: str) -> str:
+    """`workspace_sid` -> `workspaceSid`: a property name as the provider's schema has it."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def snake(name: str) -> str:
+    """`workspaceSid` -> `workspace_sid`: a property name as the providers' dicts have it."""
+    return _UPPER.sub(lambda found: "_" + found.group(1).lower(), name)
+
+
+@contextmanager
+def served_by(provider: pulumi.ProviderResource) -> Iterator[None]:
+    """Resources declared inside are the real provider's, served by `provider`."""
+    reset = _SERVED_BY.set(provider)
+    try:
+        yield
+    finally:
+        _SERVED_BY.reset(reset)
+
+
+class TwilioResource(Resource):
+    """A flexorch resource; the real provider's inside `served_by`, else a dynamic one."""
+
+    def __init__(
+        self,
+        provider: ResourceProvider,
+        name: str,
+        props: dict[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare the resource; `provider` serves it only as a dynamic resource."""
+        real = _SERVED_BY.get()
+        if real is None:
+            super().__init__(provider, name, props, opts)
+            return
+        kind = self._resource_type_name.rsplit(":", 1)[-1]
+        moved = _moved(opts, f"{DYNAMIC_PACKAGE}:{self._resource_type_name}")
+        # Only top-level names are translated (the SDK's `translate_*_property` hooks would
+        # rename keys of nested data too), and the dynamic resource's pickling is skipped.
+        pulumi.CustomResource.__init__(
+            self,
+            token(kind),
+            name,
+            {camel(key): value for key, value in props.items()},
+            pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(provider=real, aliases=moved)
+            ),
+        )
+        for key in props:
+            setattr(self, key, getattr(self, camel(key)))
