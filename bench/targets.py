@@ -498,10 +498,8 @@ def _growing(stacks: list[dict[str, Any]]) -> Target:
 def _in_flight_24(stacks: list[dict[str, Any]]) -> Target:
     def check(stack: dict[str, Any]) -> tuple[str, bool]:
         op = stack["operations"][UP_SCRATCH]
-        made = op["requests"]["total"]
-        return f"at most {op['max_in_flight']} in flight of {made}", op[
-            "max_in_flight"
-        ] >= IN_FLIGHT_24
+        most, made = op["max_in_flight"], op["requests"]["total"]
+        return f"at most {most} in flight ({made} requests)", most >= IN_FLIGHT_24
 
     name = f"#24: {UP_SCRATCH} @{SLOW_MS} ms: ≥ {IN_FLIGHT_24} requests in flight"
     return _judged(name, stacks, SLOW_MS, check)
