@@ -186,7 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         resource_floors=list(resource_floors.values()),
         targets=[
             t.as_dict()
-            for t in judge(stacks, offline, floor, parallel, list(resource_floors.values()))
+            for t in judge(
+                stacks,
+                offline,
+                floor,
+                parallel,
+                list(resource_floors.values()),
+                results.get("peer"),
+            )
         ],
         stacks=stacks,
         offline=offline,

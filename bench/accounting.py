@@ -238,3 +238,55 @@ def up_budget(
             "writes": shape.numbers,
         }
     return Budget(by_kind)
+
+
+# A Twilio SID in a path: two letters and 32 hex digits (`PN0123...`), as in `.../PNxx.json`.
+_SID = re.compile(r"\b[A-Z]{2}[0-9a-f]{32}\b")
+
+
+def collection_of(request: Mapping[str, Any]) -> str:
+    """`PhoneNumber /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{sid}.json`: what a read reads.
+
+    The kind and the path with every SID as `{sid}`: reads of one collection (or of one kind of
+    item, one at a time) share it, whichever item or page they ask for.
+    """
+    path = _SID.sub("{sid}", str(request["path"]))
+    return f"{kind_of(str(request['path']), str(request.get('host') or ''))} {path}"
+
+
+def _next_page(query: Mapping[str, Any]) -> bool:
+    """Whether a read follows a list's next page (Twilio's next_page_uri: Page > 0, PageToken)."""
+    page = (query.get("Page") or ["0"])[0]
+    return bool(query.get("PageToken")) or (page.isdigit() and int(page) > 0)
+
+
+@dataclass(frozen=True)
+class Reads:
+    """The reads of one operation, as issue #24 judges them.
+
+    `lists`: per collection (`collection_of`), how many times it was read from its first page
+    (a later page of the same list does not count again): 1 is one list, 100 a read per item.
+    `repeated`: each identical read (host, path and query) made more than once, with its count.
+    """
+
+    lists: dict[str, int] = field(default_factory=dict)
+    repeated: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"lists": self.lists, "repeated": self.repeated}
+
+
+def reads_of(requests: Iterable[Mapping[str, Any]]) -> Reads:
+    """The lists and the repeated reads among one operation's requests (GETs only)."""
+    lists: Counter[str] = Counter()
+    same: Counter[str] = Counter()
+    for request in requests:
+        if request["method"] != "GET":
+            continue
+        query = request.get("query") or {}
+        if not _next_page(query):
+            lists[collection_of(request)] += 1
+        pairs = "&".join(f"{k}={v}" for k, values in sorted(query.items()) for v in values)
+        same[f"{request.get('host') or ''}{request['path']}" + (f"?{pairs}" if pairs else "")] += 1
+    return Reads(dict(sorted(lists.items())), {k: n for k, n in sorted(same.items()) if n > 1})

@@ -1,11 +1,14 @@
 """One stack's life against a fresh sandbox, each Pulumi operation timed and its requests counted.
 
-preview and up from scratch, no-change preview and up, a one-value change (the handler URL:
-every number's SMS webhook, on conversations its Address Configuration's webhook, and the chat
-service's webhooks follow it) previewed then applied, and destroy. The operations share the
-stack, so they run in this order. A preview changes nothing, so each preview is run `repeat`
-times and its median reported (the machine is shared, timings are noisy); the other operations
-run once.
+preview and up from scratch, no-change preview and up, refresh (`pulumi refresh`: every
+resource read back and the state written, the peer's `apply -refresh-only`), a one-value change
+(the handler URL: every number's SMS webhook, on conversations its Address Configuration's
+webhook, and the chat service's webhooks follow it) previewed then applied, and destroy. The
+operations share the stack, so they run in this order. A preview changes nothing, nor does a
+refresh when nothing drifted, so each is run `repeat` times and its median reported (the
+machine is shared, timings are noisy); the other operations run once. After up from scratch
+the stack's state is exported (not timed): its size and how many resources carry a pickled
+provider (`__provider`).
 
 Per operation the sandbox also says how many requests were in flight at most and how many client
 connections were opened (`Sandbox.traffic`); with `latency_ms` every answer comes that late.
@@ -13,15 +16,16 @@ connections were opened (`Sandbox.traffic`); with `latency_ms` every answer come
 
 from __future__ import annotations
 
+import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.accounting import ChannelScan, Tally, tally, up_budget
+from bench.accounting import ChannelScan, Reads, Tally, reads_of, tally, up_budget
 from bench.shapes import CHANGED_HANDLER, Shape, account, numbers_of, stack_config
 from flexorch.sandbox import seed
 from flexorch.sandbox.fake import FakeTwilio
@@ -33,6 +37,7 @@ PREVIEW_SCRATCH = "preview from scratch"
 UP_SCRATCH = "up from scratch"
 PREVIEW_SAME = "preview, no change"
 UP_SAME = "up, no change"
+REFRESH = "refresh"
 PREVIEW_CHANGE = "preview, handler URL changed"
 UP_CHANGE = "up, handler URL changed"
 DESTROY = "destroy"
@@ -41,6 +46,7 @@ OPERATIONS = (
     UP_SCRATCH,
     PREVIEW_SAME,
     UP_SAME,
+    REFRESH,
     PREVIEW_CHANGE,
     UP_CHANGE,
     DESTROY,
@@ -53,8 +59,8 @@ PREVIEWS = (PREVIEW_SCRATCH, PREVIEW_SAME, PREVIEW_CHANGE)
 class Measured:
     """One operation: wall time (median of the samples), resource changes, requests made.
 
-    `requests`, `max_in_flight` and `connections` are the first run's; `request_totals` every
-    run's request count.
+    `requests`, `reads`, `max_in_flight` and `connections` are the first run's;
+    `request_totals` every run's request count.
     """
 
     operation: str
@@ -64,6 +70,7 @@ class Measured:
     request_totals: list[int]
     max_in_flight: int = 0
     connections: int = 0
+    reads: Reads = field(default_factory=Reads)
 
     @property
     def seconds(self) -> float:
@@ -81,6 +88,7 @@ class Measured:
             "request_totals": self.request_totals,
             "max_in_flight": self.max_in_flight,
             "connections": self.connections,
+            "reads": self.reads.as_dict(),
         }
 
 
@@ -109,6 +117,7 @@ def _measure(
         [len(t.requests) for t in traffic],
         first.max_in_flight,
         first.connections,
+        reads_of(first.requests),
     )
 
 
@@ -136,6 +145,9 @@ def run_shape(
             def up() -> dict[str, int]:
                 return _changes(stack.up().summary.resource_changes)
 
+            def refresh() -> dict[str, int]:
+                return _changes(stack.refresh(show_secrets=False).summary.resource_changes)
+
             def destroy() -> dict[str, int]:
                 return _changes(stack.destroy().summary.resource_changes)
 
@@ -152,8 +164,10 @@ def run_shape(
 
             step(PREVIEW_SCRATCH, preview, repeat)
             step(UP_SCRATCH, up)
+            state = state_of(stack.export_stack().deployment or {})
             step(PREVIEW_SAME, preview, repeat)
             step(UP_SAME, up)
+            step(REFRESH, refresh, repeat)
             stack_file = Path(stack.workspace.work_dir) / f"Pulumi.{shape.name}.yaml"
             rewrite_flexorch_config(stack_file, stack_config(shape, CHANGED_HANDLER))
             step(PREVIEW_CHANGE, preview, repeat)
@@ -172,6 +186,7 @@ def run_shape(
         "operations": {m.operation: m.as_dict() for m in results},
         "up_budget": {"reads": budget.reads, "writes": budget.writes, "by_kind": budget.by_kind},
         "up_over_budget": budget.over(up_scratch),
+        "state": state,
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -204,3 +219,18 @@ def resource_count(shape: Shape) -> int:
     workflow and the chat webhooks, plus one per channel and one per number.
     """
     return 7 + shape.channels + shape.numbers
+
+
+def state_of(deployment: Mapping[str, Any]) -> dict[str, int]:
+    """The exported state's size (bytes of its JSON) and its resources with a pickled provider.
+
+    Only counted: the state itself (secrets as ciphertext) is never kept or logged.
+    """
+    resources = deployment.get("resources") or []
+    pickled = sum(
+        1
+        for r in resources
+        if "__provider" in (r.get("inputs") or {}) or "__provider" in (r.get("outputs") or {})
+    )
+    size = len(json.dumps(deployment, separators=(",", ":")).encode())
+    return {"bytes": size, "resources": len(resources), "pickled_providers": pickled}

@@ -156,9 +156,19 @@ def tables(results: dict[str, Any]) -> list[str]:
         here = at(stacks, latency)
         lines += [f"### {_latency_title(latency)}", ""]
         header = ["operation", *(_column(s) for s in here)]
+        # An operation a run did not have (refresh, before the bench ran it) shows as `—`.
         rows = [
-            [op, *(_cell(s["operations"][op], floor, above(s, op, floors)) for s in here)]
+            [
+                op,
+                *(
+                    _cell(s["operations"][op], floor, above(s, op, floors))
+                    if op in s["operations"]
+                    else "—"
+                    for s in here
+                ),
+            ]
             for op in OPERATIONS
+            if any(op in s["operations"] for s in here)
         ]
         lines += _table(header, rows)
         lines.append("")

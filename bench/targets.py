@@ -6,6 +6,15 @@ once, and its concurrency, connections and times with every answer `SLOW_MS` lat
 stack or latency is not in the run, the target is judged on the largest stack there is, said so,
 and left undecided (`holds` None): a smaller stack's numbers do not answer the issue.
 
+Issue #24's targets follow, each named `#24: ...` (`issue_24`): flexorch against the peer
+(OpenTofu with Twilio's Terraform provider, `bench/peer/`, measured in the same run with
+`--peer`) per phase at `SLOW_MS`, faster at 100 numbers and within 2x at 2; the CLI floor ratios
+at 100 numbers; the requests (none for no change, reads as lists: one per kind and collection,
+none repeated, none growing from 2 to 100 numbers, refresh included; at least
+`IN_FLIGHT_24` in flight in up from scratch); the state (its size per managed number,
+information; no pickled provider). Without the peer, a shape or a latency, a row says what is
+missing and is undecided.
+
 One row is information, not a target (`informational`): how much of that stack's time, with no
 latency, the engine itself takes for as many dynamic resources (`bench/resource_floor.py`) and how
 much is flexorch's above it.
@@ -23,7 +32,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bench.pulumi_ops import DESTROY, PREVIEW_SAME, PREVIEW_SCRATCH, UP_SAME, UP_SCRATCH
+from bench.peer.life import APPLY, APPLY_SAME, PLAN_SAME, PLAN_SCRATCH
+from bench.peer.life import DESTROY as PEER_DESTROY
+from bench.peer.life import REFRESH as PEER_REFRESH
+from bench.pulumi_ops import (
+    DESTROY,
+    OPERATIONS,
+    PREVIEW_SAME,
+    PREVIEW_SCRATCH,
+    REFRESH,
+    UP_SAME,
+    UP_SCRATCH,
+)
 from bench.resource_floor import OPERATIONS as FLOOR_OPERATIONS
 from bench.shapes import PLATFORMS, PROGRAMMABLE_CHAT, Shape
 
@@ -40,6 +60,21 @@ NO_CHANGE_UP_RATIO = 1.5
 REQUESTS_PER_CONNECTION = 10
 SLOW_UP_SECONDS = 4.0
 SLOW_DESTROY_SECONDS = 3.0
+
+# Issue #24: flexorch's operation -> the peer's phase it is judged against, per phase the issue
+# names. `pulumi refresh` (every resource read back, the state written) pairs with
+# `apply -refresh-only`, which does the same; the no-change preview with tofu's plain plan.
+PHASES_24: tuple[tuple[str, str], ...] = (
+    (PREVIEW_SCRATCH, PLAN_SCRATCH),
+    (UP_SCRATCH, APPLY),
+    (PREVIEW_SAME, PLAN_SAME),
+    (UP_SAME, APPLY_SAME),
+    (REFRESH, PEER_REFRESH),
+    (DESTROY, PEER_DESTROY),
+)
+SMALL_SHAPE = (2, 5)
+SMALL_PEER_RATIO = 2.0
+IN_FLIGHT_24 = 16
 
 
 @dataclass(frozen=True)
@@ -326,14 +361,223 @@ def _slow_seconds(stacks: list[dict[str, Any]], op: str, limit: float) -> Target
     return _judged(f"{op} @{SLOW_MS} ms: ≤ {limit:g} s", stacks, SLOW_MS, check)
 
 
+def _exact(stacks: list[dict[str, Any]], shape: tuple[int, int], latency: float) -> Any:
+    """The stack of exactly this (numbers, channels) at this latency, or None."""
+    for s in at(stacks, latency):
+        if (s["shape"]["numbers"], s["shape"]["channels"]) == shape:
+            return s
+    return None
+
+
+def _peer_run(peer: dict[str, Any] | None, shape: tuple[int, int], latency: float) -> Any:
+    """The peer's run of this shape at this latency, or None."""
+    for run in (peer or {}).get("runs", ()):
+        numbers, channels = run["shape"]["numbers"], run["shape"]["channels"]
+        if (numbers, channels) == shape and run["latency_ms"] == latency:
+            return run
+    return None
+
+
+def _versus_peer(
+    stacks: list[dict[str, Any]],
+    peer: dict[str, Any] | None,
+    shape: tuple[int, int],
+    pair: tuple[str, str],
+    limit: float | None,
+) -> Target:
+    """The time of flexorch's operation over the peer's phase at `SLOW_MS`: < 1, or ≤ limit."""
+    op, phase = pair
+    wanted = f"{shape[0]} numbers"
+    than = "faster than" if limit is None else f"≤ {limit:g}× the time of"
+    name = f"#24: {op} @{SLOW_MS} ms, {wanted}: {than} the peer's {phase}"
+    where = f"{Shape(*shape).name} @{SLOW_MS} ms"
+    stack, run = _exact(stacks, shape, SLOW_MS), _peer_run(peer, shape, SLOW_MS)
+    if peer is None:
+        missing = "the peer was not run (python -m bench --peer)"
+    elif run is None:
+        missing = f"the peer's {where} is not in this run"
+    elif stack is None:
+        missing = f"flexorch's {where} is not in this run"
+    elif op not in stack["operations"]:
+        missing = f"flexorch's {op} was not measured in this run"
+    else:
+        missing = ""
+    if missing:
+        return Target(name, f"n/a: {missing}", None)
+    mine, theirs = stack["operations"][op]["seconds"], run["operations"][phase]["seconds"]
+    value = mine / theirs if theirs else float("inf")
+    holds = value < 1 if limit is None else value <= limit
+    return Target(
+        name, f"{where}: flexorch {mine:.2f} s vs peer {theirs:.2f} s = {value:.2f}×", holds
+    )
+
+
+def _missing_refresh(stacks: list[dict[str, Any]]) -> str:
+    """A note when a stack has no refresh, or no per-collection reads (results before #24)."""
+    if not stacks:
+        return "n/a: no stack measured"
+    if any(REFRESH not in s["operations"] for s in stacks):
+        return "n/a: refresh was not measured in this run"
+    if any("reads" not in op for s in stacks for op in s["operations"].values()):
+        return "n/a: reads per collection were not recorded in this run"
+    return ""
+
+
+def _listed(found: list[str], most: int = 6) -> str:
+    shown = "; ".join(found[:most])
+    return shown + (f"; and {len(found) - most} more" if len(found) > most else "")
+
+
+def _one_list(stacks: list[dict[str, Any]]) -> Target:
+    name = (
+        "#24: reads per phase: at most one list per kind and collection (a list's later pages "
+        "count once), refresh included, every stack"
+    )
+    if note := _missing_refresh(stacks):
+        return Target(name, note, None)
+    found = [
+        f"{label(s)} {op}: {collection} ×{count}"
+        for s in stacks
+        for op, measured in s["operations"].items()
+        for collection, count in measured["reads"]["lists"].items()
+        if count > 1
+    ]
+    phases = sum(len(s["operations"]) for s in stacks)
+    if not found:
+        return Target(name, f"{phases} phases of {len(stacks)} stacks: each list read once", True)
+    return Target(name, _listed(found), False)
+
+
+def _repeated(stacks: list[dict[str, Any]]) -> Target:
+    name = "#24: no read repeated within a phase (same path and query), every stack"
+    if note := _missing_refresh(stacks):
+        return Target(name, note, None)
+    found = [
+        f"{label(s)} {op}: {read} ×{count}"
+        for s in stacks
+        for op, measured in s["operations"].items()
+        for read, count in measured["reads"]["repeated"].items()
+    ]
+    phases = sum(len(s["operations"]) for s in stacks)
+    if not found:
+        return Target(name, f"{phases} phases of {len(stacks)} stacks: none repeated", True)
+    return Target(name, _listed(found), False)
+
+
+def _growing(stacks: list[dict[str, Any]]) -> Target:
+    small, large = Shape(*SMALL_SHAPE).name, Shape(*TARGET_SHAPE).name
+    name = (
+        f"#24: reads do not grow with the numbers: per phase and kind, {TARGET_SHAPE[0]} numbers "
+        f"read no more than {SMALL_SHAPE[0]} (refresh included)"
+    )
+    if note := _missing_refresh(stacks):
+        return Target(name, note, None)
+    pairs = [
+        (latency, two, hundred)
+        for latency in latencies(stacks)
+        if (two := _exact(stacks, SMALL_SHAPE, latency))
+        and (hundred := _exact(stacks, TARGET_SHAPE, latency))
+    ]
+    if not pairs:
+        return Target(name, f"n/a: no {small} and {large} at the same latency", None)
+    found = []
+    for latency, two, hundred in pairs:
+        for op in OPERATIONS:
+            few = two["operations"][op]["requests"]["by_kind"]
+            many = hundred["operations"][op]["requests"]["by_kind"]
+            for kind in sorted(many):
+                before, after = few.get(kind, {}).get("reads", 0), many[kind]["reads"]
+                if after > before:
+                    found.append(f"@{latency:g} ms {op}: {kind} {before} → {after}")
+    at_latencies = ", ".join(f"@{latency:g} ms" for latency, _, _ in pairs)
+    if not found:
+        return Target(name, f"{small} vs {large} {at_latencies}: no phase reads more", True)
+    return Target(name, f"{small} → {large}: " + _listed(found), False)
+
+
+def _in_flight_24(stacks: list[dict[str, Any]]) -> Target:
+    def check(stack: dict[str, Any]) -> tuple[str, bool]:
+        op = stack["operations"][UP_SCRATCH]
+        most, made = op["max_in_flight"], op["requests"]["total"]
+        return f"at most {most} in flight ({made} requests)", most >= IN_FLIGHT_24
+
+    name = f"#24: {UP_SCRATCH} @{SLOW_MS} ms: ≥ {IN_FLIGHT_24} requests in flight"
+    return _judged(name, stacks, SLOW_MS, check)
+
+
+def _state_size(stacks: list[dict[str, Any]]) -> Target:
+    name = "#24, information: state size per managed number (the exported state after up)"
+    measured = [s for s in at(stacks, min(latencies(stacks), default=0)) if s.get("state")]
+    if not measured:
+        return Target(name, "n/a: the state was not measured in this run", None, True)
+    measured.sort(key=lambda s: s["shape"]["numbers"])
+    parts = [
+        f"{s['shape']['name']}: {s['state']['bytes']:,} B, "
+        f"{s['state']['bytes'] / s['shape']['numbers']:,.0f} B per number"
+        for s in measured
+    ]
+    fewest, most = measured[0], measured[-1]
+    added = most["shape"]["numbers"] - fewest["shape"]["numbers"]
+    if added:
+        grown = (most["state"]["bytes"] - fewest["state"]["bytes"]) / added
+        parts.append(
+            f"each number more ({fewest['shape']['name']} → {most['shape']['name']}): "
+            f"{grown:,.0f} B"
+        )
+    return Target(name, "; ".join(parts), None, True)
+
+
+def _pickled(stacks: list[dict[str, Any]]) -> Target:
+    name = "#24: no pickled code in the state (no resource with `__provider`)"
+    measured = [s for s in stacks if s.get("state")]
+    if not measured:
+        return Target(name, "n/a: the state was not measured in this run", None)
+    first = at(measured, min(latencies(measured)))
+    parts = [
+        f"{s['shape']['name']}: {s['state']['pickled_providers']} of "
+        f"{s['state']['resources']} resources carry `__provider`"
+        for s in first
+    ]
+    holds = not any(s["state"]["pickled_providers"] for s in measured)
+    return Target(name, "; ".join(parts), holds)
+
+
+def issue_24(
+    stacks: list[dict[str, Any]],
+    peer: dict[str, Any] | None,
+    floor: dict[str, Any] | None,
+    per_platform: Callable[[Callable[[list[dict[str, Any]]], Target]], list[Target]],
+) -> list[Target]:
+    """Issue #24's targets in its order; against the peer on Programmable Chat (the peer's work)."""
+    chat = on(stacks, PROGRAMMABLE_CHAT)
+    rows = [_versus_peer(chat, peer, TARGET_SHAPE, pair, None) for pair in PHASES_24]
+    rows += [_versus_peer(chat, peer, SMALL_SHAPE, pair, SMALL_PEER_RATIO) for pair in PHASES_24]
+    makers: list[Callable[[list[dict[str, Any]]], Target]] = []
+    if floor is not None:
+        makers += [
+            lambda s: _floor_ratio(s, floor, PREVIEW_SAME, "preview", NO_CHANGE_PREVIEW_RATIO),
+            lambda s: _floor_ratio(s, floor, UP_SCRATCH, "up", UP_SCRATCH_RATIO),
+        ]
+    makers += [_no_change, _one_list, _repeated, _growing, _in_flight_24, _state_size, _pickled]
+    for make in makers:
+        for row in per_platform(make):
+            rows.append(
+                row if row.name.startswith("#24") else replace(row, name=f"#24: {row.name}")
+            )
+    return rows
+
+
 def judge(
     stacks: list[dict[str, Any]],
     offline: list[dict[str, Any]],
     floor: dict[str, Any] | None = None,
     parallel: int = 8,
     resource_floors: list[dict[str, Any]] | None = None,
+    peer: dict[str, Any] | None = None,
 ) -> list[Target]:
-    """Every target: issue #10's first (in its order), then the earlier ones the bench keeps.
+    """Every target: issue #10's first (in its order), issue #24's, then the earlier ones.
+
+    `peer`: the peer's runs (`results["peer"]`), None when it was not run.
 
     A target about one stack has a row per platform in the run (`per_platform`). With
     `resource_floors`, informational rows come last: the engine's share (`_engine_share`).
@@ -363,6 +607,7 @@ def judge(
         lambda s: _slow_seconds(s, DESTROY, SLOW_DESTROY_SECONDS),
     ]
     speed = [row for make in makers for row in per_platform(make)]
+    speed += issue_24(stacks, peer, floor, per_platform)
     earlier = [_no_change(stacks), _budget(stacks), _preview_ratio(stacks), _render(offline)]
     floors = resource_floors or []
     information = per_platform(lambda s: _engine_share(s, floors)) if floors else []

@@ -16,18 +16,19 @@ from bench.peer.life import (
 )
 from bench.pulumi_ops import DESTROY as FLEXORCH_DESTROY
 from bench.pulumi_ops import PREVIEW_SAME, PREVIEW_SCRATCH, UP_SAME, UP_SCRATCH
+from bench.pulumi_ops import REFRESH as FLEXORCH_REFRESH
 from bench.shapes import PROGRAMMABLE_CHAT
 
 # flexorch's operation -> the peer's phase doing the same work. flexorch's preview does not
-# refresh, so its no-change preview is also set against plan -refresh=false; the bench runs no
-# flexorch refresh (yet), so that row stays empty until it does.
+# refresh, so its no-change preview is also set against plan -refresh=false; `pulumi refresh`
+# (every resource read back, the state written) against `apply -refresh-only`, which does that.
 PAIRS: tuple[tuple[str, str], ...] = (
     (PREVIEW_SCRATCH, PLAN_SCRATCH),
     (UP_SCRATCH, APPLY),
     (PREVIEW_SAME, PLAN_SAME),
     (UP_SAME, APPLY_SAME),
     (PREVIEW_SAME, PLAN_NO_REFRESH),
-    ("refresh", REFRESH),
+    (FLEXORCH_REFRESH, REFRESH),
     (FLEXORCH_DESTROY, DESTROY),
 )
 
