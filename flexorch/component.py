@@ -375,13 +375,12 @@ class CustomMessaging(pulumi.ComponentResource):
         resource_name: str,
         args: CustomMessagingArgs | Mapping[str, Any] | StackConfig,
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        real_provider: bool = False,
     ) -> None:
         """Validate `args` (every problem, one line each) and declare the children.
 
-        `real_provider`: the children are the real provider's resources (`flexorch:index:*`,
-        served by `pulumi-resource-flexorch`) instead of dynamic ones; off until stacks move.
+        The children are the real provider's resources (`flexorch:index:*`, served by
+        `pulumi-resource-flexorch`) on the `flexorch.Provider` in `opts`, else on one for the
+        stack's `twilio:` account.
         """
         _refuse_plain_text_token()
         super().__init__("flexorch:index:CustomMessaging", resource_name, None, opts)
@@ -389,9 +388,6 @@ class CustomMessaging(pulumi.ComponentResource):
         values = _Values(args, resource_name)
         self.config = values.config
         """The validated config (Output values replaced by placeholders until they resolve)."""
-        if not real_provider:
-            self._declare(resource_name, values)
-            return
         with served_by(self._account(resource_name)):
             self._declare(resource_name, values)
 

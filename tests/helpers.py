@@ -536,15 +536,15 @@ def declared_resources() -> dict[str, tuple[list[dict[str, Any]], tuple[str, ...
     seen: dict[str, list[dict[str, Any]]] = {}
     declare = resource.TwilioResource.__init__
 
-    def recording(self: Any, provider: Any, name: str, props: Any, opts: Any = None) -> None:
+    def recording(self: Any, name: str, props: Any, opts: Any = None) -> None:
         kind = self._resource_type_name.rsplit(":", 1)[-1]
         seen.setdefault(resource.token(kind), []).append(dict(props))
-        declare(self, provider, name, props, opts)
+        declare(self, name, props, opts)
 
     resource.TwilioResource.__init__ = recording  # type: ignore[method-assign]
     try:
         for name, args in SCHEMA_PROGRAMS.items():
-            CustomMessaging(name, args, real_provider=True)
+            CustomMessaging(name, args)
     finally:
         resource.TwilioResource.__init__ = declare  # type: ignore[method-assign]
     return {tok: (props, PROVIDERS[tok].inputs) for tok, props in seen.items()}

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import json
 import typing
 from pathlib import Path
 
-import dill
 import pulumi
 import pytest
 from helpers import EXAMPLES, Recorder
 
 from flexorch.component import CustomMessaging
 from flexorch.loading import load_stack_file
+from flexorch.provider.registry import PROVIDERS
+from flexorch.resources.resource import TwilioResource
 from flexorch.twilio_facts import CONVERSATIONS
 
 TOKEN = "super-secret-auth-token-value"
+# How a secret value is serialised in the inputs the mocks see.
+SECRET_SIG, SECRET = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 
 
 @pytest.fixture(autouse=True)
@@ -87,27 +89,28 @@ def test_example_stack_graph(mocks, path: Path):
         guard = mocks.of("FlexFlowGuard")[0]
         assert guard.inputs["mode"] == config.flex_flows
         # Resource types are stable type tokens (renaming them would change URNs).
-        assert workflow.typ == "pulumi-python:dynamic/flexorch:Workflow"
+        assert workflow.typ == "flexorch:index:Workflow"
 
     return settle(*[child.urn for child in component.children]).apply(check)
 
 
 @pulumi.runtime.test
-def test_no_credential_reaches_any_registered_input(mocks):
+def test_the_auth_token_is_only_a_secret_input_of_the_provider_resource(mocks, monkeypatch):
+    # As a stack's secret `twilio:authToken` reaches the program (the CLI decrypts it).
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"twilio:authToken": TOKEN}))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["twilio:authToken"]))
     _config, component = declare(EXAMPLES[0])
-    checked: list[str] = []
 
     def check(_):
+        assert len(mocks.resources) >= 7
         for resource in mocks.resources:
-            text = json.dumps(resource.inputs, default=str)
-            assert TOKEN not in text
-            provider = resource.inputs.get("__provider")
-            if isinstance(provider, dict):  # serialised as a secret: {sig: ..., "value": ...}
-                provider = provider.get("value")
-            if provider:
-                assert TOKEN.encode() not in base64.b64decode(provider)
-                checked.append(resource.name)
-        assert len(checked) >= 7, checked  # every dynamic resource's pickled provider was read
+            assert TOKEN not in json.dumps(resource.inputs, default=str), resource.name
+            assert "__provider" not in resource.inputs, resource.name
+        [provider] = mocks.provider_resources
+        assert provider.typ == "pulumi:providers:flexorch"
+        assert provider.inputs["authToken"] == {SECRET_SIG: SECRET, "value": TOKEN}
+        others = {k: v for k, v in provider.inputs.items() if k != "authToken"}
+        assert TOKEN not in json.dumps(others, default=str)
 
     return settle(*[child.urn for child in component.children]).apply(check)
 
@@ -131,7 +134,7 @@ def small(**changes):
 
 
 # Inputs holding SIDs the mocks hand out in registration order.
-BY_REGISTRATION_ORDER = ("__provider", "configuration", "workspace_sid", "snapshot", "adopted")
+BY_REGISTRATION_ORDER = ("configuration", "workspace_sid", "snapshot", "adopted")
 
 
 @pulumi.runtime.test
@@ -319,13 +322,13 @@ def test_a_bad_output_value_fails_when_it_resolves(mocks):
 @pulumi.runtime.test
 def test_two_components_coexist_and_opts_reach_every_child(mocks, monkeypatch):
     retained: dict[str, bool | None] = {}
-    original = pulumi.dynamic.Resource.__init__
+    original = TwilioResource.__init__
 
-    def spy(self, provider, name, props, opts=None):
+    def spy(self, name, props, opts=None):
         retained[name] = opts.retain_on_delete if opts else None
-        original(self, provider, name, props, opts)
+        original(self, name, props, opts)
 
-    monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", spy)
+    monkeypatch.setattr(TwilioResource, "__init__", spy)
     east = CustomMessaging(
         "east", small(), opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True)
     )
@@ -452,6 +455,8 @@ class PreviewRecorder(Recorder):
             self.resources.append(args)
             return [f"{args.name}-id", {}]  # no url: unknown at a preview
         id_, outputs = super().new_resource(args)
+        if args.typ.startswith("pulumi:providers:"):
+            return [id_, outputs]
         what = args.name.split("-", 1)[-1]
         outputs["sid"] = outputs["sid"][:2] + hashlib.sha256(what.encode()).hexdigest()[:32]
         return [id_, outputs]
@@ -466,18 +471,15 @@ def preview(pulumi_mocks):
 def planned(recorder: Recorder, before: str, after: str) -> dict[str, str]:
     """What the engine plans for each child of `after`, over the state `before`'s children left.
 
-    As Pulumi's dynamic provider host does: the resource's own pickled provider diffs the
-    recorded outputs against the new inputs (unknown ones included).
+    As the flexorch plugin does: the provider of the resource's type diffs the recorded
+    outputs against the new inputs (unknown ones included).
     """
     plan = {}
     for new in recorder.resources:
         if not new.name.startswith(f"{after}-"):
             continue
         what = new.name.removeprefix(f"{after}-")
-        provider = new.inputs["__provider"]
-        if isinstance(provider, dict):  # serialised as a secret
-            provider = provider["value"]
-        provider = dill.loads(base64.b64decode(provider))
+        provider = PROVIDERS[new.typ]()
         diff = provider.diff("id", recorder.outputs[f"{before}-{what}"], new.inputs)
         plan[what] = "replace" if diff.replaces else "update" if diff.changes else "same"
     return plan
@@ -501,7 +503,7 @@ def test_a_preview_with_an_unknown_handler_url_plans_only_what_reads_it(preview)
         fed_inputs = {r.name.removeprefix("fed-"): r.inputs for r in preview.resources
                       if r.name.startswith("fed-")}  # fmt: skip
         unknown = {
-            what: sorted(k for k, v in inputs.items() if k != "__provider" and not known(v))
+            what: sorted(k for k, v in inputs.items() if not known(v))
             for what, inputs in fed_inputs.items()
         }
         # Only what reads the URL is unknown (and what the mocks leave out: snapshots' records).

@@ -204,7 +204,7 @@ class FlexorchProvider(api.Provider):
                 f"constructs {COMPONENT}"
             )
         args = {key: to_input(value) for key, value in request.inputs.items()}
-        component = CustomMessaging(request.name, args, request.options, real_provider=True)
+        component = CustomMessaging(request.name, args, request.options)
         outputs = {
             "workspaceSid": component.workspace_sid,
             "workflowSid": component.workflow_sid,

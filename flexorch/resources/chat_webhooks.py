@@ -102,7 +102,7 @@ class ChatServiceSnapshot(TwilioResource, module="flexorch", name="ChatServiceSn
             "previous_conversations": None,
             "points_at_handler": None,
         }
-        super().__init__(ChatServiceSnapshotProvider(), name, props, opts)
+        super().__init__(name, props, opts)
 
     def recorded(self) -> pulumi.Output[dict[str, Any]]:
         """What the webhooks resource needs of the snapshot, as one input."""
@@ -280,4 +280,4 @@ class ChatServiceWebhooks(TwilioResource, module="flexorch", name="ChatServiceWe
             "previous_conversations": None,
             "previous_unknown": None,
         }
-        super().__init__(ChatServiceWebhooksProvider(), name, props, restoring(opts))
+        super().__init__(name, props, restoring(opts))

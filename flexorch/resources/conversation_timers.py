@@ -83,7 +83,7 @@ class ConversationTimersSnapshot(
     ) -> None:
         """Record the account's timers; `timers` names those the stack sets."""
         props = {"timers": timers, "sid": None, "previous": None}
-        super().__init__(ConversationTimersSnapshotProvider(), name, props, opts)
+        super().__init__(name, props, opts)
 
 
 class ConversationTimersProvider(TwilioProvider):
@@ -158,4 +158,4 @@ class ConversationTimers(TwilioResource, module="flexorch", name="ConversationTi
             "snapshot": snapshot,  # consumed at create; never compared
             "previous": None,
         }
-        super().__init__(ConversationTimersProvider(), name, props, restoring(opts))
+        super().__init__(name, props, restoring(opts))

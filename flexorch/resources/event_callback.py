@@ -126,7 +126,7 @@ class EventCallbackSnapshot(TwilioResource, module="flexorch", name="EventCallba
             "sid": None,
             "previous": None,
         }
-        super().__init__(EventCallbackSnapshotProvider(), name, props, opts)
+        super().__init__(name, props, opts)
 
 
 class WorkspaceEventCallbackProvider(TwilioProvider):
@@ -213,4 +213,4 @@ class WorkspaceEventCallback(TwilioResource, module="flexorch", name="WorkspaceE
             "snapshot": snapshot,  # consumed at create; never compared
             "previous": None,
         }
-        super().__init__(WorkspaceEventCallbackProvider(), name, props, restoring(opts))
+        super().__init__(name, props, restoring(opts))

@@ -261,7 +261,7 @@ class FlexFlowSnapshot(TwilioResource, module="flexorch", name="FlexFlowSnapshot
             "channel_webhooks": None,
             **{t.key: None for t in TAKERS},
         }
-        super().__init__(FlexFlowSnapshotProvider(), name, props, opts)
+        super().__init__(name, props, opts)
 
     def recorded(self) -> pulumi.Output[dict[str, Any]]:
         """What the guard needs of the snapshot, as one input."""
@@ -561,4 +561,4 @@ class FlexFlowGuard(TwilioResource, module="flexorch", name="FlexFlowGuard"):
             "undone": None,
             "taker_drift": None,
         }
-        super().__init__(FlexFlowGuardProvider(), name, props, restoring(opts))
+        super().__init__(name, props, restoring(opts))

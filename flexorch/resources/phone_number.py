@@ -158,7 +158,7 @@ class PhoneNumbersSnapshot(TwilioResource, module="flexorch", name="PhoneNumbers
             "sid": None,
             "records": None,
         }
-        super().__init__(PhoneNumbersSnapshotProvider(), name, props, opts)
+        super().__init__(name, props, opts)
 
     def recorded(self, number: str) -> pulumi.Output[dict[str, Any] | None]:
         """What the route of `number` needs of the snapshot."""
@@ -333,4 +333,4 @@ class PhoneNumberRoute(TwilioResource, module="flexorch", name="PhoneNumberRoute
             "address_previous": None,
             "address_given_back": None,
         }
-        super().__init__(PhoneNumberRouteProvider(), name, props, restoring(opts))
+        super().__init__(name, props, restoring(opts))

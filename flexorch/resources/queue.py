@@ -102,7 +102,7 @@ class TaskQueueSnapshot(AdoptionSnapshot, module="flexorch", name="TaskQueueSnap
             "sid": None,
             "previous": None,
         }
-        super().__init__(TaskQueueSnapshotProvider(), name, props, opts)
+        super().__init__(name, props, opts)
 
 
 class TaskQueueProvider(TwilioProvider):
@@ -184,4 +184,4 @@ class TaskQueue(TwilioResource, module="flexorch", name="TaskQueue"):
             "sid": None,
             "created": None,
         }
-        super().__init__(TaskQueueProvider(), name, props, restoring(opts))
+        super().__init__(name, props, restoring(opts))

@@ -1,9 +1,11 @@
-"""The one base of flexorch's resource classes: a dynamic resource, or the real provider's.
+"""The one base of flexorch's resource classes: the real provider's resources.
 
-Each class declares its inputs once. Declared as today, it is a dynamic resource
-(`pulumi-python:dynamic/flexorch:<kind>`, its provider pickled into state); declared inside
-`served_by(provider)`, it is the real provider's resource `flexorch:index:<kind>` (see
-`flexorch.provider`), with the same inputs and outputs and no pickle.
+Each class declares its inputs once and is the resource `flexorch:index:<kind>` (see
+`flexorch.provider`), with no pickle in state. Its kind is the name its dynamic resource had
+(`pulumi-python:dynamic/flexorch:<kind>`, the type stacks of 0.1 and 0.2 hold), which it
+aliases, so such a stack moves with no replacement. The classes stay `pulumi.dynamic`
+subclasses with their `ResourceProvider`s at the same module paths: those are what old
+states' `__provider` pickles name, and they must load until every stack has been upgraded.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource, ResourceProvider
+from pulumi.dynamic import Resource
 
 PACKAGE = "flexorch"
 # The package of every dynamic resource's type token (`pulumi-python:dynamic/flexorch:<kind>`).
@@ -66,7 +68,7 @@ def snake(name: str) -> str:
 
 @contextmanager
 def served_by(provider: pulumi.ProviderResource) -> Iterator[None]:
-    """Resources declared inside are the real provider's, served by `provider`."""
+    """Resources declared inside are served by `provider` (one Twilio account)."""
     reset = _SERVED_BY.set(provider)
     try:
         yield
@@ -75,31 +77,27 @@ def served_by(provider: pulumi.ProviderResource) -> Iterator[None]:
 
 
 class TwilioResource(Resource):
-    """A flexorch resource; the real provider's inside `served_by`, else a dynamic one."""
+    """A flexorch resource, served by the provider of `served_by`, else by the one in `opts`."""
 
     def __init__(
-        self,
-        provider: ResourceProvider,
-        name: str,
-        props: dict[str, Any],
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        """Declare the resource; `provider` serves it only as a dynamic resource."""
+        """Declare it; the plugin finds its logic by type (`flexorch.provider.registry`)."""
         real = _SERVED_BY.get()
-        if real is None:
-            super().__init__(provider, name, props, opts)
-            return
         kind = self._resource_type_name.rsplit(":", 1)[-1]
         moved = _moved(opts, f"{DYNAMIC_PACKAGE}:{self._resource_type_name}")
         # Only top-level names are translated (the SDK's `translate_*_property` hooks would
-        # rename keys of nested data too), and the dynamic resource's pickling is skipped.
+        # rename keys of nested data too), and `pulumi.dynamic`'s pickling is skipped.
         pulumi.CustomResource.__init__(
             self,
             token(kind),
             name,
             {camel(key): value for key, value in props.items()},
             pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(provider=real, aliases=moved)
+                opts,
+                pulumi.ResourceOptions(aliases=moved)
+                if real is None
+                else pulumi.ResourceOptions(provider=real, aliases=moved),
             ),
         )
         for key in props:

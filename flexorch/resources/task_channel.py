@@ -97,7 +97,7 @@ class TaskChannelSnapshot(AdoptionSnapshot, module="flexorch", name="TaskChannel
             "sid": None,
             "previous": None,
         }
-        super().__init__(TaskChannelSnapshotProvider(), name, props, opts)
+        super().__init__(name, props, opts)
 
 
 def no_room(client: Any, sid: str, wanted: list[str], limit: int) -> str:
@@ -246,4 +246,4 @@ class TaskChannel(TwilioResource, module="flexorch", name="TaskChannel"):
             "sid": None,
             "adopted_previous": None,
         }
-        super().__init__(TaskChannelProvider(), name, props, restoring(opts))
+        super().__init__(name, props, restoring(opts))

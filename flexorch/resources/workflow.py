@@ -106,7 +106,7 @@ class WorkflowSnapshot(AdoptionSnapshot, module="flexorch", name="WorkflowSnapsh
             "sid": None,
             "previous": None,
         }
-        super().__init__(WorkflowSnapshotProvider(), name, props, opts)
+        super().__init__(name, props, opts)
 
 
 class WorkflowProvider(AdoptingProvider):
@@ -254,4 +254,4 @@ class Workflow(TwilioResource, module="flexorch", name="Workflow"):
             "sid": None,
             "adopted_previous": None,
         }
-        super().__init__(WorkflowProvider(), name, props, restoring(opts))
+        super().__init__(name, props, restoring(opts))

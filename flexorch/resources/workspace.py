@@ -87,4 +87,4 @@ class Workspace(TwilioResource, module="flexorch", name="Workspace"):
             "sid": None,
             "friendly_name": None,
         }
-        super().__init__(WorkspaceProvider(), name, props, opts)
+        super().__init__(name, props, opts)

@@ -147,7 +147,7 @@ def test_up_replace_of_the_guard_leaves_the_flex_flow_disabled(
     resources = stack.export_stack().deployment["resources"]
     [guard] = [r["urn"] for r in resources if r["type"].endswith(":FlexFlowGuard")]
     up = stack.up(replace=[guard])
-    assert up.summary.resource_changes == {"replace": 1, "same": 13}
+    assert up.summary.resource_changes == {"replace": 1, "same": 14}
     assert flow["enabled"] is False
     stack.preview(expect_no_changes=True)
     stack.destroy()

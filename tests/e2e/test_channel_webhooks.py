@@ -55,7 +55,7 @@ def test_up_removes_the_studio_webhook_before_any_number_moves(
     (studio,) = on_channel(sandbox, channel)
     mark = len(sandbox.requests)
     up = stack.up()
-    assert up.summary.resource_changes == {"create": 14}
+    assert up.summary.resource_changes == {"create": 15}
     assert on_channel(sandbox, channel) == []
     web_chat = seed.sid("CH", "Flex Web Channel Flow channel of Guest 1")
     assert len(on_channel(sandbox, web_chat)) == 1  # web chat keeps Flex's orchestration
@@ -76,7 +76,7 @@ def test_up_removes_the_studio_webhook_before_any_number_moves(
 def test_no_change_preview_and_up_make_no_request(stack: Any, sandbox: Sandbox) -> None:
     mark = len(sandbox.requests)
     stack.preview(expect_no_changes=True)
-    assert stack.up().summary.resource_changes == {"same": 14}
+    assert stack.up().summary.resource_changes == {"same": 15}
     assert sandbox.since(mark) == []
 
 
@@ -87,7 +87,7 @@ def test_a_webhook_added_back_in_the_console_is_removed_by_up_refresh(
                      "ChannelSid": channel}, type="studio",
                      configuration={"flow_sid": seed.STUDIO_FLOW_SID})  # fmt: skip
     up = stack.up(refresh=True)
-    assert up.summary.resource_changes == {"same": 13, "update": 1}
+    assert up.summary.resource_changes == {"same": 14, "update": 1}
     assert on_channel(sandbox, channel) == []
     stack.preview(expect_no_changes=True)
 

@@ -99,7 +99,7 @@ def number_writes(
 def test_preview_looks_everything_up_and_writes_nothing(stack: Any, sandbox: Sandbox) -> None:
     mark = len(sandbox.requests)
     result = stack.preview()
-    assert result.change_summary == {"create": 14}
+    assert result.change_summary == {"create": 15}
     requests = sandbox.since(mark)
     assert writes(requests) == []
     # workspace, queue, the Conversations service's webhooks, the numbers, their addresses,
@@ -114,7 +114,7 @@ def test_up_gives_each_number_an_address_and_empties_its_sms_url(
 ) -> None:
     mark = len(sandbox.requests)
     result = stack.up()
-    assert result.summary.resource_changes == {"create": 14}
+    assert result.summary.resource_changes == {"create": 15}
     requests = sandbox.since(mark)
     assert not any(r["path"].startswith("/v2/Services") for r in requests)
     reads = [r["path"] for r in requests if r["method"] == "GET"]
@@ -151,7 +151,7 @@ def test_up_gives_each_number_an_address_and_empties_its_sms_url(
 def test_no_change_preview_and_up_make_no_request(stack: Any, sandbox: Sandbox) -> None:
     mark = len(sandbox.requests)
     stack.preview(expect_no_changes=True)
-    assert stack.up().summary.resource_changes == {"same": 14}
+    assert stack.up().summary.resource_changes == {"same": 15}
     assert sandbox.since(mark) == []
 
 
@@ -166,7 +166,7 @@ def test_up_refresh_repairs_what_a_person_changed_in_the_console(
     other = address_of(sandbox, seed.FLEX_FLOW_NUMBER)
     other["auto_creation"]["webhook_url"] = "https://someone-else.example.com/conversations"
     up = stack.up(refresh=True)
-    assert up.summary.resource_changes == {"same": 12, "update": 2}
+    assert up.summary.resource_changes == {"same": 13, "update": 2}
     again = address_of(sandbox, seed.FREE_NUMBER)
     assert again["sid"] != gone["sid"]
     assert again["auto_creation"]["webhook_url"] == HANDLER
@@ -207,7 +207,7 @@ def switched(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_the_cut_over_puts_each_address_in_place_before_the_sms_url_goes(
     switched: Any, sandbox: Sandbox, before: dict
 ) -> None:
-    assert switched.up().summary.resource_changes == {"create": 14}
+    assert switched.up().summary.resource_changes == {"create": 15}
     on_chat = {n: sandbox.fake.find(seed.NUMBERS, phone_number=n)["sms_url"] for n in NUMBERS}
     assert on_chat == {n: HANDLER for n in NUMBERS}
     rewrite_flexorch_config(_stack_file(switched), conversations_config())
@@ -215,7 +215,7 @@ def test_the_cut_over_puts_each_address_in_place_before_the_sms_url_goes(
     up = switched.up()
     # the chat service and numbers snapshots record what the move changes; the webhooks and
     # both numbers move; the Flex Flow snapshot and guard no longer cover chat channels
-    assert up.summary.resource_changes == {"same": 7, "update": 7}
+    assert up.summary.resource_changes == {"same": 8, "update": 7}
     requests = sandbox.since(mark)
     # Read: the Conversations webhooks and the SMS addresses as they are before the move, and
     # the numbers, Flex Flows and Messaging Services (the snapshots' checks look their changed
@@ -248,7 +248,7 @@ def test_the_rollback_puts_each_sms_url_back_before_the_address_goes(
     addresses = {n: address_of(sandbox, n)["sid"] for n in NUMBERS}
     mark = len(sandbox.requests)
     up = switched.up()
-    assert up.summary.resource_changes == {"same": 7, "update": 7}
+    assert up.summary.resource_changes == {"same": 8, "update": 7}
     requests = sandbox.since(mark)
     # Read: the snapshots' checks looking their changed inputs up again (the chat service, the
     # numbers, the Flex Flows, the Messaging Services: both platforms' settings are recorded)

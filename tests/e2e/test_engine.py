@@ -72,9 +72,10 @@ def writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_preview_plans_every_resource(deployed: Deployed) -> None:
     result = deployed.preview
-    # stack, component; reads: workspace, the queue's snapshot, queue (adopted), chat service,
-    # numbers, Flex Flows; writes: guard, 1 channel, workflow, chat webhooks, 2 numbers
-    assert result.change_summary == {"create": 14}
+    # stack, component, its flexorch provider; reads: workspace, the queue's snapshot, queue
+    # (adopted), chat service, numbers, Flex Flows; writes: guard, 1 channel, workflow, chat
+    # webhooks, 2 numbers
+    assert result.change_summary == {"create": 15}
     requests = deployed.preview_requests
     assert writes(requests) == []
     # A preview looks every adopted object up (a wrong reference fails here): one read each,
@@ -87,7 +88,7 @@ def test_up_routes_and_points_everything_at_the_handler(
 ) -> None:
     result = deployed.up
     assert result.summary.result == "succeeded"
-    assert result.summary.resource_changes == {"create": 14}
+    assert result.summary.resource_changes == {"create": 15}
     # What the guard changed beyond the stack's own objects is said in up's output.
     flow = seed.sid("FO", "SMS Flex Flow")
     assert (
@@ -136,27 +137,36 @@ def test_no_change_preview_and_up_make_no_request(stack: Any, sandbox: Sandbox) 
     mark = len(sandbox.requests)
     stack.preview(expect_no_changes=True)
     up = stack.up()
-    assert up.summary.resource_changes == {"same": 14}
+    assert up.summary.resource_changes == {"same": 15}
     assert sandbox.since(mark) == []
 
 
-def test_state_holds_no_plaintext_auth_token(stack: Any) -> None:
+def test_the_auth_token_is_only_the_provider_resources_secret(
+    stack: Any, deployed: Deployed
+) -> None:
     # The state at rest in the backend (export_stack() would decrypt it with --show-secrets).
     backend = Path(stack.workspace.env_vars["PULUMI_BACKEND_URL"].removeprefix("file://"))
     states = list(backend.glob(".pulumi/stacks/flexorch/e2e.json"))
     assert states, "no state file in the backend"
     text = states[0].read_text()
     assert seed.AUTH_TOKEN not in text
-    assert "ciphertext" in text  # the token is there, but only encrypted
+    resources = json.loads(text)["checkpoint"]["latest"]["resources"]
+    secret = [r for r in resources if "ciphertext" in json.dumps(r)]
+    # The token is there, but only encrypted, and only as the flexorch provider's input/state.
+    assert [r["type"] for r in secret] == ["pulumi:providers:flexorch"]
+    for where in ("inputs", "outputs"):
+        assert "ciphertext" in secret[0][where]["authToken"]
+    runs = (deployed.preview, deployed.up)
+    assert all(seed.AUTH_TOKEN not in run.stdout + run.stderr for run in runs)
 
 
 def test_refresh_reads_every_resource_and_up_repairs_drift(stack: Any, sandbox: Sandbox) -> None:
     stack.refresh()
-    assert stack.preview().change_summary == {"same": 14}  # read() agrees with the stack
+    assert stack.preview().change_summary == {"same": 15}  # read() agrees with the stack
     number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
     number["sms_url"] = "https://someone-else.example.com/sms"  # changed in the Console
     stack.refresh()
-    assert stack.preview().change_summary == {"same": 13, "update": 1}
+    assert stack.preview().change_summary == {"same": 14, "update": 1}
     stack.up()
     assert number["sms_url"] == HANDLER
 
@@ -168,7 +178,7 @@ def test_up_refresh_recreates_what_was_deleted_in_the_console(stack: Any, sandbo
     del fake.records[seed.WORKFLOWS][workflow]
     del fake.records[seed.TASK_CHANNELS][channel]
     up = stack.up(refresh=True)
-    assert up.summary.resource_changes == {"same": 12, "create": 2}
+    assert up.summary.resource_changes == {"same": 13, "create": 2}
     recreated = stack.outputs()
     assert recreated["workflowSid"].value != workflow
     assert fake.find(seed.WORKFLOWS, sid=recreated["workflowSid"].value)
@@ -183,7 +193,7 @@ def test_up_refresh_disables_a_flex_flow_re_enabled_in_the_console(
     assert flow["enabled"] is False
     flow["enabled"] = True  # a person turned it back on
     up = stack.up(refresh=True)
-    assert up.summary.resource_changes == {"same": 13, "update": 1}
+    assert up.summary.resource_changes == {"same": 14, "update": 1}
     assert flow["enabled"] is False
     stack.preview(expect_no_changes=True)
 
@@ -198,9 +208,9 @@ def test_a_change_is_exactly_that_update(stack: Any, sandbox: Sandbox) -> None:
         preview = stack.preview(diff=True)
         # new handler URL: both numbers and the chat webhooks; new channel: one create and the
         # workflow document (its filter lists channel types, unchanged here, so no update).
-        assert preview.change_summary == {"same": 11, "update": 3, "create": 1}
+        assert preview.change_summary == {"same": 12, "update": 3, "create": 1}
         up = stack.up()
-        assert up.summary.resource_changes == {"same": 11, "update": 3, "create": 1}
+        assert up.summary.resource_changes == {"same": 12, "update": 3, "create": 1}
         fake = sandbox.fake
         assert fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)["sms_url"] == (
             HANDLER + "/v2"
@@ -298,7 +308,7 @@ def test_a_number_already_on_the_handler_is_adopted_with_a_warning(
         assert "already pointed at this stack's handler when adopted" in up.stdout
         state = stack.export_stack().deployment["resources"]
         route = next(r for r in state if r["type"].endswith("PhoneNumberRoute"))
-        assert route["outputs"]["previous_unknown"] is True
+        assert route["outputs"]["previousUnknown"] is True
         stack.destroy()
     finally:
         number["sms_url"] = before

@@ -1,6 +1,6 @@
 """The real provider end to end: a Python program whose children are `flexorch:index:*` resources.
 
-The component with `real_provider=True`, against the sandbox with the real CLI, the provider
+The component as the README declares it, against the sandbox with the real CLI, the provider
 started by the engine as `pulumi-resource-flexorch` from PATH: up (its notes shown by the CLI), a
 no-change preview with zero Twilio requests, state with no pickled provider and the token secret,
 destroy restoring every adopted setting. Then the same component constructed by the provider
@@ -34,7 +34,7 @@ messaging = flexorch.CustomMessaging("east", {{
     "chatService": {{"sid": {seed.CHAT_SERVICE_SID!r}}},
     "numbers": [{seed.FLEX_FLOW_NUMBER!r}],
     "flexFlows": "disable",
-}}, real_provider=True)
+}})
 pulumi.export("workflowSid", messaging.workflow_sid)
 pulumi.export("taskChannelSids", messaging.task_channel_sids)
 """

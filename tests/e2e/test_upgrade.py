@@ -4,8 +4,8 @@ Each older release (RELEASES: 0.1, the last commit that shipped the package as `
 the last whose resources were all dynamic providers) is exported with `git archive` and
 installed, not editable, into its own venv with the same pinned dependencies (constraints.txt),
 both cached under `.cache/upgrade-<commit>/`. Its own program deploys a stack against the
-sandbox; then the same project and state run with this repo's program (its component on the
-real provider) and `.venv`:
+sandbox; then the same project and state run with this repo's program (`stack/`, its component on
+the real provider) and `.venv`:
 
 - preview and up: every old resource moves onto its `flexorch:index:*` type through its alias,
   an update with the same ID; no replace, no delete, no Twilio write; the only creates are the
@@ -144,7 +144,7 @@ def deployed(release: str, sandbox: Sandbox, before: dict[str, Any], tmp_path: P
 
     # The upgrade: this repo's program, run by this venv's python, on the same project and state.
     (project / "stack").unlink()
-    real_provider_program(project / "stack")
+    (project / "stack").symlink_to(ROOT / "stack")
     stack.workspace.env_vars = engine_env(tmp_path, sandbox)
     rewrite_flexorch_config(project / f"Pulumi.{NAME}.yaml", sandbox_config(ROOT))
     return stack
@@ -164,16 +164,6 @@ def state(stack: auto.Stack) -> list[dict[str, Any]]:
     )
     resources: list[dict[str, Any]] = json.loads(exported.stdout)["deployment"]["resources"]
     return resources
-
-
-def real_provider_program(folder: Path) -> None:
-    """This repo's program with its component on the real provider (not yet the default)."""
-    folder.mkdir()
-    text = (ROOT / "stack" / "__main__.py").read_text()
-    declared = 'flexorch.CustomMessaging("flexorch", config)'
-    assert declared in text
-    real = 'flexorch.CustomMessaging("flexorch", config, real_provider=True)'
-    (folder / "__main__.py").write_text(text.replace(declared, real))
 
 
 def pickled_modules(stack: auto.Stack) -> set[str]:

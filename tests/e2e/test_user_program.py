@@ -180,10 +180,10 @@ def test_two_components_go_up_and_destroy_restores_everything(
     )
     assert changes == [
         "+-pulumi-python:dynamic:Resource: (replace)",
-        '~ post_webhook_url: "http://localhost:3000/east" => [unknown]',
-        "~ pulumi-python:dynamic/flexorch:ChatServiceWebhooks: (update)",
-        "~ pulumi-python:dynamic/flexorch:PhoneNumberRoute: (update)",
-        '~ sms_url   : "http://localhost:3000/east" => [unknown]',
+        "~ flexorch:index:ChatServiceWebhooks: (update)",
+        "~ flexorch:index:PhoneNumberRoute: (update)",
+        '~ postWebhookUrl: "http://localhost:3000/east" => [unknown]',
+        '~ smsUrl: "http://localhost:3000/east" => [unknown]',
         "~ version: 1 => 2",
     ]
 
@@ -237,7 +237,7 @@ def test_a_number_not_in_the_account_fails_preview_while_the_handler_url_is_an_o
         stack.preview()
     output = str(raised.value)
     assert (
-        "pulumi-python:dynamic/flexorch:PhoneNumbersSnapshot resource 'east-phone-numbers': "
+        "flexorch:index:PhoneNumbersSnapshot resource 'east-phone-numbers': "
         "property numbers value {[{+15005550199}]} has a problem: "
         'PhoneNumber "+15005550199": no phone number of this account is +15005550199; check '
         "flexorch:numbers (E.164 like +15005550006, or a PN SID)"
