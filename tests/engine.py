@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,29 @@ def engine(
     stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
     stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
     return stack
+
+
+def user_program(tmp: Path, sandbox: Sandbox, write: Callable[[Path], Any]) -> auto.Stack:
+    """A fresh stack `dev` of a user's own Python program (project `userapp`) in `tmp`.
+
+    `write(project)` writes its `__main__.py`; the stack gets the sandbox account's credentials
+    as `twilio:accountSid` and the secret `twilio:authToken`.
+    """
+    project = tmp / "userapp"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: userapp\nruntime: python\n")
+    write(project)
+    (tmp / "state").mkdir()
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(project),
+        pulumi_home=str(tmp / "home"),
+        env_vars=engine_env(tmp, sandbox),
+        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+    )
+    created = auto.create_stack("dev", work_dir=str(project), opts=options)
+    created.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
+    created.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
+    return created
 
 
 def sandbox_config() -> dict[str, Any]:

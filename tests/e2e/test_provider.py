@@ -17,7 +17,7 @@ from typing import Any
 
 import pulumi.automation as auto
 import pytest
-from engine import TOOLS, adopted_settings, engine_env
+from engine import adopted_settings, user_program
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
@@ -83,21 +83,9 @@ def sandbox() -> Iterator[Sandbox]:
 
 def new_stack(tmp: Path, sandbox: Sandbox, program: str) -> auto.Stack:
     """A fresh stack `dev` of a user's Python program in `tmp`."""
-    project = tmp / "userapp"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text("name: userapp\nruntime: python\n")
-    (project / "__main__.py").write_text(textwrap.dedent(program))
-    (tmp / "state").mkdir()
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(project),
-        pulumi_home=str(tmp / "home"),
-        env_vars=engine_env(tmp, sandbox),
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+    return user_program(
+        tmp, sandbox, lambda project: (project / "__main__.py").write_text(textwrap.dedent(program))
     )
-    created = auto.create_stack("dev", work_dir=str(project), opts=options)
-    created.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
-    created.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
-    return created
 
 
 def restorable(sandbox: Sandbox) -> dict[str, Any]:

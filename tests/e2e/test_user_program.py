@@ -20,7 +20,7 @@ from typing import Any
 
 import pulumi.automation as auto
 import pytest
-from engine import TOOLS, engine_env
+from engine import user_program
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
@@ -106,21 +106,7 @@ def stack(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> auto.St
 
 def new_stack(tmp: Path, sandbox: Sandbox, east_number: str) -> auto.Stack:
     """A fresh stack `dev` of the user's program in `tmp`, east's number being `east_number`."""
-    project = tmp / "userapp"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text("name: userapp\nruntime: python\n")
-    write_program(project, east_number)
-    (tmp / "state").mkdir()
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(project),
-        pulumi_home=str(tmp / "home"),
-        env_vars=engine_env(tmp, sandbox),
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-    )
-    created = auto.create_stack("dev", work_dir=str(project), opts=options)
-    created.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
-    created.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
-    return created
+    return user_program(tmp, sandbox, lambda project: write_program(project, east_number))
 
 
 def settings(sandbox: Sandbox) -> dict[str, Any]:
