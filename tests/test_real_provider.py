@@ -28,13 +28,14 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import proto
 from pulumi.runtime.proto import provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
+from typing_extensions import override
 
 from flexorch.provider import schema
 from flexorch.provider.provider import WORKERS, FlexorchProvider, resource_type
 from flexorch.provider.registry import PROVIDERS
 from flexorch.provider.server import Servicer
 from flexorch.provider.values import to_properties, to_props
-from flexorch.resources.base import TwilioProvider
+from flexorch.resources.base import SnapshotProvider, TwilioProvider
 from flexorch.resources.resource import camel, snake
 from flexorch.sandbox import seed
 from flexorch.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN, EVERYONE_SID, WORKSPACE_SID
@@ -372,28 +373,71 @@ def test_a_moved_dynamic_resource_with_a_real_change_is_the_providers_update(htt
     ]
 
 
-def test_check_reports_a_bad_reference_under_its_property_name(http) -> None:
+def snapshot_of_a_missing_workflow() -> struct_pb2.Struct:
+    return struct(
+        workspaceSid=PropertyValue(WORKSPACE_SID),
+        workspaceLookup=PropertyValue({"sid": PropertyValue(WORKSPACE_SID)}),
+        adoptSid=PropertyValue("WW" + "0" * 32),
+        friendlyName=PropertyValue("Custom messaging"),
+    )
+
+
+def test_a_snapshot_check_answers_at_once_and_its_create_reports_a_bad_reference(http) -> None:
+    """The engine checks one resource at a time: a look-up there would hold up the next ones."""
+    news = snapshot_of_a_missing_workflow()
+
     async def call(stub: Any) -> Any:
-        news = struct(
-            workspaceSid=PropertyValue(WORKSPACE_SID),
-            workspaceLookup=PropertyValue({"sid": PropertyValue(WORKSPACE_SID)}),
-            adoptSid=PropertyValue("WW" + "0" * 32),
-            friendlyName=PropertyValue("Custom messaging"),
-        )
-        return await stub.Check(
+        checked = await stub.Check(
             proto.CheckRequest(urn=urn("WorkflowSnapshot"), olds=struct(), news=news)
         )
-
-    checked = talk(call)
-    missing = "WW" + "0" * 32
-    assert [(f.property, f.reason) for f in checked.failures] == [
-        (
-            "adoptSid",
-            f'Workflow "{missing}": look up: Twilio error 20404: Unable to fetch record: The '
-            f"requested resource /v1/Workspaces/{WORKSPACE_SID}/Workflows/{missing} was not found",
+        assert list(checked.failures) == []
+        assert unwire(checked.inputs)["adoptSid"] == PropertyValue("WW" + "0" * 32)
+        await stub.Create(
+            proto.CreateRequest(urn=urn("WorkflowSnapshot"), properties=news, preview=True)
         )
-    ]
-    assert unwire(checked.inputs)["adoptSid"] == PropertyValue("WW" + "0" * 32)
+
+    missing = "WW" + "0" * 32
+    assert refusal(call).details() == (
+        f'Workflow "{missing}": look up: Twilio error 20404: Unable to fetch record: The '
+        f"requested resource /v1/Workspaces/{WORKSPACE_SID}/Workflows/{missing} was not found"
+    )
+
+
+def test_snapshot_checks_look_up_side_by_side() -> None:
+    """Eight checks in a row, each look-up waiting until all eight are under way."""
+    started = threading.Barrier(8, timeout=5)
+    checked: set[str] = set()
+
+    class Slow(SnapshotProvider):
+        kind = "WorkflowSnapshot"
+        inputs = ("adopt_sid",)
+
+        @override
+        def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
+            if props["adopt_sid"] not in checked:  # the check's; create's finds it at once
+                checked.add(props["adopt_sid"])
+                started.wait()  # every look-up under way at once, or this times out
+            return {"sid": props["adopt_sid"]}
+
+    provider = FlexorchProvider({"flexorch:index:WorkflowSnapshot": Slow})
+
+    async def call(stub: Any) -> Any:
+        for n in range(8):
+            news = struct(adoptSid=PropertyValue(f"WW{n}"))
+            name = urn("WorkflowSnapshot", f"w{n}")
+            await stub.Check(proto.CheckRequest(urn=name, olds=struct(), news=news))
+        return [
+            await stub.Create(
+                proto.CreateRequest(
+                    urn=urn("WorkflowSnapshot", f"w{n}"),
+                    properties=struct(adoptSid=PropertyValue(f"WW{n}")),
+                )
+            )
+            for n in range(8)
+        ]
+
+    created = talk(call, provider)
+    assert [c.id for c in created] == [f"WW{n}" for n in range(8)]
 
 
 def test_read_of_an_owned_workflow_deleted_in_twilio_reports_it_gone(http, fake) -> None:

@@ -5,6 +5,11 @@ pool of `WORKERS` threads, so one slow request never holds up the others (issue 
 40 creates of 200 ms took 9.3 s on the loop, 2.7 s off it; tests/test_real_provider.py runs 32
 at once).
 One process serves one provider configuration (the engine starts one per provider resource).
+
+The engine calls `check` one resource at a time, so a check that waits for Twilio holds up every
+resource registered after it: a snapshot's check, which only looks its reference up, runs in
+the background instead, and its create or update (run in parallel, at preview too) reports
+what it found. 7 look-ups of a stack from scratch then overlap instead of queuing.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from pulumi.dynamic import CheckResult
 from pulumi.provider.experimental import provider as api
 from typing_extensions import override
 
@@ -60,6 +66,8 @@ class FlexorchProvider(api.Provider):
         self._providers = providers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flexorch")
         self._credentials: dict[str, Any] = {}
+        # Snapshot checks still running, by URN: their create or update reports what they find.
+        self._checks: dict[str, asyncio.Future[CheckResult]] = {}
 
     def _config_get(self, key: str) -> Any:
         """`twilio:accountSid` and its kin, as `Credentials.find` asks, from this config."""
@@ -100,10 +108,22 @@ class FlexorchProvider(api.Provider):
         }
         return api.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
+    async def _checked(self, urn: str) -> None:
+        """What the background check of `urn` found wrong, as the operation's error."""
+        pending = self._checks.pop(urn, None)
+        result = await pending if pending is not None else None
+        if result is not None and result.failures:
+            raise FlexorchError([failure.reason for failure in result.failures])
+
     @override
     async def check(self, request: api.CheckRequest) -> api.CheckResponse:
         provider = self._provider(request.urn)
         olds, news = to_props(request.old_inputs), to_props(request.new_inputs)
+        if provider.check_only_validates:
+            self._checks[request.urn] = asyncio.ensure_future(
+                self._run(provider.check, olds.values, news.values)
+            )
+            return api.CheckResponse(inputs=to_properties(news.values, news.secret), failures=[])
         result = await self._run(provider.check, olds.values, news.values)
         return api.CheckResponse(
             inputs=to_properties(result.inputs or {}, news.secret),
@@ -145,6 +165,7 @@ class FlexorchProvider(api.Provider):
     @override
     async def create(self, request: api.CreateRequest) -> api.CreateResponse:
         provider = self._provider(request.urn)
+        await self._checked(request.urn)
         props = to_props(request.properties)
         if request.preview:
             return api.CreateResponse("", to_properties(props.values, props.secret))
@@ -181,6 +202,7 @@ class FlexorchProvider(api.Provider):
         well, the provider's own update does what it needs, at `up`.
         """
         provider = self._provider(request.urn)
+        await self._checked(request.urn)
         olds, news = to_props(request.olds), to_props(request.news)
         secret = olds.secret | news.secret
         if PICKLE in request.olds and not provider.changed(olds.values, news.values):

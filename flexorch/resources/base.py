@@ -103,6 +103,9 @@ class TwilioProvider(ResourceProvider):
     comparisons: ClassVar[Mapping[str, Callable[[Any, Any], bool]]] = {}
     inputs: ClassVar[tuple[str, ...]] = ()
     replace_on: ClassVar[tuple[str, ...]] = ()
+    # `check` only looks a reference up (its inputs come back as given): the real provider may
+    # run it in the background and report its failures at create or update.
+    check_only_validates: ClassVar[bool] = False
     # How credentials are found (`twilio:*` keys): set by `configure`, or `using`.
     _config_get: Callable[[str], Any]
 
@@ -346,6 +349,8 @@ class SnapshotProvider(TwilioProvider):
     values as the ones from before. A bad reference fails here, before any write, and at
     preview too (`check` looks a new one up). Destroy forgets it; refresh keeps what it recorded.
     """
+
+    check_only_validates = True
 
     def look_up(self, props: dict[str, Any]) -> dict[str, Any]:
         """The outputs to record (they must include `sid`); a FlexorchError for a bad reference."""
