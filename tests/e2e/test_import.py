@@ -6,7 +6,8 @@ reads, and the Python code it prints; that code, pasted as the program, previews
 and no Twilio request. A Workflow deleted in the Console is reported gone by `preview --refresh`
 and removed from state by `pulumi refresh`. The `import_` resource option imports both at `up`
 with only reads; they are owned from then on, so `destroy` deletes them. A SID the account does
-not hold, an id that is not a SID and a Flex built-in channel fail the import in one line.
+not hold, an id that is not a SID and a Flex built-in channel fail the import in one line. In a
+YAML project, `pulumi import` prints YAML that, pasted as the program, previews with no change.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pulumi.automation as auto
 import pytest
-from engine import TOOLS, user_program
+from engine import TOOLS, engine_env, user_program
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN, WORKSPACE_SID
@@ -122,6 +123,20 @@ def sandbox() -> Iterator[Sandbox]:
     )
     with Sandbox(account) as running:
         yield running
+
+
+WORKFLOW_YAML = f"""\
+resources:
+  sales-routing:
+    type: flexorch:Workflow
+    properties:
+      configuration: '{SALES_DOCUMENT}'
+      friendlyName: Sales routing
+      taskReservationTimeout: 60
+      workspaceSid: {SALES_WORKSPACE}
+    options:
+      protect: true
+"""
 
 
 def new_stack(tmp: Path, sandbox: Sandbox, program: str) -> auto.Stack:
@@ -283,3 +298,34 @@ def test_a_sid_the_account_does_not_hold_fails_the_import_in_one_line(
         assert "Traceback" not in output
     assert {method for method, _, _ in requests(sandbox, mark)} == {"GET"}
     assert resource_types(stack) == []  # nothing was imported
+
+
+def test_cli_import_in_a_yaml_project_prints_yaml_that_previews_with_no_change(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    if not (TOOLS / "bin" / "pulumi-language-yaml").exists():
+        pytest.skip("no YAML language host in .tools/bin (scripts/install-pulumi builds it)")
+    project = tmp_path / "yamlapp"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: yamlapp\nruntime: yaml\nresources: {}\n")
+    (tmp_path / "state").mkdir()
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(project),
+        pulumi_home=str(tmp_path / "home"),
+        env_vars=engine_env(tmp_path, sandbox),
+        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+    )
+    stack = auto.create_stack("dev", work_dir=str(project), opts=options)
+    stack.set_config("flexorch:accountSid", auto.ConfigValue(ACCOUNT_SID))
+    stack.set_config("flexorch:authToken", auto.ConfigValue(AUTH_TOKEN, secret=True))
+
+    imported = pulumi(
+        stack, "import", "flexorch:index:Workflow", "sales-routing", SALES_ROUTING, "--yes"
+    )
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert printed_code(imported.stdout) == WORKFLOW_YAML
+
+    (project / "Pulumi.yaml").write_text("name: yamlapp\nruntime: yaml\n" + WORKFLOW_YAML)
+    mark = len(sandbox.requests)
+    stack.preview(expect_no_changes=True)
+    assert sandbox.since(mark) == []
