@@ -6,6 +6,7 @@ args are imported on first use.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.2.0"
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
         WorkspaceArgs,
     )
     from flexorch.resources.account import Provider
+    from flexorch.resources.task_channel import TaskChannel
+    from flexorch.resources.workflow import Workflow
+
+# Resources a program may declare on its own (`pulumi import` of one prints that code).
+_RESOURCES = {
+    "TaskChannel": "flexorch.resources.task_channel",
+    "Workflow": "flexorch.resources.workflow",
+}
 
 __all__ = [
     "AutoAcceptArgs",
@@ -40,7 +49,9 @@ __all__ = [
     "OrchestrationArgs",
     "Provider",
     "SidOrNameArgs",
+    "TaskChannel",
     "TaskChannelArgs",
+    "Workflow",
     "WorkflowArgs",
     "WorkspaceArgs",
     "__version__",
@@ -52,6 +63,8 @@ def __getattr__(name: str) -> Any:
         from flexorch.resources.account import Provider
 
         return Provider
+    if name in _RESOURCES:
+        return getattr(importlib.import_module(_RESOURCES[name]), name)
     if name in __all__ and name != "__version__":
         from flexorch import component
 

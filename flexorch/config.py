@@ -36,6 +36,7 @@ from pydantic_core import PydanticCustomError
 
 from flexorch.errors import FlexorchError
 from flexorch.twilio_facts import (
+    BUILTIN_TASK_CHANNELS,
     CHAT_POST_EVENTS,
     CHAT_PRE_EVENTS,
     CHAT_TO_CONVERSATIONS,
@@ -52,9 +53,6 @@ from flexorch.twilio_facts import (
 )
 
 NAMESPACE = "flexorch"
-
-# TaskChannels every Flex account has; TaskRouter refuses a second one and Flex UI owns them.
-BUILTIN_TASK_CHANNELS = ("default", "voice", "chat", "sms", "video", "email")
 
 # The members of Flex UI 1.x `ChatOrchestratorEvent` that a ChatOrchestrator callback may return.
 ORCHESTRATION_EVENTS = ("AddToChatChannel", "DeactivateChatChannel", "LeaveChatChannel")

@@ -145,6 +145,8 @@ CHANNEL_LIMIT = 1000
 # defaults that support can raise, shown per workspace on its Limits page in the Console, hence
 # `flexorch:taskChannelLimit`. Flex's own channels (voice, chat, sms, video, ...) count.
 TASK_CHANNEL_LIMIT = 15
+# TaskChannels every Flex account has; TaskRouter refuses a second one and Flex UI owns them.
+BUILTIN_TASK_CHANNELS = ("default", "voice", "chat", "sms", "video", "email")
 
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 CHANNEL_SID = re.compile(r"CH[0-9a-fA-F]{32}")

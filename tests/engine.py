@@ -29,7 +29,8 @@ from flexorch.twilio_client import BASE_URL_ENV
 from flexorch.twilio_facts import flex_handoff
 
 ROOT = Path(__file__).resolve().parents[1]
-TOOLS = ROOT / ".tools"
+# Where scripts/install-pulumi put the engine; FLEXORCH_TOOLS_DIR moves it, as it moves that.
+TOOLS = Path(os.environ.get("FLEXORCH_TOOLS_DIR") or ROOT / ".tools")
 PASSPHRASE = "sandbox-passphrase"
 
 

@@ -422,16 +422,20 @@ def test_typed_args_cover_every_key_of_the_mapping_form():
 def test_flexorch_exports_the_component_and_every_args_class():
     import flexorch
     from flexorch import component
-    from flexorch.resources import account
+    from flexorch.resources import account, task_channel, workflow
 
     args = [
         name
         for name, value in vars(component).items()
         if isinstance(value, type) and issubclass(value, component._Args) and name[0] != "_"
     ]
-    assert flexorch.__all__ == sorted([*args, "CustomMessaging", "Provider", "__version__"])
+    # Workflow and TaskChannel: what `pulumi import` of one prints (tests/e2e/test_import.py).
+    resources = ["CustomMessaging", "Provider", "TaskChannel", "Workflow"]
+    assert flexorch.__all__ == sorted([*args, *resources, "__version__"])
     assert all(getattr(flexorch, n) is getattr(component, n) for n in [*args, "CustomMessaging"])
     assert flexorch.Provider is account.Provider
+    assert flexorch.Workflow is workflow.Workflow
+    assert flexorch.TaskChannel is task_channel.TaskChannel
 
 
 # --- a preview while the handler URL is an unknown Output -------------------------------------

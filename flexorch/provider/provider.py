@@ -176,12 +176,17 @@ class FlexorchProvider(api.Provider):
     async def read(self, request: api.ReadRequest) -> api.ReadResponse:
         """Refresh: what Twilio has now; the inputs that produce it, for the next diff.
 
-        An empty id (an owned object Twilio no longer has) tells the engine it is gone.
+        An empty id (an owned object Twilio no longer has) tells the engine it is gone. With
+        no state at all it is `pulumi import` (or `import_`): the provider finds the object
+        from its id alone, and what it returns becomes the resource's inputs and outputs.
         """
         provider = self._provider(request.urn)
         inputs, state = to_props(request.inputs), to_props(request.properties)
         props = Props({**inputs.values, **state.values}, inputs.secret | state.secret)
-        result = await self._run(provider.read, request.resource_id, props.values)
+        if props.values:
+            result = await self._run(provider.read, request.resource_id, props.values)
+        else:
+            result = await self._run(provider.import_, request.resource_id)
         if not result.id:
             return api.ReadResponse(resource_id="")
         outs = result.outs or {}

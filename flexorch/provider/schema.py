@@ -139,6 +139,8 @@ def build(
         "displayName": "flexorch",
         "version": __version__,
         "description": "Twilio Flex custom messaging orchestration as code.",
+        # Python's SDK is this distribution: code `pulumi import` prints runs as it is.
+        "language": {"python": {"packageName": PACKAGE}},
         "config": {"variables": CREDENTIALS},
         "provider": {"inputProperties": CREDENTIALS, "properties": CREDENTIALS},
         "resources": resources_,

@@ -32,7 +32,7 @@ from typing_extensions import override
 
 from flexorch import twilio_client
 from flexorch.errors import FlexorchError
-from flexorch.resources.resource import TwilioResource
+from flexorch.resources.resource import TwilioResource, token
 from flexorch.twilio_client import CreateOutcomeUnknown, Credentials
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -141,6 +141,19 @@ class TwilioProvider(ResourceProvider):
     def label(self, props: dict[str, Any]) -> str:
         """How errors name the resource."""
         return self.kind
+
+    def import_(self, id_: str) -> ReadResult:
+        """A read with no state (`pulumi import`): the object `id_`, its inputs in its outputs.
+
+        The engine takes the inputs that produce the outputs as the resource's inputs, so a
+        program declaring the same object previews with no change. Only what a program can
+        declare on its own is imported; the rest of the component is adopted by its config.
+        """
+        raise FlexorchError(
+            f"{token(self.kind)} {id_}: cannot be imported; `pulumi import` takes "
+            "flexorch:index:Workflow (WW...) and flexorch:index:TaskChannel (TC...) by SID, and "
+            "the component adopts the workspace, queues, chat service and numbers by its config"
+        )
 
     def looked_up(
         self,

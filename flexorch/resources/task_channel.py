@@ -30,9 +30,11 @@ from flexorch.resources.base import (
     restoring,
     warn,
 )
+from flexorch.resources.importing import find_imported
 from flexorch.resources.resource import TwilioResource
 from flexorch.resources.workspace import workspace_sid
 from flexorch.twilio_client import TwilioApiError, twilio_call
+from flexorch.twilio_facts import BUILTIN_TASK_CHANNELS
 
 
 def find_channel(channels: Any, label: str, unique_name: str) -> Any:
@@ -202,6 +204,35 @@ class TaskChannelProvider(AdoptingProvider):
             props, sid=id_, unique_name=live.unique_name, friendly_name=live.friendly_name
         )
         return ReadResult(id_, outs)
+
+    @override
+    def import_(self, id_: str) -> ReadResult:
+        """The channel `id_` (`TC...`, or `WS.../TC...`), owned from now on like one created.
+
+        No snapshot records its friendly name, so destroy deletes it (the config's
+        `taskChannels[].sid` adopts it instead). Flex's built-in channels are refused, as the
+        config refuses their names: Flex needs them.
+        """
+        client = self.client()
+
+        def fetch(workspace: str, sid: str) -> Any:
+            with twilio_call(f"TaskChannel {sid}", "read", missing_ok=True):
+                return client.taskrouter.v1.workspaces(workspace).task_channels(sid).fetch()
+            return None
+
+        workspace, live = find_imported(client, id_, "TaskChannel", "TC", fetch)
+        if live.unique_name.lower() in BUILTIN_TASK_CHANNELS:
+            raise FlexorchError(
+                f'TaskChannel {live.sid}: is Flex\'s built-in "{live.unique_name}" channel, which '
+                "Flex needs; flexorch owns only custom channels (destroy deletes what it owns), "
+                "so import a custom one"
+            )
+        inputs = {
+            "workspace_sid": workspace,
+            "unique_name": live.unique_name,
+            "friendly_name": live.friendly_name,
+        }
+        return ReadResult(live.sid, {**inputs, "sid": live.sid})
 
     @override
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from flexorch.resources.base import (
     restoring,
     warn,
 )
+from flexorch.resources.importing import find_imported
 from flexorch.resources.resource import TwilioResource
 from flexorch.resources.workspace import workspace_sid
 from flexorch.routing import canonical_json
@@ -208,6 +209,29 @@ class WorkflowProvider(AdoptingProvider):
             task_reservation_timeout=live.task_reservation_timeout,
         )
         return ReadResult(id_, outs)
+
+    @override
+    def import_(self, id_: str) -> ReadResult:
+        """The Workflow `id_` (`WW...`, or `WS.../WW...`), owned from now on like one created.
+
+        No snapshot records its settings (an import reads one object; a snapshot is a resource
+        of its own), so destroy deletes it; the config's `workflow.sid` adopts it instead.
+        """
+        client = self.client()
+
+        def fetch(workspace: str, sid: str) -> Any:
+            with twilio_call(f"Workflow {sid}", "read", missing_ok=True):
+                return client.taskrouter.v1.workspaces(workspace).workflows(sid).fetch()
+            return None
+
+        workspace, live = find_imported(client, id_, "Workflow", "WW", fetch)
+        inputs = {
+            "workspace_sid": workspace,
+            "friendly_name": live.friendly_name,
+            "configuration": live.configuration,
+            "task_reservation_timeout": live.task_reservation_timeout,
+        }
+        return ReadResult(live.sid, {**inputs, "sid": live.sid})
 
     @override
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -537,6 +537,11 @@ class FakeTwilio:
     ) -> tuple[int, dict[str, Any] | None]:
         records = self.records[c.template]
         sid = path["Sid"]
+        # Twilio answers 404 for an object asked for under a parent (workspace, service) that
+        # does not hold it: `pulumi import` finds a Workflow's workspace that way.
+        parents = {snake(k): v for k, v in path.items() if k not in ("Sid", "AccountSid")}
+        if any(key in records[sid] and records[sid][key] != v for key, v in parents.items()):
+            return 404, _not_found(request.path)
         if request.method == "GET":
             return 200, records[sid]
         if request.method == "POST":

@@ -13,7 +13,11 @@
 //   - the `pulumi-language-python-exec` script (installed beside this binary)
 //     runs the program with the Pulumi Python SDK.
 //
-// What it does not do: code generation (GenerateProgram, GenerateProject,
+// It also turns PCL into Python (GenerateProgram) with Pulumi's own Python
+// program generator (pkg/v3/codegen/python): `pulumi import` prints the code
+// of what it imported that way, and fails without it.
+//
+// What it does not do: the rest of code generation (GenerateProject,
 // GeneratePackage, Pack, Link), templates, the `typechecker` option, and
 // attaching a debugger. The engine treats those RPCs as unimplemented.
 package main
@@ -30,15 +34,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/hcl2/syntax"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	codegenrpc "github.com/pulumi/pulumi/sdk/v3/proto/go/codegen"
 	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -432,4 +444,56 @@ func (h *pythonHost) InstallDependencies(
 		dir = req.GetDirectory()
 	}
 	return tc.InstallDependencies(stream.Context(), dir, req.GetUseLanguageVersionTools(), true, stdout, stderr)
+}
+
+// GenerateProgram writes the PCL program in the request as Python: what `pulumi import`
+// prints for the resources it imported (their type's SDK names come from the schema the
+// engine's loader serves).
+func (h *pythonHost) GenerateProgram(
+	ctx context.Context, req *pulumirpc.GenerateProgramRequest,
+) (*pulumirpc.GenerateProgramResponse, error) {
+	loader, err := schema.NewLoaderClient(req.GetLoaderTarget())
+	if err != nil {
+		return nil, err
+	}
+	defer loader.Close()
+
+	names := make([]string, 0, len(req.GetSource()))
+	for name := range req.GetSource() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parser := syntax.NewParser()
+	for _, name := range names {
+		if err := parser.ParseFile(strings.NewReader(req.GetSource()[name]), name); err != nil {
+			return nil, err
+		}
+	}
+	if parser.Diagnostics.HasErrors() {
+		return &pulumirpc.GenerateProgramResponse{Diagnostics: rpcDiagnostics(parser.Diagnostics)}, nil
+	}
+
+	var options []pcl.BindOption
+	if !req.GetStrict() {
+		options = pcl.NonStrictBindOptions()
+	}
+	program, diags, err := pcl.BindProgram(parser.Files, schema.NewCachedLoader(loader), options...)
+	if err != nil {
+		return nil, err
+	}
+	if diags.HasErrors() {
+		return &pulumirpc.GenerateProgramResponse{Diagnostics: rpcDiagnostics(diags)}, nil
+	}
+	files, generated, err := python.GenerateProgram(program)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.GenerateProgramResponse{
+		Source:      files,
+		Diagnostics: rpcDiagnostics(append(diags, generated...)),
+	}, nil
+}
+
+func rpcDiagnostics(diags []*hcl.Diagnostic) []*codegenrpc.Diagnostic {
+	return plugin.HclDiagnosticsToRPCDiagnostics(diags)
 }
