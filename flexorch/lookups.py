@@ -2,8 +2,10 @@
 
 A deployment's snapshots and checks all run before the writes that depend on them, so one
 answer per process serves every resource that asks (100 numbers cost one list page, not 100
-fetches). Only those read-only steps use this; a refresh or a write always asks Twilio anew.
-Entries are keyed on the client, which `make_client` keeps per account and endpoint.
+fetches). A refresh has its own lists (`*_now`), one per process too: it reads every resource
+before any of this process's writes, so one list answers each resource's read (what a write
+reads back after an ambiguous answer is always asked anew). Entries are keyed on the client,
+which `make_client` keeps per account and endpoint.
 """
 
 from __future__ import annotations
@@ -69,6 +71,11 @@ def each(work: Callable[[T], R], items: list[T]) -> list[R]:
         return list(pool.map(work, items))
 
 
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Each call on its own thread (independent look-ups side by side), results in order."""
+    return each(lambda call: call(), list(calls))
+
+
 def forget() -> None:
     """Drop every remembered answer (tests that change the account between steps)."""
     with _MEMO_LOCK:
@@ -78,6 +85,11 @@ def forget() -> None:
 def account_numbers(client: Client) -> dict[str, Any]:
     """The account's incoming numbers by E.164 number and by PN SID, as first listed."""
     return once(client, "numbers", lambda: list_account_numbers(client))
+
+
+def numbers_now(client: Client) -> dict[str, Any]:
+    """The account's numbers as a refresh finds them, by E.164 number and by PN SID."""
+    return once(client, "numbers-now", lambda: list_account_numbers(client))
 
 
 def list_account_numbers(client: Client) -> dict[str, Any]:

@@ -844,6 +844,16 @@ def test_a_routed_number_released_from_the_account_is_one_line_on_refresh(http, 
     )
 
 
+def test_a_refresh_of_every_route_lists_the_accounts_numbers_once(http, fake) -> None:
+    created = [route(number)[1] for number in (FREE_NUMBER, FLEX_FLOW_NUMBER)]
+    lookups.forget()  # the refresh: a process of its own
+    http.log.clear()
+    fake.find(seed.NUMBERS, sid=created[0].id)["sms_url"] = "https://console.example.com/sms"
+    reads = [PhoneNumberRouteProvider().read(c.id, c.outs) for c in created]
+    assert [r.outs["sms_url"] for r in reads] == ["https://console.example.com/sms", SMS_HANDLER]
+    assert [(m, p) for m, p, _ in http.log] == [("GET", NUMBERS_PATH)]
+
+
 # --- FlexFlowGuard -----------------------------------------------------------------------
 
 
@@ -1030,6 +1040,20 @@ def test_a_task_channel_deleted_in_the_console_reads_as_gone(http, fake) -> None
     del fake.records[seed.TASK_CHANNELS][created.id]
     read = TaskChannelProvider().read(created.id, created.outs)
     assert (read.id, read.outs) == ("", {})
+
+
+def test_a_refresh_of_every_task_channel_lists_the_workspaces_channels_once(http, fake) -> None:
+    created = [
+        TaskChannelProvider().create({**CHANNEL, "unique_name": name}) for name in ("c1", "c2")
+    ]
+    lookups.forget()  # the refresh: a process of its own
+    http.log.clear()
+    del fake.records[seed.TASK_CHANNELS][created[1].id]
+    reads = [TaskChannelProvider().read(c.id, c.outs) for c in created]
+    assert [r.id for r in reads] == [created[0].id, ""]
+    assert [(m, p) for m, p, _ in http.log] == [
+        ("GET", f"/v1/Workspaces/{WORKSPACE_SID}/TaskChannels")
+    ]
 
 
 def test_an_adopted_workflow_deleted_in_the_console_is_one_line(http, fake) -> None:

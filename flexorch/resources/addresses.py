@@ -33,6 +33,15 @@ def sms_addresses(client: Client) -> dict[str, Any]:
     return once(client, "sms-addresses", lambda: list_sms_addresses(client))
 
 
+def sms_addresses_now(client: Client) -> dict[str, Any]:
+    """The account's SMS Address Configurations as a refresh finds them, by SID."""
+
+    def by_sid() -> dict[str, Any]:
+        return {address.sid: address for address in list_sms_addresses(client).values()}
+
+    return once(client, "sms-addresses-now", by_sid)
+
+
 def _wanted_fields(wanted: dict[str, Any]) -> dict[str, Any]:
     """SDK arguments for the Address Configuration the stack asks for."""
     return {

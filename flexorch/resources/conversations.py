@@ -154,7 +154,7 @@ class Conversations(Platform):
 
     @override
     def read_route(self, route: Route, sid: str, props: dict[str, Any]) -> dict[str, Any]:
-        found = addresses.live(route.client(), route.label(props), props.get("address_sid") or "")
+        found = addresses.sms_addresses_now(route.client()).get(props.get("address_sid") or "")
         # Gone (deleted in the Console): "" makes the next up create it again.
         return {
             "address": address_settings(found) if found else None,

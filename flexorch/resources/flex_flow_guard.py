@@ -18,6 +18,7 @@ by mode.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -34,7 +35,7 @@ from pulumi.dynamic import (
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
-from flexorch.lookups import account_numbers, flex_flows, list_flex_flows
+from flexorch.lookups import account_numbers, at_once, flex_flows, list_flex_flows
 from flexorch.resources import channel_webhooks
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, known, note, restoring
 from flexorch.resources.resource import TwilioResource
@@ -112,10 +113,22 @@ def resolved_numbers(client: Any, numbers: list[str]) -> list[str]:
 
 
 def scan(client: Any, numbers: list[str]) -> tuple[list[Flow], list[Flow], list[str]]:
-    """Conflicts, other enabled flows and the E.164 numbers, from this process's first list."""
-    resolved = resolved_numbers(client, numbers)
-    conflicts, others = find_conflicts([flow_of(r) for r in flex_flows(client)], resolved)
+    """Conflicts, other enabled flows and the E.164 numbers, from this process's first lists.
+
+    The takers need only the numbers: their scans run beside the Flex Flows' list.
+    """
+    flows, resolved = at_once(
+        lambda: flex_flows(client),
+        lambda: takers_scanned(client, resolved_numbers(client, numbers)),
+    )
+    conflicts, others = find_conflicts([flow_of(r) for r in flows], resolved)
     return conflicts, others, resolved
+
+
+def takers_scanned(client: Any, numbers: list[str]) -> list[str]:
+    """`numbers`, once every taker has scanned for them (this process's first answers)."""
+    at_once(*[functools.partial(taker.scan_once, client, numbers) for taker in TAKERS])
+    return numbers
 
 
 def concerning(records: Iterable[Record], managed: set[str]) -> list[Record]:
@@ -147,10 +160,7 @@ class FlexFlowSnapshotProvider(SnapshotProvider):
         """Preview looks the numbers and takers up; channels are read when the snapshot is taken."""
 
         def look_up(props: dict[str, Any]) -> None:
-            client = self.client()
-            numbers = scan(client, list(props["numbers"]))[2]
-            for taker in TAKERS:
-                taker.scan_once(client, numbers)
+            scan(self.client(), list(props["numbers"]))
 
         return self.looked_up(olds, news, look_up, "numbers")
 

@@ -28,7 +28,7 @@ from pulumi.dynamic import (
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
-from flexorch.lookups import account_numbers
+from flexorch.lookups import account_numbers, numbers_now
 from flexorch.resources import addresses
 from flexorch.resources.base import SnapshotProvider, TwilioProvider, form_fields, restoring, warn
 from flexorch.resources.platforms import platform
@@ -252,9 +252,7 @@ class PhoneNumberRouteProvider(TwilioProvider):
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        live = None
-        with twilio_call(self.label(props), "read", missing_ok=True):
-            live = self.client().incoming_phone_numbers(id_).fetch()
+        live = numbers_now(self.client()).get(id_)
         if live is None:
             raise FlexorchError(
                 f"{self.label(props)}: {id_} is no longer a number of this account; remove it "

@@ -102,6 +102,17 @@ class TaskChannelSnapshot(AdoptionSnapshot, module="flexorch", name="TaskChannel
         super().__init__(name, props, opts)
 
 
+def channels_now(client: Any, sid: str) -> dict[str, Any]:
+    """Workspace `sid`'s TaskChannels as a refresh finds them, by SID."""
+
+    def listed() -> dict[str, Any]:
+        with twilio_call(f"Workspace {sid}", "list its TaskChannels"):
+            found = client.taskrouter.v1.workspaces(sid).task_channels.list(page_size=PAGE_SIZE)
+        return {channel.sid: channel for channel in found}
+
+    return once(client, ("task-channels-now", sid), listed)
+
+
 def no_room(client: Any, sid: str, wanted: list[str], limit: int) -> str:
     """Why workspace `sid` cannot take the channels `wanted` would add ("" when it can).
 
@@ -195,9 +206,8 @@ class TaskChannelProvider(AdoptingProvider):
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        live = None
-        with twilio_call(self.label(props), "read", missing_ok=True):
-            live = self._channels(props)(id_).fetch()
+        """From one list of the workspace's channels per refresh, not one request per channel."""
+        live = channels_now(self.client(), props["workspace_sid"]).get(id_)
         if live is None:
             return gone(self.label(props), id_, bool(props.get("adopted_previous")))
         outs = self.refreshed(

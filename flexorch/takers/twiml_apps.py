@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from twilio.rest import Client
 from typing_extensions import override
 
-from flexorch.lookups import account_numbers, list_account_numbers
+from flexorch.lookups import account_numbers, numbers_now
 from flexorch.takers.base import Record, Taker
 from flexorch.twilio_client import twilio_call
 from flexorch.twilio_facts import app_takes_inbound
@@ -32,7 +32,7 @@ class TwimlApps(Taker):
     @override
     def scan(self, client: Client, numbers: list[str], first: bool) -> list[Record]:
         """One record per managed number with an app (its SID is the number's)."""
-        found = account_numbers(client) if first else list_account_numbers(client)
+        found = account_numbers(client) if first else numbers_now(client)
         with_app = [found[n] for n in numbers if n in found]
         with_app = [n for n in with_app if app_takes_inbound(n.sms_application_sid)]
         apps = {sid: _app(client, sid) for sid in {n.sms_application_sid for n in with_app}}
