@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -620,3 +622,13 @@ def test_32_twilio_calls_run_at_once_off_the_event_loop() -> None:
     assert ids == {f"{float(n)}" for n in range(32)}
     assert elapsed < 2.5  # 32 x 0.5 s one at a time would be 16 s
     assert threading.main_thread().ident not in loop_threads
+
+
+def test_the_provider_starts_without_the_component_or_its_config_model() -> None:
+    """Every operation waits for the provider to start; only `construct` needs those."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, flexorch.provider.provider as p; print(sorted("
+         "m for m in ('flexorch.component', 'flexorch.config', 'pydantic') if m in sys.modules))"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert loaded.strip() == "[]"

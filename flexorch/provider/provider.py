@@ -24,7 +24,6 @@ from pulumi.dynamic import CheckResult
 from pulumi.provider.experimental import provider as api
 from typing_extensions import override
 
-from flexorch.component import CustomMessaging
 from flexorch.errors import FlexorchError
 from flexorch.provider.registry import PROVIDERS
 from flexorch.provider.schema import COMPONENT, load
@@ -225,6 +224,10 @@ class FlexorchProvider(api.Provider):
         request's options, else by one for the stack's `twilio:` config, which Construct
         receives whole (CRUD calls see only `flexorch:*`).
         """
+        # Here, not at the top: the component and its config model are the slowest imports,
+        # and every operation of every stack waits for the provider to start.
+        from flexorch.component import CustomMessaging
+
         if request.resource_type != COMPONENT:
             raise FlexorchError(
                 f"{request.resource_type} is not a flexorch component; this provider "

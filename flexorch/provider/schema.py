@@ -14,7 +14,6 @@ from importlib import resources
 from typing import Any
 
 from flexorch import __version__
-from flexorch.config import StackConfig
 from flexorch.resources.resource import PACKAGE, camel, token
 
 SCHEMA_FILE = "schema.json"
@@ -123,6 +122,8 @@ def build(
     declared: Mapping[str, tuple[Iterable[Mapping[str, Any]], Iterable[str]]],
 ) -> dict[str, Any]:
     """The schema, from each custom resource's declarations (token -> props seen, its inputs)."""
+    from flexorch.config import StackConfig  # the config model: only to build, never to serve
+
     config = StackConfig.model_json_schema(by_alias=True, mode="validation")
     component = _object(config)
     resources_ = {tok: _resource(*declared[tok]) for tok in sorted(declared)}
