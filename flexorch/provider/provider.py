@@ -29,6 +29,7 @@ from flexorch.errors import FlexorchError
 from flexorch.provider.registry import PROVIDERS
 from flexorch.provider.schema import COMPONENT, load
 from flexorch.provider.values import Props, plain, settled, to_input, to_properties, to_props
+from flexorch.resources.account import CREDENTIALS
 from flexorch.resources.base import HOST_WORKERS, TwilioProvider
 from flexorch.resources.resource import camel
 
@@ -36,10 +37,6 @@ T = TypeVar("T")
 
 # Twilio calls in flight at once; the engine's default --parallel is 4 per CPU.
 WORKERS = HOST_WORKERS
-
-# The provider's own config (`flexorch:accountSid`, secret `flexorch:authToken`, or the API key
-# pair), the names `twilio:*` has: a real provider receives only its own namespace's config.
-CREDENTIALS = ("accountSid", "authToken", "apiKey", "apiSecret")
 
 # Where a dynamic provider kept its pickled self in each resource's state (pulumi.dynamic).
 PICKLE = "__provider"
@@ -222,8 +219,9 @@ class FlexorchProvider(api.Provider):
         """`flexorch:index:CustomMessaging` for any Pulumi language: the Python component, here.
 
         Its children are this provider's resources, served by the provider given in the
-        request's options, else by one for the stack's `twilio:` config, which Construct
-        receives whole (CRUD calls see only `flexorch:*`).
+        request's options, else by one for the stack's credentials (`flexorch:*`, else
+        `twilio:*`; `Provider.from_stack_config`), which Construct receives whole (CRUD calls
+        see only `flexorch:*`).
         """
         if request.resource_type != COMPONENT:
             raise FlexorchError(
