@@ -81,7 +81,13 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
-def yaml_stack(tmp: Path, sandbox: Sandbox, program: str, config: dict[str, str]) -> auto.Stack:
+def yaml_stack(
+    tmp: Path,
+    sandbox: Sandbox,
+    program: str,
+    config: dict[str, str],
+    env: dict[str, str] | None = None,
+) -> auto.Stack:
     """A fresh stack `dev` of the YAML program `program`; `config` keys ending in Token: secret."""
     project = tmp / "yamlapp"
     project.mkdir()
@@ -90,7 +96,7 @@ def yaml_stack(tmp: Path, sandbox: Sandbox, program: str, config: dict[str, str]
     options = auto.LocalWorkspaceOptions(
         work_dir=str(project),
         pulumi_home=str(tmp / "home"),
-        env_vars=engine_env(tmp, sandbox),
+        env_vars={**engine_env(tmp, sandbox), **(env or {})},
         pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
     )
     stack = auto.create_stack("dev", work_dir=str(project), opts=options)
@@ -159,6 +165,30 @@ def test_preview_up_no_change_preview_and_destroy(sandbox: Sandbox, tmp_path: Pa
     stack.preview(expect_no_changes=True)
     assert sandbox.since(mark) == []
 
+    stack.destroy()
+    assert restorable(sandbox) == before
+
+
+@pytest.mark.parametrize(
+    ("config", "env"),
+    [
+        ({"twilio:accountSid": seed.ACCOUNT_SID, "twilio:authToken": seed.AUTH_TOKEN}, {}),
+        ({}, {"TWILIO_ACCOUNT_SID": seed.ACCOUNT_SID, "TWILIO_AUTH_TOKEN": seed.AUTH_TOKEN}),
+    ],
+    ids=["twilio-config", "environment"],
+)
+def test_the_python_stacks_credentials_work_too(
+    sandbox: Sandbox, tmp_path: Path, config: dict[str, str], env: dict[str, str]
+) -> None:
+    # The component the provider constructs sees the whole stack config, `twilio:*` included;
+    # the provider process inherits the CLI's environment.
+    stack = yaml_stack(tmp_path, sandbox, PROGRAM, config, env)
+    before = restorable(sandbox)
+    up = stack.up()
+    assert up.summary.result == "succeeded"
+    number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FLEX_FLOW_NUMBER)
+    assert number["sms_url"] == "http://localhost:3000/east"
+    assert seed.AUTH_TOKEN not in saved_state(stack)
     stack.destroy()
     assert restorable(sandbox) == before
 
