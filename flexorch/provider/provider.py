@@ -38,6 +38,18 @@ T = TypeVar("T")
 # Twilio calls in flight at once; the engine's default --parallel is 4 per CPU.
 WORKERS = HOST_WORKERS
 
+# The credentials that must reach the provider as secrets (the schema marks them so).
+SECRETS = ("authToken", "apiSecret")
+
+
+def plain_text(key: str) -> str:
+    """The problem line for the provider's `key` given in plain text: state would hold it so."""
+    return (
+        f"flexorch:{key}: is not a secret, so state would hold it in plain text; run "
+        f"`pulumi config set --secret flexorch:{key}` (for a provider resource, pass a secret)"
+    )
+
+
 # Where a dynamic provider kept its pickled self in each resource's state (pulumi.dynamic).
 PICKLE = "__provider"
 
@@ -99,7 +111,14 @@ class FlexorchProvider(api.Provider):
         provider without it (the inputs) and call no provider, so no Twilio request can
         happen before `up`. Secrets arrive marked (and stay secret in what is returned);
         resources and outputs arrive as plain values, which is all the providers take.
+        A token or API secret that arrives unmarked (`pulumi config set --plaintext`) is
+        refused before the engine records the provider: state would hold it in plain text.
+        CheckConfig cannot tell, the engine sends it no secret marks (Pulumi 3.274).
         """
+        for key in SECRETS:
+            value = request.args.get(key)
+            if value is not None and isinstance(value.value, str) and not value.is_secret:
+                raise FlexorchError(plain_text(key))
         self._credentials = {
             key: plain(value) for key, value in request.args.items() if key in CREDENTIALS
         }

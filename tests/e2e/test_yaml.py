@@ -236,14 +236,34 @@ def test_a_bad_input_is_one_line_and_writes_nothing(sandbox: Sandbox, tmp_path: 
         {"flexorch:accountSid": seed.ACCOUNT_SID, "flexorch:authToken": seed.AUTH_TOKEN},
     )
     mark = len(sandbox.requests)
+    for command in (stack.preview, stack.up):
+        with pytest.raises(auto.CommandError) as raised:
+            command()
+        shown = str(raised.value)  # the command, its stdout and its stderr
+        assert (
+            "\n    error: flexorch:index:CustomMessaging resource 'east' has a problem: "
+            'CustomMessaging "east": flexorch:numbers[0]: "12345" is neither an E.164 number nor '
+            'a phone number SID; write it like "+15005550006" (quoted, no spaces) or PN followed '
+            "by 32 hex digits\n"
+        ) in shown
+        assert "Traceback" not in shown
+    assert sandbox.since(mark) == []
+
+
+def test_a_plain_text_token_is_refused_before_state_holds_it(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    stack = yaml_stack(tmp_path, sandbox, PROGRAM, {"flexorch:accountSid": seed.ACCOUNT_SID})
+    stack.set_config("flexorch:authToken", auto.ConfigValue(seed.AUTH_TOKEN))  # --plaintext
+    mark = len(sandbox.requests)
     with pytest.raises(auto.CommandError) as raised:
         stack.up()
-    shown = str(raised.value)  # the command, its stdout and its stderr
+    shown = str(raised.value)
     assert (
-        "\n    error: flexorch:index:CustomMessaging resource 'east' has a problem: "
-        'CustomMessaging "east": flexorch:numbers[0]: "12345" is neither an E.164 number nor a '
-        'phone number SID; write it like "+15005550006" (quoted, no spaces) or PN followed by '
-        "32 hex digits\n"
+        "\n    error: flexorch:authToken: is not a secret, so state would hold it in plain text; "
+        "run `pulumi config set --secret flexorch:authToken` (for a provider resource, pass a "
+        "secret)\n"
     ) in shown
     assert "Traceback" not in shown
     assert sandbox.since(mark) == []
+    assert seed.AUTH_TOKEN not in saved_state(stack)
