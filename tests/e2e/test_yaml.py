@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pulumi.automation as auto
 import pytest
-from engine import TOOLS, engine_env, restorable
+from engine import ROOT, TOOLS, engine_env, restorable
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
@@ -267,3 +267,28 @@ def test_a_plain_text_token_is_refused_before_state_holds_it(
     assert "Traceback" not in shown
     assert sandbox.since(mark) == []
     assert seed.AUTH_TOKEN not in saved_state(stack)
+
+
+def readme_program() -> str:
+    """The README's YAML example (the first yaml block of its "YAML programs" section)."""
+    section = (ROOT / "README.md").read_text().split("\n## YAML programs", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_example_runs_as_written(sandbox: Sandbox, tmp_path: Path) -> None:
+    # Only the chat service SID is the sandbox account's own.
+    program = readme_program().replace("sid: IS...", f"sid: {seed.CHAT_SERVICE_SID}")
+    stack = yaml_stack(
+        tmp_path,
+        sandbox,
+        program,
+        {"flexorch:accountSid": seed.ACCOUNT_SID, "flexorch:authToken": seed.AUTH_TOKEN},
+    )
+    before = restorable(sandbox)
+    up = stack.up()
+    channel = sandbox.fake.find(seed.TASK_CHANNELS, unique_name="custom1")
+    assert up.outputs["taskChannelSids"].value == {"custom1": channel["sid"]}
+    number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
+    assert number["sms_url"] == "https://handler.example.com/flex"
+    stack.destroy()
+    assert restorable(sandbox) == before
