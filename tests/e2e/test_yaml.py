@@ -1,10 +1,13 @@
 """A YAML program with `flexorch:index:CustomMessaging`, end to end against the sandbox.
 
 The real CLI and the YAML language host (`pulumi-language-yaml`, from `scripts/install-pulumi`)
-run a program that has no flexorch library: the engine reads the provider's schema and the
-provider constructs the component. Credentials as a YAML user gives them: the default
-provider's own config (`flexorch:accountSid`, secret `flexorch:authToken`), or an explicit
-`pulumi:providers:flexorch` resource. Plugin downloads stay off (tests/engine.py).
+run programs that have no flexorch library: the engine reads the provider's schema and the
+provider constructs the component. Preview, up (Twilio state and outputs), a no-change preview
+with zero requests, destroy restoring every adopted setting; credentials each way a user gives
+them (the provider's own `flexorch:` config, a Python stack's `twilio:` config, `TWILIO_*`, an
+explicit `pulumi:providers:flexorch` resource); a bad input and a plain-text token refused in
+one line with nothing written; the README's example as written. Plugin downloads stay off
+(tests/engine.py).
 """
 
 from __future__ import annotations
