@@ -380,7 +380,7 @@ class CustomMessaging(pulumi.ComponentResource):
 
         The children are the real provider's resources (`flexorch:index:*`, served by
         `pulumi-resource-flexorch`) on the `flexorch.Provider` in `opts`, else on one for the
-        stack's `twilio:` account.
+        stack's account (`Provider.from_stack_config`).
         """
         _refuse_plain_text_token()
         super().__init__("flexorch:index:CustomMessaging", resource_name, None, opts)
@@ -392,7 +392,7 @@ class CustomMessaging(pulumi.ComponentResource):
             self._declare(resource_name, values)
 
     def _account(self, name: str) -> pulumi.ProviderResource:
-        """The flexorch provider given in `opts`, else one for the stack's `twilio:` account."""
+        """The flexorch provider given in `opts`, else one for the stack's account."""
         given = self._opts.provider
         if given is not None and given.package == PACKAGE:
             return given

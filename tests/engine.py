@@ -165,3 +165,17 @@ def adopted_settings(sandbox: Sandbox) -> dict[str, Any]:
             for w in fake.all(seed.CHANNEL_WEBHOOKS)
         ),
     }
+
+
+def restorable(sandbox: Sandbox) -> dict[str, Any]:
+    """What destroy puts back or removes (a chat webhook URL that was empty stays set, silent)."""
+    settings = adopted_settings(sandbox)
+    chat = settings["chat"]
+    return {
+        "numbers": {
+            number: (n["sms_url"], n["sms_method"], n["sms_fallback_url"])
+            for number, n in settings["numbers"].items()
+        },
+        "chat": (chat["webhook_filters"], chat["webhook_method"]),
+        **{key: settings[key] for key in ("flows", "workflows", "channels", "channel_webhooks")},
+    }

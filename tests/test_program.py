@@ -115,6 +115,30 @@ def test_the_auth_token_is_only_a_secret_input_of_the_provider_resource(mocks, m
     return settle(*[child.urn for child in component.children]).apply(check)
 
 
+@pulumi.runtime.test
+def test_the_providers_own_config_wins_over_the_twilio_namespace(mocks, monkeypatch):
+    # A YAML program's stack: the default provider's `flexorch:` credentials, which the component
+    # the provider constructs sees with the rest of the stack config.
+    config = {
+        "flexorch:accountSid": "AC" + "1" * 32,
+        "flexorch:authToken": TOKEN,
+        "twilio:accountSid": "AC" + "2" * 32,
+    }
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["flexorch:authToken"]))
+    component = CustomMessaging("east", small())
+
+    def check(_):
+        [provider] = mocks.provider_resources
+        assert provider.name == "east-provider"
+        assert provider.inputs == {
+            "accountSid": "AC" + "1" * 32,
+            "authToken": {SECRET_SIG: SECRET, "value": TOKEN},
+        }
+
+    return settle(*[child.urn for child in component.children]).apply(check)
+
+
 HANDLER = "https://handler.example.com/flex"
 WS = "WS" + "1" * 32
 IS = "IS" + "2" * 32

@@ -28,6 +28,7 @@ from flexorch.errors import FlexorchError
 from flexorch.provider.registry import PROVIDERS
 from flexorch.provider.schema import COMPONENT, load
 from flexorch.provider.values import Props, plain, settled, to_input, to_properties, to_props
+from flexorch.resources.account import CREDENTIALS
 from flexorch.resources.base import HOST_WORKERS, TwilioProvider
 from flexorch.resources.resource import camel
 
@@ -36,9 +37,17 @@ T = TypeVar("T")
 # Twilio calls in flight at once; the engine's default --parallel is 4 per CPU.
 WORKERS = HOST_WORKERS
 
-# The provider's own config (`flexorch:accountSid`, secret `flexorch:authToken`, or the API key
-# pair), the names `twilio:*` has: a real provider receives only its own namespace's config.
-CREDENTIALS = ("accountSid", "authToken", "apiKey", "apiSecret")
+# The credentials that must reach the provider as secrets (the schema marks them so).
+SECRETS = ("authToken", "apiSecret")
+
+
+def plain_text(key: str) -> str:
+    """The problem line for the provider's `key` given in plain text: state would hold it so."""
+    return (
+        f"flexorch:{key}: is not a secret, so state would hold it in plain text; run "
+        f"`pulumi config set --secret flexorch:{key}` (for a provider resource, pass a secret)"
+    )
+
 
 # Where a dynamic provider kept its pickled self in each resource's state (pulumi.dynamic).
 PICKLE = "__provider"
@@ -101,7 +110,14 @@ class FlexorchProvider(api.Provider):
         provider without it (the inputs) and call no provider, so no Twilio request can
         happen before `up`. Secrets arrive marked (and stay secret in what is returned);
         resources and outputs arrive as plain values, which is all the providers take.
+        A token or API secret that arrives unmarked (`pulumi config set --plaintext`) is
+        refused before the engine records the provider: state would hold it in plain text.
+        CheckConfig cannot tell, the engine sends it no secret marks (Pulumi 3.274).
         """
+        for key in SECRETS:
+            value = request.args.get(key)
+            if value is not None and isinstance(value.value, str) and not value.is_secret:
+                raise FlexorchError(plain_text(key))
         self._credentials = {
             key: plain(value) for key, value in request.args.items() if key in CREDENTIALS
         }
@@ -221,8 +237,9 @@ class FlexorchProvider(api.Provider):
         """`flexorch:index:CustomMessaging` for any Pulumi language: the Python component, here.
 
         Its children are this provider's resources, served by the provider given in the
-        request's options, else by one for the stack's `twilio:` config, which Construct
-        receives whole (CRUD calls see only `flexorch:*`).
+        request's options, else by one for the stack's credentials (`flexorch:*`, else
+        `twilio:*`; `Provider.from_stack_config`), which Construct receives whole (CRUD calls
+        see only `flexorch:*`).
         """
         # Here, not at the top: the component and its config model are the slowest imports,
         # and every operation of every stack waits for the provider to start.

@@ -10,6 +10,9 @@ import pulumi
 
 from flexorch.resources.resource import PACKAGE
 
+# The credential keys, alike in the provider's own config (`flexorch:*`) and in `twilio:*`.
+CREDENTIALS = ("accountSid", "authToken", "apiKey", "apiSecret")
+
 
 def _secret(value: pulumi.Input[str] | None) -> pulumi.Input[str] | None:
     return None if value is None else pulumi.Output.secret(value)
@@ -46,17 +49,21 @@ class Provider(pulumi.ProviderResource):
     def from_stack_config(
         resource_name: str, opts: pulumi.ResourceOptions | None = None
     ) -> Provider:
-        """The provider for the account of the stack's `twilio:` config (or the environment).
+        """The provider for the account of the stack's config (or the environment).
 
-        A real provider receives only its own namespace's config (`flexorch:*`), so a stack's
-        `twilio:accountSid` and secret `twilio:authToken` reach it through this resource.
+        A real provider receives only its own namespace's config, so the stack's credentials
+        reach it through this resource: `flexorch:accountSid` and its kin when any is set (the
+        default provider's own config, as YAML programs set it: the component the provider
+        constructs sees the whole stack config), else `twilio:accountSid` and secret
+        `twilio:authToken`, as Python stacks have them.
         """
-        twilio = pulumi.Config("twilio")
+        own = pulumi.Config(PACKAGE)
+        config = own if any(own.get(key) for key in CREDENTIALS) else pulumi.Config("twilio")
         return Provider(
             resource_name,
-            account_sid=twilio.get("accountSid"),
-            auth_token=twilio.get_secret("authToken"),
-            api_key=twilio.get("apiKey"),
-            api_secret=twilio.get_secret("apiSecret"),
+            account_sid=config.get("accountSid"),
+            auth_token=config.get_secret("authToken"),
+            api_key=config.get("apiKey"),
+            api_secret=config.get_secret("apiSecret"),
             opts=opts,
         )

@@ -13,11 +13,10 @@ import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pulumi.automation as auto
 import pytest
-from engine import adopted_settings, user_program
+from engine import restorable, user_program
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
@@ -86,20 +85,6 @@ def new_stack(tmp: Path, sandbox: Sandbox, program: str) -> auto.Stack:
     return user_program(
         tmp, sandbox, lambda project: (project / "__main__.py").write_text(textwrap.dedent(program))
     )
-
-
-def restorable(sandbox: Sandbox) -> dict[str, Any]:
-    """What destroy puts back or removes (a chat webhook URL that was empty stays set, silent)."""
-    settings = adopted_settings(sandbox)
-    chat = settings["chat"]
-    return {
-        "numbers": {
-            number: (n["sms_url"], n["sms_method"], n["sms_fallback_url"])
-            for number, n in settings["numbers"].items()
-        },
-        "chat": (chat["webhook_filters"], chat["webhook_method"]),
-        **{key: settings[key] for key in ("flows", "workflows", "channels", "channel_webhooks")},
-    }
 
 
 def test_up_no_change_preview_and_destroy_through_the_real_provider(
