@@ -1,8 +1,8 @@
 """The TypeScript SDK (sdk/nodejs) and the TypeScript example program that uses it.
 
 sdk/nodejs is generated from flexorch/provider/schema.json by Pulumi's own nodejs generator
-(`scripts/regenerate-sdk`; the generator is built by `scripts/install-sdkgen`); these tests only
-compare it with a fresh generation, so a schema change without regeneration fails here. The
+(`scripts/regenerate-sdk`; `scripts/install-pulumi-nodejs` builds the generator); these tests
+only compare it with a fresh generation, so a schema change without regeneration fails here. The
 example (examples/typescript) is type-checked with tsc against that SDK and the real
 `@pulumi/pulumi` typings from node_modules. The generator and tsc come from `scripts/setup`;
 without them these tests fail (never skip), saying so.
@@ -20,7 +20,7 @@ from helpers import ROOT
 SDK = ROOT / "sdk" / "nodejs"
 EXAMPLE = ROOT / "examples" / "typescript"
 SCHEMA = ROOT / "flexorch" / "provider" / "schema.json"
-SETUP = "run scripts/setup (scripts/install-sdkgen builds it, npm ci installs tsc)"
+SETUP = "run scripts/setup (scripts/install-pulumi-nodejs, npm ci)"
 # What `npm install` in sdk/nodejs adds, as the SDK's own .gitignore says: not generated.
 INSTALLED = ("node_modules", "bin")
 
