@@ -620,3 +620,33 @@ def test_32_twilio_calls_run_at_once_off_the_event_loop() -> None:
     assert ids == {f"{float(n)}" for n in range(32)}
     assert elapsed < 2.5  # 32 x 0.5 s one at a time would be 16 s
     assert threading.main_thread().ident not in loop_threads
+
+
+def test_a_provider_resource_changes_with_its_credentials_only() -> None:
+    """The `version` a generated SDK's component passes down is no change (TypeScript e2e)."""
+    provider_urn = f"urn:pulumi:dev::flexorch::{PARENT}$pulumi:providers:flexorch::east-provider"
+    token = PropertyValue("token", is_secret=True)
+    olds = {"accountSid": PropertyValue(ACCOUNT_SID), "authToken": token}
+
+    async def call(stub: Any) -> Any:
+        same = await stub.DiffConfig(
+            proto.DiffRequest(
+                urn=provider_urn,
+                id="1",
+                olds=struct(**olds),
+                news=struct(**olds, version=PropertyValue("0.2.0")),
+            )
+        )
+        other = await stub.DiffConfig(
+            proto.DiffRequest(
+                urn=provider_urn,
+                id="1",
+                olds=struct(**olds),
+                news=struct(**{**olds, "authToken": PropertyValue("new", is_secret=True)}),
+            )
+        )
+        return same, other
+
+    same, other = talk(call)
+    assert (same.changes, list(same.diffs)) == (proto.DiffResponse.DIFF_NONE, [])
+    assert (other.changes, list(other.diffs)) == (proto.DiffResponse.DIFF_SOME, ["authToken"])
