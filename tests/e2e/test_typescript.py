@@ -1,0 +1,129 @@
+"""The TypeScript example end to end: examples/typescript against the sandbox, with the real CLI.
+
+The program and the SDK (sdk/nodejs) are compiled with tsc, as `npm install` of the example
+would (the SDK's postinstall runs tsc); @pulumi/pulumi is the one in node_modules. The engine
+runs it with flexorch's Node.js language host (`scripts/install-pulumi-nodejs`: Pulumi's own is
+not served by the Go module proxy), and the component is constructed by the provider,
+`pulumi-resource-flexorch` from PATH: preview, up, a no-change preview with zero Twilio
+requests, destroy restoring every adopted setting.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi.automation as auto
+import pytest
+from engine import ROOT, TOOLS, adopted_settings, engine_env
+
+from flexorch.sandbox import seed
+from flexorch.sandbox.server import Sandbox
+
+EXAMPLE = ROOT / "examples" / "typescript"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed.flex_account()) as running:
+        yield running
+
+
+def restorable(sandbox: Sandbox) -> dict[str, Any]:
+    """What destroy puts back or removes (a chat webhook URL that was empty stays set, silent)."""
+    settings = adopted_settings(sandbox)
+    chat = settings["chat"]
+    return {
+        "numbers": {
+            number: (n["sms_url"], n["sms_method"], n["sms_fallback_url"])
+            for number, n in settings["numbers"].items()
+        },
+        "chat": (chat["webhook_filters"], chat["webhook_method"]),
+        **{key: settings[key] for key in ("flows", "workflows", "channels", "channel_webhooks")},
+    }
+
+
+def tsc(project: Path) -> None:
+    done = subprocess.run(
+        [str(ROOT / "node_modules" / ".bin" / "tsc"), "-p", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def typescript_program(tmp: Path) -> Path:
+    """The example, compiled, with the SDK and @pulumi/pulumi where Node looks for them."""
+    for tool in ("pulumi", "pulumi-language-nodejs"):
+        if not (TOOLS / "bin" / tool).exists():
+            pytest.fail(f"{TOOLS / 'bin' / tool} is missing; run scripts/setup", pytrace=False)
+    project = tmp / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "index.ts", "tsconfig.json"):
+        shutil.copy(EXAMPLE / name, project / name)
+    modules = project / "node_modules"
+    (modules / "@pulumi").mkdir(parents=True)
+    (modules / "@pulumi" / "pulumi").symlink_to(ROOT / "node_modules" / "@pulumi" / "pulumi")
+    (modules / "@types").symlink_to(ROOT / "node_modules" / "@types")
+    sdk = modules / "@pulumi" / "flexorch"
+    shutil.copytree(ROOT / "sdk" / "nodejs", sdk)
+    tsc(sdk)
+    shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")  # as its postinstall does
+    tsc(project)
+    # Without typescript among its dependencies the runner loads bin/index.js, no ts-node.
+    (project / "package.json").write_text(json.dumps({"name": "example", "main": "bin/index.js"}))
+    return project
+
+
+def test_preview_up_no_change_preview_and_destroy(sandbox: Sandbox, tmp_path: Path) -> None:
+    project = typescript_program(tmp_path)
+    (tmp_path / "state").mkdir()
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(project),
+        pulumi_home=str(tmp_path / "home"),
+        env_vars=engine_env(tmp_path, sandbox),
+        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+    )
+    stack = auto.create_stack("dev", work_dir=str(project), opts=options)
+    config = {
+        "twilio:accountSid": auto.ConfigValue(seed.ACCOUNT_SID),
+        "twilio:authToken": auto.ConfigValue(seed.AUTH_TOKEN, secret=True),
+        "handlerUrl": auto.ConfigValue("http://localhost:3000/east"),
+        "chatServiceSid": auto.ConfigValue(seed.CHAT_SERVICE_SID),
+        "protect": auto.ConfigValue("false"),
+    }
+    stack.set_all_config(config)
+    before = restorable(sandbox)
+
+    mark = len(sandbox.requests)
+    preview = stack.preview()
+    assert preview.change_summary == {"create": 14}
+    assert all(r["method"] == "GET" for r in sandbox.since(mark))
+
+    up = stack.up()
+    assert up.summary.result == "succeeded"
+    assert "Traceback" not in up.stdout + up.stderr
+    workflow = sandbox.fake.find(
+        seed.WORKFLOWS, friendly_name="Custom messaging - route to contact_uri"
+    )
+    channel = sandbox.fake.find(seed.TASK_CHANNELS, unique_name="custom1")
+    assert {key: output.value for key, output in up.outputs.items()} == {
+        "workspaceSid": seed.WORKSPACE_SID,
+        "workflowSid": workflow["sid"],
+        "taskChannelSids": {"custom1": channel["sid"]},
+        "numbers": [seed.FREE_NUMBER],
+    }
+    number = sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)
+    assert (number["sms_url"], number["sms_method"]) == ("http://localhost:3000/east", "POST")
+
+    mark = len(sandbox.requests)
+    stack.preview(expect_no_changes=True)
+    assert sandbox.since(mark) == []
+
+    stack.destroy()
+    assert restorable(sandbox) == before
