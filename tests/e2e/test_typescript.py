@@ -7,7 +7,7 @@ typescript are the ones in node_modules. The engine runs the program with flexor
 language host (`scripts/install-pulumi-nodejs`: Pulumi's own is not served by the Go module
 proxy), and the component is constructed by the provider, `pulumi-resource-flexorch` from PATH:
 preview, up, a no-change preview with zero Twilio requests, destroy restoring every adopted
-setting.
+setting; then a bad value fails preview with the provider's one line.
 """
 
 from __future__ import annotations
@@ -127,3 +127,19 @@ def test_preview_up_no_change_preview_and_destroy(sandbox: Sandbox, tmp_path: Pa
 
     stack.destroy()
     assert restorable(sandbox) == before
+
+    # A bad value: the provider's one line, from the component it constructs, and no traceback.
+    program = project / "index.ts"
+    program.write_text(program.read_text().replace('"+15005550006"', '"15005550007"'))
+    mark = len(sandbox.requests)
+    with pytest.raises(auto.errors.CommandError) as raised:
+        stack.preview()
+    output = str(raised.value)
+    assert (
+        "error: flexorch:index:CustomMessaging resource 'east' has a problem: "
+        'CustomMessaging "east": flexorch:numbers[0]: "15005550007" is neither an E.164 number '
+        'nor a phone number SID; write it like "+15005550006" (quoted, no spaces) or PN '
+        "followed by 32 hex digits"
+    ) in [line.strip() for line in output.splitlines()]
+    assert "Traceback" not in output
+    assert sandbox.since(mark) == []
