@@ -29,6 +29,7 @@ FILE_TIERS = {
     "faults/test_takers_faults.py": "engine",
     "faults/test_event_callback_faults.py": "engine",
     "test_contract.py": "prism",
+    "test_sdk_nodejs.py": "node",
     "test_wheel.py": "wheel",
 }
 # Tests that start Node tools on generated code or on node_modules.

@@ -632,3 +632,33 @@ def test_the_provider_starts_without_the_component_or_its_config_model() -> None
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert loaded.strip() == "[]"
+
+
+def test_a_provider_resource_changes_with_its_credentials_only() -> None:
+    """The `version` a generated SDK's component passes down is no change (TypeScript e2e)."""
+    provider_urn = f"urn:pulumi:dev::flexorch::{PARENT}$pulumi:providers:flexorch::east-provider"
+    token = PropertyValue("token", is_secret=True)
+    olds = {"accountSid": PropertyValue(ACCOUNT_SID), "authToken": token}
+
+    async def call(stub: Any) -> Any:
+        same = await stub.DiffConfig(
+            proto.DiffRequest(
+                urn=provider_urn,
+                id="1",
+                olds=struct(**olds),
+                news=struct(**olds, version=PropertyValue("0.2.0")),
+            )
+        )
+        other = await stub.DiffConfig(
+            proto.DiffRequest(
+                urn=provider_urn,
+                id="1",
+                olds=struct(**olds),
+                news=struct(**{**olds, "authToken": PropertyValue("new", is_secret=True)}),
+            )
+        )
+        return same, other
+
+    same, other = talk(call)
+    assert (same.changes, list(same.diffs)) == (proto.DiffResponse.DIFF_NONE, [])
+    assert (other.changes, list(other.diffs)) == (proto.DiffResponse.DIFF_SOME, ["authToken"])

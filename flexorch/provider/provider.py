@@ -18,7 +18,7 @@ import asyncio
 import functools
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pulumi.dynamic import CheckResult
 from pulumi.provider.experimental import provider as api
@@ -48,6 +48,9 @@ def plain_text(key: str) -> str:
         f"`pulumi config set --secret flexorch:{key}` (for a provider resource, pass a secret)"
     )
 
+
+# DiffResponse.DiffChanges of Pulumi's provider protocol (provider.proto).
+DIFF_NONE, DIFF_SOME = 1, 2
 
 # Where a dynamic provider kept its pickled self in each resource's state (pulumi.dynamic).
 PICKLE = "__provider"
@@ -129,6 +132,28 @@ class FlexorchProvider(api.Provider):
         result = await pending if pending is not None else None
         if result is not None and result.failures:
             raise FlexorchError([failure.reason for failure in result.failures])
+
+    @override
+    async def diff_config(self, request: api.DiffRequest) -> api.DiffResponse:
+        """A provider resource changes when its credentials do, and only then.
+
+        Left to the engine, every input counts, and the `version` a generated SDK (the
+        TypeScript one) gives the component is in its provider resource's inputs on later runs
+        but not in what the first `up` recorded: each later preview would plan an update of it.
+        """
+        olds, news = request.old_state, request.new_inputs
+        changed = [
+            key
+            for key in CREDENTIALS
+            if (plain(olds[key]) if key in olds else None)
+            != (plain(news[key]) if key in news else None)
+        ]
+        # pulumi 3.272's server copies `changes` into DiffConfig's answer as is, where the
+        # protocol wants DiffChanges (DIFF_NONE 1, DIFF_SOME 2; a bool False would be 0,
+        # unknown, and the engine would compare every input again), and it fails on any
+        # `detailed_diff` entry (it reads `inputDiff`), so `diffs` alone names the changes.
+        changes = DIFF_SOME if changed else DIFF_NONE
+        return api.DiffResponse(changes=cast(bool, changes), diffs=changed)
 
     @override
     async def check(self, request: api.CheckRequest) -> api.CheckResponse:
