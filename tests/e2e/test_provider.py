@@ -121,6 +121,12 @@ def test_up_no_change_preview_and_destroy_through_the_real_provider(
     assert seed.AUTH_TOKEN not in text
     [route] = [r for r in resources if r["type"] == "flexorch:index:PhoneNumberRoute"]
     assert route["outputs"]["smsUrl"] == "http://localhost:3000/east"
+    # Only the component keeps a stack trace: the program's line that declared it.
+    traced = [r["type"] for r in resources if r.get("stackTrace")]
+    assert traced == ["pulumi:pulumi:Stack", "flexorch:index:CustomMessaging",
+                      "pulumi:providers:flexorch"]  # fmt: skip
+    [component] = [r for r in resources if r["type"] == "flexorch:index:CustomMessaging"]
+    assert component["sourcePosition"] == "project:///__main__.py#5"
 
     mark = len(sandbox.requests)
     stack.preview(expect_no_changes=True)
