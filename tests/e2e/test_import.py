@@ -303,8 +303,8 @@ def test_a_sid_the_account_does_not_hold_fails_the_import_in_one_line(
 def test_cli_import_in_a_yaml_project_prints_yaml_that_previews_with_no_change(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    if not (TOOLS / "bin" / "pulumi-language-yaml").exists():
-        pytest.skip("no YAML language host in .tools/bin (scripts/install-pulumi builds it)")
+    host = TOOLS / "bin" / "pulumi-language-yaml"
+    assert host.exists(), f"{host}: no YAML language host; run scripts/install-pulumi"
     project = tmp_path / "yamlapp"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: yamlapp\nruntime: yaml\nresources: {}\n")
