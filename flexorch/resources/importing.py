@@ -39,11 +39,11 @@ def import_id(id_: str, what: str, prefix: str) -> tuple[str, str]:
 
 
 def find_imported(
-    client: Client, id_: str, what: str, prefix: str, fetch: Callable[[str, str], Any]
+    client: Client, id_: str, what: str, prefix: str, collection: Callable[[Any], Any]
 ) -> tuple[str, Any]:
-    """The workspace holding the object `id_`, and the object as `fetch(workspace, sid)` reads it.
+    """The workspace holding the object `id_`, and the object as Twilio has it.
 
-    `fetch` answers None when that workspace has no such object (Twilio's 404).
+    `collection(workspace)` is the workspace's list resource of that kind (`.workflows`).
 
     Raises:
         FlexorchError: when no workspace of the account holds it, naming the SID and the account.
@@ -55,7 +55,9 @@ def find_imported(
         with twilio_call(f"{what} {sid}", "list the account's TaskRouter workspaces"):
             candidates = [w.sid for w in client.taskrouter.v1.workspaces.list(page_size=PAGE_SIZE)]
     for candidate in candidates:
-        found = fetch(candidate, sid)
+        found = None
+        with twilio_call(f"{what} {sid}", "read", missing_ok=True):  # 404: not this workspace
+            found = collection(client.taskrouter.v1.workspaces(candidate))(sid).fetch()
         if found is not None:
             return candidate, found
     where = f"workspace {workspace}" if workspace else _workspaces(candidates)

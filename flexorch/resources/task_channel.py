@@ -102,15 +102,19 @@ class TaskChannelSnapshot(AdoptionSnapshot, module="flexorch", name="TaskChannel
         super().__init__(name, props, opts)
 
 
+def list_channels(client: Any, sid: str) -> list[Any]:
+    """Workspace `sid`'s TaskChannels now."""
+    with twilio_call(f"Workspace {sid}", "list its TaskChannels"):
+        return list(client.taskrouter.v1.workspaces(sid).task_channels.list(page_size=PAGE_SIZE))
+
+
 def channels_now(client: Any, sid: str) -> dict[str, Any]:
     """Workspace `sid`'s TaskChannels as a refresh finds them, by SID."""
-
-    def listed() -> dict[str, Any]:
-        with twilio_call(f"Workspace {sid}", "list its TaskChannels"):
-            found = client.taskrouter.v1.workspaces(sid).task_channels.list(page_size=PAGE_SIZE)
-        return {channel.sid: channel for channel in found}
-
-    return once(client, ("task-channels-now", sid), listed)
+    return once(
+        client,
+        ("task-channels-now", sid),
+        lambda: {channel.sid: channel for channel in list_channels(client, sid)},
+    )
 
 
 def no_room(client: Any, sid: str, wanted: list[str], limit: int) -> str:
@@ -118,13 +122,8 @@ def no_room(client: Any, sid: str, wanted: list[str], limit: int) -> str:
 
     One list of the workspace's channels per process.
     """
-    channels = client.taskrouter.v1.workspaces(sid).task_channels
-
-    def listed() -> list[str]:
-        with twilio_call(f"Workspace {sid}", "list its TaskChannels"):
-            return [c.unique_name for c in channels.list(page_size=PAGE_SIZE)]
-
-    existing = once(client, ("task-channels", sid), listed)
+    listed = once(client, ("task-channels", sid), lambda: list_channels(client, sid))
+    existing = [channel.unique_name for channel in listed]
     added = [name for name in wanted if name not in existing]
     total = len(existing) + len(added)
     if total <= limit:
@@ -223,14 +222,9 @@ class TaskChannelProvider(AdoptingProvider):
         `taskChannels[].sid` adopts it instead). Flex's built-in channels are refused, as the
         config refuses their names: Flex needs them.
         """
-        client = self.client()
-
-        def fetch(workspace: str, sid: str) -> Any:
-            with twilio_call(f"TaskChannel {sid}", "read", missing_ok=True):
-                return client.taskrouter.v1.workspaces(workspace).task_channels(sid).fetch()
-            return None
-
-        workspace, live = find_imported(client, id_, "TaskChannel", "TC", fetch)
+        workspace, live = find_imported(
+            self.client(), id_, "TaskChannel", "TC", lambda workspace: workspace.task_channels
+        )
         if live.unique_name.lower() in BUILTIN_TASK_CHANNELS:
             raise FlexorchError(
                 f'TaskChannel {live.sid}: is Flex\'s built-in "{live.unique_name}" channel, which '

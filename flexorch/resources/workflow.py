@@ -217,14 +217,9 @@ class WorkflowProvider(AdoptingProvider):
         No snapshot records its settings (an import reads one object; a snapshot is a resource
         of its own), so destroy deletes it; the config's `workflow.sid` adopts it instead.
         """
-        client = self.client()
-
-        def fetch(workspace: str, sid: str) -> Any:
-            with twilio_call(f"Workflow {sid}", "read", missing_ok=True):
-                return client.taskrouter.v1.workspaces(workspace).workflows(sid).fetch()
-            return None
-
-        workspace, live = find_imported(client, id_, "Workflow", "WW", fetch)
+        workspace, live = find_imported(
+            self.client(), id_, "Workflow", "WW", lambda workspace: workspace.workflows
+        )
         inputs = {
             "workspace_sid": workspace,
             "friendly_name": live.friendly_name,
