@@ -344,6 +344,29 @@ def test_a_bad_output_value_fails_when_it_resolves(mocks):
 
 
 @pulumi.runtime.test
+def test_the_sdk_logs_no_routine_debug_line_for_the_components_children(mocks, monkeypatch):
+    # Each is a blocking call to the engine on the program's event loop: four per resource.
+    lines: list[str] = []
+    monkeypatch.setattr(pulumi.log, "debug", lambda msg, *args, **kwargs: lines.append(msg))
+    _, component = declare(EXAMPLES[0])
+    mine = pulumi.CustomResource("test:index:Mine", "mine", {})
+
+    def check(_):
+        registered = [line for line in lines if line.startswith("registering resource: ")]
+        assert any("ty=flexorch:index:CustomMessaging" in line for line in registered)
+        assert any("ty=test:index:Mine" in line for line in registered)
+        assert not any("ty=flexorch:index:PhoneNumberRoute" in line for line in registered)
+        assert sum("ty=flexorch:index:" in line for line in registered) == 1  # the component
+        # The program's own resource keeps the whole sequence.
+        assert any(line.startswith("resource registration successful: ty=test:index:Mine")
+                   for line in lines)  # fmt: skip
+        pulumi.log.debug("RPC failed with exception:")  # not routine: reaches the engine
+        assert lines[-1] == "RPC failed with exception:"
+
+    return settle(mine.urn, *[child.urn for child in component.children]).apply(check)
+
+
+@pulumi.runtime.test
 def test_two_components_coexist_and_opts_reach_every_child(mocks, monkeypatch):
     retained: dict[str, bool | None] = {}
     original = TwilioResource.__init__

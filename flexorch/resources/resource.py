@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import pulumi
+import pulumi.log
 from pulumi.dynamic import Resource
 from pulumi.runtime import resource as pulumi_runtime_resource
 from pulumi.runtime.proto import source_pb2
@@ -29,6 +30,13 @@ _MODULE = "index"
 _UPPER = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 _SERVED_BY: ContextVar[pulumi.ProviderResource | None] = ContextVar("served_by", default=None)
+# The lines Pulumi's SDK logs at debug level for every resource it registers.
+_ROUTINE = (
+    "registering resource: ",
+    "beginning rpc register resource",
+    "resource registration prepared: ",
+    "resource registration successful: ",
+)
 
 
 def token(kind: str) -> str:
@@ -79,6 +87,7 @@ def served_by(provider: pulumi.ProviderResource) -> Iterator[None]:
     which is where the program declared it. With an SDK that has no such hook, nothing changes.
     """
     reset = _SERVED_BY.set(provider)
+    _quieten_routine_debug()
     traces = pulumi_runtime_resource
     recorded = getattr(traces, "_get_stack_trace", None)
     if recorded is not None:
@@ -93,6 +102,30 @@ def served_by(provider: pulumi.ProviderResource) -> Iterator[None]:
 
 def _no_stack_trace() -> source_pb2.StackTrace:
     return source_pb2.StackTrace()
+
+
+def _quieten_routine_debug() -> None:
+    """Drop the SDK's routine debug lines for flexorch's own resources; keep every other line.
+
+    The SDK sends each debug line to the engine as a blocking call on the program's event
+    loop, four for every resource it registers, whether or not anyone shows debug output:
+    468 round trips for 100 numbers, which held up registering the resources behind them
+    (a no-change preview of 100 numbers took 0.24 s longer). Lines about failures, and
+    every line about the program's other resources, still reach the engine. The resources
+    declared inside `served_by` register in tasks that inherit its context, which is how
+    their lines are told apart.
+    """
+    debug = pulumi.log.debug
+    if getattr(debug, "_flexorch_quiet", False):
+        return
+
+    def quiet(msg: str, *args: Any, **kwargs: Any) -> None:
+        if _SERVED_BY.get() is not None and msg.startswith(_ROUTINE):
+            return
+        debug(msg, *args, **kwargs)
+
+    quiet._flexorch_quiet = True  # type: ignore[attr-defined]
+    pulumi.log.debug = quiet
 
 
 class TwilioResource(Resource):
