@@ -790,6 +790,20 @@ def test_an_unknown_number_fails_in_snapshot_check_before_any_write(http, fake) 
     assert [(m, p) for m, p, _ in http.log] == [("GET", NUMBERS_PATH)]
 
 
+def test_one_number_given_by_e164_and_by_its_sid_fails_in_snapshot_check(http, fake) -> None:
+    sid = seed.sid("PN", FREE_NUMBER)
+    assert fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)["sid"] == sid
+    props = {"numbers": [FREE_NUMBER, FLEX_FLOW_NUMBER, sid], "handler_url": SMS_HANDLER}
+    result = PhoneNumbersSnapshotProvider().check({}, props)
+    assert [(f.property, f.reason) for f in result.failures] == [
+        (
+            "numbers",
+            f'flexorch:numbers: "{FREE_NUMBER}" and "{sid}" are the same number '
+            f"({FREE_NUMBER}, {sid}); list it once",
+        )
+    ]
+
+
 def test_a_route_created_again_after_a_crash_keeps_the_settings_from_before(http, fake) -> None:
     number = fake.find(seed.NUMBERS, phone_number=FREE_NUMBER)
     props, _first = route(FREE_NUMBER)

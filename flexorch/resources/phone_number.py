@@ -79,6 +79,15 @@ class PhoneNumbersSnapshotProvider(SnapshotProvider):
                     for n in missing
                 ]
             )
+        first: dict[str, str] = {}
+        twice = [
+            f'flexorch:numbers: "{first[found[n].sid]}" and "{n}" are the same number '
+            f"({found[n].phone_number}, {found[n].sid}); list it once"
+            for n in numbers
+            if first.setdefault(found[n].sid, n) != n
+        ]
+        if twice:
+            raise FlexorchError(twice)
         records = {n: _record(found[n], handler) for n in numbers}
         if props.get("addresses"):
             self._add_addresses(records)

@@ -17,6 +17,7 @@ from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
+from flexorch.resources import claims
 from flexorch.resources.base import (
     AdoptingProvider,
     AdoptionSnapshot,
@@ -146,8 +147,12 @@ class WorkflowProvider(AdoptingProvider):
             return list(self._workflows(props).list(friendly_name=props["friendly_name"]))
 
     def _ours(self, props: dict[str, Any]) -> Any:
-        """A Workflow this stack would have made: its name and its document (None if none)."""
-        found = self._named(props)
+        """A Workflow this resource would have made: its name and its document (None if none).
+
+        One another resource of the run holds is not it (`claims`: two components may want the
+        same Workflow), and it does not stand in the way either: each makes its own.
+        """
+        found = claims.unheld(self._named(props))
         same = [w for w in found if same_document(w.configuration, props["configuration"])]
         if same:
             return same[0]
@@ -168,18 +173,21 @@ class WorkflowProvider(AdoptingProvider):
                 self._workflows(props)(adopted["sid"]).update(**settings)
             outs = self.outs(props, sid=adopted["sid"], adopted_previous=adopted["previous"])
             return CreateResult(adopted["sid"], outs)
-        # An earlier run may have made it and been stopped before recording it.
-        earlier = self._ours(props)
-        if earlier is not None:
-            warn(f"{self.label(props)}: found {earlier.sid}, made by an earlier run; took it over")
-            workflow = earlier
-        else:
+        with claims.one_at_a_time("Workflow", props["workspace_sid"], props["friendly_name"]):
+            # An earlier run may have made it and been stopped before recording it.
+            earlier = self._ours(props)
+            if earlier is not None:
+                label = self.label(props)
+                warn(f"{label}: found {earlier.sid}, made by an earlier run; took it over")
+                workflow = earlier
+            else:
 
-            def create() -> Any:
-                with twilio_call(self.label(props), "create", self.fields):
-                    return self._workflows(props).create(**settings)
+                def create() -> Any:
+                    with twilio_call(self.label(props), "create", self.fields):
+                        return self._workflows(props).create(**settings)
 
-            workflow = create_resolved(self.label(props), create, lambda: self._ours(props))
+                workflow = create_resolved(self.label(props), create, lambda: self._ours(props))
+            claims.hold_here(workflow.sid)
         return CreateResult(workflow.sid, self.outs(props, sid=workflow.sid))
 
     @override
