@@ -23,7 +23,7 @@ import yaml
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
-from tests.engine import ROOT, TOOLS, engine_env
+from tests.engine import ROOT, local_stack
 
 PROGRAM = 'import pulumi\n\npulumi.export("x", 1)\n'
 STACK = "floor"
@@ -69,18 +69,7 @@ def floor_stack(
         folder = Path(tmp)
         with Sandbox(seed.flex_account(), workdir=folder / "sandbox", contract=False) as sandbox:
             project = make_project(folder)
-            (folder / "state").mkdir()
-            options = auto.LocalWorkspaceOptions(
-                work_dir=str(project),
-                pulumi_home=str(folder / "home"),
-                env_vars=engine_env(folder, sandbox),
-                pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-            )
-            stack = auto.create_or_select_stack(
-                stack_name=name, work_dir=str(project), opts=options
-            )
-            stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
-            stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
+            stack = local_stack(project, name, sandbox, select_existing=True)
             yield stack, sandbox
             stack.workspace.remove_stack(name)
 

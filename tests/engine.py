@@ -69,6 +69,48 @@ def provider_plugin(tmp: Path, python: str | None = None) -> Path:
     return folder
 
 
+def local_stack(
+    project: Path,
+    name: str,
+    sandbox: Sandbox,
+    *,
+    env: dict[str, str] | None = None,
+    python: str | None = None,
+    twilio_config: bool = True,
+    select_existing: bool = False,
+) -> auto.Stack:
+    """The stack `name` of the project folder `project`, on a backend in the folder beside it.
+
+    The one place a test or benchmark makes a stack, so that every one runs the real CLI the
+    same way: the backend is `state/` and the Pulumi home `home/` in `project`'s parent folder,
+    the environment is `engine_env`'s.
+
+    Args:
+        project: a folder holding the project's `Pulumi.yaml`; its parent holds the state and
+            the Pulumi home (several projects in one folder share them).
+        name: the stack name.
+        sandbox: the running sandbox every Twilio request goes to.
+        env: environment on top of `engine_env` (e.g. another base URL, a Node on PATH).
+        python: the interpreter that runs the program and the provider (`engine_env`'s).
+        twilio_config: give the stack the sandbox account's credentials as `twilio:accountSid`
+            and the secret `twilio:authToken` (a Python program's default provider reads them).
+        select_existing: select the stack if the backend has it already, instead of failing.
+    """
+    (project.parent / "state").mkdir(exist_ok=True)
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(project),
+        pulumi_home=str(project.parent / "home"),
+        env_vars={**engine_env(project.parent, sandbox, python), **(env or {})},
+        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+    )
+    make = auto.create_or_select_stack if select_existing else auto.create_stack
+    stack = make(stack_name=name, work_dir=str(project), opts=options)
+    if twilio_config:
+        stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
+        stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
+    return stack
+
+
 def engine(
     tmp: Path,
     sandbox: Sandbox,
@@ -100,17 +142,7 @@ def engine(
     (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     (project / "stack").symlink_to(ROOT / "stack")
     (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
-    (tmp / "state").mkdir(exist_ok=True)
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(project),
-        pulumi_home=str(tmp / "home"),
-        env_vars={**engine_env(tmp, sandbox), **(env or {})},
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-    )
-    stack = auto.create_or_select_stack(stack_name=name, work_dir=str(project), opts=options)
-    stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
-    stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
-    return stack
+    return local_stack(project, name, sandbox, env=env, select_existing=True)
 
 
 def user_program(tmp: Path, sandbox: Sandbox, write: Callable[[Path], Any]) -> auto.Stack:
@@ -123,17 +155,7 @@ def user_program(tmp: Path, sandbox: Sandbox, write: Callable[[Path], Any]) -> a
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: userapp\nruntime: python\n")
     write(project)
-    (tmp / "state").mkdir()
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(project),
-        pulumi_home=str(tmp / "home"),
-        env_vars=engine_env(tmp, sandbox),
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-    )
-    created = auto.create_stack("dev", work_dir=str(project), opts=options)
-    created.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
-    created.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
-    return created
+    return local_stack(project, "dev", sandbox)
 
 
 def sandbox_config() -> dict[str, Any]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pulumi.automation as auto
 import pytest
-from engine import TOOLS, engine_env, user_program
+from engine import TOOLS, local_stack, user_program
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.seed import ACCOUNT_SID, AUTH_TOKEN, WORKSPACE_SID
@@ -308,14 +308,7 @@ def test_cli_import_in_a_yaml_project_prints_yaml_that_previews_with_no_change(
     project = tmp_path / "yamlapp"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: yamlapp\nruntime: yaml\nresources: {}\n")
-    (tmp_path / "state").mkdir()
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(project),
-        pulumi_home=str(tmp_path / "home"),
-        env_vars=engine_env(tmp_path, sandbox),
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-    )
-    stack = auto.create_stack("dev", work_dir=str(project), opts=options)
+    stack = local_stack(project, "dev", sandbox, twilio_config=False)
     stack.set_config("flexorch:accountSid", auto.ConfigValue(ACCOUNT_SID))
     stack.set_config("flexorch:authToken", auto.ConfigValue(AUTH_TOKEN, secret=True))
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pulumi.automation as auto
 import pytest
-from engine import ROOT, TOOLS, engine_env, restorable
+from engine import ROOT, TOOLS, engine_env, local_stack, restorable
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
@@ -65,19 +65,10 @@ def typescript_program(tmp: Path) -> Path:
 
 def test_preview_up_no_change_preview_and_destroy(sandbox: Sandbox, tmp_path: Path) -> None:
     project = typescript_program(tmp_path)
-    (tmp_path / "state").mkdir()
-    env = engine_env(tmp_path, sandbox)
-    env["PATH"] = os.pathsep.join([str(NODE_22.parent), env["PATH"]])
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(project),
-        pulumi_home=str(tmp_path / "home"),
-        env_vars=env,
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-    )
-    stack = auto.create_stack("dev", work_dir=str(project), opts=options)
+    # Node 22 (which @pulumi/pulumi needs) ahead of any other `node` on PATH.
+    node_first = os.pathsep.join([str(NODE_22.parent), engine_env(tmp_path, sandbox)["PATH"]])
+    stack = local_stack(project, "dev", sandbox, env={"PATH": node_first})
     config = {
-        "twilio:accountSid": auto.ConfigValue(seed.ACCOUNT_SID),
-        "twilio:authToken": auto.ConfigValue(seed.AUTH_TOKEN, secret=True),
         "handlerUrl": auto.ConfigValue("http://localhost:3000/east"),
         "chatServiceSid": auto.ConfigValue(seed.CHAT_SERVICE_SID),
         "protect": auto.ConfigValue("false"),

@@ -31,7 +31,7 @@ from typing import Any
 import pulumi.automation as auto
 import pytest
 import yaml
-from engine import TOOLS, adopted_settings, engine_env, rewrite_flexorch_config
+from engine import TOOLS, adopted_settings, engine_env, local_stack, rewrite_flexorch_config
 from helpers import ROOT
 
 from flexorch.sandbox import seed
@@ -124,16 +124,8 @@ def deployed(release: str, sandbox: Sandbox, before: dict[str, Any], tmp_path: P
     (project / "Pulumi.yaml").write_text((src / "Pulumi.yaml").read_text())
     (project / "stack").symlink_to(src / "stack")
     (project / f"Pulumi.{NAME}.yaml").write_text(yaml.safe_dump({"config": sandbox_config(src)}))
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(project),
-        pulumi_home=str(tmp_path / "home"),
-        # Its own installed package, not a checkout's on PYTHONPATH.
-        env_vars={**engine_env(tmp_path, sandbox, python=str(old_python)), "PYTHONPATH": ""},
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-    )
-    stack = auto.create_stack(stack_name=NAME, work_dir=str(project), opts=options)
-    stack.set_config("twilio:accountSid", auto.ConfigValue(seed.ACCOUNT_SID))
-    stack.set_config("twilio:authToken", auto.ConfigValue(seed.AUTH_TOKEN, secret=True))
+    # Its own installed package, not a checkout's on PYTHONPATH.
+    stack = local_stack(project, NAME, sandbox, python=str(old_python), env={"PYTHONPATH": ""})
     up = stack.up()
     assert set(up.summary.resource_changes or {}) == {"create"}, up.stdout
     fake = sandbox.fake

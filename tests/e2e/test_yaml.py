@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pulumi.automation as auto
 import pytest
-from engine import ROOT, TOOLS, engine_env, restorable
+from engine import ROOT, local_stack, restorable
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
@@ -95,14 +95,7 @@ def yaml_stack(
     project = tmp / "yamlapp"
     project.mkdir()
     (project / "Pulumi.yaml").write_text(program)
-    (tmp / "state").mkdir()
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(project),
-        pulumi_home=str(tmp / "home"),
-        env_vars={**engine_env(tmp, sandbox), **(env or {})},
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-    )
-    stack = auto.create_stack("dev", work_dir=str(project), opts=options)
+    stack = local_stack(project, "dev", sandbox, env=env, twilio_config=False)
     for key, value in config.items():
         stack.set_config(key, auto.ConfigValue(value, secret=key.endswith("Token")))
     return stack
