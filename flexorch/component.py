@@ -704,7 +704,8 @@ class _Writes:
         document = pulumi.Output.all(routing, reads.queue.sid, fallback_sid).apply(
             lambda v: json.dumps(_filled(v[0], {_QUEUE_SLOT: v[1], _FALLBACK_SLOT: v[2]}), indent=2)
         )
-        return Workflow(
+        earlier = _earlier_workflows()
+        workflow = Workflow(
             f"{self._name}-workflow",
             workspace_sid=reads.workspace.sid,
             friendly_name=pick(lambda c: c.workflow.friendly_name),
@@ -713,8 +714,11 @@ class _Writes:
             adopt_sid=pick(lambda c: c.workflow.sid),
             adopt_by_name=wf.adopt,
             adopted=reads.workflow.recorded() if reads.workflow else None,
+            siblings=list(earlier),
             opts=self._opts("workflow"),
         )
+        earlier.append(workflow.sid)
+        return workflow
 
     def _conversation_timers(self) -> ConversationTimers | None:
         timers, before = self._values.config.conversation_timers, self._reads.timers
@@ -791,6 +795,17 @@ def _picker(values: _Values) -> Callable[[Callable[[StackConfig], Any]], Any]:
 def _must(value: T | None) -> T:
     assert value is not None  # the plain config decided that this queue exists
     return value
+
+
+# The Workflows the components of a program run declared so far, by the run's resource monitor
+# (each run, and each test under Pulumi's mocks, has its own): a later component's Workflow knows
+# its siblings' SIDs, so its create never takes one of them for its own (`Workflow`).
+_WORKFLOWS: dict[int, tuple[object, list[pulumi.Output[str]]]] = {}
+
+
+def _earlier_workflows() -> list[pulumi.Output[str]]:
+    monitor = pulumi.runtime.settings.get_monitor()
+    return _WORKFLOWS.setdefault(id(monitor), (monitor, []))[1]
 
 
 # Where the queues' SIDs go in the Workflow document until the queues have them.

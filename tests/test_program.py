@@ -158,7 +158,7 @@ def small(**changes):
 
 
 # Inputs holding SIDs the mocks hand out in registration order.
-BY_REGISTRATION_ORDER = ("configuration", "workspace_sid", "snapshot", "adopted")
+BY_REGISTRATION_ORDER = ("configuration", "workspace_sid", "snapshot", "adopted", "siblings")
 
 
 @pulumi.runtime.test

@@ -439,6 +439,17 @@ def test_a_workflow_an_earlier_stopped_run_made_is_taken_over(http, fake) -> Non
     assert len(named(fake, seed.WORKFLOWS, friendly_name="Custom messaging")) == 1
 
 
+def test_a_sibling_components_workflow_is_neither_taken_over_nor_in_the_way(http, fake) -> None:
+    # Another component of the program wants the same Workflow (default name and document),
+    # or another one of that name: either way this component makes its own.
+    same = existing_workflow(fake, "Custom messaging", json.dumps(DOC))
+    other = existing_workflow(fake, "Custom messaging")
+    props = workflow_props(DOC, siblings=[same["sid"], other["sid"]])
+    created = WorkflowProvider().create(props)
+    assert created.id not in (same["sid"], other["sid"])
+    assert len(named(fake, seed.WORKFLOWS, friendly_name="Custom messaging")) == 3
+
+
 def test_a_workflow_of_the_same_name_with_another_document_is_refused(http, fake) -> None:
     other = existing_workflow(fake, "Custom messaging")
     with pytest.raises(FlexorchError) as caught:

@@ -37,7 +37,6 @@ from flexorch.provider.provider import WORKERS, FlexorchProvider, resource_type
 from flexorch.provider.registry import PROVIDERS
 from flexorch.provider.server import Servicer
 from flexorch.provider.values import to_properties, to_props
-from flexorch.resources import claims
 from flexorch.resources.base import SnapshotProvider, TwilioProvider
 from flexorch.resources.resource import camel, snake
 from flexorch.sandbox import seed
@@ -540,82 +539,6 @@ def test_a_user_error_is_its_one_line_with_no_python_stack(http, fake) -> None:
         "with another configuration; set flexorch:workflow.adopt: true to adopt it (restored "
         "on destroy), or give flexorch:workflow.friendlyName another name"
     )
-
-
-@pytest.fixture
-def fresh_claims() -> Any:
-    """Each test as a fresh provider process: no resource holds anything yet."""
-    claims.forget()
-    yield
-    claims.forget()
-
-
-def test_two_components_wanting_the_same_workflow_each_get_their_own(
-    http, fake, fresh_claims
-) -> None:
-    # Same default name, same document: the second create must not take over the first's.
-    async def call(stub: Any) -> Any:
-        east, west = await asyncio.gather(
-            stub.Create(proto.CreateRequest(urn=urn("Workflow"), properties=workflow())),
-            stub.Create(
-                proto.CreateRequest(urn=urn("Workflow", "west-workflow"), properties=workflow())
-            ),
-        )
-        return east.id, west.id
-
-    east, west = talk(call)
-    assert east != west
-    named = [w for w in fake.all(seed.WORKFLOWS) if w["friendly_name"] == "Custom messaging"]
-    assert sorted(w["sid"] for w in named) == sorted([east, west])
-
-
-def test_a_component_added_later_does_not_take_over_a_siblings_workflow(
-    http, fake, fresh_claims
-) -> None:
-    async def call(stub: Any) -> Any:
-        east = await stub.Create(proto.CreateRequest(urn=urn("Workflow"), properties=workflow()))
-        # The next run: the engine diffs east's workflow (its state), then creates west's.
-        await stub.Diff(
-            proto.DiffRequest(
-                urn=urn("Workflow"), id=east.id, olds=east.properties, news=workflow()
-            )
-        )
-        return east.id
-
-    east = talk(call)
-    claims.forget()  # the next run is another provider process
-    http.log.clear()
-
-    async def next_run(stub: Any) -> Any:
-        await stub.Diff(
-            proto.DiffRequest(urn=urn("Workflow"), id=east, olds=workflow(), news=workflow())
-        )
-        west = await stub.Create(
-            proto.CreateRequest(urn=urn("Workflow", "west-workflow"), properties=workflow())
-        )
-        return west.id
-
-    west = talk(next_run)
-    assert west != east
-    assert ("POST", f"/v1/Workspaces/{WORKSPACE_SID}/Workflows") in [(m, p) for m, p, _ in http.log]
-
-
-def test_a_stopped_runs_workflow_is_still_taken_over(http, fake, fresh_claims) -> None:
-    # Made by this resource's create in a run that was stopped before recording it.
-    left = fake.add(
-        seed.WORKFLOWS,
-        {"WorkspaceSid": WORKSPACE_SID},
-        friendly_name="Custom messaging",
-        configuration=json.dumps(DOC),
-        task_reservation_timeout=120,
-    )
-
-    async def call(stub: Any) -> Any:
-        created = await stub.Create(proto.CreateRequest(urn=urn("Workflow"), properties=workflow()))
-        return created.id
-
-    assert talk(call) == left["sid"]
-    assert [m for m, _, _ in http.log if m != "GET"] == []
 
 
 def test_a_bug_keeps_its_stack() -> None:

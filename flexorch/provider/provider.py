@@ -28,7 +28,6 @@ from flexorch.errors import FlexorchError
 from flexorch.provider.registry import PROVIDERS
 from flexorch.provider.schema import COMPONENT, load
 from flexorch.provider.values import Props, plain, settled, to_input, to_properties, to_props
-from flexorch.resources import claims
 from flexorch.resources.account import CREDENTIALS
 from flexorch.resources.base import HOST_WORKERS, TwilioProvider
 from flexorch.resources.resource import camel
@@ -96,10 +95,10 @@ class FlexorchProvider(api.Provider):
             )
         return found().using(self._config_get)
 
-    async def _run(self, urn: str, call: Callable[..., T], *args: Any) -> T:
-        """`call(*args)` for the resource `urn`, on the pool: the Twilio SDK blocks."""
+    async def _run(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` on the pool: the Twilio SDK blocks."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(_for, urn, call, *args))
+        return await loop.run_in_executor(self._pool, functools.partial(call, *args))
 
     @override
     async def get_schema(self, request: api.GetSchemaRequest) -> api.GetSchemaResponse:
@@ -162,10 +161,10 @@ class FlexorchProvider(api.Provider):
         olds, news = to_props(request.old_inputs), to_props(request.new_inputs)
         if provider.check_only_validates:
             self._checks[request.urn] = asyncio.ensure_future(
-                self._run(request.urn, provider.check, olds.values, news.values)
+                self._run(provider.check, olds.values, news.values)
             )
             return api.CheckResponse(inputs=to_properties(news.values, news.secret), failures=[])
-        result = await self._run(request.urn, provider.check, olds.values, news.values)
+        result = await self._run(provider.check, olds.values, news.values)
         return api.CheckResponse(
             inputs=to_properties(result.inputs or {}, news.secret),
             failures=[api.CheckFailure(camel(f.property), f.reason) for f in result.failures or []],
@@ -179,10 +178,7 @@ class FlexorchProvider(api.Provider):
         """
         provider = self._provider(request.urn)
         olds, news = to_props(request.old_state), to_props(request.new_inputs)
-        claims.hold(request.urn, request.resource_id)
-        result = await self._run(
-            request.urn, provider.diff, request.resource_id, olds.values, news.values
-        )
+        result = await self._run(provider.diff, request.resource_id, olds.values, news.values)
         replaces = list(result.replaces or [])
         changed = [*provider.changed(olds.values, news.values), *replaces]
         detailed = {
@@ -213,8 +209,7 @@ class FlexorchProvider(api.Provider):
         props = to_props(request.properties)
         if request.preview:
             return api.CreateResponse("", to_properties(props.values, props.secret))
-        result = await self._run(request.urn, provider.create, props.values)
-        claims.hold(request.urn, str(result.id))
+        result = await self._run(provider.create, props.values)
         return api.CreateResponse(str(result.id), to_properties(result.outs or {}, props.secret))
 
     @override
@@ -229,10 +224,9 @@ class FlexorchProvider(api.Provider):
         inputs, state = to_props(request.inputs), to_props(request.properties)
         props = Props({**inputs.values, **state.values}, inputs.secret | state.secret)
         if props.values:
-            result = await self._run(request.urn, provider.read, request.resource_id, props.values)
+            result = await self._run(provider.read, request.resource_id, props.values)
         else:
-            result = await self._run(request.urn, provider.import_, request.resource_id)
-        claims.hold(request.urn, str(result.id or ""))
+            result = await self._run(provider.import_, request.resource_id)
         if not result.id:
             return api.ReadResponse(resource_id="")
         outs = result.outs or {}
@@ -260,10 +254,7 @@ class FlexorchProvider(api.Provider):
             return api.UpdateResponse(to_properties(olds.values, secret))
         if request.preview:
             return api.UpdateResponse(to_properties(news.values, news.secret))
-        claims.hold(request.urn, request.resource_id)
-        result = await self._run(
-            request.urn, provider.update, request.resource_id, olds.values, news.values
-        )
+        result = await self._run(provider.update, request.resource_id, olds.values, news.values)
         return api.UpdateResponse(to_properties(result.outs or {}, secret))
 
     @override
@@ -302,12 +293,4 @@ class FlexorchProvider(api.Provider):
     @override
     async def delete(self, request: api.DeleteRequest) -> None:
         provider = self._provider(request.urn)
-        await self._run(
-            request.urn, provider.delete, request.resource_id, to_props(request.properties).values
-        )
-
-
-def _for(urn: str, call: Callable[..., T], *args: Any) -> T:
-    """`call(*args)`, its look-ups knowing which resource they are for (`claims`)."""
-    with claims.acting_for(urn):
-        return call(*args)
+        await self._run(provider.delete, request.resource_id, to_props(request.properties).values)

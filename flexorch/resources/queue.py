@@ -15,14 +15,12 @@ from pulumi.dynamic import CreateResult, ReadResult
 from typing_extensions import override
 
 from flexorch.lookups import once
-from flexorch.resources import claims
 from flexorch.resources.base import (
     AdoptionSnapshot,
     SnapshotProvider,
     TwilioProvider,
     create_resolved,
     gone,
-    note,
     pick_one,
     restoring,
     warn,
@@ -125,24 +123,18 @@ class TaskQueueProvider(TwilioProvider):
         if adopted:
             return CreateResult(adopted, self.outs(props, sid=adopted, created=False))
         workspace, name = props["workspace_sid"], props["lookup_name"]
-        with claims.one_at_a_time("TaskQueue", workspace, name):
-            earlier = _named(self, props, workspace)
-            if earlier is not None and claims.holder(earlier.sid):
-                # Another component of this stack made it in this run: used, not owned, here.
-                note(f"{label}: {earlier.sid} is {claims.described(earlier.sid)}'s; using it")
-                return CreateResult(earlier.sid, self.outs(props, sid=earlier.sid, created=False))
-            if earlier is not None:  # none when the snapshot looked: an earlier run made it
-                warn(f"{label}: found {earlier.sid}, made by an earlier run; took it over")
-                queue = earlier
-            else:
-                queues = _queues(self, workspace)
+        earlier = _named(self, props, workspace)
+        if earlier is not None:  # none when the snapshot looked: an earlier run made it
+            warn(f"{label}: found {earlier.sid}, made by an earlier run; took it over")
+            return CreateResult(earlier.sid, self.outs(props, sid=earlier.sid, created=True))
 
-                def create() -> Any:
-                    with twilio_call(label, "create", ("FriendlyName", "TargetWorkers")):
-                        return queues.create(friendly_name=name, target_workers=ALL_WORKERS)
+        queues = _queues(self, workspace)
 
-                queue = create_resolved(label, create, lambda: _named(self, props, workspace))
-            claims.hold_here(queue.sid)
+        def create() -> Any:
+            with twilio_call(label, "create", ("FriendlyName", "TargetWorkers")):
+                return queues.create(friendly_name=name, target_workers=ALL_WORKERS)
+
+        queue = create_resolved(label, create, lambda: _named(self, props, workspace))
         return CreateResult(queue.sid, self.outs(props, sid=queue.sid, created=True))
 
     @override

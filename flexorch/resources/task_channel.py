@@ -21,7 +21,6 @@ from typing_extensions import override
 
 from flexorch.errors import FlexorchError
 from flexorch.lookups import PAGE_SIZE, once
-from flexorch.resources import claims
 from flexorch.resources.base import (
     AdoptingProvider,
     AdoptionSnapshot,
@@ -162,12 +161,6 @@ class TaskChannelProvider(AdoptingProvider):
     def _ours(self, props: dict[str, Any]) -> Any:
         """The channel of this unique name if it is the one this stack would make, else None."""
         found = find_channel(self._channels(props), self.label(props), props["unique_name"])
-        if found is not None and claims.holder(found.sid):
-            raise FlexorchError(
-                f"{self.label(props)}: {found.sid} of this unique name is held by "
-                f"{claims.described(found.sid)}, and a unique name is one TaskChannel per "
-                "workspace; give one of the two components another uniqueName"
-            )
         if found is None or found.friendly_name == props["friendly_name"]:
             return found
         raise FlexorchError(
@@ -192,17 +185,15 @@ class TaskChannelProvider(AdoptingProvider):
                     friendly_name=props["friendly_name"], unique_name=props["unique_name"]
                 )
 
-        with claims.one_at_a_time("TaskChannel", props["workspace_sid"], props["unique_name"]):
-            try:
-                channel = create_resolved(label, create, lambda: self._ours(props))
-            except TwilioApiError as refused:
-                # TaskRouter refuses a unique name it has: made by an earlier run that was stopped?
-                earlier = self._ours(props) if refused.status == 400 else None
-                if earlier is None:
-                    raise
-                warn(f"{label}: found {earlier.sid}, made by an earlier run; took it over")
-                channel = earlier
-            claims.hold_here(channel.sid)
+        try:
+            channel = create_resolved(label, create, lambda: self._ours(props))
+        except TwilioApiError as refused:
+            # TaskRouter refuses a unique name it has: made by an earlier run that was stopped?
+            earlier = self._ours(props) if refused.status == 400 else None
+            if earlier is None:
+                raise
+            warn(f"{label}: found {earlier.sid}, made by an earlier run; took it over")
+            channel = earlier
         return CreateResult(channel.sid, self.outs(props, sid=channel.sid))
 
     @override

@@ -9,7 +9,7 @@ made before it was stopped, is found by name and taken over rather than made twi
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -17,7 +17,6 @@ from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from typing_extensions import override
 
 from flexorch.errors import FlexorchError
-from flexorch.resources import claims
 from flexorch.resources.base import (
     AdoptingProvider,
     AdoptionSnapshot,
@@ -149,10 +148,11 @@ class WorkflowProvider(AdoptingProvider):
     def _ours(self, props: dict[str, Any]) -> Any:
         """A Workflow this resource would have made: its name and its document (None if none).
 
-        One another resource of the run holds is not it (`claims`: two components may want the
-        same Workflow), and it does not stand in the way either: each makes its own.
+        Not one of `siblings`, the Workflows of the program's other components: two components
+        may want the same one (the default name and document), and each owns its own.
         """
-        found = claims.unheld(self._named(props))
+        siblings = set(props.get("siblings") or ())
+        found = [w for w in self._named(props) if w.sid not in siblings]
         same = [w for w in found if same_document(w.configuration, props["configuration"])]
         if same:
             return same[0]
@@ -173,21 +173,18 @@ class WorkflowProvider(AdoptingProvider):
                 self._workflows(props)(adopted["sid"]).update(**settings)
             outs = self.outs(props, sid=adopted["sid"], adopted_previous=adopted["previous"])
             return CreateResult(adopted["sid"], outs)
-        with claims.one_at_a_time("Workflow", props["workspace_sid"], props["friendly_name"]):
-            # An earlier run may have made it and been stopped before recording it.
-            earlier = self._ours(props)
-            if earlier is not None:
-                label = self.label(props)
-                warn(f"{label}: found {earlier.sid}, made by an earlier run; took it over")
-                workflow = earlier
-            else:
+        # An earlier run may have made it and been stopped before recording it.
+        earlier = self._ours(props)
+        if earlier is not None:
+            warn(f"{self.label(props)}: found {earlier.sid}, made by an earlier run; took it over")
+            workflow = earlier
+        else:
 
-                def create() -> Any:
-                    with twilio_call(self.label(props), "create", self.fields):
-                        return self._workflows(props).create(**settings)
+            def create() -> Any:
+                with twilio_call(self.label(props), "create", self.fields):
+                    return self._workflows(props).create(**settings)
 
-                workflow = create_resolved(self.label(props), create, lambda: self._ours(props))
-            claims.hold_here(workflow.sid)
+            workflow = create_resolved(self.label(props), create, lambda: self._ours(props))
         return CreateResult(workflow.sid, self.outs(props, sid=workflow.sid))
 
     @override
@@ -264,11 +261,14 @@ class Workflow(TwilioResource, module="flexorch", name="Workflow"):
         adopt_sid: pulumi.Input[str] | None = None,
         adopt_by_name: bool | None = None,
         adopted: pulumi.Input[dict[str, Any]] | None = None,
+        siblings: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Own a Workflow with this JSON configuration, created or adopted in the workspace.
 
-        `adopted`: the WorkflowSnapshot's record, when the config adopts one.
+        `adopted`: the WorkflowSnapshot's record, when the config adopts one. `siblings`: the
+        SIDs of the Workflows the program's components declared before this one, which its
+        create never takes for one an earlier run of its own left.
         """
         props = {
             "workspace_sid": workspace_sid,
@@ -278,6 +278,7 @@ class Workflow(TwilioResource, module="flexorch", name="Workflow"):
             "adopt_sid": adopt_sid,
             "adopt_by_name": adopt_by_name or None,
             "adopted": adopted,  # consumed at create; never compared
+            "siblings": siblings or [],  # consumed at create; never compared
             "sid": None,
             "adopted_previous": None,
         }

@@ -47,6 +47,7 @@ export class Workflow extends pulumi.CustomResource {
     declare public /*out*/ readonly adoptedPrevious: pulumi.Output<any | undefined>;
     declare public readonly configuration: pulumi.Output<any | undefined>;
     declare public readonly friendlyName: pulumi.Output<string | undefined>;
+    declare public readonly siblings: pulumi.Output<any[] | undefined>;
     declare public /*out*/ readonly sid: pulumi.Output<any | undefined>;
     declare public readonly taskReservationTimeout: pulumi.Output<number | undefined>;
     declare public readonly workspaceSid: pulumi.Output<any | undefined>;
@@ -67,6 +68,7 @@ export class Workflow extends pulumi.CustomResource {
             resourceInputs["adopted"] = args?.adopted;
             resourceInputs["configuration"] = args?.configuration;
             resourceInputs["friendlyName"] = args?.friendlyName;
+            resourceInputs["siblings"] = args?.siblings;
             resourceInputs["taskReservationTimeout"] = args?.taskReservationTimeout;
             resourceInputs["workspaceSid"] = args?.workspaceSid;
             resourceInputs["adoptedPrevious"] = undefined /*out*/;
@@ -78,6 +80,7 @@ export class Workflow extends pulumi.CustomResource {
             resourceInputs["adoptedPrevious"] = undefined /*out*/;
             resourceInputs["configuration"] = undefined /*out*/;
             resourceInputs["friendlyName"] = undefined /*out*/;
+            resourceInputs["siblings"] = undefined /*out*/;
             resourceInputs["sid"] = undefined /*out*/;
             resourceInputs["taskReservationTimeout"] = undefined /*out*/;
             resourceInputs["workspaceSid"] = undefined /*out*/;
@@ -96,6 +99,7 @@ export interface WorkflowArgs {
     adopted?: any | undefined;
     configuration?: any | undefined;
     friendlyName?: pulumi.Input<string | undefined>;
+    siblings?: pulumi.Input<any[] | undefined>;
     taskReservationTimeout?: pulumi.Input<number | undefined>;
     workspaceSid?: any | undefined;
 }

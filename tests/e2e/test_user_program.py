@@ -285,3 +285,60 @@ def test_doctor_render_and_validate_read_a_component_from_the_stacks_state(
         assert manifest["stack"] == "dev"
     finally:
         stack.destroy()
+
+
+TWINS = """
+import pulumi
+import flexorch
+
+def messaging(name, chat, number, channel):
+    return flexorch.CustomMessaging(name, {
+        "handler": {"url": f"http://localhost:3000/{name}"},
+        "workspace": {"friendlyName": "Flex Task Assignment"},
+        "taskChannels": [{"uniqueName": channel}],
+        "chatService": {"sid": chat},
+        "numbers": [number],
+        "flexFlows": "disable",
+    })
+
+east = messaging("east", CHAT, NUMBER_EAST, "east_sms")
+pulumi.export("east", east.workflow_sid)
+if WEST:
+    west = messaging("west", WEST_CHAT, NUMBER_WEST, "west_sms")
+    pulumi.export("west", west.workflow_sid)
+"""
+
+
+def test_two_components_wanting_the_same_workflow_each_own_their_own(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # Both leave the Workflow's name and document to their defaults: the same Workflow.
+    def write(project: Path, west: bool) -> None:
+        (project / "__main__.py").write_text(
+            f"CHAT = {seed.CHAT_SERVICE_SID!r}\nWEST_CHAT = {WEST_CHAT!r}\n"
+            f"NUMBER_EAST = {seed.FLEX_FLOW_NUMBER!r}\nNUMBER_WEST = {seed.FREE_NUMBER!r}\n"
+            f"WEST = {west!r}\n" + textwrap.dedent(TWINS)
+        )
+
+    before = settings(sandbox)
+    stack = user_program(tmp_path, sandbox, lambda project: write(project, west=False))
+    east = stack.up().outputs["east"].value
+    # West is added by a later run: east's Workflow is in state, west's create must not take it.
+    write(Path(stack.workspace.work_dir), west=True)
+    outputs = stack.up().outputs
+    west = outputs["west"].value
+    assert outputs["east"].value == east and west != east
+    workflows = {w["sid"] for w in sandbox.fake.all(seed.WORKFLOWS)}
+    assert {east, west} <= workflows
+    # Removing west deletes its own Workflow only.
+    write(Path(stack.workspace.work_dir), west=False)
+    stack.up()
+    workflows = {w["sid"] for w in sandbox.fake.all(seed.WORKFLOWS)}
+    assert east in workflows and west not in workflows
+    stack.destroy()
+    restored = settings(sandbox)
+    # Chat webhook URLs that were empty stay set (the spec refuses an empty URI), with no events.
+    assert {sid: filters or [] for sid, (_, filters) in restored.pop("chat").items()} == {
+        sid: filters or [] for sid, (_, filters) in before.pop("chat").items()
+    }
+    assert restored == before
