@@ -1840,6 +1840,48 @@ def test_an_api_key_pair_from_pulumi_is_used(
     )
 
 
+def test_the_providers_own_credentials_win_over_twilio_ones(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README, "YAML programs": `pulumi config set flexorch:accountSid`, secret flexorch:authToken.
+    fake_pulumi(
+        project,
+        monkeypatch,
+        shown_config(
+            **{
+                "flexorch:accountSid": seed.ACCOUNT_SID,
+                "flexorch:authToken": "the provider's token",
+                "twilio:accountSid": "AC" + "9" * 32,
+                "twilio:authToken": "another account's token",
+            }
+        ),
+    )
+    found = doctor.find_credentials(project / "Pulumi.dev.yaml", "dev", project)
+    assert (found.account_sid, found.username, found.password) == (
+        seed.ACCOUNT_SID,
+        seed.ACCOUNT_SID,
+        "the provider's token",
+    )
+
+
+def test_a_providers_token_pulumi_cannot_decrypt_is_named_as_such(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = project / "Pulumi.dev.yaml"
+    stack.write_text(
+        "config:\n  flexorch:accountSid: " + seed.ACCOUNT_SID + "\n"
+        "  flexorch:authToken:\n    secure: v1:ZmFrZQ==\n"
+    )
+    monkeypatch.setenv("PATH", str(project / "bin"))
+    with pytest.raises(FlexorchError) as raised:
+        doctor.find_credentials(stack, "dev", project)
+    assert raised.value.problems == [
+        "flexorch:authToken: is set in Pulumi.dev.yaml as a secret, which doctor decrypts only "
+        "through the Pulumi CLI, and the Pulumi CLI is not on PATH; run doctor with --stack and "
+        "the Pulumi CLI logged in to the stack's backend, or set TWILIO_AUTH_TOKEN for this run"
+    ]
+
+
 @pytest.mark.parametrize(
     ("script", "why"),
     [
