@@ -757,6 +757,45 @@ def test_step2_the_proxy_webhook_means_flex_still_owns_the_number() -> None:
     )
 
 
+def test_step2_drift_a_refresh_undoes_names_the_command_once() -> None:
+    fake = scenarios.number_on_flex_proxy()
+    fake.add(
+        seed.FLEX_FLOWS,
+        friendly_name="SMS again",
+        channel_type="sms",
+        contact_identity="+15005550006",
+        enabled=True,
+        chat_service_sid=seed.CHAT_SERVICE_SID,
+    )
+    check = report(fake).check("2-number")
+    assert check.fix == (
+        "Run `pulumi up --refresh` for this stack to disable the Flex Flow again and point the "
+        "number's SMS webhook at the handler."
+    )
+
+
+def test_fixes_a_refresh_makes_name_the_command_once_then_what_it_does_for_each() -> None:
+    from flexorch.doctor.report import refresh, sentence
+    from flexorch.takers import TAKERS
+
+    fixes = [
+        refresh("disable the Flex Flow again"),
+        *(refresh(taker.undone_again) for taker in TAKERS),
+        refresh(TAKERS[0].undone_again),  # a second service of the same kind: said once
+        "remove the other app by hand",
+        refresh("point the number's SMS webhook at the handler"),
+    ]
+    assert sentence(fixes) == (
+        "Run `pulumi up --refresh` for this stack to disable the Flex Flow again, make the "
+        "Messaging Service defer to the number's webhook again, take the TwiML App off the "
+        "number again and point the number's SMS webhook at the handler and remove the other "
+        "app by hand."
+    )
+    assert sentence([refresh("set the timers again")]) == (
+        "Run `pulumi up --refresh` for this stack to set the timers again."
+    )
+
+
 def test_step2_an_enabled_flex_flow_on_the_whatsapp_form_of_the_number() -> None:
     fake = scenarios.all_pass()
     flow = fake.add(
@@ -771,7 +810,7 @@ def test_step2_an_enabled_flex_flow_on_the_whatsapp_form_of_the_number() -> None
     assert check.status == "fail"
     assert f'enabled Flex Flow {flow["sid"]} "WhatsApp" (whatsapp:+15005550006)' in check.detail
     # The stack has flexFlows: disable, so a flow enabled again since up is drift.
-    assert check.fix == "Run `pulumi up --refresh` for this stack: it disables it again."
+    assert check.fix == "Run `pulumi up --refresh` for this stack to disable the Flex Flow again."
     assert check.evidence["enabled_flex_flows"] == [
         f'{flow["sid"]} "WhatsApp" (whatsapp:+15005550006)'
     ]
@@ -2046,7 +2085,7 @@ def test_the_fix_for_an_enabled_flex_flow_follows_the_stacks_mode() -> None:
         "disable it (or set flexorch:flexFlows: disable)",
     )
     assert flows_problem(flows * 2, "disable")[1] == (
-        "run `pulumi up --refresh` for this stack: it disables them again"
+        "run `pulumi up --refresh` for this stack to disable the Flex Flows again"
     )
 
 
