@@ -20,6 +20,9 @@ from flexorch.routing import describe_target, target_selector  # noqa: E402
 
 T = TypeVar("T")
 
+# The highest TCP port number.
+MAX_PORT = 65535
+
 
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
@@ -178,11 +181,12 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Run the embedded local Twilio until Ctrl-C."""
     import difflib
+    import errno
     import signal
     import threading
 
     from flexorch.sandbox import catalogue, seed
-    from flexorch.sandbox.server import Sandbox
+    from flexorch.sandbox.server import PortUnavailable, Sandbox
     from flexorch.twilio_client import BASE_URL_ENV
 
     if args.scenario not in catalogue.SCENARIOS:
@@ -193,10 +197,25 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         )
     if not 0 <= args.latency <= 60_000:
         raise FlexorchError(f"--latency: {args.latency:g} ms; use 0 to 60000 milliseconds")
+    if args.port is not None and not 0 <= args.port <= MAX_PORT:
+        raise FlexorchError(
+            f"--port: {args.port} is not a TCP port; use 1 to {MAX_PORT}, or 0 for a free one"
+        )
     fake = catalogue.scenario(args.scenario)
+    sandbox = Sandbox(fake, port=args.port, log_path=args.log, latency_ms=args.latency)
+    try:
+        sandbox.start()
+    except PortUnavailable as exc:
+        raise FlexorchError(
+            f"--port: {exc.port} is already in use; stop what listens there, or pass --port 0 "
+            "for a free one"
+            if exc.errno == errno.EADDRINUSE
+            else f"--port: cannot listen on {exc.port} ({exc.strerror}); choose another port, "
+            "or pass --port 0 for a free one"
+        ) from None
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with Sandbox(fake, port=args.port, log_path=args.log, latency_ms=args.latency) as sandbox:
+    try:
         print(f"flexorch sandbox: a local Twilio at {sandbox.url} (scenario {args.scenario})")
         print(sandbox.checks)
         if args.latency:
@@ -212,6 +231,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             stopped.wait()
         except KeyboardInterrupt:
             pass
+    finally:
+        sandbox.stop()
     return 0
 
 

@@ -434,16 +434,35 @@ def _quote_numbers(value: Any) -> Any:
     return value
 
 
-def _unique(what: str) -> Any:
-    def check(values: tuple[str, ...]) -> tuple[str, ...]:
-        seen: set[str] = set()
+@dataclasses.dataclass(frozen=True)
+class _Unique:
+    """A list whose items must differ; `what` one item is, as its problem line names it."""
+
+    what: str
+
+    def twice(self, value: str) -> str:
+        """The problem of `value` listed twice."""
+        return f'"{value}" is listed twice; list each {self.what} once'
+
+    def first_twice(self, values: Iterable[Any]) -> str | None:
+        """The first value listed twice, if any."""
+        seen: set[Any] = set()
         for value in values:
             if value in seen:
-                raise ValueError(f'"{value}" is listed twice; list each {what} once')
+                return str(value)
             seen.add(value)
+        return None
+
+    def __call__(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        twice = self.first_twice(values)
+        if twice is not None:
+            raise ValueError(self.twice(twice))
         return values
 
-    return AfterValidator(check)
+
+def _unique(what: str) -> Any:
+    # pydantic runs it only once every item is valid: `_masked_duplicates` covers the rest.
+    return AfterValidator(_Unique(what))
 
 
 Text = Annotated[str, AfterValidator(_not_blank)]
@@ -1024,6 +1043,54 @@ def _duplicates(raw: Mapping[str, Any]) -> Problems:
     return problems
 
 
+def _masked_duplicates(raw: Mapping[str, Any], failed: Iterable[tuple[str | int, ...]]) -> Problems:
+    """Items listed twice in a list where some other item has a problem (`failed` locations).
+
+    pydantic checks a list's items unique only once every item is valid, so
+    `["12345", "+15005550006", "+15005550006"]` would name the duplicate only in the next run;
+    all problems are reported in one. The items with problems of their own are left out.
+    """
+    bad: dict[tuple[str | int, ...], set[int]] = {}
+    for loc in failed:
+        for cut, part in enumerate(loc):
+            if isinstance(part, int) and cut:
+                bad.setdefault(tuple(loc[:cut]), set()).add(part)
+    problems: Problems = []
+    for path, indexes in bad.items():
+        unique = _unique_at(path)
+        items = _raw_at(raw, path)
+        if unique is None or not isinstance(items, list):
+            continue
+        valid = (v for i, v in enumerate(items) if i not in indexes and isinstance(v, str))
+        twice = unique.first_twice(valid)
+        if twice is not None:
+            problems.append((path, unique.twice(twice)))
+    return problems
+
+
+def _unique_at(loc: tuple[str | int, ...]) -> _Unique | None:
+    """The uniqueness rule of the list field at `loc`, if it has one."""
+    model = _model_at(loc[:-1]) if loc and isinstance(loc[-1], str) else None
+    fields = {f.alias or n: f for n, f in model.model_fields.items()} if model else {}
+    field = fields.get(str(loc[-1])) if loc else None
+    for rule in field.metadata if field else ():
+        if isinstance(rule, AfterValidator) and isinstance(rule.func, _Unique):
+            return rule.func
+    return None
+
+
+def _raw_at(raw: Any, loc: tuple[str | int, ...]) -> Any:
+    """The raw input at `loc`; None where there is nothing."""
+    for part in loc:
+        if isinstance(part, int) and isinstance(raw, list) and 0 <= part < len(raw):
+            raw = raw[part]
+        elif isinstance(part, str) and isinstance(raw, Mapping):
+            raw = raw.get(part)
+        else:
+            return None
+    return raw
+
+
 def _platform_rules(raw: Mapping[str, Any]) -> Problems:
     """What the stack's platform does not have, checked on the raw input.
 
@@ -1159,6 +1226,10 @@ def parse_config(raw: Mapping[str, Any]) -> StackConfig:
     ruled = _platform_rules(raw)
     # A key the platform refuses is reported alone, not with what else is wrong inside it.
     problems = [p for p in problems if not any(p[0][: len(loc)] == loc for loc, _ in ruled)]
+    for loc, text in _masked_duplicates(raw, [loc for loc, _ in problems]):
+        # Right after the problems of the list's own items, which hid it from pydantic.
+        after = max(i for i, (at, _) in enumerate(problems) if at[: len(loc)] == loc)
+        problems.insert(after + 1, (loc, f"{NAMESPACE}:{key_path(loc)}: {text}"))
     for loc, text in _duplicates(raw) + ruled:
         line = f"{NAMESPACE}:{key_path(loc)}: {text}"
         if all(existing != line for _, existing in problems):

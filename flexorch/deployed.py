@@ -107,9 +107,9 @@ def pick_component(
         return only, config
     if not components:
         raise FlexorchError(
-            f"--stack {stack}: Pulumi.{stack}.yaml has no flexorch: keys and the stack's state "
-            "has no deployed flexorch component; set the keys, run `pulumi up` for a program "
-            "that declares flexorch.CustomMessaging, or give a file with --config FILE"
+            f"--stack {stack}: Pulumi.{stack}.yaml sets no flexorch: component keys and the "
+            "stack's state has no deployed flexorch component; set the keys, run `pulumi up` for "
+            "a program that declares flexorch.CustomMessaging, or give a file with --config FILE"
         )
     raise FlexorchError(
         f"--stack {stack}: the stack's state has {len(components)} flexorch components "

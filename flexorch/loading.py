@@ -22,6 +22,7 @@ from flexorch.config import (
     parse_config,
 )
 from flexorch.errors import FlexorchError
+from flexorch.twilio_facts import PROVIDER_CREDENTIALS, SECRET_CREDENTIALS
 
 # Top-level keys of a Pulumi stack settings file (https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/).
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
@@ -151,8 +152,11 @@ def _namespace(
 
     Keys without a namespace belong to the project (`flexorch`), as in Pulumi itself; other
     namespaces (`twilio:` and friends) are not ours to judge, except a plain-text auth token.
-    Stack files and the engine mark secrets differently, so `is_secret` says which are; the
-    rules are the same, so validate and the program accept the same stacks.
+    The provider's own credentials (`flexorch:accountSid`, secret `flexorch:authToken`, ...)
+    share the namespace but are no component keys: they are left out, a plain-text token or
+    API secret being a problem. Stack files and the engine mark secrets differently, so
+    `is_secret` says which are; the rules are the same, so validate and the program accept the
+    same stacks.
     """
     values: dict[str, Any] = {}
     problems: list[str] = []
@@ -162,8 +166,12 @@ def _namespace(
         namespace, _, name = key.rpartition(":")
         secret = is_secret(key, value)
         if key == TOKEN_KEY and not secret:
-            problems.append(_plain_text_token(source))
+            problems.append(_plain_text(TOKEN_KEY, source, "TWILIO_AUTH_TOKEN"))
         if namespace not in ("", NAMESPACE):
+            continue
+        if name in PROVIDER_CREDENTIALS:
+            if name in SECRET_CREDENTIALS and not secret:
+                problems.append(_plain_text(f"{NAMESPACE}:{name}", source))
             continue
         if secret:
             # validate cannot decrypt it, so only plain text lets both check the same value.
@@ -242,14 +250,16 @@ def _bracket_depth(text: str) -> int:
 def plain_text_token(config_env: Mapping[str, str], secret_keys: list[str]) -> str | None:
     """The problem line when the engine was handed `twilio:authToken` set without --secret."""
     if TOKEN_KEY in config_env and TOKEN_KEY not in secret_keys:
-        return _plain_text_token("the stack config")
+        return _plain_text(TOKEN_KEY, "the stack config", "TWILIO_AUTH_TOKEN")
     return None
 
 
-def _plain_text_token(source: str) -> str:
+def _plain_text(key: str, source: str, env: str | None = None) -> str:
+    """The problem line for a credential `key` that `source` holds in plain text."""
+    instead = f" (or set {env})" if env else ""
     return (
-        f"{TOKEN_KEY}: is stored in plain text in {source}; remove it and run "
-        f"`pulumi config set --secret {TOKEN_KEY}` (or set TWILIO_AUTH_TOKEN)"
+        f"{key}: is stored in plain text in {source}; remove it and run "
+        f"`pulumi config set --secret {key}`{instead}"
     )
 
 
@@ -399,13 +409,20 @@ def load_stack(name: str, component: str | None = None, root: Path | None = None
 
 
 def _sets_flexorch_keys(path: Path, document: Mapping[str, Any]) -> bool:
-    """Whether the stack file, or its project's config, sets any `flexorch:` key."""
+    """Whether the stack file, or its project's config, sets any `flexorch:` component key.
+
+    The provider's own credentials (`flexorch:accountSid`, ...) are not component keys: a
+    YAML program's stack sets only those, and its component is declared in code.
+    """
     config = document.get("config", {k: v for k, v in document.items() if ":" in str(k)})
     keys = [str(k) for k in config] if isinstance(config, Mapping) else ["(unreadable)"]
     project = project_file_of(path)
     if project is not None:
         keys += list(project_config(project))
-    return any(k.rpartition(":")[0] in ("", NAMESPACE) for k in keys)
+    return any(
+        namespace in ("", NAMESPACE) and name not in PROVIDER_CREDENTIALS
+        for namespace, _, name in (k.rpartition(":") for k in keys)
+    )
 
 
 def _as_raw(config: StackConfig) -> dict[str, Any]:

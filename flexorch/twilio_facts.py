@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+# The credentials of a Twilio account as stack config names them, alike under `twilio:` and in
+# the flexorch provider's own config (`pulumi config set flexorch:accountSid AC...`), where they
+# share the namespace with the component's keys but are none of them. The token and the API
+# secret must be set with --secret, or state holds them in plain text.
+PROVIDER_CREDENTIALS = ("accountSid", "authToken", "apiKey", "apiSecret")
+SECRET_CREDENTIALS = ("authToken", "apiSecret")
+
 # Twilio's default method for every webhook it calls (SmsMethod, a chat service's WebhookMethod).
 DEFAULT_METHOD = "POST"
 

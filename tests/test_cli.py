@@ -438,3 +438,32 @@ def test_an_unknown_scenario_prints_the_list_one_per_line(cli: CliRunner) -> Non
     first, *rest = unknown.err.splitlines()
     assert (unknown.code, first) == (2, '--scenario: no scenario "zzz"; use one of these:')
     assert {name: scenario_rows(rest)[name] for name in SOME_SCENARIOS} == SOME_SCENARIOS
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_one_line(port: str, cli: CliRunner) -> None:
+    result = cli("sandbox", "--port", port)
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        f"--port: {port} is not a TCP port; use 1 to 65535, or 0 for a free one\n",
+    )
+
+
+def test_a_busy_port_is_one_line_and_starts_nothing(cli: CliRunner) -> None:
+    import socket
+    import threading
+
+    before = threading.active_count()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("sandbox", "--port", str(port))
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        f"--port: {port} is already in use; stop what listens there, or pass --port 0 for a "
+        "free one\n",
+    )
+    assert threading.active_count() == before

@@ -80,9 +80,9 @@ def test_a_stack_with_no_keys_and_nothing_deployed_says_what_to_do(
     with pytest.raises(FlexorchError) as raised:
         load_stack("dev", root=project)
     assert raised.value.problems == [
-        "--stack dev: Pulumi.dev.yaml has no flexorch: keys and the stack's state has no "
-        "deployed flexorch component; set the keys, run `pulumi up` for a program that declares "
-        "flexorch.CustomMessaging, or give a file with --config FILE"
+        "--stack dev: Pulumi.dev.yaml sets no flexorch: component keys and the stack's state "
+        "has no deployed flexorch component; set the keys, run `pulumi up` for a program that "
+        "declares flexorch.CustomMessaging, or give a file with --config FILE"
     ]
 
 
@@ -145,4 +145,31 @@ def test_the_cli_reads_a_component_from_state(project: Path, monkeypatch, capsys
         2,
         "--component: reads a component from a stack's state, so it goes with --stack, not "
         "--config; drop one of them\n",
+    )
+
+
+def test_a_stack_holding_only_the_providers_credentials_reads_its_component_from_state(
+    project: Path, monkeypatch, capsys
+) -> None:
+    # What README's "YAML programs" has users run: the component lives in Pulumi.yaml.
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n  flexorch:accountSid: AC" + "1" * 32 + "\n"
+        "  flexorch:authToken:\n    secure: v1:abc\n"
+    )
+    fake_pulumi(project, monkeypatch, exported(component("east", EAST)))
+    monkeypatch.chdir(project)
+    result = run_cli(capsys, "validate", "--stack", "dev")
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines()[0] == (
+        'Stack dev (stack dev, component CustomMessaging "east" (from its state)) is valid. '
+        "flexorch will manage:"
+    )
+    fake_pulumi(project, monkeypatch, exported())
+    result = run_cli(capsys, "validate", "--stack", "dev")
+    assert (result.code, result.out, result.err) == (
+        2,
+        "",
+        "--stack dev: Pulumi.dev.yaml sets no flexorch: component keys and the stack's state "
+        "has no deployed flexorch component; set the keys, run `pulumi up` for a program that "
+        "declares flexorch.CustomMessaging, or give a file with --config FILE\n",
     )

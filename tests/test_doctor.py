@@ -757,6 +757,45 @@ def test_step2_the_proxy_webhook_means_flex_still_owns_the_number() -> None:
     )
 
 
+def test_step2_drift_a_refresh_undoes_names_the_command_once() -> None:
+    fake = scenarios.number_on_flex_proxy()
+    fake.add(
+        seed.FLEX_FLOWS,
+        friendly_name="SMS again",
+        channel_type="sms",
+        contact_identity="+15005550006",
+        enabled=True,
+        chat_service_sid=seed.CHAT_SERVICE_SID,
+    )
+    check = report(fake).check("2-number")
+    assert check.fix == (
+        "Run `pulumi up --refresh` for this stack to disable the Flex Flow again and point the "
+        "number's SMS webhook at the handler."
+    )
+
+
+def test_fixes_a_refresh_makes_name_the_command_once_then_what_it_does_for_each() -> None:
+    from flexorch.doctor.report import refresh, sentence
+    from flexorch.takers import TAKERS
+
+    fixes = [
+        refresh("disable the Flex Flow again"),
+        *(refresh(taker.undone_again) for taker in TAKERS),
+        refresh(TAKERS[0].undone_again),  # a second service of the same kind: said once
+        "remove the other app by hand",
+        refresh("point the number's SMS webhook at the handler"),
+    ]
+    assert sentence(fixes) == (
+        "Run `pulumi up --refresh` for this stack to disable the Flex Flow again, make the "
+        "Messaging Service defer to the number's webhook again, take the TwiML App off the "
+        "number again and point the number's SMS webhook at the handler and remove the other "
+        "app by hand."
+    )
+    assert sentence([refresh("set the timers again")]) == (
+        "Run `pulumi up --refresh` for this stack to set the timers again."
+    )
+
+
 def test_step2_an_enabled_flex_flow_on_the_whatsapp_form_of_the_number() -> None:
     fake = scenarios.all_pass()
     flow = fake.add(
@@ -771,7 +810,7 @@ def test_step2_an_enabled_flex_flow_on_the_whatsapp_form_of_the_number() -> None
     assert check.status == "fail"
     assert f'enabled Flex Flow {flow["sid"]} "WhatsApp" (whatsapp:+15005550006)' in check.detail
     # The stack has flexFlows: disable, so a flow enabled again since up is drift.
-    assert check.fix == "Run `pulumi up --refresh` for this stack: it disables it again."
+    assert check.fix == "Run `pulumi up --refresh` for this stack to disable the Flex Flow again."
     assert check.evidence["enabled_flex_flows"] == [
         f'{flow["sid"]} "WhatsApp" (whatsapp:+15005550006)'
     ]
@@ -1840,6 +1879,48 @@ def test_an_api_key_pair_from_pulumi_is_used(
     )
 
 
+def test_the_providers_own_credentials_win_over_twilio_ones(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README, "YAML programs": `pulumi config set flexorch:accountSid`, secret flexorch:authToken.
+    fake_pulumi(
+        project,
+        monkeypatch,
+        shown_config(
+            **{
+                "flexorch:accountSid": seed.ACCOUNT_SID,
+                "flexorch:authToken": "the provider's token",
+                "twilio:accountSid": "AC" + "9" * 32,
+                "twilio:authToken": "another account's token",
+            }
+        ),
+    )
+    found = doctor.find_credentials(project / "Pulumi.dev.yaml", "dev", project)
+    assert (found.account_sid, found.username, found.password) == (
+        seed.ACCOUNT_SID,
+        seed.ACCOUNT_SID,
+        "the provider's token",
+    )
+
+
+def test_a_providers_token_pulumi_cannot_decrypt_is_named_as_such(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = project / "Pulumi.dev.yaml"
+    stack.write_text(
+        "config:\n  flexorch:accountSid: " + seed.ACCOUNT_SID + "\n"
+        "  flexorch:authToken:\n    secure: v1:ZmFrZQ==\n"
+    )
+    monkeypatch.setenv("PATH", str(project / "bin"))
+    with pytest.raises(FlexorchError) as raised:
+        doctor.find_credentials(stack, "dev", project)
+    assert raised.value.problems == [
+        "flexorch:authToken: is set in Pulumi.dev.yaml as a secret, which doctor decrypts only "
+        "through the Pulumi CLI, and the Pulumi CLI is not on PATH; run doctor with --stack and "
+        "the Pulumi CLI logged in to the stack's backend, or set TWILIO_AUTH_TOKEN for this run"
+    ]
+
+
 @pytest.mark.parametrize(
     ("script", "why"),
     [
@@ -2004,7 +2085,7 @@ def test_the_fix_for_an_enabled_flex_flow_follows_the_stacks_mode() -> None:
         "disable it (or set flexorch:flexFlows: disable)",
     )
     assert flows_problem(flows * 2, "disable")[1] == (
-        "run `pulumi up --refresh` for this stack: it disables them again"
+        "run `pulumi up --refresh` for this stack to disable the Flex Flows again"
     )
 
 

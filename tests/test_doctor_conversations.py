@@ -201,7 +201,7 @@ def test_step2_a_number_without_an_address_or_with_an_enabled_flex_flow() -> Non
         "takes its messages"
     )
     # The stack has flexFlows: disable, so a flow enabled again since up is drift.
-    assert check.fix == "Run `pulumi up --refresh` for this stack: it disables it again."
+    assert check.fix == "Run `pulumi up --refresh` for this stack to disable the Flex Flow again."
 
 
 def test_step3_only_a_conversation_on_the_texted_number_counts() -> None:

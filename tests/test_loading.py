@@ -146,3 +146,41 @@ def test_the_component_refuses_values_shared_a_billion_times_at_once(mocks) -> N
         with deadline(5), pytest.raises(pulumi.RunError) as raised:
             CustomMessaging("east", args)
         assert str(raised.value) == f'CustomMessaging "east": {TOO_LARGE}'
+
+
+# The provider's own config (README, "YAML programs"): credentials, not component keys.
+PLAIN_FLEXORCH_TOKEN = (
+    "flexorch:authToken: is stored in plain text in {source}; remove it and run "
+    "`pulumi config set --secret flexorch:authToken`"
+)
+
+
+def test_the_providers_own_credentials_are_no_component_keys_in_both(tmp_path: Path) -> None:
+    credentials = {
+        "flexorch:accountSid": "AC" + "1" * 32,
+        "flexorch:authToken": {"secure": "v1:x"},
+        "flexorch:apiKey": "SK" + "1" * 32,
+        "flexorch:apiSecret": {"secure": "v1:y"},
+    }
+    path = write_stack(tmp_path / "Pulumi.c.yaml", minimal_config(), **credentials)
+    assert load_stack_file(path).raw == minimal_config()
+    env = {**engine_env(), **{key: "x" for key in credentials}}
+    secret = ["flexorch:authToken", "flexorch:apiSecret"]
+    assert engine_config(env, secret) == load_stack_file(path).config
+
+
+def test_a_plain_text_provider_token_comes_with_every_other_problem_in_both(
+    tmp_path: Path,
+) -> None:
+    path = write_stack(
+        tmp_path / "Pulumi.p.yaml",
+        minimal_config(numbers=["12345"]),
+        **{"flexorch:accountSid": "AC" + "1" * 32, "flexorch:authToken": "x"},
+    )
+    assert file_problems(path) == [PLAIN_FLEXORCH_TOKEN.format(source=path), BAD_NUMBER]
+    env = {**engine_env(numbers=["12345"]), "flexorch:authToken": "x"}
+    assert engine_problems(env, []) == [
+        PLAIN_FLEXORCH_TOKEN.format(source="the stack config"),
+        BAD_NUMBER,
+    ]
+    assert engine_problems(env, ["flexorch:authToken"]) == [BAD_NUMBER]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flexorch.doctor.account import Account, describe_flow
-from flexorch.doctor.report import EXAMPLES, Check, Label
+from flexorch.doctor.report import EXAMPLES, Check, Label, refresh
 from flexorch.routing import describe_target, filter_expression, target_selector
 from flexorch.takers import TAKERS
 from flexorch.twilio_client import TwilioApiError
@@ -82,8 +82,9 @@ def flows_problem(flows: list[Any], mode: str) -> tuple[str, str]:
     """
     names = ", ".join(describe_flow(f) for f in flows)
     them = "it" if len(flows) == 1 else "them"
+    flows_named = "the Flex Flow" if len(flows) == 1 else "the Flex Flows"
     fix = (
-        f"run `pulumi up --refresh` for this stack: it disables {them} again"
+        refresh(f"disable {flows_named} again")
         if mode == "disable"
         else f"disable {them} (or set flexorch:flexFlows: disable)"
     )
@@ -104,7 +105,7 @@ def takers_problems(account: Account, e164: str) -> tuple[list[str], list[str], 
         for record in evidence.get(taker.key, []):
             problems.append(taker.problem(record, e164))
             fixes.append(
-                "run `pulumi up --refresh` for this stack: it undoes it again"
+                refresh(taker.undone_again)
                 if taker.undoes(mode, record)
                 else taker.fix(record, e164)
             )

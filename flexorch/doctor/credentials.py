@@ -1,9 +1,10 @@
 """Whose credentials the doctor reads with: the stack's own when Pulumi can decrypt them.
 
 For `--stack NAME`, the Pulumi CLI (when on PATH) prints the stack's config with its secrets
-decrypted, as the engine would hand it to the providers; then the plain `twilio:` values of the
-stack file; then the `TWILIO_*` environment. A secret that is set but could not be decrypted is
-reported as such, never as "not set".
+decrypted, as the engine would hand it to the providers; then the plain values of the stack
+file; then the `TWILIO_*` environment. The provider's own keys (`flexorch:accountSid`, ...) win
+over `twilio:*` when any is set, as they do for the provider. A secret that is set but could not
+be decrypted is reported as such, never as "not set".
 https://www.pulumi.com/docs/iac/cli/commands/pulumi_config/
 """
 
@@ -16,16 +17,25 @@ from typing import Any
 
 import yaml
 
+from flexorch.config import NAMESPACE
 from flexorch.deployed import run_pulumi
 from flexorch.errors import FlexorchError
 from flexorch.twilio_client import Credentials
+from flexorch.twilio_facts import PROVIDER_CREDENTIALS, SECRET_CREDENTIALS
 
-# The stack config keys of Twilio credentials, and the environment variable of each.
+# The stack config keys of Twilio credentials, and the environment variable of each: the
+# provider's own (`flexorch:*`, which win when any is set, as `Provider.from_stack_config`
+# does), then `twilio:*`.
+ENV_OF = {
+    "accountSid": "TWILIO_ACCOUNT_SID",
+    "authToken": "TWILIO_AUTH_TOKEN",
+    "apiKey": "TWILIO_API_KEY",
+    "apiSecret": "TWILIO_API_SECRET",
+}
 CREDENTIAL_KEYS = {
-    "twilio:accountSid": "TWILIO_ACCOUNT_SID",
-    "twilio:authToken": "TWILIO_AUTH_TOKEN",
-    "twilio:apiKey": "TWILIO_API_KEY",
-    "twilio:apiSecret": "TWILIO_API_SECRET",
+    f"{namespace}:{name}": env
+    for namespace in (NAMESPACE, "twilio")
+    for name, env in ENV_OF.items()
 }
 
 
@@ -67,12 +77,13 @@ def _stack_settings(path: Path) -> Mapping[str, Any]:
 
 
 def stack_credentials_config(path: Path) -> Callable[[str], Any]:
-    """The plain `twilio:` settings of a stack file (an auth token is never plain text there)."""
+    """The plain credential settings of a stack file (a token or API secret is never plain)."""
     config = _stack_settings(path)
 
     def get(key: str) -> Any:
         value = config.get(key)
-        return value if isinstance(value, str) and key != "twilio:authToken" else None
+        secret = key.rpartition(":")[2] in SECRET_CREDENTIALS
+        return value if isinstance(value, str) and not secret else None
 
     return get
 
@@ -99,10 +110,20 @@ def find_credentials(path: Path, stack: str | None = None, root: Path | None = N
     def get(key: str) -> Any:
         return engine.values.get(key) or plain(key)
 
+    encrypted = encrypted_keys(path)
+    own = any(get(f"{NAMESPACE}:{name}") for name in PROVIDER_CREDENTIALS) or any(
+        key.startswith(f"{NAMESPACE}:") for key in encrypted
+    )
+    encrypted = [key for key in encrypted if key.startswith(f"{NAMESPACE}:" if own else "twilio:")]
+
+    def chosen(key: str) -> Any:
+        """`twilio:X` as `Credentials.find` asks for it: `flexorch:X` when the provider's own."""
+        return get(f"{NAMESPACE}:{key.removeprefix('twilio:')}" if own else key)
+
     try:
-        return Credentials.find(get)
+        return Credentials.find(chosen)
     except FlexorchError as exc:
-        locked = [key for key in encrypted_keys(path) if key not in engine.values]
+        locked = [key for key in encrypted if key not in engine.values]
         if not locked:
             raise
         why = engine.problem or (
@@ -118,7 +139,7 @@ def find_credentials(path: Path, stack: str | None = None, root: Path | None = N
 def _concerns(exc: FlexorchError, key: str) -> bool:
     """Whether the missing-credential error is about `key` (the token line covers API keys)."""
     line = exc.problems[0]
-    if key == "twilio:accountSid":
+    if key.endswith(":accountSid"):
         return line.startswith("twilio:accountSid:")
     return line.startswith("twilio:authToken:")
 

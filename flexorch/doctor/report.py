@@ -116,9 +116,32 @@ class Report:
         }
 
 
+# Drift the stack already corrects: a refresh sees the change, and the up undoes it.
+REFRESH = "run `pulumi up --refresh` for this stack"
+
+
+def refresh(what: str) -> str:
+    """The fix a refreshing `pulumi up` of the stack makes: `what` it does, after "to"."""
+    return f"{REFRESH} to {what}"
+
+
 def sentence(parts: list[str]) -> str:
-    """Fixes joined into one sentence, as a check's `fix` reads."""
-    text = " and ".join(p for p in parts if p)
+    """Fixes joined into one sentence, as a check's `fix` reads.
+
+    Those a refreshing `pulumi up` makes (`refresh`) name the command once, where the first
+    of them stands, then what it does for each: "Run `pulumi up --refresh` for this stack to
+    disable the Flex Flow again and point the number's SMS webhook at the handler."
+    """
+    lead = f"{REFRESH} to "
+    does = list(dict.fromkeys(p.removeprefix(lead) for p in parts if p.startswith(lead)))
+    merged: list[str] = []
+    for part in parts:
+        if not part.startswith(lead):
+            merged.append(part)
+        elif len(does) > 0:
+            merged.append(lead + ", ".join(does[:-1]) + " and " * (len(does) > 1) + does[-1])
+            does = []
+    text = " and ".join(p for p in merged if p)
     return text[:1].upper() + text[1:] + "." if text else ""
 
 

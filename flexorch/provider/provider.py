@@ -31,6 +31,7 @@ from flexorch.provider.values import Props, plain, settled, to_input, to_propert
 from flexorch.resources.account import CREDENTIALS
 from flexorch.resources.base import HOST_WORKERS, TwilioProvider
 from flexorch.resources.resource import camel
+from flexorch.twilio_facts import SECRET_CREDENTIALS
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ T = TypeVar("T")
 WORKERS = HOST_WORKERS
 
 # The credentials that must reach the provider as secrets (the schema marks them so).
-SECRETS = ("authToken", "apiSecret")
+SECRETS = SECRET_CREDENTIALS
 
 
 def plain_text(key: str) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import pulumi
 
 from flexorch.resources.resource import PACKAGE
+from flexorch.twilio_facts import PROVIDER_CREDENTIALS
 
 # The credential keys, alike in the provider's own config (`flexorch:*`) and in `twilio:*`.
-CREDENTIALS = ("accountSid", "authToken", "apiKey", "apiSecret")
+CREDENTIALS = PROVIDER_CREDENTIALS
 
 
 def _secret(value: pulumi.Input[str] | None) -> pulumi.Input[str] | None:

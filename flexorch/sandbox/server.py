@@ -222,6 +222,15 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+class PortUnavailable(OSError):
+    """The sandbox's port cannot be listened on (in use, or not ours to take)."""
+
+    def __init__(self, port: int, cause: OSError) -> None:
+        """`cause`: what binding `port` raised."""
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.port = port
+
+
 class Sandbox:
     """A running sandbox; use as a context manager or call start()/stop()."""
 
@@ -336,13 +345,36 @@ class Sandbox:
             )
 
     def _serve(self, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
-        server = _Server(("127.0.0.1", port), handler)
+        self._run(_Server(("127.0.0.1", port), handler))
+
+    def _run(self, server: ThreadingHTTPServer) -> None:
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self._servers.append(server)
 
     def start(self) -> Sandbox:
-        """Start the fake, Prism in front of it, and the logging front."""
+        """Start the fake, Prism in front of it, and the logging front.
+
+        Raises:
+            PortUnavailable: when the front's port is taken (checked first, before Prism's
+                few seconds of start-up).
+        """
+        try:
+            front = _Server(("127.0.0.1", self.port), _front_handler(self))
+        except OSError as exc:
+            self.stop()
+            raise PortUnavailable(self.port, exc) from exc
+        try:
+            self._start_behind()
+        except BaseException:
+            front.server_close()
+            self.stop()
+            raise
+        self._run(front)
+        return self
+
+    def _start_behind(self) -> None:
+        """The fake and Prism, which the front relays to."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path.write_text("")
         fake_port = free_port()
@@ -355,7 +387,6 @@ class Sandbox:
                 prism_binary()
             except PrismNotFound as missing:
                 if self.contract:
-                    self.stop()
                     raise
                 self.prism_missing = str(missing)
         if self.prism_missing is None:
@@ -363,14 +394,8 @@ class Sandbox:
             self.prism = Prism(
                 spec, self.workdir / "prism.log", upstream=f"http://127.0.0.1:{fake_port}"
             )
-            try:
-                self.prism.start()
-            except BaseException:
-                self.stop()
-                raise
+            self.prism.start()
             self.prism_port = self.upstream_port = self.prism.port
-        self._serve(self.port, _front_handler(self))
-        return self
 
     @property
     def checks(self) -> str:

@@ -25,6 +25,9 @@ class Taker(ABC):
     """Its key under `flexorch:` (`messagingServices`)."""
     fix_mode: ClassVar[str]
     """The mode in which flexorch undoes it (`defer`)."""
+    undone_again: ClassVar[str]
+    """What a refreshing `pulumi up` of a stack in `fix_mode` does to one back since, after
+    "to": "make the Messaging Service defer to the number's webhook again"."""
 
     @abstractmethod
     def scan(self, client: Client, numbers: list[str], first: bool) -> list[Record]:

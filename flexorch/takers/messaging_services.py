@@ -32,6 +32,7 @@ class MessagingServices(Taker):
     key: ClassVar[str] = "messaging_services"
     config_key: ClassVar[str] = "messagingServices"
     fix_mode: ClassVar[str] = "defer"
+    undone_again: ClassVar[str] = "make the Messaging Service defer to the number's webhook again"
 
     @override
     def scan(self, client: Client, numbers: list[str], first: bool) -> list[Record]:

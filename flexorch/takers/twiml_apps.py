@@ -28,6 +28,7 @@ class TwimlApps(Taker):
     key: ClassVar[str] = "twiml_apps"
     config_key: ClassVar[str] = "twimlApps"
     fix_mode: ClassVar[str] = "detach"
+    undone_again: ClassVar[str] = "take the TwiML App off the number again"
 
     @override
     def scan(self, client: Client, numbers: list[str], first: bool) -> list[Record]:

@@ -13,6 +13,9 @@ one line with nothing written; the README's example as written. Plugin downloads
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,6 +163,23 @@ def test_preview_up_no_change_preview_and_destroy(sandbox: Sandbox, tmp_path: Pa
     mark = len(sandbox.requests)
     stack.preview(expect_no_changes=True)
     assert sandbox.since(mark) == []
+
+    # The stack file holds the provider's credentials only (README's YAML section): validate
+    # reads the component the program declares from the state, through the real CLI.
+    validated = subprocess.run(
+        [sys.executable, "-m", "flexorch.cli", "validate", "--stack", "dev"],
+        cwd=stack.workspace.work_dir,
+        env={**os.environ, **engine_env(tmp_path, sandbox), "PULUMI_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (validated.returncode, validated.stderr) == (0, "")
+    assert validated.stdout.splitlines()[0] == (
+        'Stack dev (stack dev, component CustomMessaging "east" (from its state)) is valid. '
+        "flexorch will manage:"
+    )
 
     stack.destroy()
     assert restorable(sandbox) == before

@@ -23,7 +23,7 @@ from flexorch.doctor.checks import (
     takers_problems,
 )
 from flexorch.doctor.platforms.conversations.account import ConversationsAccount
-from flexorch.doctor.report import Check, Label, sentence
+from flexorch.doctor.report import Check, Label, refresh, sentence
 from flexorch.twilio_facts import (
     ADDRESS_WEBHOOK_FILTERS,
     PROXY_MESSAGE_WEBHOOK,
@@ -37,14 +37,8 @@ from flexorch.twilio_facts import (
     twilio_hosted,
 )
 
-SMS_URL_FIX = (
-    "run `pulumi up --refresh` for this stack to empty the number's SmsUrl (its Address "
-    "Configuration takes its messages)"
-)
-ADDRESS_FIX = (
-    "run `pulumi up --refresh` for this stack to point the number's Address Configuration at "
-    "the handler"
-)
+SMS_URL_FIX = refresh("empty the number's SmsUrl (its Address Configuration takes its messages)")
+ADDRESS_FIX = refresh("point the number's Address Configuration at the handler")
 
 
 def _service_webhooks(account: ConversationsAccount) -> tuple[str, dict[str, Any]] | None:
@@ -110,7 +104,7 @@ def defaults_check(account: ConversationsAccount) -> Check:
                 + " and ".join(f"{n} timer is {timers[n] or 'unset'}" for n in off)
                 + ", not as flexorch:conversationTimers sets it"
             )
-            fixes.append("run `pulumi up --refresh` for this stack to set it again")
+            fixes.append(refresh("set the timers again"))
     elif not timers["closed"]:
         problems.append("no default closed timer: conversations stay open until closed by hand")
         fixes.append(

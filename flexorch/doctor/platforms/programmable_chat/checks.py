@@ -19,7 +19,7 @@ from flexorch.doctor.checks import (
     takers_problems,
 )
 from flexorch.doctor.platforms.programmable_chat.account import ChatAccount
-from flexorch.doctor.report import Check, Label, sentence
+from flexorch.doctor.report import Check, Label, refresh, sentence
 from flexorch.twilio_facts import (
     PROXY_MESSAGE_WEBHOOK,
     chat_service_settings,
@@ -117,10 +117,7 @@ def number_check(account: ChatAccount, ref: str, label: Label) -> Check:
     else:
         webhook_wrong = False
     if webhook_wrong:
-        fixes.append(
-            "run `pulumi up --refresh` for this stack to point the number's SMS webhook at the "
-            "handler"
-        )
+        fixes.append(refresh("point the number's SMS webhook at the handler"))
     if problems:
         return label.check("fail", "; ".join(problems), evidence, sentence(fixes))
     detail = (
