@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pulumi.automation as auto
 import pytest
-from engine import ROOT, local_stack, restorable
+from engine import ROOT, engine_env, local_stack, restorable
 
 from flexorch.sandbox import seed
 from flexorch.sandbox.server import Sandbox
