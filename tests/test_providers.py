@@ -1113,6 +1113,20 @@ def test_a_flex_flow_re_enabled_in_the_console_is_drift_disabled_again(http, fak
     assert sms_flow["enabled"] is True
 
 
+def test_a_flow_enabled_since_is_disabled_by_a_mode_changed_with_no_refresh(http, fake) -> None:
+    provider = FlexFlowGuardProvider()
+    props = guard("fail", [FREE_NUMBER])
+    created = provider.create(props)
+    flow = fake.add(seed.FLEX_FLOWS, friendly_name="Console SMS", channel_type="sms",
+                    contact_identity=FREE_NUMBER, enabled=True)  # fmt: skip
+    lookups.forget()  # the next `up` is another provider process
+    updated = provider.update(created.id, created.outs, {**props, "mode": "disable"}).outs
+    assert flow["enabled"] is False
+    assert updated["disabled"] == [flow["sid"]] and updated["drift"] == []
+    provider.delete(created.id, updated)
+    assert flow["enabled"] is True
+
+
 def test_in_fail_mode_drift_stops_the_preview_naming_the_flow(http, fake) -> None:
     provider = FlexFlowGuardProvider()
     numbers = [FREE_NUMBER]
@@ -1121,8 +1135,9 @@ def test_in_fail_mode_drift_stops_the_preview_naming_the_flow(http, fake) -> Non
     flow = fake.add(seed.FLEX_FLOWS, friendly_name="Console SMS", channel_type="sms",
                     contact_identity=FREE_NUMBER, enabled=True)  # fmt: skip
     refreshed = provider.read(created.id, created.outs).outs
+    assert provider.diff(created.id, refreshed, props).changes is True
     with pytest.raises(FlexorchError) as caught:
-        provider.diff(created.id, refreshed, props)
+        provider.preview_update(refreshed, props)
     assert f'{flow["sid"]} "Console SMS" on {FREE_NUMBER} (channel type sms)' in str(caught.value)
 
 

@@ -218,8 +218,9 @@ def test_in_fail_mode_a_webhook_found_again_stops_the_preview(http, fake, return
     fake.add(seed.CHANNEL_WEBHOOKS, {"ServiceSid": CHAT_SERVICE_SID, "ChannelSid": returning},
              type="studio", configuration={"flow_sid": seed.STUDIO_FLOW_SID})  # fmt: skip
     refreshed = provider.read(created.id, created.outs).outs
+    assert provider.diff(created.id, refreshed, props).changes is True
     with pytest.raises(FlexorchError, match=f"{returning} .*studio, to Studio flow"):
-        provider.diff(created.id, refreshed, props)
+        provider.preview_update(refreshed, props)
 
 
 def test_a_number_no_longer_managed_gets_its_channels_webhooks_back(http, fake, returning) -> None:

@@ -198,8 +198,11 @@ def test_a_console_change_back_is_drift_refused_or_undone_by_mode(http) -> None:
     state = provider.read(created.id, created.outs).outs
     assert [r["sid"] for r in state["taker_drift"]["messaging_services"]] == [A2P_SERVICE_SID]
     assert provider.diff(created.id, state, props).changes
+    provider.preview_update(state, props)  # defer: nothing refused
+    refusing = {**props, "messaging_services": "fail"}
+    assert provider.diff(created.id, state, refusing).changes  # the refresh's own diff
     with pytest.raises(FlexorchError, match="is in Messaging Service"):
-        provider.diff(created.id, state, {**props, "messaging_services": "fail"})
+        provider.preview_update(state, refusing)
     updated = provider.update(created.id, state, props).outs
     assert service(http.fake)["use_inbound_webhook_on_number"] is True
     provider.delete(created.id, updated)
@@ -298,10 +301,86 @@ def test_an_app_attached_again_in_the_console_is_drift(http) -> None:
     fake_number["sms_application_sid"] = APP_SID  # a person, in the Console
     state = provider.read(created.id, created.outs).outs
     assert [r["sid"] for r in state["taker_drift"]["twiml_apps"]] == [NUMBER_7]
+    refusing = {**props, "twiml_apps": "fail"}
+    assert provider.diff(created.id, state, refusing).changes
     with pytest.raises(FlexorchError, match="has TwiML App"):
-        provider.diff(created.id, state, {**props, "twiml_apps": "fail"})
+        provider.preview_update(state, refusing)
     provider.update(created.id, state, props)
     assert app_of(http.fake, FLEX_FLOW_NUMBER) == ""
+
+
+# --- a mode changed after a Console change no refresh has seen ------------------------------
+
+
+def console_takes_free_number(fake: Any) -> None:
+    """A person puts +15005550006 in a Messaging Service and gives it a TwiML App."""
+    seed.add_messaging_service(fake, [FREE_NUMBER])
+    seed.add_twiml_app(fake, FREE_NUMBER)
+
+
+def test_a_mode_changed_since_a_console_change_applies_with_no_refresh(http) -> None:
+    provider = FlexFlowGuardProvider()
+    props = guard()  # both `fail`, and nothing taking a number: the snapshot records none
+    created = provider.create(props)
+    console_takes_free_number(http.fake)
+    lookups.forget()  # the next `up` is another provider process
+    opted_in = {**props, "messaging_services": "defer", "twiml_apps": "detach"}
+    assert provider.check(props, opted_in).failures == []
+    http.log.clear()
+    updated = provider.update(created.id, created.outs, opted_in).outs
+    assert [m for m, _, _ in http.log] == ["POST", "POST"]  # the check's reads serve it
+    assert service(http.fake)["use_inbound_webhook_on_number"] is True
+    assert app_of(http.fake, FREE_NUMBER) == ""
+    assert [r["sid"] for r in updated["undone"]["messaging_services"]] == [A2P_SERVICE_SID]
+    assert updated["taker_drift"] == {}
+    provider.delete(created.id, updated)
+    assert service(http.fake)["use_inbound_webhook_on_number"] is False
+    assert app_of(http.fake, FREE_NUMBER) == APP_SID
+
+
+def test_a_mode_changed_that_cannot_apply_fails_the_update_naming_it_with_no_write(http) -> None:
+    provider = FlexFlowGuardProvider()
+    props = guard([FREE_NUMBER])
+    created = provider.create(props)
+    seed.add_messaging_service(http.fake, [FREE_NUMBER, FLEX_FLOW_NUMBER])  # in the Console
+    lookups.forget()
+    http.log.clear()
+    with pytest.raises(FlexorchError) as caught:
+        provider.update(created.id, created.outs, {**props, "messaging_services": "defer"})
+    assert f"so it would also move {FLEX_FLOW_NUMBER} (not in flexorch:numbers)" in str(
+        caught.value
+    )
+    assert writes(http) == []
+
+
+def test_a_refresh_reports_what_it_finds_and_the_new_modes_judge_it(http) -> None:
+    provider = FlexFlowGuardProvider()
+    props = guard()
+    created = provider.create(props)
+    console_takes_free_number(http.fake)
+    state = provider.read(created.id, created.outs).outs  # judged by no mode
+    assert sorted(state["taker_drift"]) == ["messaging_services", "twiml_apps"]
+    assert provider.diff(created.id, state, props).changes  # the refresh's diff, old modes
+    with pytest.raises(FlexorchError) as caught:
+        provider.preview_update(state, props)
+    assert "set flexorch:messagingServices: defer" in str(caught.value)
+    assert "set flexorch:twimlApps: detach" in str(caught.value)
+    opted_in = {**props, "messaging_services": "defer", "twiml_apps": "detach"}
+    provider.preview_update(state, opted_in)
+    provider.update(created.id, state, opted_in)
+    assert service(http.fake)["use_inbound_webhook_on_number"] is True
+    assert app_of(http.fake, FREE_NUMBER) == ""
+
+
+def test_an_unchanged_mode_reads_nothing_again_at_update(http) -> None:
+    provider = FlexFlowGuardProvider()
+    props = guard(messaging_services="defer")
+    created = provider.create(props)
+    lookups.forget()
+    http.log.clear()
+    renamed = {**props, "numbers": list(reversed(BOTH))}  # an update for another input
+    provider.update(created.id, created.outs, renamed)
+    assert http.log == []
 
 
 class LoseAnswer(InProcessHttp):

@@ -32,6 +32,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 from typing_extensions import override
 
+from flexorch.errors import FlexorchError
 from flexorch.provider import schema
 from flexorch.provider.provider import WORKERS, FlexorchProvider, resource_type
 from flexorch.provider.registry import PROVIDERS
@@ -539,6 +540,39 @@ def test_a_user_error_is_its_one_line_with_no_python_stack(http, fake) -> None:
         "with another configuration; set flexorch:workflow.adopt: true to adopt it (restored "
         "on destroy), or give flexorch:workflow.friendlyName another name"
     )
+
+
+def test_an_update_at_preview_says_what_the_update_would_refuse_with_no_request(http) -> None:
+    """The guard's refusal of drift by the new inputs reaches `preview`, not only `up`."""
+    seen: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    class Refusing(TwilioProvider):
+        kind = "Refusing"
+        inputs = ("mode",)
+
+        def preview_update(self, olds: dict[str, Any], news: dict[str, Any]) -> None:
+            seen.append((olds, news))
+            if news["mode"] == "fail":
+                raise FlexorchError("refused by the new mode")
+
+    provider = FlexorchProvider({"flexorch:index:Refusing": Refusing})
+    olds = struct(mode=PropertyValue("fail"), drift=PropertyValue([PropertyValue("FO1")]))
+
+    def update(mode: str) -> Call:
+        async def call(stub: Any) -> Any:
+            news = struct(mode=PropertyValue(mode))
+            return await stub.Update(
+                proto.UpdateRequest(urn=urn("Refusing"), id="g", olds=olds, news=news, preview=True)
+            )
+
+        return call
+
+    assert refusal(update("fail"), provider).details() == "refused by the new mode"
+    assert unwire(talk(update("disable"), provider).properties) == {
+        "mode": PropertyValue("disable")
+    }
+    assert seen[-1] == ({"mode": "fail", "drift": ["FO1"]}, {"mode": "disable"})
+    assert http.log == []
 
 
 def test_a_bug_keeps_its_stack() -> None:

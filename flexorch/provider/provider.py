@@ -111,9 +111,11 @@ class FlexorchProvider(api.Provider):
 
         Preview support only so that a moved dynamic resource keeps its outputs at preview
         (`update`): create and update at preview answer what the engine itself would for a
-        provider without it (the inputs) and call no provider, so no Twilio request can
-        happen before `up`. Secrets arrive marked (and stay secret in what is returned);
-        resources and outputs arrive as plain values, which is all the providers take.
+        provider without it (the inputs) and make no Twilio request, so none can happen
+        before `up`; an update at preview only asks the provider what it would refuse
+        (`preview_update`, from state alone). Secrets arrive marked (and stay secret in what
+        is returned); resources and outputs arrive as plain values, which is all the
+        providers take.
         A token or API secret that arrives unmarked (`pulumi config set --plaintext`) is
         refused before the engine records the provider: state would hold it in plain text.
         CheckConfig cannot tell, the engine sends it no secret marks (Pulumi 3.274).
@@ -245,7 +247,8 @@ class FlexorchProvider(api.Provider):
         The move changes nothing in Twilio, so it makes no request (`to_props` drops the
         pickle) and its outputs are known at preview too: were they unknown, every resource
         fed by them (a workspace's SID) would preview as replaced. With a real change as
-        well, the provider's own update does what it needs, at `up`.
+        well, the provider's own update does what it needs, at `up`; at preview it says
+        only what that update would refuse (the guard's drift, judged by the new inputs).
         """
         provider = self._provider(request.urn)
         await self._checked(request.urn)
@@ -254,6 +257,7 @@ class FlexorchProvider(api.Provider):
         if PICKLE in request.olds and not provider.changed(olds.values, news.values):
             return api.UpdateResponse(to_properties(olds.values, secret))
         if request.preview:
+            provider.preview_update(olds.values, news.values)
             return api.UpdateResponse(to_properties(news.values, news.secret))
         result = await self._run(provider.update, request.resource_id, olds.values, news.values)
         return api.UpdateResponse(to_properties(result.outs or {}, secret))

@@ -112,7 +112,7 @@ class TwilioProvider(ResourceProvider):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every operation a subclass defines reports user errors as one line."""
         super().__init_subclass__(**kwargs)
-        for name in ("check", "diff", "create", "read", "update", "delete"):
+        for name in ("check", "diff", "create", "read", "update", "delete", "preview_update"):
             if name in vars(cls):
                 setattr(cls, name, user_errors(vars(cls)[name]))
 
@@ -203,6 +203,14 @@ class TwilioProvider(ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """A change that needs no API call (only a label moved): carry the outputs over."""
         return UpdateResult(self.carry(olds, news))
+
+    def preview_update(self, olds: dict[str, Any], news: dict[str, Any]) -> None:
+        """At preview, raise a FlexorchError for what `update(olds, news)` would refuse.
+
+        The engine previews an update without running it, so a refusal that only the new
+        inputs can judge (the guard's, of drift a refresh found) is said here. No API call:
+        `olds` are the state's outputs, refreshed or not. Most resources refuse nothing.
+        """
 
     def carry(
         self, olds: Mapping[str, Any], news: Mapping[str, Any], **values: Any

@@ -13,7 +13,10 @@ number's messages (takers: Messaging Services, TwiML Apps), each with its own mo
 The snapshot records the conflicting flows and webhooks before the guard changes any, so a crash
 after a write can never lose what to put back. The guard's refresh lists them again: a flow
 re-enabled or a webhook added in the Console is drift, which `up --refresh` undoes or refuses,
-by mode.
+by mode. The refresh only reports what it finds: the modes that judge it are the program's
+new ones (the engine also diffs a refresh against the inputs in state, the old modes), so a
+preview refuses it in `preview_update` and an up in `update`. An update for a changed mode reads
+again what that mode covers, refreshed or not, so the new mode applies to what is there now.
 """
 
 from __future__ import annotations
@@ -363,18 +366,24 @@ class FlexFlowGuardProvider(TwilioProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Inputs as usual, plus drift: a flow, channel webhook or taker a refresh found back.
 
-        A mode that refuses it stops the preview naming it; one that undoes it plans the update.
+        Drift plans the update whatever the modes: a refresh also diffs what it found against
+        the inputs in state, the modes the program may just have changed, so the drift is
+        judged by the new inputs in `preview_update` and `update`, never here.
         """
         result = super().diff(_id, olds, news)
-        flows = list(olds.get("drift") or [])
-        hooks = list(olds.get("webhook_drift") or [])
-        taken = dict(olds.get("taker_drift") or {})
-        if not flows and not hooks and not any(taken.values()):
+        if not any(_drift(olds)):
             return result
-        report = refused(news, flows, hooks, taken)
+        return DiffResult(changes=True, replaces=result.replaces, delete_before_replace=True)
+
+    @override
+    def preview_update(self, olds: dict[str, Any], news: dict[str, Any]) -> None:
+        """A mode that refuses the drift a refresh found stops the preview naming it.
+
+        What the refresh did not find, the check judged: it reads again when a mode changes.
+        """
+        report = refused(news, *_drift(olds))
         if report:
             raise FlexorchError(report)
-        return DiffResult(changes=True, replaces=result.replaces, delete_before_replace=True)
 
     def _enforce(
         self,
@@ -437,10 +446,11 @@ class FlexFlowGuardProvider(TwilioProvider):
         """Put back what numbers no longer managed had; disable or remove the new and the drift.
 
         A flow already disabled (a webhook already removed) is not written again unless a
-        refresh found it back.
+        refresh found it back, or a changed mode's own read did (`_found_again`).
         """
         snapshot = news["snapshot"]
         managed = {form for n in snapshot["resolved_numbers"] for form in identities(n)}
+        olds = {**olds, **self._found_again(olds, news, snapshot["resolved_numbers"])}
 
         def wanted(*records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             return {r["sid"]: r for rs in records for r in rs if r["contact_identity"] in managed}
@@ -473,6 +483,37 @@ class FlexFlowGuardProvider(TwilioProvider):
         return UpdateResult(
             self.carry(olds, news, **results, removed_webhooks=list(hooks.values()))
         )
+
+    def _found_again(
+        self, olds: dict[str, Any], news: dict[str, Any], numbers: list[str]
+    ) -> dict[str, Any]:
+        """What a mode that changed now covers, read again: drift for `update` to act on.
+
+        The snapshot recorded the account when the numbers were last adopted, and a refresh
+        may not have run since: a flow, webhook or taker a person added in the meantime, to
+        which a new mode now applies, is only known by reading. The check read the same in
+        this process (one answer per kind); a mode left as it was reads nothing.
+        """
+        changed = set(self.changed(olds, news)) & {"mode", *(t.key for t in TAKERS)}
+        if not changed:
+            return {}
+        client = self.client()
+        found: dict[str, Any] = {}
+        if "mode" in changed:
+            conflicts, _others, _numbers = scan(client, numbers)
+            service = news.get("chat_service_sid")
+            found["drift"] = _merged(olds.get("drift"), [asdict(f) for f in conflicts])
+            found["webhook_drift"] = _merged(
+                olds.get("webhook_drift"), channel_webhooks.scan_once(client, service, numbers)
+            )
+        taker_drift = dict(olds.get("taker_drift") or {})
+        for t in TAKERS:
+            if t.key in changed:
+                taking = [r for r in t.scan_once(client, numbers) if t.takes(r)]
+                taker_drift[t.key] = _merged(taker_drift.get(t.key), taking)
+        if any(taker_drift.values()):
+            found["taker_drift"] = {key: rs for key, rs in taker_drift.items() if rs}
+        return found
 
     @override
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -510,6 +551,22 @@ class FlexFlowGuardProvider(TwilioProvider):
             with twilio_call(f"Flex Flow {sid}", "re-enable", ("Enabled",), missing_ok=True):
                 client.flex_api.v1.flex_flow(sid).update(enabled=True)
             note(f"enabled Flex Flow {sid} again, as it was before flexorch")
+
+
+def _drift(
+    props: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, list[Record]]]:
+    """The flows, channel webhooks and takers (by key) a refresh found back, in state."""
+    return (
+        list(props.get("drift") or []),
+        list(props.get("webhook_drift") or []),
+        {key: found for key, found in (props.get("taker_drift") or {}).items() if found},
+    )
+
+
+def _merged(recorded: list[Record] | None, fresh: list[Record]) -> list[Record]:
+    """`recorded`, then the `fresh` records of other SIDs."""
+    return list(_by_sid(recorded or [], fresh).values())
 
 
 def _undo(taker: Taker, client: Any, record: Record) -> str:

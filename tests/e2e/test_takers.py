@@ -174,3 +174,63 @@ def test_preview_refuses_a_channel_the_workspace_has_no_room_for(tmp_path: Path)
         assert "would add 1 (custom1): 16, more than the 15 TaskRouter allows" in text
         assert "Traceback" not in text
         assert writes(sandbox, 0) == []
+
+
+@pytest.mark.parametrize("refresh", [True, False], ids=["up --refresh", "plain up"])
+def test_console_drift_then_opting_in_previews_and_applies_the_new_modes(
+    tmp_path: Path, refresh: bool
+) -> None:
+    """The rehearsal's F2: a Console change a refresh refuses; the fix its error names works.
+
+    After the modes change, `preview --refresh` judges what it found by the new modes (it
+    passes), and `up`, refreshed or not, defers the service and detaches the app.
+    """
+    with Sandbox(seed.flex_account()) as sandbox:
+        stack = engine(tmp_path, sandbox, "drifted", sandbox_config())
+        stack.up()
+        # In the Console: the number joins a Messaging Service and gets a TwiML App.
+        seed.add_messaging_service(sandbox.fake, [seed.FREE_NUMBER])
+        seed.add_twiml_app(sandbox.fake, seed.FREE_NUMBER)
+
+        def app_on_free_number() -> Any:
+            return sandbox.fake.find(seed.NUMBERS, phone_number=seed.FREE_NUMBER)[
+                "sms_application_sid"
+            ]
+
+        mark = len(sandbox.requests)
+        with pytest.raises(auto.errors.CommandError) as caught:
+            stack.preview(refresh=True)
+        text = str(caught.value)
+        number_in = f"{seed.FREE_NUMBER} is in Messaging Service {seed.A2P_SERVICE_SID}"
+        assert f'{number_in} "Sandbox A2P", which sends its inbound messages to' in text
+        assert f'{seed.FREE_NUMBER} has TwiML App {seed.APP_SID} "Legacy SMS bot"' in text
+        assert "set flexorch:messagingServices: defer" in text
+        assert "set flexorch:twimlApps: detach" in text
+        assert "Traceback" not in text
+        assert writes(sandbox, mark) == []
+
+        stack.set_config("flexorch:messagingServices", auto.ConfigValue("defer"))
+        stack.set_config("flexorch:twimlApps", auto.ConfigValue("detach"))
+        mark = len(sandbox.requests)
+        stack.preview(refresh=True)
+        assert writes(sandbox, mark) == []
+
+        # A preview keeps no state: a plain `up` has only what it reads itself.
+        up = stack.up(refresh=refresh)
+        assert up.summary.resource_changes.get("update") == 1
+        assert service(sandbox)["use_inbound_webhook_on_number"] is True
+        assert app_on_free_number() == ""
+
+        mark = len(sandbox.requests)
+        stack.preview(expect_no_changes=True)
+        assert sandbox.since(mark) == []
+        mark = len(sandbox.requests)
+        stack.preview(refresh=True, expect_no_changes=True)
+        lists = [r["path"] for r in sandbox.since(mark) if r["method"] == "GET"]
+        numbers_list = f"/2010-04-01/Accounts/{seed.ACCOUNT_SID}/IncomingPhoneNumbers.json"
+        for listing in (numbers_list, "/v1/Services", "/v1/FlexFlows"):
+            assert lists.count(listing) == 1, listing
+
+        stack.destroy()
+        assert service(sandbox)["use_inbound_webhook_on_number"] is False
+        assert app_on_free_number() == seed.APP_SID
