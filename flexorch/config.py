@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -991,8 +992,32 @@ def _problem(error: Any) -> str:
         hint = f'did you mean "{guess}"?' if guess else f"use {error['ctx']['expected']}"
         return f"{where}: {_describe(value)} is not allowed; {hint}"
     if kind in _TYPE_NAMES:
-        return f"{where}: must be {_TYPE_NAMES[kind]}, not {_describe(error['input'])}"
+        value = error["input"]
+        return (
+            f"{where}: must be {_TYPE_NAMES[kind]}, not {_describe(value)}; {_retyped(kind, value)}"
+        )
     return f"{where}: {error['msg']}"
+
+
+def _retyped(kind: str, value: Any) -> str:
+    """How to write `value` as the type `kind` asks for."""
+    if isinstance(value, str) and value.lstrip().startswith(("[", "{")):
+        return "it is JSON text that does not parse (a comma before ] or }?); fix the JSON"
+    if kind == "tuple_type":
+        return (
+            f"write it as a list: [{json.dumps(value)}]"
+            if isinstance(value, str)
+            else "write it as a list, e.g. [a, b] or one `- item` per line"
+        )
+    if kind == "int_type":
+        if isinstance(value, str) and value.strip().isdigit():
+            return f"write it without quotes: {value.strip()}"
+        return "write a whole number without quotes"
+    if kind == "string_type":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f'quote it: "{value}"'
+        return "write it as text in quotes"
+    return "write its keys under it, one `key: value` per line"
 
 
 # Problems found on the raw input: the key path, and the line that names it.

@@ -281,7 +281,7 @@ def test_every_problem_of_a_conversations_stack_is_reported_together() -> None:
     assert problems(on_conversations(chatService=chat, numbers=["12"])) == [
         'flexorch:chatService.sid: "CH' + "a" * 32 + '" is not a Programmable Chat service SID; '
         "it starts with IS followed by 32 hex digits (copy it from the Twilio Console)",
-        "flexorch:chatService.webhookFilters[1]: must be a string, not the number 7",
+        'flexorch:chatService.webhookFilters[1]: must be a string, not the number 7; quote it: "7"',
         'flexorch:numbers[0]: "12" is neither an E.164 number nor a phone number SID; write it '
         'like "+15005550006" (quoted, no spaces) or PN followed by 32 hex digits',
         'flexorch:chatService.webhookFilters[0]: "onMessageSent" is a Programmable Chat event; '
@@ -351,7 +351,12 @@ def test_urls_refused(url: str, problem: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "described"), [(True, "the boolean true"), (1.5, "the number 1.5"), ("60", '"60"')]
+    ("value", "described"),
+    [
+        (True, "the boolean true; write a whole number without quotes"),
+        (1.5, "the number 1.5; write a whole number without quotes"),
+        ("60", '"60"; write it without quotes: 60'),
+    ],
 )
 def test_reservation_timeout_must_be_an_integer(value: object, described: str) -> None:
     assert problems(minimal_config(workflow={"reservationTimeout": value})) == [
@@ -359,9 +364,18 @@ def test_reservation_timeout_must_be_an_integer(value: object, described: str) -
     ]
 
 
+def test_json_text_that_does_not_parse_is_named_as_such() -> None:
+    # `pulumi config set --path` stores such text as a string; the line says why it is not a list.
+    assert problems(minimal_config(taskChannels='[{"uniqueName": "custom1"}, ]')) == [
+        'flexorch:taskChannels: must be a list, not "[{"uniqueName": "custom1"}, ]"; it is JSON '
+        "text that does not parse (a comma before ] or }?); fix the JSON"
+    ]
+
+
 def test_null_section_is_reported_as_such() -> None:
     assert problems(minimal_config(workflow=None)) == [
-        "flexorch:workflow: must be a mapping of keys, not nothing"
+        "flexorch:workflow: must be a mapping of keys, not nothing; write its keys under it, "
+        "one `key: value` per line"
     ]
 
 
