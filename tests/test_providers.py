@@ -249,8 +249,8 @@ def test_an_adopted_queue_deleted_in_the_console_is_one_line_on_refresh(http, fa
         provider.read(adopted.id, adopted.outs)
     assert one_line(caught.value) == (
         f'TaskQueue "{EVERYONE_SID}": {EVERYONE_SID} was adopted by this stack but no longer '
-        "exists in Twilio; remove its sid / adopt key from the stack config (a new one is then "
-        "created), or restore it"
+        "exists in Twilio; give flexorch:workflow.queue a queue that exists (or a name no queue "
+        "has: one is created) and run `pulumi up` without --refresh, which replaces this one"
     )
 
 

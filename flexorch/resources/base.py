@@ -237,16 +237,20 @@ class TwilioProvider(ResourceProvider):
         return result
 
 
-def gone(label: str, id_: str, adopted: bool) -> ReadResult:
+_ADOPTED_GONE_FIX = (
+    "remove its sid / adopt key from the stack config (a new one is then created), or restore it"
+)
+
+
+def gone(label: str, id_: str, adopted: bool, fix: str = _ADOPTED_GONE_FIX) -> ReadResult:
     """A refresh's answer for an object deleted outside flexorch (Twilio answered 404).
 
     Owned: an empty id tells the engine it is gone, so `up --refresh` creates it again.
-    Adopted: it was not ours to re-create, so that is one line naming it.
+    Adopted: it was not ours to re-create, so that is one line naming it and `fix`.
     """
     if adopted:
         raise FlexorchError(
-            f"{label}: {id_} was adopted by this stack but no longer exists in Twilio; remove "
-            "its sid / adopt key from the stack config (a new one is then created), or restore it"
+            f"{label}: {id_} was adopted by this stack but no longer exists in Twilio; {fix}"
         )
     return ReadResult("", {})
 

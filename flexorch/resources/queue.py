@@ -50,6 +50,14 @@ def _named(provider: TwilioProvider, props: dict[str, Any], workspace: str) -> A
     return pick_one(found, label, "TaskRouter queue", props["config_key"]) if found else None
 
 
+def _gone_fix(props: dict[str, Any]) -> str:
+    """What to do about an adopted queue deleted in Twilio (a refresh keeps failing on it)."""
+    return (
+        f"give flexorch:{props.get('config_key')} a queue that exists (or a name no queue has: "
+        "one is created) and run `pulumi up` without --refresh, which replaces this one"
+    )
+
+
 class TaskQueueSnapshotProvider(SnapshotProvider):
     """Finds the queue the config names (by SID, or by name: none found means one is created)."""
 
@@ -143,7 +151,7 @@ class TaskQueueProvider(TwilioProvider):
         with twilio_call(self.label(props), "read", missing_ok=True):
             live = _queues(self, props["workspace_sid"])(id_).fetch()
         if live is None:
-            return gone(self.label(props), id_, adopted=not props.get("created"))
+            return gone(self.label(props), id_, not props.get("created"), _gone_fix(props))
         return ReadResult(id_, self.refreshed(props, sid=id_))
 
     @override
