@@ -359,7 +359,9 @@ def twilio_call(
         if exc.status == 401:
             raise TwilioUnreachable(
                 f"{resource}: {action}: Twilio rejected the credentials ({code}: {message}); "
-                "check twilio:accountSid and twilio:authToken"
+                "check twilio:accountSid and twilio:authToken (or the provider's flexorch:"
+                "accountSid and flexorch:authToken, or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, "
+                "whichever this run uses)"
             ) from None
         raise TwilioApiError(
             f"{resource}: {action}{sent}: {code}: {message}", status=exc.status
