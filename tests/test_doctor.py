@@ -759,16 +759,21 @@ def test_step2_the_proxy_webhook_means_flex_still_owns_the_number() -> None:
     )
 
 
-def test_step2_drift_a_refresh_undoes_names_the_command_once() -> None:
-    fake = scenarios.number_on_flex_proxy()
-    fake.add(
+def enabled_flow(fake: Any, name: str, channel_type: str, identity: str) -> dict[str, Any]:
+    """An enabled Flex Flow on the Flex chat service taking `identity`."""
+    return fake.add(
         seed.FLEX_FLOWS,
-        friendly_name="SMS again",
-        channel_type="sms",
-        contact_identity="+15005550006",
+        friendly_name=name,
+        channel_type=channel_type,
+        contact_identity=identity,
         enabled=True,
         chat_service_sid=seed.CHAT_SERVICE_SID,
     )
+
+
+def test_step2_drift_a_refresh_undoes_names_the_command_once() -> None:
+    fake = scenarios.number_on_flex_proxy()
+    enabled_flow(fake, "SMS again", "sms", "+15005550006")
     check = report(fake).check("2-number")
     assert check.fix == (
         "Run `pulumi up --refresh` for this stack to disable the Flex Flow again and point the "
@@ -800,14 +805,7 @@ def test_fixes_a_refresh_makes_name_the_command_once_then_what_it_does_for_each(
 
 def test_step2_an_enabled_flex_flow_on_the_whatsapp_form_of_the_number() -> None:
     fake = scenarios.all_pass()
-    flow = fake.add(
-        seed.FLEX_FLOWS,
-        friendly_name="WhatsApp",
-        channel_type="whatsapp",
-        contact_identity="whatsapp:+15005550006",
-        enabled=True,
-        chat_service_sid=seed.CHAT_SERVICE_SID,
-    )
+    flow = enabled_flow(fake, "WhatsApp", "whatsapp", "whatsapp:+15005550006")
     check = report(fake).check("2-number")
     assert check.status == "fail"
     assert f'enabled Flex Flow {flow["sid"]} "WhatsApp" (whatsapp:+15005550006)' in check.detail
