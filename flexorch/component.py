@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 import pulumi
@@ -49,10 +49,10 @@ class _Args:
     def to_mapping(self) -> dict[str, Any]:
         """This value as it would be written under `flexorch:` in a stack file."""
         out: dict[str, Any] = {}
-        for field in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, field.name)
+        for arg in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, arg.name)
             if value is not None:
-                out[_camel(field.name)] = _plain(value)
+                out[_camel(arg.name)] = _plain(value)
         return out
 
 
@@ -676,8 +676,19 @@ class _Writes:
 
     def _task_channels(self) -> dict[str, TaskChannel]:
         pick, channels = self._pick, {}
+        workspace = self._values.config.workspace
+        owners = _siblings().channels
         for index, channel in enumerate(self._values.config.task_channels):
             unique = channel.unique_name
+            key = (workspace.sid or "", workspace.friendly_name or "", unique)
+            owner = owners.setdefault(key, self._name)
+            if owner != self._name:
+                pulumi.log.warn(
+                    f'CustomMessaging "{self._name}": TaskChannel {unique} is also component '
+                    f'"{owner}"\'s in this workspace, and a unique name is one TaskChannel per '
+                    "workspace: both hold the same one, and removing either deletes it; give one "
+                    "of them another uniqueName"
+                )
             snapshot = self._reads.channels.get(unique)
             channels[unique] = TaskChannel(
                 f"{self._name}-channel-{unique}",
@@ -704,7 +715,7 @@ class _Writes:
         document = pulumi.Output.all(routing, reads.queue.sid, fallback_sid).apply(
             lambda v: json.dumps(_filled(v[0], {_QUEUE_SLOT: v[1], _FALLBACK_SLOT: v[2]}), indent=2)
         )
-        earlier = _earlier_workflows()
+        earlier = _siblings().workflows
         workflow = Workflow(
             f"{self._name}-workflow",
             workspace_sid=reads.workspace.sid,
@@ -797,15 +808,27 @@ def _must(value: T | None) -> T:
     return value
 
 
-# The Workflows the components of a program run declared so far, by the run's resource monitor
-# (each run, and each test under Pulumi's mocks, has its own): a later component's Workflow knows
-# its siblings' SIDs, so its create never takes one of them for its own (`Workflow`).
-_WORKFLOWS: dict[int, tuple[object, list[pulumi.Output[str]]]] = {}
+@dataclass
+class _Siblings:
+    """What the components of one program run declared so far.
+
+    `workflows`: their Workflows' SIDs, so a later component's create never takes one of them
+    for its own (`Workflow`). `channels`: which component owns each task channel unique name
+    per workspace, a unique name being one TaskChannel per workspace.
+    """
+
+    monitor: object
+    workflows: list[pulumi.Output[str]] = field(default_factory=list)
+    channels: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
-def _earlier_workflows() -> list[pulumi.Output[str]]:
+# By the run's resource monitor: each run, and each test under Pulumi's mocks, has its own.
+_RUNS: dict[int, _Siblings] = {}
+
+
+def _siblings() -> _Siblings:
     monitor = pulumi.runtime.settings.get_monitor()
-    return _WORKFLOWS.setdefault(id(monitor), (monitor, []))[1]
+    return _RUNS.setdefault(id(monitor), _Siblings(monitor))
 
 
 # Where the queues' SIDs go in the Workflow document until the queues have them.

@@ -394,6 +394,26 @@ def test_two_components_coexist_and_opts_reach_every_child(mocks, monkeypatch):
     return settle(*[c.urn for c in east.children + west.children]).apply(check)
 
 
+@pulumi.runtime.test
+def test_two_components_with_one_channel_unique_name_are_warned(mocks, monkeypatch):
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda msg, *args, **kwargs: said.append(msg))
+    east = CustomMessaging("east", small())
+    west = CustomMessaging("west", small(numbers=["+15005550007"]))
+    other = CustomMessaging(
+        "other", small(numbers=["+15005550008"], taskChannels=[{"uniqueName": "custom2"}])
+    )
+
+    def check(_):
+        assert said == [
+            'CustomMessaging "west": TaskChannel custom1 is also component "east"\'s in this '
+            "workspace, and a unique name is one TaskChannel per workspace: both hold the same "
+            "one, and removing either deletes it; give one of them another uniqueName"
+        ]
+
+    return settle(*[c.urn for c in east.children + west.children + other.children]).apply(check)
+
+
 def test_errors_name_the_component_they_come_from(mocks):
     CustomMessaging("east", small())
     with pytest.raises(pulumi.RunError) as raised:
