@@ -54,6 +54,15 @@ class CreateOutcomeUnknown(FlexorchError):
     """
 
 
+# The environment variable of each credential, as Twilio's own tools name them.
+CREDENTIAL_ENV = {
+    "accountSid": "TWILIO_ACCOUNT_SID",
+    "authToken": "TWILIO_AUTH_TOKEN",
+    "apiKey": "TWILIO_API_KEY",
+    "apiSecret": "TWILIO_API_SECRET",
+}
+
+
 @dataclass(frozen=True)
 class Credentials:
     """Who flexorch is to Twilio: an auth token, or an API key pair for the account."""
@@ -70,16 +79,13 @@ class Credentials:
             FlexorchError: when no complete set is found, saying where to put one.
         """
 
-        def value(key: str, env: str) -> str:
-            found = config(f"twilio:{key}") or os.environ.get(env) or ""
+        def value(key: str) -> str:
+            found = config(f"twilio:{key}") or os.environ.get(CREDENTIAL_ENV[key]) or ""
             return str(found).strip()
 
-        account = value("accountSid", "TWILIO_ACCOUNT_SID")
-        api_key, api_secret = (
-            value("apiKey", "TWILIO_API_KEY"),
-            value("apiSecret", "TWILIO_API_SECRET"),
-        )
-        token = value("authToken", "TWILIO_AUTH_TOKEN")
+        account = value("accountSid")
+        api_key, api_secret = value("apiKey"), value("apiSecret")
+        token = value("authToken")
         if not account:
             raise FlexorchError(
                 "twilio:accountSid: is not set; run `pulumi config set twilio:accountSid AC...` "

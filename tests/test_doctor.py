@@ -1857,22 +1857,24 @@ def test_the_stacks_own_secret_is_read_through_pulumi(
     assert calls.read_text() == f"{project} config --json --show-secrets --stack dev\n"
 
 
+def credentials_pulumi_shows(
+    project: Path, monkeypatch: pytest.MonkeyPatch, config: dict[str, str]
+) -> tuple[str, str, str]:
+    """What doctor finds when the Pulumi CLI shows the stack's `config` (secrets decrypted)."""
+    fake_pulumi(project, monkeypatch, shown_config(**config))
+    found = doctor.find_credentials(project / "Pulumi.dev.yaml", "dev", project)
+    return found.account_sid, found.username, found.password
+
+
 def test_an_api_key_pair_from_pulumi_is_used(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake_pulumi(
-        project,
-        monkeypatch,
-        shown_config(
-            **{
-                "twilio:accountSid": seed.ACCOUNT_SID,
-                "twilio:apiKey": "SK" + "1" * 32,
-                "twilio:apiSecret": "the secret",
-            }
-        ),
-    )
-    found = doctor.find_credentials(project / "Pulumi.dev.yaml", "dev", project)
-    assert (found.account_sid, found.username, found.password) == (
+    config = {
+        "twilio:accountSid": seed.ACCOUNT_SID,
+        "twilio:apiKey": "SK" + "1" * 32,
+        "twilio:apiSecret": "the secret",
+    }
+    assert credentials_pulumi_shows(project, monkeypatch, config) == (
         seed.ACCOUNT_SID,
         "SK" + "1" * 32,
         "the secret",
@@ -1883,20 +1885,13 @@ def test_the_providers_own_credentials_win_over_twilio_ones(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # README, "YAML programs": `pulumi config set flexorch:accountSid`, secret flexorch:authToken.
-    fake_pulumi(
-        project,
-        monkeypatch,
-        shown_config(
-            **{
-                "flexorch:accountSid": seed.ACCOUNT_SID,
-                "flexorch:authToken": "the provider's token",
-                "twilio:accountSid": "AC" + "9" * 32,
-                "twilio:authToken": "another account's token",
-            }
-        ),
-    )
-    found = doctor.find_credentials(project / "Pulumi.dev.yaml", "dev", project)
-    assert (found.account_sid, found.username, found.password) == (
+    config = {
+        "flexorch:accountSid": seed.ACCOUNT_SID,
+        "flexorch:authToken": "the provider's token",
+        "twilio:accountSid": "AC" + "9" * 32,
+        "twilio:authToken": "another account's token",
+    }
+    assert credentials_pulumi_shows(project, monkeypatch, config) == (
         seed.ACCOUNT_SID,
         seed.ACCOUNT_SID,
         "the provider's token",

@@ -20,22 +20,16 @@ import yaml
 from flexorch.config import NAMESPACE
 from flexorch.deployed import run_pulumi
 from flexorch.errors import FlexorchError
-from flexorch.twilio_client import Credentials
+from flexorch.twilio_client import CREDENTIAL_ENV, Credentials
 from flexorch.twilio_facts import PROVIDER_CREDENTIALS, SECRET_CREDENTIALS
 
 # The stack config keys of Twilio credentials, and the environment variable of each: the
 # provider's own (`flexorch:*`, which win when any is set, as `Provider.from_stack_config`
 # does), then `twilio:*`.
-ENV_OF = {
-    "accountSid": "TWILIO_ACCOUNT_SID",
-    "authToken": "TWILIO_AUTH_TOKEN",
-    "apiKey": "TWILIO_API_KEY",
-    "apiSecret": "TWILIO_API_SECRET",
-}
 CREDENTIAL_KEYS = {
     f"{namespace}:{name}": env
     for namespace in (NAMESPACE, "twilio")
-    for name, env in ENV_OF.items()
+    for name, env in CREDENTIAL_ENV.items()
 }
 
 

@@ -134,13 +134,13 @@ def sentence(parts: list[str]) -> str:
     """
     lead = f"{REFRESH} to "
     does = list(dict.fromkeys(p.removeprefix(lead) for p in parts if p.startswith(lead)))
-    merged: list[str] = []
-    for part in parts:
-        if not part.startswith(lead):
-            merged.append(part)
-        elif len(does) > 0:
-            merged.append(lead + ", ".join(does[:-1]) + " and " * (len(does) > 1) + does[-1])
-            does = []
+    listed = " and ".join([", ".join(does[:-1]), does[-1]] if len(does) > 1 else does)
+    first = next((i for i, p in enumerate(parts) if p.startswith(lead)), None)
+    merged = [
+        lead + listed if i == first else part
+        for i, part in enumerate(parts)
+        if i == first or not part.startswith(lead)
+    ]
     text = " and ".join(p for p in merged if p)
     return text[:1].upper() + text[1:] + "." if text else ""
 

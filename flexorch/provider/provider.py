@@ -28,18 +28,14 @@ from flexorch.errors import FlexorchError
 from flexorch.provider.registry import PROVIDERS
 from flexorch.provider.schema import COMPONENT, load
 from flexorch.provider.values import Props, plain, settled, to_input, to_properties, to_props
-from flexorch.resources.account import CREDENTIALS
 from flexorch.resources.base import HOST_WORKERS, TwilioProvider
 from flexorch.resources.resource import camel
-from flexorch.twilio_facts import SECRET_CREDENTIALS
+from flexorch.twilio_facts import PROVIDER_CREDENTIALS, SECRET_CREDENTIALS
 
 T = TypeVar("T")
 
 # Twilio calls in flight at once; the engine's default --parallel is 4 per CPU.
 WORKERS = HOST_WORKERS
-
-# The credentials that must reach the provider as secrets (the schema marks them so).
-SECRETS = SECRET_CREDENTIALS
 
 
 def plain_text(key: str) -> str:
@@ -120,12 +116,12 @@ class FlexorchProvider(api.Provider):
         refused before the engine records the provider: state would hold it in plain text.
         CheckConfig cannot tell, the engine sends it no secret marks (Pulumi 3.274).
         """
-        for key in SECRETS:
+        for key in SECRET_CREDENTIALS:  # the schema marks them secret
             value = request.args.get(key)
             if value is not None and isinstance(value.value, str) and not value.is_secret:
                 raise FlexorchError(plain_text(key))
         self._credentials = {
-            key: plain(value) for key, value in request.args.items() if key in CREDENTIALS
+            key: plain(value) for key, value in request.args.items() if key in PROVIDER_CREDENTIALS
         }
         return api.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
@@ -147,7 +143,7 @@ class FlexorchProvider(api.Provider):
         olds, news = request.old_state, request.new_inputs
         changed = [
             key
-            for key in CREDENTIALS
+            for key in PROVIDER_CREDENTIALS
             if (plain(olds[key]) if key in olds else None)
             != (plain(news[key]) if key in news else None)
         ]

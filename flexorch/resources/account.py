@@ -11,9 +11,6 @@ import pulumi
 from flexorch.resources.resource import PACKAGE
 from flexorch.twilio_facts import PROVIDER_CREDENTIALS
 
-# The credential keys, alike in the provider's own config (`flexorch:*`) and in `twilio:*`.
-CREDENTIALS = PROVIDER_CREDENTIALS
-
 
 def _secret(value: pulumi.Input[str] | None) -> pulumi.Input[str] | None:
     return None if value is None else pulumi.Output.secret(value)
@@ -59,7 +56,9 @@ class Provider(pulumi.ProviderResource):
         `twilio:authToken`, as Python stacks have them.
         """
         own = pulumi.Config(PACKAGE)
-        config = own if any(own.get(key) for key in CREDENTIALS) else pulumi.Config("twilio")
+        config = (
+            own if any(own.get(key) for key in PROVIDER_CREDENTIALS) else pulumi.Config("twilio")
+        )
         return Provider(
             resource_name,
             account_sid=config.get("accountSid"),
